@@ -1,0 +1,74 @@
+package net.aegirj.provision.spi;
+
+import java.util.List;
+import java.util.Optional;
+import net.aegirj.provision.api.ConflictException;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
+
+/**
+ * Stores contexts. Implementations are safe for concurrent use, by threads and, where the storage
+ * is shared, by processes: a write whose expected version is not the stored one fails with a
+ * {@link ConflictException} and changes nothing. A write is atomic: readers see the old or the
+ * new context, never a mix.
+ *
+ * <p>The repository stores what it is given; validation of properties and references is the
+ * caller's job. The testkit's {@code ContextRepositoryContract} is the executable definition of
+ * this contract: extend it to test an implementation.
+ */
+public interface ContextRepository extends AutoCloseable {
+  /** The expected version that means "the context must not exist yet". */
+  long NEW = 0;
+
+  /**
+   * @param name a context name
+   * @return the stored context and its version, or empty when there is none
+   */
+  Optional<Versioned> load(ContextName name);
+
+  /**
+   * Creates or replaces a context.
+   *
+   * @param context the complete context to store
+   * @param expectedVersion the version the change is based on, or {@link #NEW} to create
+   * @return the new version ({@code expectedVersion + 1})
+   * @throws ConflictException when the stored version is not {@code expectedVersion}
+   */
+  long save(Context context, long expectedVersion);
+
+  /**
+   * Deletes a context.
+   *
+   * @param name the context
+   * @param expectedVersion the version the deletion is based on
+   * @throws ConflictException when the stored version is not {@code expectedVersion}, or the
+   *     context does not exist
+   */
+  void delete(ContextName name, long expectedVersion);
+
+  /** @return every stored context, ordered by name */
+  List<Versioned> list();
+
+  /**
+   * @param type a context type
+   * @return the stored contexts of that type, ordered by name
+   */
+  default List<Versioned> list(ContextType type) {
+    return list().stream().filter(v -> v.context().type() == type).toList();
+  }
+
+  /**
+   * Finds the contexts whose stored properties name {@code target} in a reference property
+   * ({@code platform}, {@code web_server}, {@code db_server}, …). Defaults are not stored, so a
+   * context that uses {@code @server_master} only by default is not listed here.
+   *
+   * @param target the referenced context
+   * @return the referring contexts' names, ordered
+   */
+  List<ContextName> referrers(ContextName target);
+
+  /** Releases what the repository holds (files, connections). Does nothing by default. */
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,293 @@
+package net.aegirj.provision.core;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import net.aegirj.provision.api.ConflictException;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextProperties;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.PropertySpec;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.Schema;
+import net.aegirj.provision.core.internal.JsonCodec;
+import net.aegirj.provision.spi.ContextRepository;
+import net.aegirj.provision.spi.Versioned;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The default repository: one JSON file per context under {@code <home>/contexts/}, named
+ * {@code <name>.json}, mode 0600 in a 0700 directory.
+ *
+ * <p>Every write goes to a temporary file that is flushed to disk and then renamed over the old
+ * one, and the directory is flushed after the rename, so a process killed at any point leaves the
+ * old or the new file, never a torn one. Writers take an exclusive lock on
+ * {@code <home>/contexts/.lock}, which holds across processes, so the version check and the rename
+ * are one atomic step for every process sharing the directory. Readers take no lock.
+ */
+public final class FileContextRepository implements ContextRepository {
+  private static final Logger LOG = LoggerFactory.getLogger(FileContextRepository.class);
+  private static final String SUFFIX = ".json";
+  private static final String LOCK_FILE = ".lock";
+  private static final String TEMP_PREFIX = ".tmp-";
+  private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
+  /** One lock per directory within this JVM: file locks are held per process, not per thread. */
+  private static final ConcurrentHashMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Path dir;
+  private final ReentrantLock jvmLock;
+
+  /**
+   * Opens (and creates when missing) the repository of a Provision home.
+   *
+   * @param home the Provision home; contexts live in {@code <home>/contexts}
+   */
+  public FileContextRepository(Path home) {
+    this.dir = home.toAbsolutePath().normalize().resolve("contexts");
+    try {
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, DIR_MODE);
+      }
+    } catch (IOException e) {
+      throw new ProvisionException("cannot create the context directory " + dir + ": " + e.getMessage(), e);
+    }
+    this.jvmLock = JVM_LOCKS.computeIfAbsent(dir, d -> new ReentrantLock());
+  }
+
+  /** @return the directory holding the context files */
+  public Path directory() {
+    return dir;
+  }
+
+  private Path file(ContextName name) {
+    return dir.resolve(name.value() + SUFFIX);
+  }
+
+  @Override
+  public Optional<Versioned> load(ContextName name) {
+    return read(file(name));
+  }
+
+  private Optional<Versioned> read(Path f) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(f);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new ProvisionException("cannot read " + f + ": " + e.getMessage(), e);
+    }
+    try {
+      Versioned v = JsonCodec.read(bytes);
+      String expected = v.context().name().value() + SUFFIX;
+      if (!f.getFileName().toString().equals(expected)) {
+        throw new IOException("holds context " + v.context().name() + ", expected file name " + expected);
+      }
+      return Optional.of(v);
+    } catch (IOException | RuntimeException e) {
+      throw new ProvisionException("context file " + f + " is not valid: " + e.getMessage()
+          + "; repair or remove it", e);
+    }
+  }
+
+  @Override
+  public long save(Context context, long expectedVersion) {
+    Path target = file(context.name());
+    return locked(() -> {
+      long current = read(target).map(Versioned::version).orElse(NEW);
+      if (current != expectedVersion) {
+        throw conflict(context.name(), expectedVersion, current);
+      }
+      long next = current + 1;
+      writeAtomically(target, JsonCodec.write(new Versioned(context, next)));
+      LOG.debug("saved {} version {}", context.name(), next);
+      return next;
+    });
+  }
+
+  @Override
+  public void delete(ContextName name, long expectedVersion) {
+    Path target = file(name);
+    locked(() -> {
+      long current = read(target).map(Versioned::version).orElse(NEW);
+      if (current == NEW || current != expectedVersion) {
+        throw conflict(name, expectedVersion, current);
+      }
+      try {
+        Files.delete(target);
+        syncDirectory();
+      } catch (IOException e) {
+        throw new ProvisionException("cannot delete " + target + ": " + e.getMessage(), e);
+      }
+      LOG.debug("deleted {}", name);
+      return null;
+    });
+  }
+
+  private static ConflictException conflict(ContextName name, long expected, long current) {
+    String found = current == NEW ? "it does not exist" : "it is at version " + current;
+    String wanted = expected == NEW ? "expected it not to exist" : "expected version " + expected;
+    return new ConflictException(name + ": concurrent change detected (" + wanted + ", but " + found
+        + "); nothing was written; reload and try again");
+  }
+
+  @Override
+  public List<Versioned> list() {
+    List<Versioned> out = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+      for (Path f : ds) {
+        String n = f.getFileName().toString();
+        if (n.startsWith(".")) {
+          continue;
+        }
+        read(f).ifPresent(out::add);
+      }
+    } catch (IOException e) {
+      throw new ProvisionException("cannot list " + dir + ": " + e.getMessage(), e);
+    }
+    out.sort(Comparator.comparing(v -> v.context().name()));
+    return out;
+  }
+
+  @Override
+  public List<ContextName> referrers(ContextName target) {
+    String ref = target.toString();
+    List<ContextName> out = new ArrayList<>();
+    for (Versioned v : list()) {
+      Context c = v.context();
+      var props = ContextProperties.toMap(c);
+      for (PropertySpec spec : Schema.properties(c.type())) {
+        if (spec.kind() == PropertySpec.Kind.REFERENCE && ref.equals(props.get(spec.name()))) {
+          out.add(c.name());
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public List<Versioned> list(ContextType type) {
+    return list().stream().filter(v -> v.context().type() == type).toList();
+  }
+
+  private interface Body<T> {
+    T run();
+  }
+
+  private <T> T locked(Body<T> body) {
+    jvmLock.lock();
+    try (FileChannel ch = FileChannel.open(dir.resolve(LOCK_FILE),
+            Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), fileMode());
+         FileLock ignored = ch.lock()) {
+      return body.run();
+    } catch (IOException e) {
+      throw new ProvisionException("cannot lock " + dir.resolve(LOCK_FILE) + ": " + e.getMessage(), e);
+    } finally {
+      jvmLock.unlock();
+    }
+  }
+
+  private static FileAttribute<Set<PosixFilePermission>> fileMode() {
+    return PosixFilePermissions.asFileAttribute(FILE_MODE);
+  }
+
+  private void writeAtomically(Path target, byte[] bytes) {
+    Path tmp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()) + "-"
+        + target.getFileName());
+    try {
+      try (FileChannel ch = FileChannel.open(tmp,
+          Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new ProvisionException("the file system of " + dir + " cannot rename atomically", e);
+      }
+      syncDirectory();
+    } catch (FileAlreadyExistsException e) {
+      throw new ProvisionException("temporary file " + tmp + " exists already", e);
+    } catch (IOException e) {
+      throw new ProvisionException("cannot write " + target + ": " + e.getMessage(), e);
+    } finally {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException e) {
+        LOG.warn("cannot remove temporary file {}: {}", tmp, e.getMessage());
+      }
+    }
+  }
+
+  private static byte[] randomBytes() {
+    byte[] b = new byte[6];
+    RANDOM.nextBytes(b);
+    return b;
+  }
+
+  private void syncDirectory() {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      // Some file systems cannot flush a directory; the rename itself is still atomic.
+      LOG.debug("cannot flush directory {}: {}", dir, e.getMessage());
+    }
+  }
+
+  /**
+   * Removes temporary files left behind by processes that were killed while writing. Safe to
+   * call at any time: it takes the write lock.
+   *
+   * @return how many files were removed
+   */
+  public int removeStaleTemporaryFiles() {
+    return locked(() -> {
+      int n = 0;
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, TEMP_PREFIX + "*")) {
+        for (Path f : ds) {
+          Files.deleteIfExists(f);
+          n++;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return n;
+    });
+  }
+
+  @Override
+  public String toString() {
+    return "FileContextRepository[" + dir + "]";
+  }
+}

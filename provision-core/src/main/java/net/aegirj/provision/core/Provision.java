@@ -1,0 +1,287 @@
+package net.aegirj.provision.core;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextInUseException;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextNotFoundException;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.Site;
+import net.aegirj.provision.core.internal.ContextService;
+import net.aegirj.provision.spi.ContextRepository;
+import net.aegirj.provision.spi.Versioned;
+
+/**
+ * The front door: saves, finds, lists and deletes named contexts, and hands out the handles that
+ * run tasks on them.
+ *
+ * <pre>{@code
+ * try (Provision provision = Provision.builder().home(Path.of("/var/aegir")).build()) {
+ *   provision.save(Platform.named("platform_d10").root("/var/aegir/platforms/d10"));
+ *   provision.save(Site.named("example.com").platform("platform_d10"));
+ * }
+ * }</pre>
+ *
+ * <p>Saving follows Aegir's {@code provision-save}: a new name is created, an existing one is
+ * merged (only the properties given change), everything is validated as a whole before anything
+ * is written, and references must name existing contexts of the right type.
+ * {@code @server_master} exists implicitly. Instances are safe for use by several threads.
+ */
+public final class Provision implements AutoCloseable {
+  /** The environment variable naming the default home. */
+  public static final String HOME_ENV = "PROVISION_HOME";
+
+  private final Path home;
+  private final ContextRepository repository;
+  private final boolean ownsRepository;
+  private final ContextService contexts;
+
+  private Provision(Builder b) {
+    this.home = b.home != null ? b.home.toAbsolutePath().normalize() : defaultHome();
+    this.ownsRepository = b.repository == null;
+    this.repository = b.repository != null ? b.repository : new FileContextRepository(home);
+    this.contexts = new ContextService(repository, home);
+  }
+
+  /**
+   * The default home: {@code $PROVISION_HOME} when set, else {@code ~/.provision}.
+   *
+   * @return the default home directory
+   */
+  public static Path defaultHome() {
+    String env = System.getenv(HOME_ENV);
+    if (env != null && !env.isBlank()) {
+      return Path.of(env).toAbsolutePath().normalize();
+    }
+    return Path.of(System.getProperty("user.home"), ".provision");
+  }
+
+  /** @return a builder with the defaults: file repository in the default home */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** @return the home directory (the master's default {@code aegir_root}) */
+  public Path home() {
+    return home;
+  }
+
+  /** @return the repository the contexts are stored in */
+  public ContextRepository repository() {
+    return repository;
+  }
+
+  /**
+   * Saves a server: the properties set on the value change, the others keep their stored values.
+   *
+   * @param server the value
+   * @return a handle on the saved server
+   * @throws InvalidContextException when the result would be invalid; nothing is written then
+   */
+  public ServerHandle save(Server server) {
+    contexts.save(server);
+    return new ServerHandle(this, server.name());
+  }
+
+  /**
+   * @param server a server value under construction
+   * @return a handle on the saved server
+   */
+  public ServerHandle save(Server.Builder server) {
+    return save(server.build());
+  }
+
+  /**
+   * Saves a platform (merge semantics as for {@link #save(Server)}).
+   *
+   * @param platform the value
+   * @return a handle on the saved platform
+   */
+  public PlatformHandle save(Platform platform) {
+    contexts.save(platform);
+    return new PlatformHandle(this, platform.name());
+  }
+
+  /**
+   * @param platform a platform value under construction
+   * @return a handle on the saved platform
+   */
+  public PlatformHandle save(Platform.Builder platform) {
+    return save(platform.build());
+  }
+
+  /**
+   * Saves a site (merge semantics as for {@link #save(Server)}).
+   *
+   * @param site the value
+   * @return a handle on the saved site
+   */
+  public SiteHandle save(Site site) {
+    contexts.save(site);
+    return new SiteHandle(this, site.name());
+  }
+
+  /**
+   * @param site a site value under construction
+   * @return a handle on the saved site
+   */
+  public SiteHandle save(Site.Builder site) {
+    return save(site.build());
+  }
+
+  /**
+   * Saves changes given as text by Aegir property name, exactly as
+   * {@code provision save @name --prop=value} does: {@code context_type} is required for a new
+   * context, the value {@code null} resets a property to its default, list properties take
+   * comma-separated values, unknown properties are refused.
+   *
+   * @param name the context name, with or without {@code @}
+   * @param changes the changes
+   * @return a handle on the saved context
+   */
+  public ContextHandle save(String name, PropertyChanges changes) {
+    Versioned v = contexts.save(ContextName.of(name), changes);
+    return handle(v.context().name(), v.context().type());
+  }
+
+  private ContextHandle handle(ContextName name, ContextType type) {
+    return switch (type) {
+      case SERVER -> new ServerHandle(this, name);
+      case PLATFORM -> new PlatformHandle(this, name);
+      case SITE -> new SiteHandle(this, name);
+    };
+  }
+
+  /**
+   * @param name a context name, with or without {@code @}
+   * @return a handle on the context, whatever its type
+   * @throws ContextNotFoundException when there is no such context
+   */
+  public ContextHandle context(String name) {
+    Versioned v = contexts.load(ContextName.of(name));
+    return handle(v.context().name(), v.context().type());
+  }
+
+  /**
+   * @param name a server name; {@code server_master} is created on first use
+   * @return a handle on the server
+   * @throws ContextNotFoundException when there is no such context
+   * @throws InvalidContextException when the context is not a server
+   */
+  public ServerHandle server(String name) {
+    return (ServerHandle) typed(name, ContextType.SERVER);
+  }
+
+  /**
+   * @param name a platform name
+   * @return a handle on the platform
+   */
+  public PlatformHandle platform(String name) {
+    return (PlatformHandle) typed(name, ContextType.PLATFORM);
+  }
+
+  /**
+   * @param name a site name (its uri)
+   * @return a handle on the site
+   */
+  public SiteHandle site(String name) {
+    return (SiteHandle) typed(name, ContextType.SITE);
+  }
+
+  private ContextHandle typed(String name, ContextType type) {
+    ContextHandle h = context(name);
+    if (h.type() != type) {
+      throw new InvalidContextException(h.name().toString(), null,
+          "is a " + h.type().id() + ", not a " + type.id());
+    }
+    return h;
+  }
+
+  /** @return every context, ordered by name */
+  public List<Context> list() {
+    return contexts.list(null).stream().map(Versioned::context).toList();
+  }
+
+  /**
+   * @param type a context type
+   * @return the contexts of that type, ordered by name
+   */
+  public List<Context> list(ContextType type) {
+    return contexts.list(Objects.requireNonNull(type)).stream().map(Versioned::context).toList();
+  }
+
+  /**
+   * Deletes a context ({@code provision save @name --delete}).
+   *
+   * @param name the context
+   * @throws ContextInUseException while other contexts reference it, naming them
+   * @throws ContextNotFoundException when there is no such context
+   */
+  public void delete(String name) {
+    contexts.delete(ContextName.of(name));
+  }
+
+  /**
+   * @param name a context
+   * @return every property of the context: set, default and derived
+   */
+  public ResolvedContext resolve(String name) {
+    return contexts.resolve(ContextName.of(name));
+  }
+
+  ContextService contexts() {
+    return contexts;
+  }
+
+  /** Closes the repository when this instance opened it. */
+  @Override
+  public void close() {
+    if (ownsRepository) {
+      repository.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Provision[home=" + home + ", repository=" + repository + "]";
+  }
+
+  /** Configures a {@link Provision}. */
+  public static final class Builder {
+    private Path home;
+    private ContextRepository repository;
+
+    private Builder() {}
+
+    /**
+     * @param home the home directory (default: {@code $PROVISION_HOME}, else {@code ~/.provision})
+     * @return this
+     */
+    public Builder home(Path home) {
+      this.home = Objects.requireNonNull(home, "home");
+      return this;
+    }
+
+    /**
+     * @param repository where contexts are stored (default: a {@link FileContextRepository} in the
+     *     home); the caller keeps ownership and closes it
+     * @return this
+     */
+    public Builder repository(ContextRepository repository) {
+      this.repository = Objects.requireNonNull(repository, "repository");
+      return this;
+    }
+
+    /** @return the configured instance */
+    public Provision build() {
+      return new Provision(this);
+    }
+  }
+}

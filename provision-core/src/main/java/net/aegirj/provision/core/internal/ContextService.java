@@ -1,0 +1,420 @@
+package net.aegirj.provision.core.internal;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+import net.aegirj.provision.api.ConflictException;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextInUseException;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextNotFoundException;
+import net.aegirj.provision.api.ContextProperties;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.PropertySpec;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ResolvedContext.Property;
+import net.aegirj.provision.api.ResolvedContext.Source;
+import net.aegirj.provision.api.Schema;
+import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.Text;
+import net.aegirj.provision.spi.ContextRepository;
+import net.aegirj.provision.spi.Versioned;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Aegir's {@code provision-save} semantics over a {@link ContextRepository}: merge, validate as a
+ * whole, check references, write with optimistic versioning (retrying the merge on a concurrent
+ * change), and delete with a referrer check. Also resolves defaults and derived properties.
+ */
+public final class ContextService {
+  private static final Logger LOG = LoggerFactory.getLogger(ContextService.class);
+  private static final int MAX_ATTEMPTS = 200;
+
+  private final ContextRepository repository;
+  private final Path home;
+
+  /**
+   * @param repository where contexts live
+   * @param home the Provision home, the master's default {@code aegir_root}
+   */
+  public ContextService(ContextRepository repository, Path home) {
+    this.repository = Objects.requireNonNull(repository);
+    this.home = Objects.requireNonNull(home);
+  }
+
+  /** @return the repository */
+  public ContextRepository repository() {
+    return repository;
+  }
+
+  /**
+   * Saves text changes (the command line's form).
+   *
+   * @param name the context
+   * @param changes the changes; {@code context_type} among them is required for a new context
+   * @return the stored context after the save
+   */
+  public Versioned save(ContextName name, PropertyChanges changes) {
+    Optional<ContextType> givenType = Optional.empty();
+    if (changes.changes().containsKey("context_type")) {
+      String t = changes.changes().get("context_type").orElseThrow(() ->
+          new InvalidContextException(name.toString(), "context_type", "cannot be reset"));
+      try {
+        givenType = Optional.of(ContextType.fromId(t));
+      } catch (InvalidContextException e) {
+        throw new InvalidContextException(name.toString(), "context_type", e.reason());
+      }
+    }
+    return merge(name, givenType, type -> {
+      Map<String, Optional<Object>> canonical = new LinkedHashMap<>();
+      for (Map.Entry<String, Optional<String>> e : changes.changes().entrySet()) {
+        if (e.getKey().equals("context_type")) {
+          continue;
+        }
+        PropertySpec spec = spec(name, type, e.getKey());
+        canonical.put(e.getKey(), e.getValue().map(raw -> spec.parse(name, raw)));
+      }
+      return canonical;
+    });
+  }
+
+  /**
+   * Saves a typed value: the properties it sets change, the others keep their stored values.
+   *
+   * @param context the value
+   * @return the stored context after the save
+   */
+  public Versioned save(Context context) {
+    Map<String, Optional<Object>> canonical = new LinkedHashMap<>();
+    ContextProperties.toMap(context).forEach((k, v) -> canonical.put(k, Optional.of(v)));
+    return merge(context.name(), Optional.of(context.type()), type -> {
+      for (String k : canonical.keySet()) {
+        spec(context.name(), type, k);
+      }
+      return canonical;
+    });
+  }
+
+  private interface ChangeSource {
+    Map<String, Optional<Object>> changesFor(ContextType type);
+  }
+
+  private PropertySpec spec(ContextName name, ContextType type, String property) {
+    Optional<PropertySpec> spec = Schema.find(type, property);
+    if (spec.isEmpty()) {
+      String known = Schema.properties(type).stream().filter(p -> !p.derived())
+          .map(PropertySpec::name).collect(Collectors.joining(", "));
+      throw new InvalidContextException(name.toString(), property,
+          "unknown property for a " + type.id() + "; known properties: context_type, " + known);
+    }
+    if (spec.get().derived()) {
+      throw new InvalidContextException(name.toString(), property,
+          "is derived (" + spec.get().defaultDescription() + ") and cannot be set");
+    }
+    return spec.get();
+  }
+
+  private Versioned merge(ContextName name, Optional<ContextType> givenType, ChangeSource source) {
+    for (int attempt = 1; ; attempt++) {
+      Optional<Versioned> current = repository.load(name);
+      ContextType type;
+      if (current.isPresent()) {
+        type = current.get().context().type();
+        if (givenType.isPresent() && givenType.get() != type) {
+          throw new InvalidContextException(name.toString(), "context_type", "is " + type.id()
+              + " and cannot be changed to " + givenType.get().id()
+              + "; delete the context and create it anew");
+        }
+      } else {
+        type = givenType.orElseThrow(() -> new InvalidContextException(name.toString(), "context_type",
+            "is required to create a new context; use server, platform or site"));
+      }
+      Map<String, Optional<Object>> changes = source.changesFor(type);
+      Map<String, Object> stored = current.map(v -> ContextProperties.toMap(v.context())).orElse(Map.of());
+      Map<String, Object> merged = new LinkedHashMap<>(stored);
+      changes.forEach((k, v) -> {
+        if (v.isPresent()) {
+          merged.put(k, v.get());
+        } else {
+          merged.remove(k);
+        }
+      });
+      Context context = ContextProperties.fromMap(type, name, merged);
+      checkWhole(context);
+      if (current.isPresent() && ContextProperties.toMap(context).equals(stored)) {
+        LOG.debug("{}: nothing changed", name);
+        return current.get();
+      }
+      ensureReferencedMaster(context);
+      long expected = current.map(Versioned::version).orElse(ContextRepository.NEW);
+      try {
+        long version = repository.save(context, expected);
+        LOG.info("{}: saved version {}", name, version);
+        return new Versioned(context, version);
+      } catch (ConflictException e) {
+        if (attempt >= MAX_ATTEMPTS) {
+          throw e;
+        }
+        backoff(attempt);
+      }
+    }
+  }
+
+  private static void backoff(int attempt) {
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextInt(1, 2 + Math.min(attempt, 20)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ConflictException("interrupted while retrying a save");
+    }
+  }
+
+  /** Required properties and references, checked before anything is written. */
+  private void checkWhole(Context context) {
+    String n = context.name().toString();
+    if (context instanceof Platform p && p.root().isEmpty()) {
+      throw new InvalidContextException(n, "root", "is required for a platform");
+    }
+    if (context instanceof Site s && s.platform().isEmpty()) {
+      throw new InvalidContextException(n, "platform", "is required for a site");
+    }
+    if (!context.extras().isEmpty()) {
+      String extra = context.extras().keySet().iterator().next();
+      spec(context.name(), context.type(), extra);
+    }
+    Map<String, Object> props = ContextProperties.toMap(context);
+    for (PropertySpec spec : Schema.properties(context.type())) {
+      if (spec.kind() != PropertySpec.Kind.REFERENCE || !props.containsKey(spec.name())) {
+        continue;
+      }
+      ContextName target = ContextName.of((String) props.get(spec.name()));
+      ContextType wanted = spec.referenceType().orElseThrow();
+      if (target.equals(context.name())) {
+        throw new InvalidContextException(n, spec.name(), "a context cannot reference itself");
+      }
+      Optional<Versioned> t = repository.load(target);
+      if (t.isEmpty()) {
+        if (target.isMaster() && wanted == ContextType.SERVER) {
+          continue; // created implicitly on first use
+        }
+        throw new InvalidContextException(n, spec.name(), target + " does not exist; create it first with 'provision save "
+            + target + " --context_type=" + wanted.id() + "'");
+      }
+      ContextType actual = t.get().context().type();
+      if (actual != wanted) {
+        throw new InvalidContextException(n, spec.name(), target + " is a " + actual.id() + ", not a " + wanted.id());
+      }
+    }
+  }
+
+  private void ensureReferencedMaster(Context context) {
+    if (context.name().isMaster()) {
+      return;
+    }
+    master();
+  }
+
+  /**
+   * Returns {@code @server_master}, creating it with {@code remote_host=localhost} on first use.
+   *
+   * @return the stored master server
+   */
+  public Versioned master() {
+    Optional<Versioned> m = repository.load(ContextName.MASTER);
+    if (m.isPresent()) {
+      return m.get();
+    }
+    Server master = Server.builder().name(ContextName.MASTER).remoteHost("localhost").build();
+    try {
+      long v = repository.save(master, ContextRepository.NEW);
+      LOG.info("created {} with remote_host=localhost", ContextName.MASTER);
+      return new Versioned(master, v);
+    } catch (ConflictException e) {
+      return repository.load(ContextName.MASTER).orElseThrow(() -> e);
+    }
+  }
+
+  /**
+   * @param name a context
+   * @return the stored context; {@code @server_master} is created on first use
+   * @throws ContextNotFoundException when there is no such context
+   */
+  public Versioned load(ContextName name) {
+    if (name.isMaster()) {
+      return master();
+    }
+    return repository.load(name).orElseThrow(() -> new ContextNotFoundException(name, ""));
+  }
+
+  /**
+   * Deletes a context that no other context references.
+   *
+   * @param name the context
+   * @throws ContextInUseException naming the referrers
+   */
+  public void delete(ContextName name) {
+    for (int attempt = 1; ; attempt++) {
+      Versioned v = repository.load(name).orElseThrow(() -> new ContextNotFoundException(name, ""));
+      List<ContextName> referrers = referrers(name);
+      if (!referrers.isEmpty()) {
+        throw new ContextInUseException(name, referrers);
+      }
+      try {
+        repository.delete(name, v.version());
+        LOG.info("{}: deleted", name);
+        return;
+      } catch (ConflictException e) {
+        if (attempt >= MAX_ATTEMPTS) {
+          throw e;
+        }
+        backoff(attempt);
+      }
+    }
+  }
+
+  /**
+   * @param name a context
+   * @return the contexts that reference it, including those that use {@code @server_master} by
+   *     default (every other context, for the master)
+   */
+  public List<ContextName> referrers(ContextName name) {
+    TreeSet<ContextName> out = new TreeSet<>(repository.referrers(name));
+    if (name.isMaster()) {
+      for (Versioned v : repository.list()) {
+        if (!v.context().name().isMaster()) {
+          out.add(v.context().name());
+        }
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  /**
+   * @param type a type, or null for all
+   * @return the stored contexts, ordered by name
+   */
+  public List<Versioned> list(ContextType type) {
+    return type == null ? repository.list() : repository.list(type);
+  }
+
+  /**
+   * Works out every property of a context: set, default or derived.
+   *
+   * @param name a context
+   * @return the resolved context
+   */
+  public ResolvedContext resolve(ContextName name) {
+    Versioned v = load(name);
+    Context c = v.context();
+    Map<String, Object> set = ContextProperties.toMap(c);
+    Map<String, Object> defaults = defaults(c);
+    List<Property> out = new ArrayList<>();
+    out.add(new Property("context_type", Optional.of(c.type().id()), Source.SET, false));
+    out.add(new Property("server", Optional.of(ContextName.MASTER.toString()), Source.DERIVED, false));
+    for (PropertySpec spec : Schema.properties(c.type())) {
+      Object value = set.get(spec.name());
+      Source source = Source.SET;
+      if (value == null) {
+        value = defaults.get(spec.name());
+        source = spec.derived() ? Source.DERIVED : Source.DEFAULT;
+      }
+      out.add(new Property(spec.name(), Optional.ofNullable(value), source, spec.secret()));
+    }
+    for (Map.Entry<String, String> e : new java.util.TreeMap<>(c.extras()).entrySet()) {
+      out.add(new Property(e.getKey(), Optional.of(e.getValue()), Source.SET, isSecretName(e.getKey())));
+    }
+    return new ResolvedContext(c, v.version(), out);
+  }
+
+  private static boolean isSecretName(String name) {
+    return name.equals("master_db") || name.contains("passw") || name.contains("secret");
+  }
+
+  private Map<String, Object> defaults(Context c) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    if (c instanceof Server s) {
+      Path root = aegirRoot(s);
+      String remoteHost = s.remoteHost().orElse("localhost");
+      String user = scriptUser(s);
+      d.put("remote_host", remoteHost);
+      d.put("aegir_root", root.toString());
+      d.put("script_user", user);
+      d.put("admin_email", "admin@" + remoteHost);
+      d.put("http_service_type", "null");
+      d.put("db_service_type", "null");
+      d.put("dns_service_type", "null");
+      d.put("ssh_port", 22);
+      d.put("ssh_user", user);
+      d.put("ssh_known_hosts", Path.of(System.getProperty("user.home"), ".ssh", "known_hosts").toString());
+      d.put("backup_path", s.backupPath(root).toString());
+      d.put("config_path", s.configPath(root).toString());
+      d.put("include_path", s.includePath(root).toString());
+      d.put("clients_path", s.clientsPath(root).toString());
+    } else if (c instanceof Platform) {
+      d.put("web_server", ContextName.MASTER.toString());
+      d.put("make_working_copy", Boolean.FALSE);
+    } else if (c instanceof Site s) {
+      d.put("uri", s.effectiveUri());
+      d.put("db_server", ContextName.MASTER.toString());
+      d.put("site_enabled", Boolean.TRUE);
+      d.put("language", "en");
+      d.put("profile", "standard");
+      d.put("install_method", "profile");
+      d.put("ssl_enabled", 0);
+      s.platform().flatMap(repository::load).map(Versioned::context)
+          .filter(p -> p instanceof Platform).map(p -> (Platform) p)
+          .flatMap(Platform::root).ifPresent(root -> {
+            d.put("root", root.toString());
+            d.put("site_path", root.resolve("sites").resolve(s.effectiveUri()).toString());
+          });
+    }
+    return d;
+  }
+
+  /**
+   * @param server a server
+   * @return its effective {@code aegir_root}: the master's own (default: the home), for others the
+   *     master's
+   */
+  public Path aegirRoot(Server server) {
+    if (server.name().isMaster()) {
+      return server.aegirRoot().orElse(home);
+    }
+    Server master = (Server) master().context();
+    return master.aegirRoot().orElse(home);
+  }
+
+  /**
+   * @param server a server
+   * @return its effective {@code script_user}
+   */
+  public String scriptUser(Server server) {
+    if (server.scriptUser().isPresent()) {
+      return server.scriptUser().get();
+    }
+    if (!server.name().isMaster()) {
+      Server master = (Server) master().context();
+      if (master.scriptUser().isPresent()) {
+        return master.scriptUser().get();
+      }
+    }
+    return System.getProperty("user.name");
+  }
+
+  @Override
+  public String toString() {
+    return "ContextService[" + repository + ", home=" + Text.quote(home.toString()) + "]";
+  }
+}
