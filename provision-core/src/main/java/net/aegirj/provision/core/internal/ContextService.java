@@ -127,6 +127,9 @@ public final class ContextService {
   }
 
   private Versioned merge(ContextName name, Optional<ContextType> givenType, ChangeSource source) {
+    if (name.isMaster()) {
+      master(); // exists implicitly: a save of it is always a merge
+    }
     for (int attempt = 1; ; attempt++) {
       Optional<Versioned> current = repository.load(name);
       ContextType type;
