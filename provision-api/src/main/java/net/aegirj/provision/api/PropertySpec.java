@@ -43,6 +43,7 @@ public final class PropertySpec {
   private final int max;
   private final ContextType referenceType;
   private final String defaultDescription;
+  private final Object defaultValue;
   private final boolean derived;
   private final boolean required;
   private final boolean secret;
@@ -59,6 +60,7 @@ public final class PropertySpec {
     this.max = b.max;
     this.referenceType = b.referenceType;
     this.defaultDescription = b.defaultDescription;
+    this.defaultValue = b.defaultValue;
     this.derived = b.derived;
     this.required = b.required;
     this.secret = b.secret;
@@ -110,6 +112,14 @@ public final class PropertySpec {
   /** @return how the default is found, in words (empty when there is none) */
   public String defaultDescription() {
     return defaultDescription;
+  }
+
+  /**
+   * @return the default in canonical form, when it is a constant (for service-declared
+   *     properties; the defaults of context properties depend on other properties)
+   */
+  public Optional<Object> defaultValue() {
+    return Optional.ofNullable(defaultValue);
   }
 
   /** @return true when the value is computed from other properties and cannot be set */
@@ -319,6 +329,7 @@ public final class PropertySpec {
     private int max = Integer.MAX_VALUE;
     private ContextType referenceType;
     private String defaultDescription = "";
+    private Object defaultValue;
     private boolean derived;
     private boolean required;
     private boolean secret;
@@ -370,6 +381,19 @@ public final class PropertySpec {
     /** @param text how the default is found @return this */
     public Builder defaultsTo(String text) {
       this.defaultDescription = text;
+      return this;
+    }
+
+    /**
+     * @param value a constant default in canonical form; also describes the default when no
+     *     description was given
+     * @return this
+     */
+    public Builder defaultValue(Object value) {
+      this.defaultValue = value;
+      if (defaultDescription.isEmpty()) {
+        defaultDescription = String.valueOf(value);
+      }
       return this;
     }
 

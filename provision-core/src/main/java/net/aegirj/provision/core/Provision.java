@@ -42,12 +42,14 @@ public final class Provision implements AutoCloseable {
   private final ContextRepository repository;
   private final boolean ownsRepository;
   private final ContextService contexts;
+  private final ServiceRegistry registry;
 
   private Provision(Builder b) {
     this.home = b.home != null ? b.home.toAbsolutePath().normalize() : defaultHome();
     this.ownsRepository = b.repository == null;
     this.repository = b.repository != null ? b.repository : new FileContextRepository(home);
-    this.contexts = new ContextService(repository, home);
+    this.registry = b.registry != null ? b.registry : ServiceRegistry.load();
+    this.contexts = new ContextService(repository, home, registry);
   }
 
   /**
@@ -71,6 +73,11 @@ public final class Provision implements AutoCloseable {
   /** @return the home directory (the master's default {@code aegir_root}) */
   public Path home() {
     return home;
+  }
+
+  /** @return the service types in use */
+  public ServiceRegistry registry() {
+    return registry;
   }
 
   /** @return the repository the contexts are stored in */
@@ -257,8 +264,19 @@ public final class Provision implements AutoCloseable {
   public static final class Builder {
     private Path home;
     private ContextRepository repository;
+    private ServiceRegistry registry;
 
     private Builder() {}
+
+    /**
+     * @param registry the service types to use (default: {@link ServiceRegistry#load()}, every
+     *     provider on the class path)
+     * @return this
+     */
+    public Builder registry(ServiceRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
 
     /**
      * @param home the home directory (default: {@code $PROVISION_HOME}, else {@code ~/.provision})

@@ -28,6 +28,7 @@ import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Text;
+import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
 import org.slf4j.Logger;
@@ -44,14 +45,22 @@ public final class ContextService {
 
   private final ContextRepository repository;
   private final Path home;
+  private final ServiceRegistry registry;
 
   /**
    * @param repository where contexts live
    * @param home the Provision home, the master's default {@code aegir_root}
+   * @param registry the service types, which declare extra server properties
    */
-  public ContextService(ContextRepository repository, Path home) {
+  public ContextService(ContextRepository repository, Path home, ServiceRegistry registry) {
     this.repository = Objects.requireNonNull(repository);
     this.home = Objects.requireNonNull(home);
+    this.registry = Objects.requireNonNull(registry);
+  }
+
+  /** @return the service types */
+  public ServiceRegistry registry() {
+    return registry;
   }
 
   /** @return the repository */
@@ -78,15 +87,21 @@ public final class ContextService {
       }
     }
     return merge(name, givenType, type -> {
-      Map<String, Optional<Object>> canonical = new LinkedHashMap<>();
+      Changes c = new Changes();
       for (Map.Entry<String, Optional<String>> e : changes.changes().entrySet()) {
-        if (e.getKey().equals("context_type")) {
+        String key = e.getKey();
+        if (key.equals("context_type")) {
           continue;
         }
-        PropertySpec spec = spec(name, type, e.getKey());
-        canonical.put(e.getKey(), e.getValue().map(raw -> spec.parse(name, raw)));
+        Optional<PropertySpec> spec = Schema.find(type, key);
+        if (spec.isPresent()) {
+          PropertySpec sp = schemaSpec(name, type, key);
+          c.schema.put(key, e.getValue().map(raw -> sp.parse(name, raw)));
+        } else {
+          c.extras.put(key, e.getValue());
+        }
       }
-      return canonical;
+      return c;
     });
   }
 
@@ -97,33 +112,74 @@ public final class ContextService {
    * @return the stored context after the save
    */
   public Versioned save(Context context) {
-    Map<String, Optional<Object>> canonical = new LinkedHashMap<>();
-    ContextProperties.toMap(context).forEach((k, v) -> canonical.put(k, Optional.of(v)));
     return merge(context.name(), Optional.of(context.type()), type -> {
-      for (String k : canonical.keySet()) {
-        spec(context.name(), type, k);
-      }
-      return canonical;
+      Changes c = new Changes();
+      ContextProperties.toMap(context).forEach((k, v) -> {
+        if (context.extras().containsKey(k)) {
+          c.extras.put(k, Optional.of((String) v));
+        } else {
+          schemaSpec(context.name(), type, k);
+          c.schema.put(k, Optional.of(v));
+        }
+      });
+      return c;
     });
   }
 
-  private interface ChangeSource {
-    Map<String, Optional<Object>> changesFor(ContextType type);
+  /** Changes split into declared context properties (canonical) and extras (text). */
+  private static final class Changes {
+    final Map<String, Optional<Object>> schema = new LinkedHashMap<>();
+    final Map<String, Optional<String>> extras = new LinkedHashMap<>();
   }
 
-  private PropertySpec spec(ContextName name, ContextType type, String property) {
+  private interface ChangeSource {
+    Changes changesFor(ContextType type);
+  }
+
+  private PropertySpec schemaSpec(ContextName name, ContextType type, String property) {
     Optional<PropertySpec> spec = Schema.find(type, property);
     if (spec.isEmpty()) {
-      String known = Schema.properties(type).stream().filter(p -> !p.derived())
-          .map(PropertySpec::name).collect(Collectors.joining(", "));
-      throw new InvalidContextException(name.toString(), property,
-          "unknown property for a " + type.id() + "; known properties: context_type, " + known);
+      throw unknown(name, type, property, List.of());
     }
     if (spec.get().derived()) {
       throw new InvalidContextException(name.toString(), property,
           "is derived (" + spec.get().defaultDescription() + ") and cannot be set");
     }
     return spec.get();
+  }
+
+  private static InvalidContextException unknown(ContextName name, ContextType type, String property,
+      List<PropertySpec> declared) {
+    String known = java.util.stream.Stream.concat(Schema.properties(type).stream(), declared.stream())
+        .filter(p -> !p.derived()).map(PropertySpec::name).collect(Collectors.joining(", "));
+    String hint = type == ContextType.SERVER
+        ? " (service types declare more once selected, e.g. http_port with http_service_type)" : "";
+    return new InvalidContextException(name.toString(), property,
+        "unknown property for a " + type.id() + "; known properties: context_type, " + known + hint);
+  }
+
+  /** The extra properties declared for a context by the service types it selects. */
+  private List<PropertySpec> declaredExtras(ContextName name, ContextType type, Map<String, Object> props) {
+    if (type != ContextType.SERVER) {
+      return List.of();
+    }
+    List<PropertySpec> out = new ArrayList<>();
+    for (String service : ServiceRegistry.SERVICES) {
+      String id = (String) props.get(service + "_service_type");
+      registry.require(name, service, id);
+      out.addAll(registry.declared(service, id));
+    }
+    return out;
+  }
+
+  private static String text(Object canonical) {
+    if (canonical instanceof List<?> l) {
+      return l.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+    if (canonical instanceof Map<?, ?> m) {
+      return m.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
+    }
+    return String.valueOf(canonical);
   }
 
   private Versioned merge(ContextName name, Optional<ContextType> givenType, ChangeSource source) {
@@ -144,16 +200,45 @@ public final class ContextService {
         type = givenType.orElseThrow(() -> new InvalidContextException(name.toString(), "context_type",
             "is required to create a new context; use server, platform or site"));
       }
-      Map<String, Optional<Object>> changes = source.changesFor(type);
+      Changes changes = source.changesFor(type);
       Map<String, Object> stored = current.map(v -> ContextProperties.toMap(v.context())).orElse(Map.of());
-      Map<String, Object> merged = new LinkedHashMap<>(stored);
-      changes.forEach((k, v) -> {
+      Map<String, String> storedExtras = current.map(v -> v.context().extras()).orElse(Map.of());
+      Map<String, Object> merged = new LinkedHashMap<>();
+      stored.forEach((k, v) -> {
+        if (!storedExtras.containsKey(k)) {
+          merged.put(k, v);
+        }
+      });
+      changes.schema.forEach((k, v) -> {
         if (v.isPresent()) {
           merged.put(k, v.get());
         } else {
           merged.remove(k);
         }
       });
+      List<PropertySpec> declared = declaredExtras(name, type, merged);
+      Map<String, PropertySpec> byName = new LinkedHashMap<>();
+      declared.forEach(p -> byName.put(p.name(), p));
+      Map<String, String> extras = new java.util.TreeMap<>();
+      storedExtras.forEach((k, v) -> {
+        if (byName.containsKey(k)) {
+          extras.put(k, v);
+        } else {
+          LOG.info("{}: dropping '{}', which no selected service type declares", name, k);
+        }
+      });
+      for (Map.Entry<String, Optional<String>> e : changes.extras.entrySet()) {
+        PropertySpec spec = byName.get(e.getKey());
+        if (spec == null) {
+          throw unknown(name, type, e.getKey(), declared);
+        }
+        if (e.getValue().isPresent()) {
+          extras.put(e.getKey(), text(spec.parse(name, e.getValue().get())));
+        } else {
+          extras.remove(e.getKey());
+        }
+      }
+      merged.putAll(extras);
       Context context = ContextProperties.fromMap(type, name, merged);
       checkWhole(context);
       if (current.isPresent() && ContextProperties.toMap(context).equals(stored)) {
@@ -192,10 +277,6 @@ public final class ContextService {
     }
     if (context instanceof Site s && s.platform().isEmpty()) {
       throw new InvalidContextException(n, "platform", "is required for a site");
-    }
-    if (!context.extras().isEmpty()) {
-      String extra = context.extras().keySet().iterator().next();
-      spec(context.name(), context.type(), extra);
     }
     Map<String, Object> props = ContextProperties.toMap(context);
     for (PropertySpec spec : Schema.properties(context.type())) {
@@ -335,14 +416,24 @@ public final class ContextService {
       }
       out.add(new Property(spec.name(), Optional.ofNullable(value), source, spec.secret()));
     }
+    List<PropertySpec> declared = new ArrayList<>();
+    if (c instanceof Server) {
+      for (String service : ServiceRegistry.SERVICES) {
+        declared.addAll(registry.declared(service, (String) set.get(service + "_service_type")));
+      }
+    }
+    for (PropertySpec spec : declared) {
+      String value = c.extras().get(spec.name());
+      Object canonical = value == null ? spec.defaultValue().orElse(null) : spec.parse(c.name(), value);
+      out.add(new Property(spec.name(), Optional.ofNullable(canonical),
+          value == null ? Source.DEFAULT : Source.SET, spec.secret()));
+    }
     for (Map.Entry<String, String> e : new java.util.TreeMap<>(c.extras()).entrySet()) {
-      out.add(new Property(e.getKey(), Optional.of(e.getValue()), Source.SET, isSecretName(e.getKey())));
+      if (declared.stream().noneMatch(p -> p.name().equals(e.getKey()))) {
+        out.add(new Property(e.getKey(), Optional.of(e.getValue()), Source.SET, true));
+      }
     }
     return new ResolvedContext(c, v.version(), out);
-  }
-
-  private static boolean isSecretName(String name) {
-    return name.equals("master_db") || name.contains("passw") || name.contains("secret");
   }
 
   private Map<String, Object> defaults(Context c) {

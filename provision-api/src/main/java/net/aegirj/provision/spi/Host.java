@@ -1,0 +1,102 @@
+package net.aegirj.provision.spi;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import net.aegirj.provision.api.HostException;
+
+/**
+ * A machine that steps work on: the local one, or a server over SSH. Paths are absolute and mean
+ * the same on every host (Aegir mirrors paths 1:1). Every mutating operation changes only what
+ * differs and says whether it changed anything, so that a task run twice changes nothing the
+ * second time. Failures are {@link HostException}s naming the host and the operation.
+ */
+public interface Host extends AutoCloseable {
+  /** @return the host's name for messages: the server name and its address */
+  String name();
+
+  /** @return true for the machine Provision runs on */
+  boolean isLocal();
+
+  /**
+   * @param path a path
+   * @return what is at the path (not following a final symlink), or empty when nothing is
+   */
+  Optional<FileInfo> stat(Path path);
+
+  /**
+   * @param path a regular file
+   * @return its bytes, or empty when it does not exist
+   */
+  Optional<byte[]> read(Path path);
+
+  /**
+   * Writes a file if its bytes or mode differ: to a temporary name in the same directory, then
+   * renamed, so readers never see a partial file. The parent directory must exist.
+   *
+   * @param path the file
+   * @param content its bytes
+   * @param mode its permissions, and owner and group where given
+   * @return true when anything changed
+   */
+  boolean write(Path path, byte[] content, FileMode mode);
+
+  /**
+   * Creates a directory and its missing parents, and gives the directory itself the mode (parents
+   * that had to be created get 0755).
+   *
+   * @param dir the directory
+   * @param mode its permissions, and owner and group where given
+   * @return true when anything changed
+   */
+  boolean mkdirs(Path dir, FileMode mode);
+
+  /**
+   * Points a symbolic link at a target, replacing a link that points elsewhere.
+   *
+   * @param link the link
+   * @param target what it points to
+   * @return true when anything changed
+   */
+  boolean symlink(Path link, String target);
+
+  /**
+   * Removes a file, a link or a directory tree.
+   *
+   * @param path the path
+   * @return true when something was removed
+   */
+  boolean remove(Path path);
+
+  /**
+   * @param dir a directory
+   * @return the names of its entries, sorted; empty when it does not exist
+   */
+  List<String> list(Path dir);
+
+  /**
+   * Runs a command and waits for it, within its timeout.
+   *
+   * @param command the command
+   * @return its result, whatever its exit status
+   * @throws net.aegirj.provision.api.HostCommandException when it timed out or could not start
+   */
+  CommandResult run(Command command);
+
+  /**
+   * Makes the tree under {@code dir} on this host equal to the same tree on the local machine:
+   * adds and replaces files that differ (by size and content hash), removes what is not there
+   * locally, keeps modes. Paths matching {@code excludes} (relative, {@code *} and {@code **}
+   * globs) are neither sent nor deleted.
+   *
+   * @param dir a local directory; the same path on this host receives it
+   * @param excludes relative globs to leave alone
+   * @return what changed
+   */
+  SyncResult sync(Path dir, Set<String> excludes);
+
+  /** Releases the connection, if any. */
+  @Override
+  void close();
+}

@@ -1,0 +1,54 @@
+package net.aegirj.provision.spi;
+
+import java.util.List;
+import java.util.Optional;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.PropertySpec;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Task;
+
+/**
+ * An implementation of a service ({@code http}, {@code db}, {@code dns}) that a server selects
+ * with {@code <service>_service_type=<id>}. Providers are found with {@link java.util.ServiceLoader}
+ * from {@code META-INF/services/net.aegirj.provision.spi.ServiceType}; a jar on the class path adds
+ * a type with no change to Provision. Ids are unique per service.
+ */
+public interface ServiceType {
+  /** @return the service, e.g. {@code http} */
+  String service();
+
+  /** @return the stable id, e.g. {@code nginx}; {@code null} for the no-op type */
+  String id();
+
+  /**
+   * The server properties this type declares; they become valid on a server that selects it, and
+   * are validated by their declarations.
+   *
+   * @return the declarations (context type {@link ContextType#SERVER})
+   */
+  default List<PropertySpec> serverProperties() {
+    return List.of();
+  }
+
+  /**
+   * The steps this type contributes to a task.
+   *
+   * @param task the task
+   * @param target the context the task runs on
+   * @param server the server this type runs on, resolved (its properties include this type's)
+   * @return the steps, in order
+   */
+  default List<Step> steps(Task task, ResolvedContext target, ResolvedContext server) {
+    return List.of();
+  }
+
+  /**
+   * The command that reloads this service after its configuration changed.
+   *
+   * @param server the server, resolved
+   * @return the command, or empty when there is nothing to reload
+   */
+  default Optional<Command> reloadCommand(ResolvedContext server) {
+    return Optional.empty();
+  }
+}

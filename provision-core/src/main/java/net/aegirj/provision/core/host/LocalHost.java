@@ -1,0 +1,416 @@
+package net.aegirj.provision.core.host;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import net.aegirj.provision.api.HostCommandException;
+import net.aegirj.provision.api.HostException;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.CommandResult;
+import net.aegirj.provision.spi.FileInfo;
+import net.aegirj.provision.spi.FileMode;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.SyncResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The machine Provision runs on. File operations use java.nio (setuid, setgid and sticky bits
+ * through {@code chmod}); commands run as child processes without a shell unless the command is an
+ * operator's shell string. Syncing to the local host is a no-op: the paths are the same files.
+ */
+public final class LocalHost implements Host {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalHost.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final String name;
+
+  /** @param name the host's name for messages, e.g. {@code @server_master (localhost)} */
+  public LocalHost(String name) {
+    this.name = name;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public boolean isLocal() {
+    return true;
+  }
+
+  private static Path check(Path path) {
+    if (!path.isAbsolute() || !path.normalize().equals(path)) {
+      throw new IllegalArgumentException("not an absolute, normalised path: " + path);
+    }
+    return path;
+  }
+
+  private HostException failure(String what, Path path, Exception e) {
+    return new HostException(name, "cannot " + what + " " + path + ": " + e, e);
+  }
+
+  @Override
+  public Optional<FileInfo> stat(Path path) {
+    check(path);
+    try {
+      PosixFileAttributes a = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      int mode = ((Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS)) & 07777;
+      FileInfo.Type type = a.isSymbolicLink() ? FileInfo.Type.SYMLINK
+          : a.isDirectory() ? FileInfo.Type.DIRECTORY
+          : a.isRegularFile() ? FileInfo.Type.FILE : FileInfo.Type.OTHER;
+      Optional<String> target = a.isSymbolicLink()
+          ? Optional.of(Files.readSymbolicLink(path).toString()) : Optional.empty();
+      return Optional.of(new FileInfo(type, mode, a.owner().getName(), a.group().getName(), a.size(), target));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw failure("stat", path, e);
+    }
+  }
+
+  @Override
+  public Optional<byte[]> read(Path path) {
+    check(path);
+    try {
+      return Optional.of(Files.readAllBytes(path));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw failure("read", path, e);
+    }
+  }
+
+  @Override
+  public boolean write(Path path, byte[] content, FileMode mode) {
+    check(path);
+    Optional<FileInfo> info = stat(path);
+    if (info.isPresent() && info.get().type() != FileInfo.Type.FILE) {
+      throw new HostException(name, "cannot write " + path + ": it is a " + info.get().type().name().toLowerCase());
+    }
+    boolean sameBytes = info.isPresent() && info.get().size() == content.length
+        && read(path).map(b -> Arrays.equals(b, content)).orElse(false);
+    if (sameBytes) {
+      return applyMode(path, mode, info.get());
+    }
+    Path tmp = path.resolveSibling("." + path.getFileName() + ".tmp-" + HexFormat.of().formatHex(random()));
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        ByteBuffer buf = ByteBuffer.wrap(content);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      applyMode(tmp, mode, stat(tmp).orElseThrow());
+      Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      LOG.debug("{}: wrote {} ({} bytes, {})", name, path, content.length, mode);
+      return true;
+    } catch (IOException e) {
+      throw failure("write", path, e);
+    } finally {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException e) {
+        LOG.warn("{}: cannot remove {}: {}", name, tmp, e.getMessage());
+      }
+    }
+  }
+
+  private static byte[] random() {
+    byte[] b = new byte[6];
+    RANDOM.nextBytes(b);
+    return b;
+  }
+
+  /** Sets owner, group and permissions where they differ; group first, as chgrp clears setgid. */
+  private boolean applyMode(Path path, FileMode mode, FileInfo info) {
+    boolean changed = false;
+    try {
+      PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class,
+          LinkOption.NOFOLLOW_LINKS);
+      UserPrincipalLookupService lookup = path.getFileSystem().getUserPrincipalLookupService();
+      if (mode.owner().isPresent() && !mode.owner().get().equals(info.owner())) {
+        UserPrincipal u = lookup.lookupPrincipalByName(mode.owner().get());
+        view.setOwner(u);
+        changed = true;
+      }
+      if (mode.group().isPresent() && !mode.group().get().equals(info.group())) {
+        GroupPrincipal g = lookup.lookupPrincipalByGroupName(mode.group().get());
+        view.setGroup(g);
+        changed = true;
+      }
+      int current = changed
+          ? ((Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS)) & 07777
+          : info.permissions();
+      if (current != mode.permissions()) {
+        if ((mode.permissions() & 07000) != 0) {
+          run(Command.of("chmod", mode.octal(), path.toString())).orThrow();
+        } else {
+          view.setPermissions(permissions(mode.permissions()));
+        }
+        changed = true;
+      }
+      return changed;
+    } catch (IOException e) {
+      throw failure("set mode " + mode + " on", path, e);
+    }
+  }
+
+  private static Set<PosixFilePermission> permissions(int mode) {
+    Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
+    PosixFilePermission[] order = {
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ
+    };
+    for (int i = 0; i < order.length; i++) {
+      if ((mode & (1 << i)) != 0) {
+        s.add(order[i]);
+      }
+    }
+    return s;
+  }
+
+  @Override
+  public boolean mkdirs(Path dir, FileMode mode) {
+    check(dir);
+    Optional<FileInfo> info = stat(dir);
+    if (info.isPresent()) {
+      if (info.get().type() != FileInfo.Type.DIRECTORY) {
+        throw new HostException(name, "cannot create directory " + dir + ": a "
+            + info.get().type().name().toLowerCase() + " is in the way");
+      }
+      return applyMode(dir, mode, info.get());
+    }
+    List<Path> missing = new ArrayList<>();
+    for (Path p = dir; p != null && stat(p).isEmpty(); p = p.getParent()) {
+      missing.add(0, p);
+    }
+    try {
+      for (Path p : missing) {
+        Files.createDirectory(p);
+        if (!p.equals(dir)) {
+          applyMode(p, FileMode.of(0755), stat(p).orElseThrow());
+        }
+      }
+      applyMode(dir, mode, stat(dir).orElseThrow());
+      return true;
+    } catch (IOException e) {
+      throw failure("create directory", dir, e);
+    }
+  }
+
+  @Override
+  public boolean symlink(Path link, String target) {
+    check(link);
+    Optional<FileInfo> info = stat(link);
+    if (info.isPresent()) {
+      if (info.get().type() == FileInfo.Type.SYMLINK && info.get().linkTarget().orElse("").equals(target)) {
+        return false;
+      }
+      if (info.get().type() == FileInfo.Type.DIRECTORY) {
+        throw new HostException(name, "cannot link " + link + ": a directory is in the way");
+      }
+    }
+    Path tmp = link.resolveSibling("." + link.getFileName() + ".tmp-" + HexFormat.of().formatHex(random()));
+    try {
+      Files.createSymbolicLink(tmp, Path.of(target));
+      Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return true;
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // best effort
+      }
+      throw failure("link", link, e);
+    }
+  }
+
+  @Override
+  public boolean remove(Path path) {
+    check(path);
+    if (path.getNameCount() == 0) {
+      throw new IllegalArgumentException("refusing to remove /");
+    }
+    Optional<FileInfo> info = stat(path);
+    if (info.isEmpty()) {
+      return false;
+    }
+    try {
+      if (info.get().type() != FileInfo.Type.DIRECTORY) {
+        Files.delete(path);
+        return true;
+      }
+      Files.walkFileTree(path, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          Files.delete(file);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+          if (exc != null) {
+            throw exc;
+          }
+          try {
+            Files.delete(d);
+          } catch (DirectoryNotEmptyException e) {
+            throw new IOException("directory changed while being removed: " + d, e);
+          }
+          return FileVisitResult.CONTINUE;
+        }
+      });
+      return true;
+    } catch (IOException e) {
+      throw failure("remove", path, e);
+    }
+  }
+
+  @Override
+  public List<String> list(Path dir) {
+    check(dir);
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      return List.of();
+    }
+    try (var s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    } catch (IOException e) {
+      throw failure("list", dir, e);
+    }
+  }
+
+  @Override
+  public CommandResult run(Command command) {
+    long start = System.nanoTime();
+    Process p;
+    try {
+      ProcessBuilder pb = new ProcessBuilder(command.argv());
+      p = pb.start();
+    } catch (IOException e) {
+      throw new HostCommandException(name, command.display(), -1, "", "could not start: " + e.getMessage());
+    }
+    Drain out = new Drain(p.getInputStream(), Integer.MAX_VALUE);
+    Drain err = new Drain(p.getErrorStream(), CommandResult.STDERR_TAIL);
+    out.start();
+    err.start();
+    try (OutputStream in = p.getOutputStream()) {
+      if (command.stdin().isPresent()) {
+        in.write(command.stdin().get());
+      }
+    } catch (IOException e) {
+      LOG.debug("{}: {} closed its input early: {}", name, command.display(), e.getMessage());
+    }
+    try {
+      if (!p.waitFor(command.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+        err.join(1000);
+        throw new HostCommandException(name, command.display(), -1, err.text(),
+            "timed out after " + command.timeout().toSeconds() + " s");
+      }
+      out.join();
+      err.join();
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new HostCommandException(name, command.display(), -1, err.text(), "was interrupted");
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    LOG.debug("{}: ran {} -> {}", name, command.display(), p.exitValue());
+    return new CommandResult(name, command.display(), p.exitValue(), out.text(), err.text(), took);
+  }
+
+  /** Reads a stream on its own thread, keeping all of it or a bounded tail. */
+  private static final class Drain extends Thread {
+    private final InputStream in;
+    private final int keep;
+    private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    private boolean truncated;
+
+    Drain(InputStream in, int keep) {
+      this.in = in;
+      this.keep = keep;
+      setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+      byte[] b = new byte[8192];
+      try {
+        for (int n; (n = in.read(b)) > 0; ) {
+          synchronized (this) {
+            buf.write(b, 0, n);
+            if (buf.size() > 2 * keep && keep < Integer.MAX_VALUE / 2) {
+              byte[] all = buf.toByteArray();
+              buf.reset();
+              buf.write(all, all.length - keep, keep);
+              truncated = true;
+            }
+          }
+        }
+      } catch (IOException e) {
+        // the process went away; keep what we have
+      }
+    }
+
+    synchronized String text() {
+      String s = buf.toString(StandardCharsets.UTF_8);
+      if (s.length() > keep) {
+        s = s.substring(s.length() - keep);
+        truncated = true;
+      }
+      return truncated ? "…" + s : s;
+    }
+  }
+
+  @Override
+  public SyncResult sync(Path dir, Set<String> excludes) {
+    check(dir);
+    return new SyncResult(List.of(), List.of(), List.of(), 0);
+  }
+
+  @Override
+  public void close() {
+    // nothing held
+  }
+
+  @Override
+  public String toString() {
+    return "LocalHost[" + name + "]";
+  }
+}
