@@ -1,6 +1,5 @@
 package net.aegirj.provision.api;
 
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -58,7 +57,14 @@ public final class ContextName implements Comparable<ContextName> {
     while (i < name.length() && name.charAt(i) == '@') {
       i++;
     }
-    return name.substring(i).toLowerCase(Locale.ROOT);
+    // Fold ASCII letters only: Unicode case mapping would turn look-alikes such as the Kelvin
+    // sign (U+212A) into ASCII letters.
+    StringBuilder b = new StringBuilder(name.length() - i);
+    for (int j = i; j < name.length(); j++) {
+      char c = name.charAt(j);
+      b.append(c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c);
+    }
+    return b.toString();
   }
 
   /**

@@ -167,6 +167,23 @@ public final class ContextProperties {
   }
 
   /**
+   * @param context a validated context
+   * @return the context itself when all its values are canonical, else a canonical copy
+   */
+  static Context normalised(Context context) {
+    Map<String, Object> props = toMap(context);
+    boolean canonical = true;
+    for (Map.Entry<String, Object> e : props.entrySet()) {
+      Optional<PropertySpec> spec = Schema.find(context.type(), e.getKey());
+      if (spec.isPresent() && !spec.get().validate(context.name(), e.getValue()).equals(e.getValue())) {
+        canonical = false;
+        break;
+      }
+    }
+    return canonical ? context : fromMap(context.type(), context.name(), props);
+  }
+
+  /**
    * Validates every property of a context against its declaration, and every extra against the
    * generic rules for extras (an identifier name that no declared property has, a value of
    * {@link Grammar#TEXT}).

@@ -104,14 +104,23 @@ public enum Grammar {
     }
   },
   /** A site alias: a host name, optionally followed by a sub-directory path ({@code host/sub}). */
-  ALIAS("a host name, optionally followed by '/' and a sub-directory of letters, digits, '._-'") {
+  ALIAS("a host name, optionally followed by '/' and a sub-directory of letters, digits, '._-' (no '.' or '..' segment)") {
     @Override
     boolean matches(String v) {
       int slash = v.indexOf('/');
       if (slash < 0) {
         return isHost(v);
       }
-      return isHost(v.substring(0, slash)) && SUBDIR_RE.matcher(v.substring(slash + 1)).matches();
+      String sub = v.substring(slash + 1);
+      if (!isHost(v.substring(0, slash)) || !SUBDIR_RE.matcher(sub).matches()) {
+        return false;
+      }
+      for (String seg : sub.split("/", -1)) {
+        if (seg.equals(".") || seg.equals("..")) {
+          return false;
+        }
+      }
+      return true;
     }
   },
   /** A DNS owner name inside a zone: {@code @} or relative labels. */

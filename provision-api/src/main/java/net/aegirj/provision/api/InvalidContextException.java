@@ -31,7 +31,8 @@ public class InvalidContextException extends ProvisionException {
       b.append(context.startsWith("@") ? context : "@" + context).append(": ");
     }
     if (property != null) {
-      b.append("property '").append(property).append("': ");
+      b.append("property ").append(Grammar.ID.accepts(property) ? "'" + property + "'" : Text.quote(property))
+          .append(": ");
     }
     return b.append(reason).toString();
   }

@@ -45,8 +45,20 @@ public abstract class Platform implements Context {
   @Override
   public abstract Map<String, String> extras();
 
+  /**
+   * Validates every property and normalises values to their canonical form (references and map
+   * keys without {@code @} variants, lists without repeats), so that a value survives every
+   * round trip through its properties unchanged.
+   *
+   * @return this value, or its normalised copy
+   */
   @Value.Check
-  final void check() {
+  final Platform normalise() {
+    check();
+    return (Platform) ContextProperties.normalised(this);
+  }
+
+  private void check() {
     ContextProperties.validate(this);
   }
 

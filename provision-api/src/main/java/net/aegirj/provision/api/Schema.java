@@ -89,7 +89,7 @@ public final class Schema {
         .description("extra host names (host/path for sub-directory aliases)").build());
     site.add(PropertySpec.builder(SITE, "redirection", STRING).grammar(Grammar.HOST)
         .description("host that the uri and aliases redirect to").build());
-    site.add(PropertySpec.builder(SITE, "cron_key", STRING).grammar(Grammar.TOKEN)
+    site.add(PropertySpec.builder(SITE, "cron_key", STRING).grammar(Grammar.TOKEN).secret()
         .description("Drupal's cron key").build());
     site.add(PropertySpec.builder(SITE, "drush_aliases", LIST).grammar(Grammar.CONTEXT_NAME)
         .description("extra alias names").build());

@@ -101,8 +101,20 @@ public abstract class Server implements Context {
     return root.resolve("clients");
   }
 
+  /**
+   * Validates every property and normalises values to their canonical form (references and map
+   * keys without {@code @} variants, lists without repeats), so that a value survives every
+   * round trip through its properties unchanged.
+   *
+   * @return this value, or its normalised copy
+   */
   @Value.Check
-  final void check() {
+  final Server normalise() {
+    check();
+    return (Server) ContextProperties.normalised(this);
+  }
+
+  private void check() {
     ContextProperties.validate(this);
     if (aegirRoot().isPresent() && !name().isMaster()) {
       throw new InvalidContextException(name().toString(), "aegir_root",

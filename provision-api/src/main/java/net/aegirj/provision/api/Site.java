@@ -88,8 +88,20 @@ public abstract class Site implements Context {
     return uri().orElse(name().value());
   }
 
+  /**
+   * Validates every property and normalises values to their canonical form (references and map
+   * keys without {@code @} variants, lists without repeats), so that a value survives every
+   * round trip through its properties unchanged.
+   *
+   * @return this value, or its normalised copy
+   */
   @Value.Check
-  final void check() {
+  final Site normalise() {
+    check();
+    return (Site) ContextProperties.normalised(this);
+  }
+
+  private void check() {
     if (!Grammar.HOST.accepts(name().value())) {
       throw new InvalidContextException(name().toString(), "uri",
           "a site is named after its host name, and " + Text.quote(name().value()) + " is not "

@@ -1,0 +1,19 @@
+package net.aegirj.provision.cli;
+
+import net.aegirj.provision.core.Provision;
+
+/**
+ * A subcommand of {@code provision}. Implementations are picocli {@code @Command} classes whose
+ * fields picocli fills; {@link Main} then calls {@link #execute(Provision)} once.
+ */
+interface CliCommand {
+  /**
+   * Runs the command.
+   *
+   * @param provision the Provision instance for the chosen home, closed by the caller
+   * @return the output
+   * @throws UsageException when the arguments are malformed
+   * @throws net.aegirj.provision.api.ProvisionException when the operation is refused or fails
+   */
+  Result execute(Provision provision);
+}

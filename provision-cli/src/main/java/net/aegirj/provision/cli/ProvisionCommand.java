@@ -1,0 +1,35 @@
+package net.aegirj.provision.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The top-level {@code provision} command, for picocli's parsing and help. The global options are
+ * declared here for the help text only: {@link Invocation} takes them out of the command line
+ * before picocli sees it, so that they work before and after the command.
+ */
+@Command(name = "provision", sortOptions = false,
+    description = "Aegir's hosting backend: saves, shows and lists named contexts (servers, platforms, sites).",
+    synopsisSubcommandLabel = "COMMAND",
+    footer = {"",
+        "Aegir's word order works too: 'provision @name <command> ...' is 'provision <command> @name ...'.",
+        "The global options --home, --json and --debug may be given before or after the command.",
+        "",
+        "Exit status: 0 success; 1 the operation failed; 2 bad input (nothing was changed).",
+        "Run 'provision <command> --help' for the options of a command."})
+final class ProvisionCommand {
+  @Option(names = Invocation.HOME, paramLabel = "DIR",
+      description = "The Provision home (default: $PROVISION_HOME, else ~/.provision).")
+  String home;
+
+  @Option(names = Invocation.JSON,
+      description = "Print exactly one JSON object on stdout, errors included.")
+  boolean json;
+
+  @Option(names = Invocation.DEBUG,
+      description = "Print stack traces of errors and debug logs on stderr.")
+  boolean debug;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+  boolean help;
+}

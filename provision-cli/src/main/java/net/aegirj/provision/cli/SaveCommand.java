@@ -1,0 +1,119 @@
+package net.aegirj.provision.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.core.ContextHandle;
+import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.spi.Versioned;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code provision save @name --prop=value ...} (also {@code provision-save}): creates or merges a
+ * context, or deletes it with {@code --delete}.
+ */
+@Command(name = "save", aliases = "provision-save", sortOptions = false, usageHelpWidth = 100,
+    customSynopsis = {"Usage: provision save @name [--property=value...]",
+        "       provision save @name --delete"},
+    description = {
+        "Creates a context, or merges properties into an existing one (only the properties given"
+            + " change). Properties are given as --property=value; the value 'null' resets a"
+            + " property to its default; list properties take comma-separated values.",
+        "--context_type=server|platform|site is required for a new context."},
+    footer = {"", "Examples:",
+        "  provision save @server_web --context_type=server --remote_host=web1.example.com",
+        "  provision save @platform_d10 --context_type=platform --root=/var/aegir/platforms/d10",
+        "  provision save @example.com --context_type=site --platform=@platform_d10",
+        "  provision save @example.com --aliases=www.example.com,example.net",
+        "  provision save @example.com --aliases=null",
+        "  provision save @example.com --delete"})
+final class SaveCommand implements CliCommand {
+  @Option(names = "--delete", description = "Delete the context (refused while others reference it).")
+  boolean delete;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+  boolean help;
+
+  @Parameters(paramLabel = "@name [--property=value...]", arity = "0..*",
+      description = "The context name, then its properties.")
+  List<String> arguments = new ArrayList<>();
+
+  @Override
+  public Result execute(Provision provision) {
+    SaveArguments args = SaveArguments.parse(arguments);
+    if (delete) {
+      if (!args.changes().isEmpty()) {
+        throw new UsageException("--delete takes no properties; got " + args.changes());
+      }
+      return delete(provision, args.name());
+    }
+    ContextName name = ContextName.of(args.name());
+    Optional<Versioned> before = provision.repository().load(name);
+    ContextHandle handle = provision.save(args.name(), args.changes());
+    Versioned after = provision.repository().load(handle.name()).orElseThrow(() ->
+        new ProvisionException(handle.name() + ": was saved but has disappeared since"
+            + " (deleted concurrently?)"));
+    Context context = after.context();
+    boolean created = before.isEmpty();
+    boolean changed = created || before.get().version() != after.version();
+
+    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode c = json.putObject("context");
+    c.put("name", context.name().toString());
+    c.put("context_type", context.type().id());
+    c.put("version", after.version());
+    if (created) {
+      c.putNull("previous_version");
+    } else {
+      c.put("previous_version", before.get().version());
+    }
+    c.put("created", created);
+    c.put("changed", changed);
+    ObjectNode props = c.putObject("properties");
+
+    StringBuilder text = new StringBuilder();
+    text.append(context.name()).append(": ");
+    if (created) {
+      text.append("created ").append(context.type().id()).append(", version ").append(after.version());
+    } else if (changed) {
+      text.append("saved ").append(context.type().id()).append(", version ")
+          .append(before.get().version()).append(" -> ").append(after.version());
+    } else {
+      text.append(context.type().id()).append(" unchanged, version ").append(after.version());
+    }
+    text.append('\n');
+    for (Map.Entry<String, Object> e : context.properties().entrySet()) {
+      boolean secret = Values.isSecret(context.type(), e.getKey(), false);
+      props.set(e.getKey(), secret ? Values.json(Values.REDACTED) : Values.json(e.getValue()));
+      text.append("  ").append(Values.sanitize(e.getKey())).append(" = ")
+          .append(secret ? Values.REDACTED : Values.text(e.getValue())).append('\n');
+    }
+    return new Result(json, text.toString());
+  }
+
+  private static Result delete(Provision provision, String rawName) {
+    ContextName name = ContextName.of(rawName);
+    Optional<Versioned> before = provision.repository().load(name);
+    provision.delete(rawName);
+    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode c = json.putObject("context");
+    c.put("name", name.toString());
+    if (before.isPresent()) {
+      c.put("context_type", before.get().context().type().id());
+      c.put("version", before.get().version());
+    } else {
+      c.putNull("context_type");
+      c.putNull("version");
+    }
+    c.put("deleted", true);
+    String type = before.map(v -> " " + v.context().type().id()).orElse("");
+    return new Result(json, name + ": deleted" + type + "\n");
+  }
+}

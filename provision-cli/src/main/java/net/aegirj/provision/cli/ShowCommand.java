@@ -1,0 +1,82 @@
+package net.aegirj.provision.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ResolvedContext.Property;
+import net.aegirj.provision.api.ResolvedContext.Source;
+import net.aegirj.provision.core.Provision;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code provision show @name}: every property of a context, set, default and derived, with
+ * secrets redacted unless {@code --show-secrets} is given.
+ */
+@Command(name = "show", sortOptions = false,
+    description = {
+        "Shows every property of a context: those that were set, the defaults of the others"
+            + " (marked '(default)') and the derived paths (marked '(derived)'). Properties"
+            + " without a value are left out of the text output. Secrets are shown as ****."})
+final class ShowCommand implements CliCommand {
+  @Parameters(index = "0", paramLabel = "@name", description = "The context.")
+  String name;
+
+  @Option(names = "--show-secrets", description = "Show secret values instead of ****.")
+  boolean showSecrets;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+  boolean help;
+
+  @Override
+  public Result execute(Provision provision) {
+    ResolvedContext resolved = provision.resolve(name);
+    Context context = resolved.context();
+
+    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode c = json.putObject("context");
+    c.put("name", context.name().toString());
+    c.put("context_type", context.type().id());
+    c.put("version", resolved.version());
+    ObjectNode props = c.putObject("properties");
+
+    int width = 0;
+    for (Property p : resolved.properties()) {
+      if (p.value().isPresent()) {
+        width = Math.max(width, p.name().length());
+      }
+    }
+    StringBuilder text = new StringBuilder();
+    text.append(context.name()).append(" (").append(context.type().id()).append(", version ")
+        .append(resolved.version()).append(")\n");
+    for (Property p : resolved.properties()) {
+      boolean secret = Values.isSecret(context.type(), p.name(), p.secret());
+      boolean redact = secret && !showSecrets && p.value().isPresent();
+      String source = p.source().name().toLowerCase(Locale.ROOT);
+      ObjectNode prop = props.putObject(p.name());
+      if (p.value().isEmpty()) {
+        prop.putNull("value");
+      } else {
+        prop.set("value", Values.json(redact ? Values.REDACTED : p.value().get()));
+      }
+      prop.put("source", source);
+      prop.put("secret", secret);
+      if (p.value().isEmpty()) {
+        continue;
+      }
+      String value = redact ? Values.REDACTED : Values.text(p.value().get());
+      text.append("  ").append(pad(Values.sanitize(p.name()), width)).append("  ").append(value);
+      if (p.source() != Source.SET) {
+        text.append("  (").append(source).append(')');
+      }
+      text.append('\n');
+    }
+    return new Result(json, text.toString());
+  }
+
+  private static String pad(String s, int width) {
+    return s.length() >= width ? s : s + " ".repeat(width - s.length());
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * The {@code provision} command line: Aegir's {@code provision save}, {@code show} and
+ * {@code list} over the {@link net.aegirj.provision.core.Provision} facade. {@link
+ * net.aegirj.provision.cli.Main} is the entry point and documents the syntax, the exit statuses
+ * and the {@code --json} output.
+ */
+package net.aegirj.provision.cli;

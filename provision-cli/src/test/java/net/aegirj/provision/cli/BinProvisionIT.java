@@ -1,0 +1,107 @@
+package net.aegirj.provision.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs {@code bin/provision} as a child process. A Failsafe integration test: it runs after the
+ * package phase, once {@code target/classes} and {@code target/lib} exist.
+ */
+class BinProvisionIT {
+  private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize().getParent();
+  private static final Path SCRIPT = ROOT.resolve("bin/provision");
+
+  @TempDir
+  Path home;
+
+  @TempDir
+  Path cwd;
+
+  /** The outcome of one child process. */
+  record Exit(int status, String out, String err) {}
+
+  @BeforeEach
+  void checkBuild() {
+    assertThat(Files.isExecutable(SCRIPT)).as("%s is executable", SCRIPT).isTrue();
+    assertThat(ROOT.resolve("provision-cli/target/classes")).as("the classes are built").isDirectory();
+    assertThat(ROOT.resolve("provision-cli/target/lib")).as("the dependencies are copied").isDirectory();
+  }
+
+  private Exit provision(Map<String, String> env, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(SCRIPT.toString());
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().remove("PROVISION_HOME");
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    p.getOutputStream().close();
+    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("bin/provision %s finishes", List.of(args)).isTrue();
+    return new Exit(p.exitValue(), out.join(), err.join());
+  }
+
+  private static String read(java.io.InputStream in) {
+    try (in) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void runsFromAnyDirectoryWithExitStatusZeroAndTwo() throws Exception {
+    Exit saved = provision(Map.of(), "--home", home.toString(), "save", "@platform_x",
+        "--context_type=platform", "--root=/var/aegir/platforms/x");
+    assertThat(saved.status()).as("save succeeds (stderr: %s)", saved.err()).isZero();
+    assertThat(saved.out()).as("save's report").startsWith("@platform_x: created platform, version 1");
+    assertThat(saved.err()).as("no info logs on stderr: the level is warn").doesNotContain("INFO");
+
+    Exit shown = provision(Map.of(), "@platform_x", "show", "--home", home.toString());
+    assertThat(shown.status()).as("show in Aegir's order (stderr: %s)", shown.err()).isZero();
+    assertThat(shown.out()).as("the root").contains("/var/aegir/platforms/x");
+
+    Exit bad = provision(Map.of(), "--home", home.toString(), "save", "@platform_x", "--frob=1");
+    assertThat(bad.status()).as("an unknown property is bad input").isEqualTo(2);
+    assertThat(bad.out()).as("nothing on stdout").isEmpty();
+    assertThat(bad.err().lines().toList()).as("one error line").hasSize(1);
+    assertThat(bad.err()).as("the error line").startsWith("provision: error: @platform_x: property 'frob'");
+  }
+
+  @Test
+  void jsonIsOneObjectOnStdout() throws Exception {
+    Map<String, String> env = Map.of("PROVISION_HOME", home.toString());
+    Exit saved = provision(env, "save", "@server_web", "--context_type=server", "--remote_host=web1.example.com",
+        "--json");
+    assertThat(saved.status()).as("save succeeds (stderr: %s)", saved.err()).isZero();
+    JsonNode json = Cli.singleJsonObject(saved.out());
+    assertThat(json.get("ok").asBoolean()).as("ok").isTrue();
+    assertThat(Files.exists(home.resolve("contexts"))).as("$PROVISION_HOME is the default home").isTrue();
+
+    Exit missing = provision(env, "--json", "show", "@missing");
+    assertThat(missing.status()).as("a missing context is bad input").isEqualTo(2);
+    JsonNode error = Cli.singleJsonObject(missing.out());
+    assertThat(error.get("ok").asBoolean()).as("ok").isFalse();
+    assertThat(error.get("exit_code").asInt()).as("exit_code").isEqualTo(2);
+    assertThat(error.get("error").get("type").asText()).as("type").isEqualTo("context_not_found");
+
+    Exit list = provision(env, "list", "--json");
+    assertThat(list.status()).as("list succeeds").isZero();
+    assertThat(Cli.singleJsonObject(list.out()).get("contexts").size()).as("the server and the master").isEqualTo(2);
+  }
+}

@@ -1,0 +1,195 @@
+package net.aegirj.provision.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.longs;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextProperties;
+import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PropertySpec;
+import net.aegirj.provision.api.Schema;
+import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.Text;
+import org.junit.jupiter.api.Test;
+
+/** Round trips through {@link ContextProperties}, and the rules of {@link ContextName}. */
+class ContextPropertiesTest {
+
+  // --- round trips -----------------------------------------------------------------------------
+
+  @Test
+  void generatedContextsRoundTripThroughTheirProperties() {
+    qt().withExamples(2_000).forAll(longs().all()).checkAssert(seed -> {
+      Random random = Generators.random(seed);
+      Server server = Generators.validServer(random);
+      Platform platform = Generators.validPlatform(random, random.nextBoolean() ? server.name() : null);
+      Site site = Generators.validSite(random, random.nextInt(5) == 0 ? null : platform.name());
+      for (Context c : List.of(server, platform, site)) {
+        Map<String, Object> properties = ContextProperties.toMap(c);
+        Context back = ContextProperties.fromMap(c.type(), c.name(), properties);
+        assertThat(back).as("seed %d: fromMap(toMap(%s)) equals the original", seed, c.name()).isEqualTo(c);
+        assertThat(ContextProperties.toMap(back)).as("seed %d: the properties of %s survive too", seed, c.name())
+            .isEqualTo(properties);
+        for (Map.Entry<String, Object> e : properties.entrySet()) {
+          PropertySpec spec = Schema.find(c.type(), e.getKey()).orElse(null);
+          if (spec == null) {
+            assertThat(e.getValue()).as("seed %d: extra %s of %s is text", seed, e.getKey(), c.name())
+                .isInstanceOf(String.class);
+          } else {
+            assertThat(spec.derived()).as("seed %d: derived %s is never stored", seed, e.getKey()).isFalse();
+            assertThat(spec.validate(c.name(), e.getValue()))
+                .as("seed %d: %s of %s is already in canonical form", seed, e.getKey(), c.name())
+                .isEqualTo(e.getValue());
+          }
+        }
+      }
+    });
+  }
+
+  @Test
+  void fullContextsRoundTripWithCanonicalValues() {
+    Site site = ContextRepositoryContract.fullSite();
+    Map<String, Object> m = ContextProperties.toMap(site);
+    assertThat(m.get("platform")).as("references are stored as '@name'").isEqualTo("@platform_d10");
+    assertThat(m.get("site_enabled")).as("booleans are stored as Boolean").isEqualTo(Boolean.FALSE);
+    assertThat(m.get("ssl_enabled")).as("ssl_enabled is stored as Aegir's number").isEqualTo(2);
+    assertThat(m.get("install_method")).as("install_method is stored as its id").isEqualTo("manual");
+    assertThat(m.get("aliases")).as("lists keep their order")
+        .isEqualTo(List.of("example.com", "shop.example.com", "example.com/blog/2024"));
+    assertThat(m.get("ip_addresses")).as("maps are stored as maps")
+        .isEqualTo(Map.of("server_web1", "192.0.2.10", "server_web2", "2001:db8::1"));
+    assertThat(m.get("note")).as("extras are stored by name as text").isEqualTo("hello world");
+    for (Context c : List.of(ContextRepositoryContract.fullServer(), ContextRepositoryContract.fullPlatform(), site)) {
+      assertThat(ContextProperties.fromMap(c.type(), c.name(), ContextProperties.toMap(c)))
+          .as("the full %s round trips", c.type().id()).isEqualTo(c);
+    }
+  }
+
+  @Test
+  void onlySetPropertiesAreStored() {
+    Site site = Site.named("bare.example.com").platform("platform_d10").build();
+    assertThat(ContextProperties.toMap(site)).as("defaults are never stored, only what was set")
+        .containsExactly(Map.entry("platform", "@platform_d10"));
+    assertThat(ContextProperties.toMap(Server.named("server_bare").build()))
+        .as("a bare server stores nothing").isEmpty();
+  }
+
+  // --- ContextName -----------------------------------------------------------------------------
+
+  @Test
+  void contextNamesAreNormalised() {
+    ContextName name = ContextName.of("@@Foo");
+    assertThat(name.value()).as("leading '@' are dropped and letters folded").isEqualTo("foo");
+    assertThat(name.toString()).as("the canonical text form has exactly one '@'").isEqualTo("@foo");
+    assertThat(name).as("spellings of one name are equal")
+        .isEqualTo(ContextName.of("foo")).isEqualTo(ContextName.of("@FOO")).hasSameHashCodeAs(ContextName.of("fOo"));
+    assertThat(ContextName.of("@@@Server_Master").isMaster()).as("@server_master in any spelling is the master")
+        .isTrue();
+    assertThat(ContextName.of("@".repeat(300) + "a").value())
+        .as("the length limit applies to the name, not to the '@' signs").isEqualTo("a");
+    assertThat(ContextName.of("a".repeat(ContextName.MAX_LENGTH)).value())
+        .as("a name of exactly 253 characters is accepted").hasSize(ContextName.MAX_LENGTH);
+    assertThat(ContextName.of("b")).as("names order by value").isGreaterThan(ContextName.of("a.b"));
+  }
+
+  @Test
+  void eachInvalidNameRuleHasItsOwnMessage() {
+    Map<String, String> rules = new LinkedHashMap<>();
+    rules.put("required", "a name is required");
+    rules.put("empty", "a name must not be empty");
+    rules.put("length", "a name is at most 253 characters long");
+    rules.put("chars", "only letters a-z, digits, '.', '-' and '_' are allowed");
+    rules.put("edges", "a name must start and end with a letter or digit");
+    rules.put("dots", "a name must not contain '..'");
+    rules.put("reserved", "is reserved by Aegir");
+
+    List<Object[]> cases = List.of(
+        new Object[] {null, "required"},
+        new Object[] {"", "empty"},
+        new Object[] {"@", "empty"},
+        new Object[] {"@@@", "empty"},
+        new Object[] {"a".repeat(254), "length"},
+        new Object[] {"@" + "b".repeat(254), "length"},
+        new Object[] {"foo bar", "chars"},
+        new Object[] {"foo/bar", "chars"},
+        new Object[] {"foo@bar", "chars"},
+        new Object[] {"caf\u00e9", "chars"},
+        new Object[] {"-foo", "edges"},
+        new Object[] {"foo-", "edges"},
+        new Object[] {"_foo", "edges"},
+        new Object[] {".foo", "edges"},
+        new Object[] {"foo.", "edges"},
+        new Object[] {"foo..bar", "dots"},
+        new Object[] {"a..b..c", "dots"},
+        new Object[] {"self", "reserved"},
+        new Object[] {"@none", "reserved"},
+        new Object[] {"@@SELF", "reserved"},
+        new Object[] {"None", "reserved"});
+    for (Object[] c : cases) {
+      String input = (String) c[0];
+      String rule = (String) c[1];
+      assertThat(ContextName.isValid(input)).as("%s breaks the %s rule", Text.quote(input), rule).isFalse();
+      assertThatThrownBy(() -> ContextName.of(input)).as("%s is refused for the %s rule", Text.quote(input), rule)
+          .isInstanceOf(InvalidContextException.class)
+          .hasMessageStartingWith("invalid context name " + Text.quote(input) + ": ")
+          .hasMessageContaining(rules.get(rule))
+          .satisfies(e -> {
+            for (Map.Entry<String, String> other : rules.entrySet()) {
+              if (!other.getKey().equals(rule)) {
+                assertThat(e.getMessage()).as("%s names only the %s rule", Text.quote(input), rule)
+                    .doesNotContain(other.getValue());
+              }
+            }
+          });
+    }
+    assertThatThrownBy(() -> ContextName.of("foo bar")).as("the message shows the bad character and its position")
+        .hasMessage("invalid context name 'foo bar': only letters a-z, digits, '.', '-' and '_' are allowed"
+            + " (found ' ' at position 4)");
+    assertThatThrownBy(() -> ContextName.of("self")).as("the reserved name is named with its '@'")
+        .hasMessage("invalid context name 'self': '@self' is reserved by Aegir");
+  }
+
+  // --- known bugs in provision-api (see the final report) ---------------------------------------
+
+  @Test
+  void kelvinSignIsRefusedAsALookAlike() {
+    for (String lookAlike : List.of("\u212aey", "server_\u212aeep", "www.\u212a.example.com")) {
+      assertThat(ContextName.isValid(lookAlike))
+          .as("%s is a Unicode look-alike; only ASCII letters may be folded", Text.quote(lookAlike)).isFalse();
+    }
+  }
+
+  @Test
+  void siteIpAddressKeysRoundTrip() {
+    Site site = Site.named("example.com").platform("p").putIpAddresses("@Web", "192.0.2.1").build();
+    assertThat(ContextProperties.fromMap(site.type(), site.name(), ContextProperties.toMap(site)))
+        .as("a site accepted by its builder must survive the property round trip").isEqualTo(site);
+  }
+
+  @Test
+  void duplicateListEntriesRoundTrip() {
+    Site site = Site.named("example.com").platform("p").addAliases("a.example.com", "a.example.com").build();
+    assertThat(ContextProperties.fromMap(site.type(), site.name(), ContextProperties.toMap(site)))
+        .as("a site accepted by its builder must survive the property round trip").isEqualTo(site);
+    Server server = Server.named("server_x").addIpAddresses("192.0.2.1", "192.0.2.1").build();
+    assertThat(ContextProperties.fromMap(server.type(), server.name(), ContextProperties.toMap(server)))
+        .as("a server accepted by its builder must survive the property round trip").isEqualTo(server);
+  }
+
+  @Test
+  void aliasSubdirectoriesRefuseDotSegments() {
+    for (String alias : List.of("example.com/..", "example.com/../../etc", "example.com/.", "example.com/a/../b")) {
+      assertThat(Grammar.ALIAS.accepts(alias)).as("%s escapes its directory", Text.quote(alias)).isFalse();
+    }
+  }
+}
