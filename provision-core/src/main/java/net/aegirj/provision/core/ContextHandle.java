@@ -4,6 +4,8 @@ import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskReport;
 
 /**
  * A handle on one named context, returned by {@link Provision}'s verbs. It holds only the name:
@@ -39,6 +41,39 @@ public abstract class ContextHandle {
   /** @return every property: set, default and derived */
   public final ResolvedContext resolve() {
     return provision.contexts().resolve(name);
+  }
+
+  /**
+   * Runs a task on this context.
+   *
+   * @param task the task
+   * @return the report of a successful run
+   * @throws net.aegirj.provision.api.TaskFailedException when a step failed; everything the task
+   *     changed was rolled back, and the exception carries the report
+   */
+  public final TaskReport run(Task task) {
+    return provision.run(task, name, false);
+  }
+
+  /**
+   * Lists the steps of a task and the files they would change, without changing anything
+   * (Ansible's check mode).
+   *
+   * @param task the task
+   * @return the planned report
+   */
+  public final TaskReport plan(Task task) {
+    return provision.run(task, name, true);
+  }
+
+  /**
+   * Verifies the context: makes the real state match it. Idempotent: a second run changes
+   * nothing and reloads nothing.
+   *
+   * @return the report
+   */
+  public final TaskReport verify() {
+    return run(Task.VERIFY);
   }
 
   /** @return the {@link Provision} this handle belongs to */

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The default repository: one JSON file per context under {@code <home>/contexts/}, named
- * {@code <name>.json}, mode 0600 in a 0700 directory.
+ * {@code <name>.json} (very long names are cut and completed with a hash), mode 0600 in a 0700
+ * directory.
  *
  * <p>Every write goes to a temporary file that is flushed to disk and then renamed over the old
  * one, and the directory is flushed after the rename, so a process killed at any point leaves the
@@ -52,6 +53,7 @@ import org.slf4j.LoggerFactory;
 public final class FileContextRepository implements ContextRepository {
   private static final Logger LOG = LoggerFactory.getLogger(FileContextRepository.class);
   private static final String SUFFIX = ".json";
+  private static final int MAX_PLAIN = 200;
   private static final String LOCK_FILE = ".lock";
   private static final String TEMP_PREFIX = ".tmp-";
   private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
@@ -87,7 +89,25 @@ public final class FileContextRepository implements ContextRepository {
   }
 
   private Path file(ContextName name) {
-    return dir.resolve(name.value() + SUFFIX);
+    return dir.resolve(fileName(name));
+  }
+
+  /**
+   * The file name of a context: {@code <name>.json}; a name too long for a file name (most file
+   * systems allow 255 bytes) is cut and completed with a hash of the whole name, which a valid name
+   * cannot clash with ({@code ~} is not allowed in names). The file itself holds the full name.
+   */
+  static String fileName(ContextName name) {
+    String n = name.value();
+    if (n.length() <= MAX_PLAIN) {
+      return n + SUFFIX;
+    }
+    try {
+      byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(n.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return n.substring(0, MAX_PLAIN - 20) + "~" + HexFormat.of().formatHex(h, 0, 8) + SUFFIX;
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Override
@@ -106,7 +126,7 @@ public final class FileContextRepository implements ContextRepository {
     }
     try {
       Versioned v = JsonCodec.read(bytes);
-      String expected = v.context().name().value() + SUFFIX;
+      String expected = fileName(v.context().name());
       if (!f.getFileName().toString().equals(expected)) {
         throw new IOException("holds context " + v.context().name() + ", expected file name " + expected);
       }
@@ -220,8 +240,7 @@ public final class FileContextRepository implements ContextRepository {
   }
 
   private void writeAtomically(Path target, byte[] bytes) {
-    Path tmp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()) + "-"
-        + target.getFileName());
+    Path tmp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()));
     try {
       try (FileChannel ch = FileChannel.open(tmp,
           Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {

@@ -14,7 +14,23 @@ import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskFailedException;
+import net.aegirj.provision.api.TaskReport;
+import net.aegirj.provision.core.internal.ContextLocks;
 import net.aegirj.provision.core.internal.ContextService;
+import net.aegirj.provision.core.internal.DefaultHostProvider;
+import net.aegirj.provision.core.internal.TaskEngine;
+import net.aegirj.provision.spi.FailureInjector;
+import net.aegirj.provision.spi.HostProvider;
+import net.aegirj.provision.spi.TaskListener;
 import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
 
@@ -43,6 +59,8 @@ public final class Provision implements AutoCloseable {
   private final boolean ownsRepository;
   private final ContextService contexts;
   private final ServiceRegistry registry;
+  private final TaskEngine engine;
+  private final int parallelism;
 
   private Provision(Builder b) {
     this.home = b.home != null ? b.home.toAbsolutePath().normalize() : defaultHome();
@@ -50,6 +68,9 @@ public final class Provision implements AutoCloseable {
     this.repository = b.repository != null ? b.repository : new FileContextRepository(home);
     this.registry = b.registry != null ? b.registry : ServiceRegistry.load();
     this.contexts = new ContextService(repository, home, registry);
+    this.engine = new TaskEngine(contexts, b.hosts != null ? b.hosts : new DefaultHostProvider(),
+        b.listeners, b.injector, new ContextLocks(home, b.lockWait));
+    this.parallelism = b.parallelism;
   }
 
   /**
@@ -247,6 +268,51 @@ public final class Provision implements AutoCloseable {
     return contexts;
   }
 
+  TaskReport run(Task task, ContextName name, boolean planOnly) {
+    return engine.run(task, name, planOnly);
+  }
+
+  /**
+   * Verifies many contexts, several at a time (a bounded pool; tasks on one context never
+   * overlap). A failed verify does not stop the others: its report has status FAILED.
+   *
+   * @param names the contexts, in the order the reports are returned
+   * @return one report per context
+   */
+  public List<TaskReport> verifyAll(List<String> names) {
+    List<ContextName> parsed = names.stream().map(ContextName::of).toList();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(parallelism, parsed.size())));
+    try {
+      List<Future<TaskReport>> futures = new ArrayList<>();
+      for (ContextName n : parsed) {
+        futures.add(pool.submit(() -> {
+          try {
+            return engine.run(Task.VERIFY, n, false);
+          } catch (TaskFailedException e) {
+            return e.report();
+          }
+        }));
+      }
+      List<TaskReport> out = new ArrayList<>();
+      for (Future<TaskReport> f : futures) {
+        try {
+          out.add(f.get());
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof ProvisionException pe) {
+            throw pe;
+          }
+          throw new ProvisionException("verify failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new ProvisionException("interrupted while verifying", e);
+        }
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   /** Closes the repository when this instance opened it. */
   @Override
   public void close() {
@@ -265,8 +331,62 @@ public final class Provision implements AutoCloseable {
     private Path home;
     private ContextRepository repository;
     private ServiceRegistry registry;
+    private HostProvider hosts;
+    private final List<TaskListener> listeners = new ArrayList<>();
+    private FailureInjector injector = FailureInjector.NONE;
+    private Duration lockWait = Duration.ofMinutes(5);
+    private int parallelism = 4;
 
     private Builder() {}
+
+    /**
+     * @param hosts opens the host of a server for a task (default: the local machine for local
+     *     servers, SSH for the others)
+     * @return this
+     */
+    public Builder hosts(HostProvider hosts) {
+      this.hosts = Objects.requireNonNull(hosts, "hosts");
+      return this;
+    }
+
+    /**
+     * @param listener receives task events (may be called several times to add several)
+     * @return this
+     */
+    public Builder listener(TaskListener listener) {
+      this.listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * @param injector a test hook that makes chosen steps fail
+     * @return this
+     */
+    public Builder failureInjector(FailureInjector injector) {
+      this.injector = Objects.requireNonNull(injector, "injector");
+      return this;
+    }
+
+    /**
+     * @param wait how long a task waits for another task on the same context (default 5 minutes)
+     * @return this
+     */
+    public Builder lockWait(Duration wait) {
+      this.lockWait = Objects.requireNonNull(wait, "wait");
+      return this;
+    }
+
+    /**
+     * @param threads how many tasks {@link Provision#verifyAll(List)} runs at once (default 4)
+     * @return this
+     */
+    public Builder parallelism(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("parallelism must be at least 1");
+      }
+      this.parallelism = threads;
+      return this;
+    }
 
     /**
      * @param registry the service types to use (default: {@link ServiceRegistry#load()}, every

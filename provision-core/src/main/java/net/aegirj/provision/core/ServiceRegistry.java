@@ -136,11 +136,12 @@ public final class ServiceRegistry {
 
   /**
    * @param server a server
-   * @return the types it selects, by service (null types where it selects none)
+   * @return the types it selects, by service in the order http, db, dns (null types where it
+   *     selects none)
    * @throws UnknownServiceTypeException when it names an unknown type
    */
   public Map<String, ServiceType> selected(Server server) {
-    Map<String, ServiceType> out = new TreeMap<>();
+    Map<String, ServiceType> out = new java.util.LinkedHashMap<>();
     out.put("http", require(server.name(), "http", server.httpServiceType().orElse(null)));
     out.put("db", require(server.name(), "db", server.dbServiceType().orElse(null)));
     out.put("dns", require(server.name(), "dns", server.dnsServiceType().orElse(null)));

@@ -1,0 +1,98 @@
+package net.aegirj.provision.core.internal;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import net.aegirj.provision.api.ConflictException;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ProvisionException;
+
+/**
+ * One task at a time per context, across threads and processes: a file lock on
+ * {@code <home>/locks/<name>.lock} plus a lock per name inside this JVM.
+ */
+public final class ContextLocks {
+  private static final ConcurrentHashMap<Path, ReentrantLock> JVM = new ConcurrentHashMap<>();
+
+  private final Path dir;
+  private final Duration wait;
+
+  /**
+   * @param home the Provision home
+   * @param wait how long to wait for a lock held by another task
+   */
+  public ContextLocks(Path home, Duration wait) {
+    this.dir = home.resolve("locks");
+    this.wait = wait;
+  }
+
+  /** A held lock; close it to release. */
+  public interface Held extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * @param name the context
+   * @return the held lock
+   * @throws ConflictException when another task holds it for longer than the wait
+   */
+  public Held lock(ContextName name) {
+    Path file = dir.resolve(name.value() + ".lock");
+    ReentrantLock jvm = JVM.computeIfAbsent(file, f -> new ReentrantLock());
+    long deadline = System.nanoTime() + wait.toNanos();
+    try {
+      if (!jvm.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw busy(name);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw busy(name);
+    }
+    try {
+      Files.createDirectories(dir);
+      FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock;
+      while ((lock = ch.tryLock()) == null) {
+        if (System.nanoTime() > deadline) {
+          ch.close();
+          throw busy(name);
+        }
+        Thread.sleep(20);
+      }
+      FileLock held = lock;
+      return () -> {
+        try {
+          held.release();
+          ch.close();
+        } catch (IOException e) {
+          // released when the channel closes anyway
+        } finally {
+          jvm.unlock();
+        }
+      };
+    } catch (IOException e) {
+      jvm.unlock();
+      throw new ProvisionException("cannot lock " + file + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      jvm.unlock();
+      Thread.currentThread().interrupt();
+      throw busy(name);
+    } catch (RuntimeException e) {
+      jvm.unlock();
+      throw e;
+    }
+  }
+
+  private ConflictException busy(ContextName name) {
+    return new ConflictException(name + ": another task is running on this context (waited "
+        + wait.toSeconds() + " s); try again when it has finished");
+  }
+}

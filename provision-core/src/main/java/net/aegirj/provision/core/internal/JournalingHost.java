@@ -1,0 +1,220 @@
+package net.aegirj.provision.core.internal;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.CommandResult;
+import net.aegirj.provision.spi.FileInfo;
+import net.aegirj.provision.spi.FileMode;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.SyncResult;
+
+/**
+ * Wraps a host for one task: records every change in the running step's report and in the task's
+ * journal with its undo; in a plan, records what would change and changes nothing.
+ */
+final class JournalingHost implements Host {
+  private final Host delegate;
+  private final boolean plan;
+  private final Journal journal;
+  private final Supplier<StepRecorder> step;
+
+  JournalingHost(Host delegate, boolean plan, Journal journal, Supplier<StepRecorder> step) {
+    this.delegate = delegate;
+    this.plan = plan;
+    this.journal = journal;
+    this.step = step;
+  }
+
+  Host delegate() {
+    return delegate;
+  }
+
+  private String on(Object what) {
+    return delegate.isLocal() ? what.toString() : delegate.name() + ":" + what;
+  }
+
+  @Override
+  public String name() {
+    return delegate.name();
+  }
+
+  @Override
+  public boolean isLocal() {
+    return delegate.isLocal();
+  }
+
+  @Override
+  public Optional<FileInfo> stat(Path path) {
+    return delegate.stat(path);
+  }
+
+  @Override
+  public Optional<byte[]> read(Path path) {
+    return delegate.read(path);
+  }
+
+  private static FileMode modeOf(FileInfo info) {
+    return FileMode.of(info.permissions()).withOwner(info.owner()).withGroup(info.group());
+  }
+
+  @Override
+  public boolean write(Path path, byte[] content, FileMode mode) {
+    Optional<FileInfo> before = delegate.stat(path);
+    Optional<byte[]> old = before.filter(i -> i.type() == FileInfo.Type.FILE).flatMap(i -> delegate.read(path));
+    if (plan) {
+      boolean changed = old.isEmpty() || !Arrays.equals(old.get(), content) || !before.get().matches(mode);
+      if (changed) {
+        step.get().change(on(path));
+      }
+      return changed;
+    }
+    boolean changed = delegate.write(path, content, mode);
+    if (changed) {
+      StepRecorder s = step.get();
+      s.change(on(path));
+      if (old.isPresent()) {
+        byte[] bytes = old.get();
+        FileMode m = modeOf(before.get());
+        journal.add(s.index, "restore " + on(path), () -> delegate.write(path, bytes, m));
+      } else {
+        journal.add(s.index, "remove " + on(path), () -> delegate.remove(path));
+      }
+    }
+    return changed;
+  }
+
+  @Override
+  public boolean mkdirs(Path dir, FileMode mode) {
+    Optional<FileInfo> before = delegate.stat(dir);
+    Path topCreated = null;
+    if (before.isEmpty()) {
+      topCreated = dir;
+      for (Path p = dir.getParent(); p != null && delegate.stat(p).isEmpty(); p = p.getParent()) {
+        topCreated = p;
+      }
+    }
+    if (plan) {
+      boolean changed = before.isEmpty() || !before.get().matches(mode);
+      if (changed) {
+        step.get().change(on(dir));
+      }
+      return changed;
+    }
+    boolean changed = delegate.mkdirs(dir, mode);
+    if (changed) {
+      StepRecorder s = step.get();
+      s.change(on(dir));
+      if (topCreated != null) {
+        Path remove = topCreated;
+        journal.add(s.index, "remove " + on(remove), () -> delegate.remove(remove));
+      } else {
+        FileMode m = modeOf(before.get());
+        journal.add(s.index, "restore mode of " + on(dir), () -> delegate.mkdirs(dir, m));
+      }
+    }
+    return changed;
+  }
+
+  @Override
+  public boolean symlink(Path link, String target) {
+    Optional<FileInfo> before = delegate.stat(link);
+    if (plan) {
+      boolean changed = before.isEmpty() || before.get().type() != FileInfo.Type.SYMLINK
+          || !before.get().linkTarget().orElse("").equals(target);
+      if (changed) {
+        step.get().change(on(link));
+      }
+      return changed;
+    }
+    Optional<byte[]> oldBytes = before.filter(i -> i.type() == FileInfo.Type.FILE).flatMap(i -> delegate.read(link));
+    boolean changed = delegate.symlink(link, target);
+    if (changed) {
+      StepRecorder s = step.get();
+      s.change(on(link));
+      if (before.isEmpty()) {
+        journal.add(s.index, "remove " + on(link), () -> delegate.remove(link));
+      } else if (before.get().type() == FileInfo.Type.SYMLINK) {
+        String old = before.get().linkTarget().orElseThrow();
+        journal.add(s.index, "re-link " + on(link), () -> delegate.symlink(link, old));
+      } else if (oldBytes.isPresent()) {
+        FileMode m = modeOf(before.get());
+        byte[] bytes = oldBytes.get();
+        journal.add(s.index, "restore " + on(link), () -> {
+          delegate.remove(link);
+          delegate.write(link, bytes, m);
+        });
+      }
+    }
+    return changed;
+  }
+
+  @Override
+  public boolean remove(Path path) {
+    Optional<FileInfo> before = delegate.stat(path);
+    if (before.isEmpty()) {
+      return false;
+    }
+    if (plan) {
+      step.get().change(on(path));
+      return true;
+    }
+    FileInfo info = before.get();
+    Optional<byte[]> bytes = info.type() == FileInfo.Type.FILE ? delegate.read(path) : Optional.empty();
+    boolean changed = delegate.remove(path);
+    if (changed) {
+      StepRecorder s = step.get();
+      s.change(on(path));
+      if (bytes.isPresent()) {
+        FileMode m = modeOf(info);
+        byte[] b = bytes.get();
+        journal.add(s.index, "restore " + on(path), () -> delegate.write(path, b, m));
+      } else if (info.type() == FileInfo.Type.SYMLINK) {
+        String t = info.linkTarget().orElseThrow();
+        journal.add(s.index, "re-link " + on(path), () -> delegate.symlink(path, t));
+      } else {
+        journal.unrestorable("removed directory " + on(path) + " cannot be restored");
+      }
+    }
+    return changed;
+  }
+
+  @Override
+  public List<String> list(Path dir) {
+    return delegate.list(dir);
+  }
+
+  @Override
+  public CommandResult run(Command command) {
+    step.get().command(on(command.display()));
+    if (plan) {
+      return new CommandResult(delegate.name(), command.display(), 0, "", "", Duration.ZERO);
+    }
+    return delegate.run(command);
+  }
+
+  @Override
+  public SyncResult sync(Path dir, Set<String> excludes) {
+    if (plan) {
+      step.get().change(on(dir) + "/ (sync)");
+      return new SyncResult(List.of(), List.of(), List.of(), 0);
+    }
+    SyncResult r = delegate.sync(dir, excludes);
+    if (r.changedAnything()) {
+      StepRecorder s = step.get();
+      s.change(on(dir) + "/ (sync)");
+      journal.afterRollback(s.index, "re-sync " + on(dir), () -> delegate.sync(dir, excludes));
+    }
+    return r;
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+}

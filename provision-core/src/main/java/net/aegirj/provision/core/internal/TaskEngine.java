@@ -1,0 +1,408 @@
+package net.aegirj.provision.core.internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskFailedException;
+import net.aegirj.provision.api.TaskReport;
+import net.aegirj.provision.api.TaskReport.StepReport;
+import net.aegirj.provision.api.TaskReport.StepStatus;
+import net.aegirj.provision.api.Text;
+import net.aegirj.provision.core.ServiceRegistry;
+import net.aegirj.provision.core.host.LocalHost;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.FailureInjector;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.HostProvider;
+import net.aegirj.provision.spi.ServiceType;
+import net.aegirj.provision.spi.Step;
+import net.aegirj.provision.spi.StepContext;
+import net.aegirj.provision.spi.TaskListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Plans and runs tasks: resolves the context graph, asks the core and the service types on the
+ * servers involved for their steps, runs them in order through journaled hosts (one per server
+ * per task), rolls back on the first failure, and reloads each changed service once at the end.
+ */
+public final class TaskEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
+
+  private final ContextService contexts;
+  private final ServiceRegistry registry;
+  private final HostProvider hosts;
+  private final List<TaskListener> listeners;
+  private final FailureInjector injector;
+  private final ContextLocks locks;
+
+  /**
+   * @param contexts the contexts
+   * @param hosts opens hosts of servers
+   * @param listeners receive events
+   * @param injector test hook that fails chosen steps
+   * @param locks per-context task locks
+   */
+  public TaskEngine(ContextService contexts, HostProvider hosts, List<TaskListener> listeners,
+      FailureInjector injector, ContextLocks locks) {
+    this.contexts = contexts;
+    this.registry = contexts.registry();
+    this.hosts = hosts;
+    this.listeners = List.copyOf(listeners);
+    this.injector = injector;
+    this.locks = locks;
+  }
+
+  /** A planned step and where its reloads belong. */
+  private record Planned(Step step, String service) {}
+
+  /**
+   * Runs (or plans) a task.
+   *
+   * @param task the task
+   * @param name the context
+   * @param planOnly true to list the steps and changes without changing anything
+   * @return the report
+   * @throws TaskFailedException when a step failed; completed steps were rolled back
+   */
+  public TaskReport run(Task task, ContextName name, boolean planOnly) {
+    if (planOnly) {
+      return execute(task, name, true);
+    }
+    try (ContextLocks.Held ignored = locks.lock(name)) {
+      return execute(task, name, false);
+    }
+  }
+
+  private TaskReport execute(Task task, ContextName name, boolean planOnly) {
+    long start = System.nanoTime();
+    ResolvedContext target = contexts.resolve(name);
+    List<Planned> steps = plan(task, target);
+    Run run = new Run(task, target, planOnly);
+    emit(l -> l.taskStarted(task, name, steps.size()));
+    List<StepReport> reports = new ArrayList<>();
+    Throwable failure = null;
+    int failedAt = -1;
+    try {
+      for (int i = 0; i < steps.size(); i++) {
+        Planned p = steps.get(i);
+        int index = i + 1;
+        emit(l -> l.stepStarted(name, index, p.step().name()));
+        StepRecorder rec = new StepRecorder(index);
+        run.current = rec;
+        run.currentService = p.service();
+        long t0 = System.nanoTime();
+        StepReport r;
+        try {
+          if (!planOnly) {
+            injector.beforeStep(task, name, index, p.step().name());
+          }
+          p.step().run(run);
+          StepStatus status = planOnly ? StepStatus.PLANNED
+              : !rec.changes.isEmpty() ? StepStatus.CHANGED
+              : rec.skipReason != null ? StepStatus.SKIPPED : StepStatus.UNCHANGED;
+          r = new StepReport(p.step().name(), status, Duration.ofNanos(System.nanoTime() - t0),
+              rec.changes, rec.commands, rec.skipReason);
+        } catch (Exception | Error e) {
+          failure = e;
+          failedAt = i;
+          r = new StepReport(p.step().name(), StepStatus.FAILED, Duration.ofNanos(System.nanoTime() - t0),
+              rec.changes, rec.commands, message(e));
+        }
+        reports.add(r);
+        StepReport done = r;
+        emit(l -> l.stepFinished(name, index, done));
+        if (failure != null) {
+          break;
+        }
+      }
+      List<String> reloads = new ArrayList<>();
+      if (failure == null) {
+        try {
+          reloads = reload(run, planOnly);
+        } catch (RuntimeException e) {
+          failure = e;
+          failedAt = steps.size();
+        }
+      }
+      if (failure == null) {
+        TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
+            : TaskReport.Status.SUCCEEDED, reports, reloads, run.warnings,
+            Duration.ofNanos(System.nanoTime() - start), Optional.empty());
+        emit(l -> l.taskFinished(report));
+        LOG.info("{}", report.summary());
+        return report;
+      }
+      List<String> rollbackFailures = run.journal.rollback();
+      if (!rollbackFailures.isEmpty() || run.reloaded) {
+        // Whatever was reloaded must see the restored files.
+        rollbackFailures.addAll(reloadAfterRollback(run));
+      }
+      List<StepReport> finalReports = new ArrayList<>();
+      for (int i = 0; i < reports.size(); i++) {
+        StepReport s = reports.get(i);
+        boolean undone = i < failedAt && (s.status() == StepStatus.CHANGED || run.journal.touched(i + 1));
+        finalReports.add(undone ? new StepReport(s.name(), StepStatus.ROLLED_BACK, s.duration(),
+            s.changes(), s.commands(), s.message()) : s);
+      }
+      for (int i = reports.size(); i < steps.size(); i++) {
+        finalReports.add(new StepReport(steps.get(i).step().name(), StepStatus.NOT_RUN, Duration.ZERO,
+            List.of(), List.of(), ""));
+      }
+      String where = failedAt < steps.size() ? "step '" + steps.get(failedAt).step().name() + "'" : "reload";
+      String outcome = rollbackFailures.isEmpty()
+          ? "rolled back " + run.journal.size() + " change(s)"
+          : "rollback incomplete: " + String.join("; ", rollbackFailures);
+      TaskReport report = new TaskReport(task, name, TaskReport.Status.FAILED, finalReports, List.of(),
+          run.warnings, Duration.ofNanos(System.nanoTime() - start),
+          Optional.of(where + " failed: " + message(failure) + "; " + outcome));
+      emit(l -> l.taskFinished(report));
+      LOG.warn("{}", report.summary());
+      throw new TaskFailedException(report, failure);
+    } finally {
+      run.close();
+    }
+  }
+
+  private static String message(Throwable e) {
+    String m = e.getMessage();
+    return m == null ? e.getClass().getSimpleName() : m;
+  }
+
+  private void emit(java.util.function.Consumer<TaskListener> event) {
+    for (TaskListener l : listeners) {
+      try {
+        event.accept(l);
+      } catch (RuntimeException e) {
+        LOG.warn("task listener {} failed: {}", l, e.toString());
+      }
+    }
+  }
+
+  private List<String> reload(Run run, boolean planOnly) {
+    List<String> done = new ArrayList<>();
+    for (Map.Entry<String, ContextName> e : run.pendingReloads.entrySet()) {
+      String service = e.getKey().substring(e.getKey().indexOf('|') + 1);
+      ContextName server = e.getValue();
+      ResolvedContext rs = run.resolve(server);
+      ServiceType type = registry.selected((Server) rs.context()).get(service);
+      Optional<Command> cmd = type.reloadCommand(rs);
+      if (cmd.isEmpty()) {
+        continue;
+      }
+      run.current = new StepRecorder(Integer.MAX_VALUE);
+      if (!planOnly) {
+        run.reloaded = true;
+        run.host(server).run(cmd.get()).orThrow();
+      }
+      done.add(server + ": " + service);
+    }
+    return done;
+  }
+
+  private List<String> reloadAfterRollback(Run run) {
+    List<String> failures = new ArrayList<>();
+    for (Map.Entry<String, ContextName> e : run.pendingReloads.entrySet()) {
+      String service = e.getKey().substring(e.getKey().indexOf('|') + 1);
+      try {
+        ResolvedContext rs = run.resolve(e.getValue());
+        Optional<Command> cmd = registry.selected((Server) rs.context()).get(service).reloadCommand(rs);
+        if (cmd.isPresent()) {
+          run.rawHost(e.getValue()).run(cmd.get()).orThrow();
+        }
+      } catch (RuntimeException ex) {
+        failures.add("reload of " + service + " on " + e.getValue() + " after rollback failed: " + message(ex));
+      }
+    }
+    return failures;
+  }
+
+  /**
+   * Lists a task's steps for a context, in order: the core's, then the service types' on the
+   * servers involved.
+   */
+  private List<Planned> plan(Task task, ResolvedContext target) {
+    Context c = target.context();
+    List<Planned> out = new ArrayList<>();
+    switch (c.type()) {
+      case SERVER: {
+        requireTask(c, task, Task.VERIFY);
+        Server s = (Server) c;
+        for (Step step : CoreSteps.serverVerify(target)) {
+          out.add(new Planned(step, "core"));
+        }
+        for (Map.Entry<String, ServiceType> e : registry.selected(s).entrySet()) {
+          for (Step step : e.getValue().steps(task, target, target)) {
+            out.add(new Planned(step, e.getKey()));
+          }
+        }
+        break;
+      }
+      case PLATFORM: {
+        requireTask(c, task, Task.VERIFY);
+        ContextName web = ((Platform) c).webServer().orElse(ContextName.MASTER);
+        addService(out, task, target, web, "http");
+        break;
+      }
+      case SITE:
+      default: {
+        requireTask(c, task, Task.VERIFY);
+        Site site = (Site) c;
+        Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
+        addService(out, task, target, platform.webServer().orElse(ContextName.MASTER), "http");
+        addService(out, task, target, site.dbServer().orElse(ContextName.MASTER), "db");
+        addService(out, task, target, ContextName.MASTER, "dns");
+        break;
+      }
+    }
+    return out;
+  }
+
+  private void addService(List<Planned> out, Task task, ResolvedContext target, ContextName server,
+      String service) {
+    ResolvedContext rs = contexts.resolve(server);
+    ServiceType type = registry.selected((Server) rs.context()).get(service);
+    for (Step step : type.steps(task, target, rs)) {
+      out.add(new Planned(step, service));
+    }
+  }
+
+  private static void requireTask(Context c, Task task, Task... supported) {
+    for (Task t : supported) {
+      if (t == task) {
+        return;
+      }
+    }
+    List<String> ids = new ArrayList<>();
+    for (Task t : supported) {
+      ids.add(t.id());
+    }
+    throw new InvalidContextException(c.name().toString(), null, "the " + task.id()
+        + " task does not apply to a " + c.type().id() + " (yet); tasks for a " + c.type().id() + ": "
+        + String.join(", ", ids));
+  }
+
+  /** The state of one running task; also the {@link StepContext} its steps see. */
+  private final class Run implements StepContext, AutoCloseable {
+    final Task task;
+    final ResolvedContext target;
+    final boolean planOnly;
+    final Journal journal = new Journal();
+    final List<String> warnings = new ArrayList<>();
+    final Map<ContextName, ResolvedContext> resolved = new LinkedHashMap<>();
+    final Map<ContextName, JournalingHost> open = new LinkedHashMap<>();
+    final Map<String, ContextName> pendingReloads = new LinkedHashMap<>();
+    JournalingHost local;
+    volatile StepRecorder current = new StepRecorder(0);
+    String currentService;
+    boolean reloaded;
+
+    Run(Task task, ResolvedContext target, boolean planOnly) {
+      this.task = task;
+      this.target = target;
+      this.planOnly = planOnly;
+      resolved.put(target.name(), target);
+    }
+
+    @Override
+    public Task task() {
+      return task;
+    }
+
+    @Override
+    public ResolvedContext target() {
+      return target;
+    }
+
+    @Override
+    public synchronized ResolvedContext resolve(ContextName name) {
+      return resolved.computeIfAbsent(name, contexts::resolve);
+    }
+
+    @Override
+    public synchronized Host host(ContextName server) {
+      JournalingHost h = open.get(server);
+      if (h == null) {
+        ResolvedContext rs = resolve(server);
+        if (rs.context().type() != ContextType.SERVER) {
+          throw new InvalidContextException(server.toString(), null, "is a " + rs.context().type().id()
+              + ", not a server");
+        }
+        h = new JournalingHost(hosts.open(rs), planOnly, journal, () -> current);
+        open.put(server, h);
+      }
+      return h;
+    }
+
+    Host rawHost(ContextName server) {
+      return ((JournalingHost) host(server)).delegate();
+    }
+
+    @Override
+    public synchronized Host localHost() {
+      if (local == null) {
+        local = new JournalingHost(new LocalHost("local"), planOnly, journal, () -> current);
+      }
+      return local;
+    }
+
+    @Override
+    public void onRollback(String what, Runnable undo) {
+      if (!planOnly) {
+        journal.add(current.index, what, Objects.requireNonNull(undo));
+      }
+    }
+
+    @Override
+    public synchronized void reload(ContextName server, String service) {
+      if (!current.changes.isEmpty()) {
+        pendingReloads.putIfAbsent(server.value() + "|" + service, server);
+      }
+    }
+
+    @Override
+    public synchronized void warn(String message) {
+      warnings.add(message);
+      LOG.warn("{} {}: {}", task.id(), target.name(), message);
+    }
+
+    @Override
+    public void skip(String reason) {
+      current.skipReason = reason;
+    }
+
+    @Override
+    public boolean planOnly() {
+      return planOnly;
+    }
+
+    @Override
+    public void close() {
+      for (JournalingHost h : open.values()) {
+        try {
+          h.close();
+        } catch (RuntimeException e) {
+          LOG.debug("closing {}: {}", h.name(), e.toString());
+        }
+      }
+    }
+
+    @Override
+    public String toString() {
+      return task.id() + " " + target.name() + " " + Text.quote(String.valueOf(currentService));
+    }
+  }
+}
