@@ -185,8 +185,8 @@ public final class ContextProperties {
 
   /**
    * Validates every property of a context against its declaration, and every extra against the
-   * generic rules for extras (an identifier name that no declared property has, a value of
-   * {@link Grammar#TEXT}).
+   * generic rules for extras (an identifier name that no declared property has, one line of
+   * printable ASCII).
    *
    * @param context the context
    * @throws InvalidContextException naming the first refused property
@@ -201,7 +201,9 @@ public final class ContextProperties {
           throw new InvalidContextException(context.name().toString(), e.getKey(),
               "a property name must be " + Grammar.ID.description());
         }
-        Grammar.TEXT.check(context.name(), e.getKey(), (String) e.getValue());
+        // The service type that declares an extra validates it by its own grammar when it is
+        // saved; here every extra is at least one line of printable ASCII.
+        Grammar.COMMAND.check(context.name(), e.getKey(), (String) e.getValue());
       }
     }
     for (String name : context.extras().keySet()) {

@@ -138,6 +138,36 @@ public enum Grammar {
     }
   },
   /**
+   * An operator's shell command (such as {@code http_restart_cmd}), run with {@code /bin/sh -c}:
+   * one line of printable ASCII. Shell syntax is allowed on purpose; only the operator sets it.
+   */
+  COMMAND("one line of printable ASCII (an operator's shell command, at most 1024 characters)") {
+    @Override
+    boolean matches(String v) {
+      return COMMAND_RE.matcher(v).matches();
+    }
+  },
+  /** A FastCGI address: {@code host:port} or {@code unix:/absolute/path}. */
+  FASTCGI("a FastCGI address: 'host:port' (e.g. 127.0.0.1:9000) or 'unix:' and an absolute path") {
+    @Override
+    boolean matches(String v) {
+      if (v.startsWith("unix:")) {
+        return isPath(v.substring(5));
+      }
+      int colon = v.lastIndexOf(':');
+      if (colon <= 0) {
+        return false;
+      }
+      String host = v.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      String port = v.substring(colon + 1);
+      return (isHost(host) || isIp(host)) && !host.equals("*") && port.matches("[0-9]{1,5}")
+          && Integer.parseInt(port) >= 1 && Integer.parseInt(port) <= 65535;
+    }
+  },
+  /**
    * One line of printable ASCII text without quotes, backslashes or shell and SQL metacharacters;
    * for values that no narrower grammar describes.
    */
@@ -160,6 +190,7 @@ public enum Grammar {
   private static final Pattern TOKEN_RE = Pattern.compile("[A-Za-z0-9_-]{1,128}");
   private static final Pattern SUBDIR_RE = Pattern.compile("[a-z0-9._-]{1,64}(/[a-z0-9._-]{1,64}){0,7}");
   private static final Pattern TEXT_RE = Pattern.compile("[\\x20-\\x7e&&[^'\"\\\\`$;|&<>]]{0,1024}");
+  private static final Pattern COMMAND_RE = Pattern.compile("[\\x20-\\x7e]{1,1024}");
   private static final Pattern IPV4 =
       Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
   private static final Pattern IPV6_CHARS = Pattern.compile("[0-9a-f:]{2,39}");

@@ -43,6 +43,18 @@ public interface ServiceType {
   }
 
   /**
+   * The command that checks this service's configuration before a reload (e.g. {@code nginx -t}).
+   * When it fails, the task fails and its changes are rolled back, so a broken configuration
+   * never reaches a reload.
+   *
+   * @param server the server, resolved
+   * @return the command, or empty when there is nothing to check
+   */
+  default Optional<Command> configTestCommand(ResolvedContext server) {
+    return Optional.empty();
+  }
+
+  /**
    * The command that reloads this service after its configuration changed.
    *
    * @param server the server, resolved

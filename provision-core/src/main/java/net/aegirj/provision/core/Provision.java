@@ -272,6 +272,35 @@ public final class Provision implements AutoCloseable {
     return engine.run(task, name, planOnly);
   }
 
+  /** Sets a site's site_enabled, runs the task, and puts the old value back if the task fails. */
+  TaskReport runWithSiteEnabled(ContextName site, boolean enabled, Task task) {
+    Boolean before = ((Site) contexts.load(site).context()).siteEnabled().orElse(null);
+    contexts.save(site, PropertyChanges.builder().set("site_enabled", Boolean.toString(enabled)).build());
+    try {
+      return engine.run(task, site, false);
+    } catch (RuntimeException e) {
+      PropertyChanges.Builder undo = PropertyChanges.builder();
+      if (before == null) {
+        undo.reset("site_enabled");
+      } else {
+        undo.set("site_enabled", before.toString());
+      }
+      contexts.save(site, undo.build());
+      throw e;
+    }
+  }
+
+  /** Runs the delete task, then removes the context. */
+  TaskReport runDelete(ContextName name) {
+    List<ContextName> referrers = contexts.referrers(name);
+    if (!referrers.isEmpty()) {
+      throw new ContextInUseException(name, referrers);
+    }
+    TaskReport report = engine.run(Task.DELETE, name, false);
+    contexts.delete(name);
+    return report;
+  }
+
   /**
    * Verifies many contexts, several at a time (a bounded pool; tasks on one context never
    * overlap). A failed verify does not stop the others: its report has status FAILED.

@@ -3,6 +3,8 @@ package net.aegirj.provision.core;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskReport;
 
 /** A handle on a site context; tasks on the site are run from here. */
 public final class SiteHandle extends ContextHandle {
@@ -13,6 +15,35 @@ public final class SiteHandle extends ContextHandle {
   @Override
   public ContextType type() {
     return ContextType.SITE;
+  }
+
+  /**
+   * Serves the site again: sets {@code site_enabled} and rewrites its vhost (Aegir's enable).
+   *
+   * @return the report
+   */
+  public TaskReport enable() {
+    return provision().runWithSiteEnabled(name(), true, Task.ENABLE);
+  }
+
+  /**
+   * Serves the disabled page: clears {@code site_enabled} and writes the disabled vhost, which
+   * redirects to {@code web_disable_url} (Aegir's disable).
+   *
+   * @return the report
+   */
+  public TaskReport disable() {
+    return provision().runWithSiteEnabled(name(), false, Task.DISABLE);
+  }
+
+  /**
+   * Deletes the site: runs the delete task (vhost, and with later services database and files),
+   * then removes the context.
+   *
+   * @return the report
+   */
+  public TaskReport delete() {
+    return provision().runDelete(name());
   }
 
   @Override

@@ -194,21 +194,36 @@ public final class TaskEngine {
 
   private List<String> reload(Run run, boolean planOnly) {
     List<String> done = new ArrayList<>();
+    record Pending(ContextName server, String service, ServiceType type, ResolvedContext rs) {}
+    List<Pending> pending = new ArrayList<>();
     for (Map.Entry<String, ContextName> e : run.pendingReloads.entrySet()) {
       String service = e.getKey().substring(e.getKey().indexOf('|') + 1);
-      ContextName server = e.getValue();
-      ResolvedContext rs = run.resolve(server);
-      ServiceType type = registry.selected((Server) rs.context()).get(service);
-      Optional<Command> cmd = type.reloadCommand(rs);
+      ResolvedContext rs = run.resolve(e.getValue());
+      pending.add(new Pending(e.getValue(), service, registry.selected((Server) rs.context()).get(service), rs));
+    }
+    run.current = new StepRecorder(Integer.MAX_VALUE);
+    // Every configuration is tested before anything is reloaded.
+    for (Pending p : pending) {
+      Optional<Command> test = p.type().configTestCommand(p.rs());
+      if (test.isPresent() && !planOnly) {
+        var result = run.host(p.server()).run(test.get());
+        if (!result.succeeded()) {
+          throw new net.aegirj.provision.api.HostCommandException(result.host(), result.command(),
+              result.exitCode(), result.stderrTail() + (result.stdout().isBlank() ? "" : " " + result.stdout().strip()),
+              "(the " + p.service() + " configuration test) failed, so nothing was reloaded");
+        }
+      }
+    }
+    for (Pending p : pending) {
+      Optional<Command> cmd = p.type().reloadCommand(p.rs());
       if (cmd.isEmpty()) {
         continue;
       }
-      run.current = new StepRecorder(Integer.MAX_VALUE);
       if (!planOnly) {
         run.reloaded = true;
-        run.host(server).run(cmd.get()).orThrow();
+        run.host(p.server()).run(cmd.get()).orThrow();
       }
-      done.add(server + ": " + service);
+      done.add(p.server() + ": " + p.service());
     }
     return done;
   }
@@ -252,14 +267,14 @@ public final class TaskEngine {
         break;
       }
       case PLATFORM: {
-        requireTask(c, task, Task.VERIFY);
+        requireTask(c, task, Task.VERIFY, Task.DELETE);
         ContextName web = ((Platform) c).webServer().orElse(ContextName.MASTER);
         addService(out, task, target, web, "http");
         break;
       }
       case SITE:
       default: {
-        requireTask(c, task, Task.VERIFY);
+        requireTask(c, task, Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE);
         Site site = (Site) c;
         Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
         addService(out, task, target, platform.webServer().orElse(ContextName.MASTER), "http");

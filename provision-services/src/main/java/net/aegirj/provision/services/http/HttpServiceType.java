@@ -1,0 +1,401 @@
+package net.aegirj.provision.services.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.PropertySpec;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.services.template.Template;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.FileMode;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.ServiceType;
+import net.aegirj.provision.spi.Step;
+import net.aegirj.provision.spi.StepContext;
+
+/**
+ * What the http service types share: the server properties they declare, the directory layout
+ * under {@code <config_path>/<app>}, template loading with per-server overrides, the values every
+ * template gets (each checked against its grammar once more before it is rendered), and the steps
+ * for server, platform and site tasks.
+ */
+public abstract class HttpServiceType implements ServiceType {
+  /** Groups tried, in order, for the default {@code web_group} (Aegir's list). */
+  static final List<String> WEB_GROUPS = List.of("www-data", "apache", "nginx", "www", "_www", "webservd",
+      "httpd", "nogroup", "nobody");
+  static final int CONFIG_DIR = 0711;
+  static final int INCLUDE_DIRS = 0700;
+  static final int CONFIG_FILE = 0644;
+
+  private volatile List<PropertySpec> properties;
+
+  /** @return the application directory and file name: {@code nginx} or {@code apache} */
+  protected abstract String app();
+
+  /** @return true for the SSL variants */
+  protected abstract boolean ssl();
+
+  /** @return the default reload command (an operator's shell string) */
+  protected abstract String defaultRestartCommand();
+
+  /** @return the default configuration test command */
+  protected abstract String defaultTestCommand();
+
+  @Override
+  public final String service() {
+    return "http";
+  }
+
+  @Override
+  public List<PropertySpec> serverProperties() {
+    List<PropertySpec> p = properties;
+    if (p == null) {
+      List<PropertySpec> out = new ArrayList<>();
+      out.add(spec("http_port", PropertySpec.Kind.INTEGER).range(1, 65535).defaultValue(80)
+          .description("port of plain HTTP virtual hosts").build());
+      out.add(spec("http_restart_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
+          .defaultValue(defaultRestartCommand()).description("reloads the web server (run with /bin/sh -c)").build());
+      out.add(spec("http_test_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
+          .defaultValue(defaultTestCommand()).description("tests the configuration before a reload").build());
+      out.add(spec("web_group", PropertySpec.Kind.STRING).grammar(Grammar.USER)
+          .defaultValue(detectWebGroup()).description("group the web server runs as").build());
+      out.add(spec("phpfpm_address", PropertySpec.Kind.STRING).grammar(Grammar.FASTCGI)
+          .defaultValue(detectPhpFpm()).description("PHP-FPM: host:port or unix:/path.sock").build());
+      out.add(spec("http_listen_address", PropertySpec.Kind.STRING).grammar(Grammar.IP)
+          .defaultValue("*").description("address the virtual hosts bind ('*' for all)").build());
+      out.add(spec("http_template_dir", PropertySpec.Kind.STRING).grammar(Grammar.PATH)
+          .description("directory of operator templates (<dir>/" + app() + "/<name>.conf) overriding ours").build());
+      out.add(spec("web_disable_url", PropertySpec.Kind.STRING).grammar(Grammar.URL)
+          .defaultsTo("<master_url>/hosting/disabled").description("where disabled sites redirect").build());
+      out.add(spec("web_maintenance_url", PropertySpec.Kind.STRING).grammar(Grammar.URL)
+          .defaultsTo("<master_url>/hosting/maintenance").description("maintenance page").build());
+      if (ssl()) {
+        out.add(spec("http_ssl_port", PropertySpec.Kind.INTEGER).range(1, 65535).defaultValue(443)
+            .description("port of HTTPS virtual hosts").build());
+      }
+      p = List.copyOf(out);
+      properties = p;
+    }
+    return p;
+  }
+
+  private static PropertySpec.Builder spec(String name, PropertySpec.Kind kind) {
+    return PropertySpec.builder(ContextType.SERVER, name, kind);
+  }
+
+  static String detectWebGroup() {
+    try {
+      List<String> groups = Files.readAllLines(Path.of("/etc/group"), StandardCharsets.UTF_8).stream()
+          .map(l -> l.split(":", 2)[0]).toList();
+      for (String g : WEB_GROUPS) {
+        if (groups.contains(g)) {
+          return g;
+        }
+      }
+    } catch (IOException e) {
+      // fall through
+    }
+    return "nogroup";
+  }
+
+  /** The newest PHP-FPM socket under /run/php, else 127.0.0.1:9000. */
+  static String detectPhpFpm() {
+    Path dir = Path.of("/run/php");
+    if (Files.isDirectory(dir)) {
+      try (Stream<Path> s = Files.list(dir)) {
+        Optional<Path> newest = s.filter(p -> p.getFileName().toString().matches("php[0-9.]*-fpm\\.sock"))
+            .max(Comparator.comparing(p -> p.getFileName().toString()));
+        if (newest.isPresent() && Grammar.PATH.accepts(newest.get().toString())) {
+          return "unix:" + newest.get();
+        }
+      } catch (IOException e) {
+        // fall through
+      }
+    }
+    return "127.0.0.1:9000";
+  }
+
+  @Override
+  public Optional<Command> configTestCommand(ResolvedContext server) {
+    return Optional.of(Command.shell(str(server, "http_test_cmd")));
+  }
+
+  @Override
+  public Optional<Command> reloadCommand(ResolvedContext server) {
+    return Optional.of(Command.shell(str(server, "http_restart_cmd")));
+  }
+
+  // ---------------------------------------------------------------- paths
+
+  static String str(ResolvedContext c, String property) {
+    return c.get(property).map(String::valueOf).orElseThrow(() ->
+        new ProvisionException(c.name() + ": property '" + property + "' has no value"));
+  }
+
+  /** @return {@code <config_path>/<app>} */
+  Path appPath(ResolvedContext server) {
+    return Path.of(str(server, "config_path")).resolve(app());
+  }
+
+  Path vhostPath(ResolvedContext server, String uri) {
+    return appPath(server).resolve("vhost.d").resolve(uri);
+  }
+
+  Path platformPath(ResolvedContext server, ContextName platform) {
+    return appPath(server).resolve("platform.d").resolve(platform.value() + ".conf");
+  }
+
+  // ---------------------------------------------------------------- steps
+
+  @Override
+  public List<Step> steps(Task task, ResolvedContext target, ResolvedContext server) {
+    ContextType type = target.context().type();
+    String on = " on " + server.name();
+    if (type == ContextType.SERVER && task == Task.VERIFY) {
+      return List.of(
+          Step.of("http: " + app() + " directories" + on, ctx -> serverDirectories(ctx, server)),
+          Step.of("http: " + app() + " server configuration" + on, ctx -> serverFiles(ctx, server)));
+    }
+    if (type == ContextType.PLATFORM) {
+      if (task == Task.VERIFY) {
+        return List.of(Step.of("http: " + app() + " platform configuration" + on,
+            ctx -> platformFiles(ctx, target, server)));
+      }
+      if (task == Task.DELETE) {
+        return List.of(Step.of("http: remove " + app() + " platform configuration" + on, ctx -> {
+          if (ctx.host(server.name()).remove(platformPath(server, target.name()))) {
+            ctx.reload(server.name(), "http");
+          }
+        }));
+      }
+    }
+    if (type == ContextType.SITE) {
+      String uri = str(target, "uri");
+      if (task == Task.DELETE) {
+        return List.of(Step.of("http: remove vhost " + uri + on, ctx -> {
+          if (ctx.host(server.name()).remove(vhostPath(server, uri))) {
+            ctx.reload(server.name(), "http");
+          }
+        }));
+      }
+      return List.of(Step.of("http: " + app() + " vhost " + uri + on, ctx -> siteFiles(ctx, target, server)));
+    }
+    return List.of();
+  }
+
+  private void serverDirectories(StepContext ctx, ResolvedContext server) {
+    Host h = ctx.host(server.name());
+    Path app = appPath(server);
+    h.mkdirs(app, FileMode.of(CONFIG_DIR));
+    for (String d : List.of("pre.d", "post.d", "platform.d", "vhost.d", "subdir.d")) {
+      h.mkdirs(app.resolve(d), FileMode.of(INCLUDE_DIRS));
+    }
+  }
+
+  private void serverFiles(StepContext ctx, ResolvedContext server) {
+    Host h = ctx.host(server.name());
+    Map<String, Object> model = serverModel(server);
+    Path conf = Path.of(str(server, "config_path")).resolve(app() + ".conf");
+    boolean changed = h.write(conf, render(ctx, server, "server", model), FileMode.of(CONFIG_FILE));
+    changed |= extraServerFiles(ctx, server, model);
+    Path link = Path.of(str(server, "aegir_root")).resolve("config").resolve(app() + ".conf");
+    changed |= h.symlink(link, conf.toString());
+    if (changed) {
+      ctx.reload(server.name(), "http");
+    }
+  }
+
+  /**
+   * Writes further server-wide files (nginx's shared rules).
+   *
+   * @param ctx the step's context
+   * @param server the server
+   * @param model the server's template values
+   * @return true when anything changed
+   */
+  protected boolean extraServerFiles(StepContext ctx, ResolvedContext server, Map<String, Object> model) {
+    return false;
+  }
+
+  /**
+   * Writes the platform's configuration, if this type has one.
+   *
+   * @param ctx the step's context
+   * @param platform the platform
+   * @param server its web server
+   */
+  protected void platformFiles(StepContext ctx, ResolvedContext platform, ResolvedContext server) {
+    ctx.skip(app() + " needs no platform configuration");
+  }
+
+  private void siteFiles(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    Map<String, Object> model = siteModel(ctx, site, server);
+    boolean enabled = (Boolean) site.get("site_enabled").orElse(Boolean.TRUE);
+    byte[] bytes = render(ctx, server, enabled ? "vhost" : "vhost_disabled", model);
+    if (ctx.host(server.name()).write(vhostPath(server, (String) model.get("uri")), bytes,
+        FileMode.of(CONFIG_FILE))) {
+      ctx.reload(server.name(), "http");
+    }
+  }
+
+  // ---------------------------------------------------------------- models
+
+  /** Values every template of a server gets, each checked against its grammar. */
+  Map<String, Object> serverModel(ResolvedContext server) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    Object ctx = server.name();
+    m.put("server", server.name().toString());
+    m.put("http_port", server.get("http_port").orElse(80));
+    m.put("listen", Grammar.IP.check(ctx, "http_listen_address", str(server, "http_listen_address")));
+    Path app = appPath(server);
+    Grammar.PATH.check(ctx, "config_path", app.toString());
+    m.put("pred_path", app.resolve("pre.d").toString());
+    m.put("postd_path", app.resolve("post.d").toString());
+    m.put("platformd_path", app.resolve("platform.d").toString());
+    m.put("vhostd_path", app.resolve("vhost.d").toString());
+    m.put("subdird_path", app.resolve("subdir.d").toString());
+    m.put("common_include", Path.of(str(server, "config_path")).resolve(app() + "_vhost_common.conf").toString());
+    String fpm = Grammar.FASTCGI.check(ctx, "phpfpm_address", str(server, "phpfpm_address"));
+    m.put("fastcgi_pass", fpm);
+    m.put("fastcgi_handler", fpm.startsWith("unix:") ? "proxy:" + fpm + "|fcgi://localhost" : "proxy:fcgi://" + fpm);
+    m.put("fastcgi_params", "/etc/nginx/fastcgi_params");
+    m.put("ssl", false);
+    if (ssl()) {
+      m.put("http_ssl_port", server.get("http_ssl_port").orElse(443));
+    }
+    return m;
+  }
+
+  /** Values of a site's vhost, each checked against its grammar. */
+  Map<String, Object> siteModel(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    Map<String, Object> m = serverModel(server);
+    ContextName n = site.name();
+    String uri = Grammar.HOST.check(n, "uri", str(site, "uri"));
+    m.put("uri", uri);
+    m.put("root", Grammar.PATH.check(n, "root", str(site, "root")));
+    List<String> aliases = new ArrayList<>();
+    for (Object a : (List<?>) site.get("aliases").orElse(List.of())) {
+      String alias = Grammar.ALIAS.check(n, "aliases", (String) a);
+      if (alias.contains("/")) {
+        ctx.warn(n + ": sub-directory alias " + alias + " is not served yet");
+      } else if (!alias.equals(uri)) {
+        aliases.add(alias);
+      }
+    }
+    Optional<String> redirection = site.get("redirection").map(r -> Grammar.HOST.check(n, "redirection", (String) r));
+    List<String> names = new ArrayList<>();
+    List<String> redirects = new ArrayList<>();
+    if (redirection.isPresent()) {
+      String target = redirection.get();
+      names.add(target);
+      for (String h : concat(uri, aliases)) {
+        if (!h.equals(target)) {
+          redirects.add(h);
+        }
+      }
+      m.put("redirection", target);
+      m.put("redirection_pattern", target.replace(".", "\\."));
+      m.put("redirect_scheme", "http");
+    } else {
+      names.addAll(concat(uri, aliases));
+      m.put("redirection", false);
+    }
+    m.put("aliases", aliases);
+    m.put("server_names", names);
+    m.put("redirects", redirects);
+    m.put("ssl_required", false);
+    m.put("env", List.of());
+    m.put("disable_url", disableUrl(server));
+    return m;
+  }
+
+  private static List<String> concat(String first, List<String> rest) {
+    List<String> out = new ArrayList<>();
+    out.add(first);
+    out.addAll(rest);
+    return out;
+  }
+
+  static String disableUrl(ResolvedContext server) {
+    Optional<Object> set = server.get("web_disable_url");
+    if (set.isPresent()) {
+      return Grammar.URL.check(server.name(), "web_disable_url", (String) set.get());
+    }
+    String base = server.get("master_url").map(String::valueOf)
+        .orElse("http://" + str(server, "remote_host"));
+    while (base.endsWith("/")) {
+      base = base.substring(0, base.length() - 1);
+    }
+    return Grammar.URL.check(server.name(), "master_url", base + "/hosting/disabled");
+  }
+
+  // ---------------------------------------------------------------- templates
+
+  /**
+   * Renders a template: the operator's {@code <http_template_dir>/<app>/<name>.conf} when the
+   * server names a template directory and the file exists there, else ours.
+   */
+  byte[] render(StepContext ctx, ResolvedContext server, String name, Map<String, Object> model) {
+    String source = null;
+    String origin = app() + "/" + name + ".conf";
+    Optional<Object> dir = server.get("http_template_dir");
+    if (dir.isPresent()) {
+      Path override = Path.of((String) dir.get()).resolve(app()).resolve(name + ".conf");
+      Optional<byte[]> bytes = ctx.localHost().read(override);
+      if (bytes.isPresent()) {
+        source = new String(bytes.get(), StandardCharsets.UTF_8);
+        origin = override.toString();
+      }
+    }
+    if (source == null) {
+      source = resource(app() + "/" + name + ".conf");
+    }
+    String text;
+    try {
+      text = Template.parse(origin, source).render(model);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidContextException(server.name().toString(), "http_template_dir",
+          "template " + origin + " cannot be rendered: " + e.getMessage());
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+        throw new ProvisionException(server.name() + ": rendering " + origin
+            + " produced a control character; refusing to write it");
+      }
+    }
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String resource(String name) {
+    String path = "templates/" + name;
+    try (InputStream in = HttpServiceType.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing template resource " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read template resource " + path, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "http/" + id();
+  }
+}

@@ -1,0 +1,48 @@
+package net.aegirj.provision.services.http;
+
+import java.nio.file.Path;
+import java.util.Map;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.spi.FileMode;
+import net.aegirj.provision.spi.StepContext;
+
+/**
+ * The {@code nginx} http service type: {@code <config_path>/nginx.conf} (included in the system's
+ * {@code http {}} block through {@code <aegir_root>/config/nginx.conf}), the shared Drupal rules in
+ * {@code <config_path>/nginx_vhost_common.conf}, and one file per site in {@code vhost.d}.
+ */
+public class Nginx extends HttpServiceType {
+  /** Creates it (for {@link java.util.ServiceLoader}). */
+  public Nginx() {}
+
+  @Override
+  public String id() {
+    return "nginx";
+  }
+
+  @Override
+  protected String app() {
+    return "nginx";
+  }
+
+  @Override
+  protected boolean ssl() {
+    return false;
+  }
+
+  @Override
+  protected String defaultRestartCommand() {
+    return "nginx -s reload";
+  }
+
+  @Override
+  protected String defaultTestCommand() {
+    return "nginx -t -q";
+  }
+
+  @Override
+  protected boolean extraServerFiles(StepContext ctx, ResolvedContext server, Map<String, Object> model) {
+    Path common = Path.of((String) model.get("common_include"));
+    return ctx.host(server.name()).write(common, render(ctx, server, "common", model), FileMode.of(CONFIG_FILE));
+  }
+}

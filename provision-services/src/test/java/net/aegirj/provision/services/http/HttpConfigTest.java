@@ -1,0 +1,150 @@
+package net.aegirj.provision.services.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.TaskFailedException;
+import net.aegirj.provision.api.TaskReport;
+import net.aegirj.provision.core.Provision;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The http types' files, written by real tasks on the local host, with the test and reload
+ * commands replaced by {@code true}/{@code false} (the real servers are exercised by HttpServersIT).
+ */
+class HttpConfigTest {
+  @TempDir Path home;
+
+  private Provision provision(String type) {
+    Provision p = Provision.builder().home(home).build();
+    p.save("server_master", PropertyChanges.builder().set("http_service_type", type).set("http_port", "8080")
+        .set("phpfpm_address", "unix:/run/php/php8.2-fpm.sock").set("http_test_cmd", "true")
+        .set("http_restart_cmd", "true").build());
+    p.save("platform_a", PropertyChanges.builder().set("context_type", "platform")
+        .set("root", home.resolve("platforms/a").toString()).build());
+    p.save("a.example.com", PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_a")
+        .set("aliases", "www.a.example.com,a.example.org").build());
+    return p;
+  }
+
+  private String read(String rel) throws IOException {
+    return Files.readString(home.resolve(rel));
+  }
+
+  @Test
+  void nginxServerPlatformAndSiteFiles() throws IOException {
+    try (Provision p = provision("nginx")) {
+      TaskReport server = p.server("server_master").verify();
+      assertThat(server.reloads()).as("the new configuration is reloaded once").containsExactly("@server_master: http");
+      assertThat(read("config/server_master/nginx.conf")).as("default 404 server and the four includes")
+          .contains("listen *:8080 default_server;", "return 404;",
+              "include " + home.resolve("config/server_master/nginx/vhost.d") + "/*;",
+              "include " + home.resolve("config/server_master/nginx/pre.d") + "/*;");
+      assertThat(Files.readSymbolicLink(home.resolve("config/nginx.conf")))
+          .as("the system's nginx includes the server file through this link")
+          .isEqualTo(home.resolve("config/server_master/nginx.conf"));
+      assertThat(Integer.toOctalString(((Integer) Files.getAttribute(home.resolve("config/server_master/nginx/vhost.d"),
+          "unix:mode")) & 07777)).as("vhost.d is 0700").isEqualTo("700");
+      p.platform("platform_a").verify();
+      p.site("a.example.com").verify();
+      String vhost = read("config/server_master/nginx/vhost.d/a.example.com");
+      assertThat(vhost).as("server names, root and PHP-FPM")
+          .contains("server_name a.example.com www.a.example.com a.example.org;",
+              "root " + home.resolve("platforms/a") + ";",
+              "fastcgi_pass unix:/run/php/php8.2-fpm.sock;", "listen *:8080;");
+      TaskReport again = p.site("a.example.com").verify();
+      assertThat(again.changedPaths()).as("a second verify writes nothing").isEmpty();
+      assertThat(again.reloads()).as("and reloads nothing").isEmpty();
+    }
+  }
+
+  @Test
+  void nginxRedirectionDisableAndDelete() throws IOException {
+    try (Provision p = provision("nginx")) {
+      p.server("server_master").verify();
+      p.save("a.example.com", PropertyChanges.builder().set("redirection", "www.a.example.com").build());
+      p.site("a.example.com").verify();
+      String vhost = read("config/server_master/nginx/vhost.d/a.example.com");
+      assertThat(vhost).as("the uri and the other aliases redirect to the target")
+          .contains("server_name a.example.com;", "server_name a.example.org;",
+              "return 301 $scheme://www.a.example.com$request_uri;", "server_name www.a.example.com;");
+      p.site("a.example.com").disable();
+      assertThat(read("config/server_master/nginx/vhost.d/a.example.com")).as("disabled: redirect to the disable URL")
+          .contains("return 302 http://localhost/hosting/disabled/a.example.com;");
+      assertThat(p.site("a.example.com").context().siteEnabled()).as("site_enabled saved").contains(false);
+      p.site("a.example.com").enable();
+      assertThat(read("config/server_master/nginx/vhost.d/a.example.com")).as("enabled again")
+          .contains("fastcgi_pass");
+      p.site("a.example.com").delete();
+      assertThat(home.resolve("config/server_master/nginx/vhost.d/a.example.com")).as("delete removes the vhost")
+          .doesNotExist();
+      assertThat(p.list()).as("and the context").noneMatch(c -> c.name().value().equals("a.example.com"));
+    }
+  }
+
+  @Test
+  void aFailedConfigTestRollsTheFilesBackAndReloadsNothing() throws IOException {
+    try (Provision p = provision("nginx")) {
+      p.server("server_master").verify();
+      p.site("a.example.com").verify();
+      String before = read("config/server_master/nginx/vhost.d/a.example.com");
+      p.save("server_master", PropertyChanges.builder().set("http_test_cmd", "echo broken config >&2; false")
+          .set("http_restart_cmd", "touch " + home.resolve("reloaded")).build());
+      p.save("a.example.com", PropertyChanges.builder().set("aliases", "b.example.com").build());
+      assertThatThrownBy(() -> p.site("a.example.com").verify())
+          .as("the configuration test fails the task").isInstanceOf(TaskFailedException.class)
+          .hasMessageContaining("broken config").hasMessageContaining("nothing was reloaded");
+      assertThat(read("config/server_master/nginx/vhost.d/a.example.com")).as("the old vhost is back")
+          .isEqualTo(before);
+      assertThat(home.resolve("reloaded")).as("no reload ran").doesNotExist();
+    }
+  }
+
+  @Test
+  void apacheWritesPlatformDirectoryAndVhost() throws IOException {
+    try (Provision p = provision("apache")) {
+      p.server("server_master").verify();
+      assertThat(read("config/server_master/apache.conf")).as("default vhost and includes, no Listen")
+          .contains("<VirtualHost *:8080>", "Redirect 404 /",
+              "IncludeOptional " + home.resolve("config/server_master/apache/vhost.d") + "/*")
+          .doesNotContain("\nListen");
+      p.platform("platform_a").verify();
+      assertThat(read("config/server_master/apache/platform.d/platform_a.conf")).as("grants the platform root")
+          .contains("<Directory " + home.resolve("platforms/a") + ">", "Require all granted");
+      p.site("a.example.com").verify();
+      assertThat(read("config/server_master/apache/vhost.d/a.example.com")).as("vhost with aliases and FPM")
+          .contains("ServerName a.example.com", "ServerAlias www.a.example.com", "ServerAlias a.example.org",
+              "DocumentRoot " + home.resolve("platforms/a"),
+              "SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"");
+      p.platform("platform_a");
+      assertThatThrownBy(() -> p.platform("platform_a").delete()).as("a platform with sites cannot be deleted")
+          .hasMessageContaining("@a.example.com");
+      p.site("a.example.com").delete();
+      p.platform("platform_a").delete();
+      assertThat(home.resolve("config/server_master/apache/platform.d/platform_a.conf"))
+          .as("platform delete removes its file").doesNotExist();
+    }
+  }
+
+  @Test
+  void operatorTemplatesOverrideOurs() throws IOException {
+    Path templates = home.resolve("templates");
+    Files.createDirectories(templates.resolve("nginx"));
+    Files.writeString(templates.resolve("nginx/vhost.conf"), "# custom {{uri}} -> {{root}}\n");
+    try (Provision p = provision("nginx")) {
+      p.save("server_master", PropertyChanges.builder().set("http_template_dir", templates.toString()).build());
+      p.server("server_master").verify();
+      p.site("a.example.com").verify();
+      assertThat(read("config/server_master/nginx/vhost.d/a.example.com")).as("the operator's template is used")
+          .isEqualTo("# custom a.example.com -> " + home.resolve("platforms/a") + "\n");
+      Files.writeString(templates.resolve("nginx/vhost.conf"), "{{#oops}}\n");
+      assertThatThrownBy(() -> p.site("a.example.com").verify()).as("a broken template is a clear error")
+          .hasMessageContaining("http_template_dir").hasMessageContaining("never closed");
+    }
+  }
+}
