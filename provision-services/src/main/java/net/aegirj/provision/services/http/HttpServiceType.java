@@ -41,6 +41,8 @@ public abstract class HttpServiceType implements ServiceType {
   static final int CONFIG_DIR = 0711;
   static final int INCLUDE_DIRS = 0700;
   static final int CONFIG_FILE = 0644;
+  static final int KEY_FILE = 0600;
+  static final String DEFAULT_KEY = "default";
 
   private volatile List<PropertySpec> properties;
 
@@ -167,9 +169,14 @@ public abstract class HttpServiceType implements ServiceType {
     ContextType type = target.context().type();
     String on = " on " + server.name();
     if (type == ContextType.SERVER && task == Task.VERIFY) {
-      return List.of(
-          Step.of("http: " + app() + " directories" + on, ctx -> serverDirectories(ctx, server)),
-          Step.of("http: " + app() + " server configuration" + on, ctx -> serverFiles(ctx, server)));
+      List<Step> steps = new ArrayList<>();
+      steps.add(Step.of("http: " + app() + " directories" + on, ctx -> serverDirectories(ctx, server)));
+      if (ssl()) {
+        steps.add(Step.of("http: default SSL certificate" + on,
+            ctx -> certificate(ctx, server, DEFAULT_KEY, "default.invalid", List.of())));
+      }
+      steps.add(Step.of("http: " + app() + " server configuration" + on, ctx -> serverFiles(ctx, server)));
+      return List.copyOf(steps);
     }
     if (type == ContextType.PLATFORM) {
       if (task == Task.VERIFY) {
@@ -274,9 +281,12 @@ public abstract class HttpServiceType implements ServiceType {
     m.put("fastcgi_pass", fpm);
     m.put("fastcgi_handler", fpm.startsWith("unix:") ? "proxy:" + fpm + "|fcgi://localhost" : "proxy:fcgi://" + fpm);
     m.put("fastcgi_params", "/etc/nginx/fastcgi_params");
-    m.put("ssl", false);
+    m.put("ssl", ssl());
     if (ssl()) {
       m.put("http_ssl_port", server.get("http_ssl_port").orElse(443));
+      Path dir = serverSslPath(server).resolve(DEFAULT_KEY);
+      m.put("default_cert", dir.resolve("openssl.crt").toString());
+      m.put("default_key", dir.resolve("openssl.key").toString());
     }
     return m;
   }
@@ -318,7 +328,19 @@ public abstract class HttpServiceType implements ServiceType {
     m.put("aliases", aliases);
     m.put("server_names", names);
     m.put("redirects", redirects);
-    m.put("ssl_required", false);
+    int sslMode = ((Number) site.get("ssl_enabled").orElse(0)).intValue();
+    boolean siteSsl = ssl() && sslMode >= 1;
+    m.put("ssl", siteSsl);
+    m.put("ssl_required", siteSsl && sslMode == 2);
+    if (siteSsl) {
+      String key = site.get("ssl_key").map(k -> Grammar.NAME.check(n, "ssl_key", (String) k)).orElse(uri);
+      Path dir = certificate(ctx, server, key, uri, concat(uri, aliases).stream().filter(h -> !h.equals(uri)).toList());
+      m.put("ssl_cert", dir.resolve("openssl.crt").toString());
+      m.put("ssl_key", dir.resolve("openssl.key").toString());
+      if (redirection.isPresent()) {
+        m.put("redirect_scheme", "https");
+      }
+    }
     m.put("env", List.of());
     m.put("disable_url", disableUrl(server));
     return m;
@@ -342,6 +364,56 @@ public abstract class HttpServiceType implements ServiceType {
       base = base.substring(0, base.length() - 1);
     }
     return Grammar.URL.check(server.name(), "master_url", base + "/hosting/disabled");
+  }
+
+  // ---------------------------------------------------------------- certificates
+
+  /** @return {@code <config_path>/ssl.d}, the server's copies of certificates */
+  Path serverSslPath(ResolvedContext server) {
+    return Path.of(str(server, "config_path")).resolve("ssl.d");
+  }
+
+  /**
+   * Makes sure the central store on the master holds the named certificate (a self-signed one is
+   * made when it does not), and copies it to the web server's {@code ssl.d}.
+   *
+   * @return the server's directory holding {@code openssl.crt} and {@code openssl.key}
+   */
+  Path certificate(StepContext ctx, ResolvedContext server, String keyName, String domain, List<String> altNames) {
+    Grammar.NAME.check(server.name(), "ssl_key", keyName);
+    ResolvedContext master = ctx.resolve(ContextName.MASTER);
+    Host central = ctx.host(ContextName.MASTER);
+    Path store = Path.of(str(master, "aegir_root")).resolve("config").resolve("ssl.d");
+    Path keyDir = store.resolve(keyName);
+    central.mkdirs(store, FileMode.of(INCLUDE_DIRS));
+    central.mkdirs(keyDir, FileMode.of(INCLUDE_DIRS));
+    Path crt = keyDir.resolve("openssl.crt");
+    Path key = keyDir.resolve("openssl.key");
+    Optional<byte[]> crtBytes = central.read(crt);
+    Optional<byte[]> keyBytes = central.read(key);
+    if (crtBytes.isEmpty() || keyBytes.isEmpty()) {
+      if (ctx.planOnly()) {
+        crtBytes = Optional.of(new byte[0]);
+        keyBytes = Optional.of(new byte[0]);
+      } else {
+        var made = net.aegirj.provision.services.ssl.SelfSignedCertificate.generate(domain, altNames,
+            java.time.Duration.ofDays(365));
+        crtBytes = Optional.of(made.certificatePem().getBytes(StandardCharsets.US_ASCII));
+        keyBytes = Optional.of(made.privateKeyPem().getBytes(StandardCharsets.US_ASCII));
+      }
+      central.write(key, keyBytes.get(), FileMode.of(KEY_FILE));
+      central.write(crt, crtBytes.get(), FileMode.of(CONFIG_FILE));
+    }
+    Host web = ctx.host(server.name());
+    Path copy = serverSslPath(server).resolve(keyName);
+    web.mkdirs(serverSslPath(server), FileMode.of(INCLUDE_DIRS));
+    web.mkdirs(copy, FileMode.of(INCLUDE_DIRS));
+    boolean changed = web.write(copy.resolve("openssl.key"), keyBytes.get(), FileMode.of(KEY_FILE));
+    changed |= web.write(copy.resolve("openssl.crt"), crtBytes.get(), FileMode.of(CONFIG_FILE));
+    if (changed) {
+      ctx.reload(server.name(), "http");
+    }
+    return copy;
   }
 
   // ---------------------------------------------------------------- templates

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
@@ -146,5 +147,41 @@ class HttpConfigTest {
       assertThatThrownBy(() -> p.site("a.example.com").verify()).as("a broken template is a clear error")
           .hasMessageContaining("http_template_dir").hasMessageContaining("never closed");
     }
+  }
+
+  @Test
+  void sslTypesMakeACentralCertificateAndServeHttps() throws IOException {
+    try (Provision p = provision("nginx_ssl")) {
+      p.save("server_master", PropertyChanges.builder().set("http_ssl_port", "8443").build());
+      p.server("server_master").verify();
+      assertThat(home.resolve("config/ssl.d/default/openssl.crt")).as("the default certificate in the central store")
+          .content().startsWith("-----BEGIN CERTIFICATE-----");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(
+          home.resolve("config/server_master/ssl.d/default/openssl.key"))))
+          .as("the server's copy of the key is private").isEqualTo("rw-------");
+      assertThat(read("config/server_master/nginx.conf")).as("a default HTTPS server answering 404")
+          .contains("listen *:8443 ssl default_server;");
+      p.save("a.example.com", PropertyChanges.builder().set("ssl_enabled", "2").build());
+      p.site("a.example.com").verify();
+      String vhost = read("config/server_master/nginx/vhost.d/a.example.com");
+      assertThat(vhost).as("plain HTTP redirects, HTTPS serves with the site's own certificate")
+          .contains("return 301 https://$host$request_uri;", "listen *:8443 ssl;",
+              "ssl_certificate " + home.resolve("config/server_master/ssl.d/a.example.com/openssl.crt") + ";");
+      assertThat(home.resolve("config/ssl.d/a.example.com/openssl.key")).as("made for the site").exists();
+      byte[] cert = Files.readAllBytes(home.resolve("config/ssl.d/a.example.com/openssl.crt"));
+      p.site("a.example.com").verify();
+      assertThat(Files.readAllBytes(home.resolve("config/ssl.d/a.example.com/openssl.crt")))
+          .as("an existing certificate is kept, never regenerated").isEqualTo(cert);
+    }
+  }
+
+  @Test
+  void everyShippedTypeLoadsThroughServiceLoader() {
+    java.util.List<String> ids = new java.util.ArrayList<>();
+    for (net.aegirj.provision.spi.ServiceType t : java.util.ServiceLoader.load(net.aegirj.provision.spi.ServiceType.class)) {
+      ids.add(t.service() + "/" + t.id());
+    }
+    assertThat(ids).as("the four http types are providers")
+        .contains("http/nginx", "http/nginx_ssl", "http/apache", "http/apache_ssl");
   }
 }

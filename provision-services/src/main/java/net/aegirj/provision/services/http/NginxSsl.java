@@ -1,0 +1,24 @@
+package net.aegirj.provision.services.http;
+
+/**
+ * The {@code nginx_ssl} http service type: {@code nginx} plus HTTPS. The server gets a default
+ * HTTPS virtual host answering 404 with the {@code default} certificate; a site with
+ * {@code ssl_enabled=1} gets an HTTPS virtual host next to the plain one, with {@code ssl_enabled=2}
+ * the plain one redirects to HTTPS. Certificates live in the master's central store
+ * {@code <aegir_root>/config/ssl.d/<ssl_key>/} (a self-signed one is made when the named key does
+ * not exist) and are copied to each web server's {@code <config_path>/ssl.d/}.
+ */
+public class NginxSsl extends Nginx {
+  /** Creates it (for {@link java.util.ServiceLoader}). */
+  public NginxSsl() {}
+
+  @Override
+  public String id() {
+    return "nginx_ssl";
+  }
+
+  @Override
+  protected boolean ssl() {
+    return true;
+  }
+}
