@@ -190,7 +190,7 @@ public enum Grammar {
   private static final Pattern TOKEN_RE = Pattern.compile("[A-Za-z0-9_-]{1,128}");
   private static final Pattern SUBDIR_RE = Pattern.compile("[a-z0-9._-]{1,64}(/[a-z0-9._-]{1,64}){0,7}");
   private static final Pattern TEXT_RE = Pattern.compile("[\\x20-\\x7e&&[^'\"\\\\`$;|&<>]]{0,1024}");
-  private static final Pattern COMMAND_RE = Pattern.compile("[\\x20-\\x7e]{1,1024}");
+  private static final Pattern COMMAND_RE = Pattern.compile("[\\x20-\\x7e]{0,1024}");
   private static final Pattern IPV4 =
       Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
   private static final Pattern IPV6_CHARS = Pattern.compile("[0-9a-f:]{2,39}");

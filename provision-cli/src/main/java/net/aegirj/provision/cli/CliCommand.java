@@ -4,16 +4,18 @@ import net.aegirj.provision.core.Provision;
 
 /**
  * A subcommand of {@code provision}. Implementations are picocli {@code @Command} classes whose
- * fields picocli fills; {@link Main} then calls {@link #execute(Provision)} once.
+ * fields picocli fills; {@link Main} then calls {@link #execute(Provision, Progress)} once.
  */
 interface CliCommand {
   /**
    * Runs the command.
    *
-   * @param provision the Provision instance for the chosen home, closed by the caller
+   * @param provision the Provision instance for the chosen home, closed by the caller; its task
+   *     events go to {@code progress}
+   * @param progress the progress display on stderr, for commands that run tasks
    * @return the output
    * @throws UsageException when the arguments are malformed
    * @throws net.aegirj.provision.api.ProvisionException when the operation is refused or fails
    */
-  Result execute(Provision provision);
+  Result execute(Provision provision, Progress progress);
 }

@@ -11,26 +11,29 @@ import net.aegirj.provision.api.Text;
 /**
  * The command line after its global options are taken out and Aegir's word order is rewritten.
  *
- * <p>The global options {@code --home DIR} (or {@code --home=DIR}), {@code --json} and
- * {@code --debug} are recognised anywhere before a {@code --} argument, so they may come before or
- * after the command. Aegir's order {@code provision @name <command> ...} is rewritten to
+ * <p>The global options {@code --home DIR} (or {@code --home=DIR}), {@code --json},
+ * {@code --debug} and {@code --verbose} are recognised anywhere before a {@code --} argument, so
+ * they may come before or after the command. Aegir's order {@code provision @name <command> ...} is rewritten to
  * {@code provision <command> @name ...}. Parsing never throws: a malformed global option is kept
  * as a {@link #problem()}, so that {@code --json} still decides the form of the error report.
  *
  * @param home the {@code --home} directory, when given
  * @param json whether {@code --json} was given
  * @param debug whether {@code --debug} was given
+ * @param verbose whether {@code --verbose} was given
  * @param arguments the remaining arguments, command first
  * @param problem what is wrong with the global options, if anything
  */
-record Invocation(Optional<Path> home, boolean json, boolean debug, List<String> arguments,
-    Optional<String> problem) {
+record Invocation(Optional<Path> home, boolean json, boolean debug, boolean verbose,
+    List<String> arguments, Optional<String> problem) {
   /** The option naming the Provision home. */
   static final String HOME = "--home";
   /** The option selecting JSON output. */
   static final String JSON = "--json";
   /** The option printing stack traces and debug logs. */
   static final String DEBUG = "--debug";
+  /** The option printing every step's progress on stderr. */
+  static final String VERBOSE = "--verbose";
 
   /** Checks the invariants. */
   Invocation {
@@ -47,6 +50,7 @@ record Invocation(Optional<Path> home, boolean json, boolean debug, List<String>
     Path home = null;
     boolean json = false;
     boolean debug = false;
+    boolean verbose = false;
     String problem = null;
     List<String> rest = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
@@ -63,6 +67,9 @@ record Invocation(Optional<Path> home, boolean json, boolean debug, List<String>
         continue;
       } else if (a.equals(DEBUG)) {
         debug = true;
+        continue;
+      } else if (a.equals(VERBOSE)) {
+        verbose = true;
         continue;
       } else if (a.equals(HOME)) {
         if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
@@ -89,7 +96,7 @@ record Invocation(Optional<Path> home, boolean json, boolean debug, List<String>
     if (problem == null) {
       problem = aegirOrder(rest);
     }
-    return new Invocation(Optional.ofNullable(home), json, debug, rest, Optional.ofNullable(problem));
+    return new Invocation(Optional.ofNullable(home), json, debug, verbose, rest, Optional.ofNullable(problem));
   }
 
   private static String first(String existing, String candidate) {

@@ -23,7 +23,7 @@ final class ListCommand implements CliCommand {
   boolean help;
 
   @Override
-  public Result execute(Provision provision) {
+  public Result execute(Provision provision, Progress progress) {
     ContextType wanted = type == null ? null : parseType(type);
     List<Context> contexts = wanted == null ? provision.list() : provision.list(wanted);
 

@@ -3,16 +3,23 @@ package net.aegirj.provision.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Collectors;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.ContextInUseException;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextNotFoundException;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.Provision;
 import picocli.CommandLine;
@@ -31,13 +38,35 @@ import picocli.CommandLine.ParseResult;
  * provision show @name [--show-secrets]
  * provision list [--type=server|platform|site]
  * provision @name show                        (Aegir's order: the name before the command)
+ * provision verify @name                      (any task: verify, install, delete, enable, ...)
+ * provision @name verify                      (Aegir's order)
+ * provision provision-verify @name            (Aegir's drush command name)
+ * provision verify @a @b @c                   (a batch: several at a time, progress on stderr)
+ * provision plan @name verify                 (what the task would change; changes nothing)
+ * provision @name plan verify
  * </pre>
  *
  * <p>The global options may come before or after the command: {@code --home DIR} (default
  * {@link Provision#defaultHome()}: {@code $PROVISION_HOME}, else {@code ~/.provision}),
- * {@code --json} and {@code --debug} (stack traces and debug logs on stderr). On {@code save},
- * every option after the name other than {@code --delete} and {@code --help} is a property:
- * {@code --prop=value}, or {@code --prop value}; the value {@code null} resets the property.
+ * {@code --json}, {@code --debug} (stack traces and debug logs on stderr) and {@code --verbose}
+ * (task progress on stderr). On {@code save}, every option after the name other than
+ * {@code --delete} and {@code --help} is a property: {@code --prop=value}, or
+ * {@code --prop value}; the value {@code null} resets the property.
+ *
+ * <h2>Tasks</h2>
+ *
+ * <p>Every {@link Task} is a command, under its id and under Aegir's {@code provision-<id>}; the
+ * word order {@code provision @name <task>} works as for the other commands. A task prints its
+ * report on stdout: one line per step (status, name, duration) with the paths it changed and the
+ * commands it ran indented under it, then the services reloaded, the warnings and the summary
+ * line ({@link net.aegirj.provision.api.TaskReport#summary()}). Progress goes to stderr only,
+ * so stdout holds the report alone: a line per finished step when stderr is a terminal or
+ * {@code --verbose} is given, and for a batch ({@code verify} with several names, run by
+ * {@link Provision#verifyAll(List)}) a line as each task finishes, numbered in the order they
+ * finish: {@code [2/3] @server_b: verify succeeded (4 steps, 0 changes)}. Every name of a batch
+ * is checked before anything runs; a failed task does not stop the others. {@code plan @name
+ * [TASK]} (default task: {@code verify}) prints the same report for the steps the task would run,
+ * with status {@code planned}, changing nothing.
  *
  * <h2>Exit status</h2>
  *
@@ -45,9 +74,13 @@ import picocli.CommandLine.ParseResult;
  *   <li>0: success.
  *   <li>1: the operation failed (a {@link ProvisionException} whose
  *       {@link ProvisionException#isBadInput()} is false, such as a {@link ConflictException}, or
- *       an unexpected exception).
+ *       an unexpected exception), or a task failed ({@link TaskFailedException}: its report is
+ *       printed on stdout, the error line on stderr; what it changed was rolled back, and the
+ *       message says whether completely), or a task of a batch failed (every report is printed).
  *   <li>2: bad input, refused before anything changed: a {@code ProvisionException} whose
- *       {@code isBadInput()} is true, an unknown command or option, a missing argument.
+ *       {@code isBadInput()} is true (an unknown context; a task that does not apply to the
+ *       context's type; an unknown task given to {@code plan}), an unknown command (the message
+ *       lists the commands and the tasks) or option, a missing argument.
  * </ul>
  *
  * <p>Errors are printed on stderr as one line, {@code provision: error: <message>}, with control
@@ -101,6 +134,36 @@ import picocli.CommandLine.ParseResult;
  *   "contexts":[{"name":"@example.com","context_type":"site"}],"exit_code":0}
  * }</pre>
  *
+ * <p>A task ({@code verify}, ..., also when given as {@code provision-verify}) and {@code plan}:
+ * {@code report} is the task's report; {@code plan}'s has status {@code "planned"} and its steps
+ * status {@code "planned"}, with the paths they would change:
+ *
+ * <pre>{@code
+ * {"ok":true,"command":"verify","report":{"task":"verify","context":"@server_master",
+ *   "status":"succeeded","steps":[{"name":"server: create config directories on @server_master",
+ *     "status":"changed","duration_ms":3,"changes":["/var/aegir/config/server_master"],
+ *     "commands":[],"message":null}, ...],
+ *   "reloads":[],"warnings":[],"changed_paths":["/var/aegir/config/server_master"],
+ *   "duration_ms":12,"failure":null},"exit_code":0}
+ * }</pre>
+ *
+ * <p>In a report, {@code status} is {@code succeeded}, {@code failed} or {@code planned}; a step's
+ * {@code status} is {@code changed}, {@code unchanged}, {@code skipped}, {@code failed},
+ * {@code rolled_back}, {@code not_run} or {@code planned}; a step's {@code message} is its skip
+ * reason or failure, or null; {@code reloads} are {@code "@server: service"};
+ * {@code changed_paths} are the paths the steps changed (or would change), without repeats and
+ * without those of rolled-back steps; {@code failure} is null, or for a failed task the failed
+ * step, the cause and the outcome of the rollback.
+ *
+ * <p>A batch ({@code verify @a @b @c}): {@code reports} holds one report per name, in the order
+ * given. When a task failed, {@code ok} is false, {@code exit_code} 1 and {@code error} says which
+ * ({@code reports} is still there):
+ *
+ * <pre>{@code
+ * {"ok":false,"command":"verify","reports":[{...},{...},{...}],
+ *   "error":{"type":"task_failed","message":"1 of 3 verify tasks failed: @server_b"},"exit_code":1}
+ * }</pre>
+ *
  * <p>{@code --help}: {@code {"ok":true,"command":"help","usage":"...","exit_code":0}}.
  *
  * <p>Errors: {@code command} is the command that failed, or null when the command line did not
@@ -108,13 +171,19 @@ import picocli.CommandLine.ParseResult;
  * {@code invalid_context} (a refused name or value; with {@code context} and {@code property}
  * when known), {@code context_not_found} (with {@code context}), {@code context_in_use} (with
  * {@code context} and {@code referrers}, an array of names), {@code conflict} (a concurrent
- * change, exit 1), {@code invalid_input} (other refused input), {@code failed} (other failed
- * operations, exit 1) or {@code internal_error} (a bug, exit 1); {@code error.message} is the
- * stderr message without the {@code provision: error: } prefix:
+ * change, exit 1), {@code task_failed} (a task failed and was rolled back, exit 1; with
+ * {@code report}, the task's report as above), {@code invalid_input} (other refused input),
+ * {@code failed} (other failed operations, exit 1) or {@code internal_error} (a bug, exit 1);
+ * {@code error.message} is the stderr message without the {@code provision: error: } prefix. A
+ * task that does not apply to the context, or an unknown task given to {@code plan}, is
+ * {@code invalid_context} (the latter without {@code context}):
  *
  * <pre>{@code
  * {"ok":false,"command":"save","error":{"type":"invalid_context",
  *   "message":"@x: property 'aliases': ...","context":"@x","property":"aliases"},"exit_code":2}
+ * {"ok":false,"command":"verify","error":{"type":"task_failed",
+ *   "message":"verify @server_master: failed (...): step '...' failed: ...; rolled back 2 change(s)",
+ *   "report":{"task":"verify","context":"@server_master","status":"failed", ...}},"exit_code":1}
  * }</pre>
  */
 public final class Main {
@@ -127,6 +196,13 @@ public final class Main {
 
   private static final String LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
 
+  /**
+   * The task engine logs each task's outcome (a warning when it failed) and its warnings; the
+   * command line reports both itself, so the engine's logger is quieted unless {@code --debug}.
+   */
+  private static final String ENGINE_LOG_LEVEL_PROPERTY =
+      "org.slf4j.simpleLogger.log.net.aegirj.provision.core.internal.TaskEngine";
+
   private Main() {}
 
   /**
@@ -135,10 +211,28 @@ public final class Main {
    * @param args the command line
    */
   public static void main(String[] args) {
-    if (wantsDebug(args) && System.getProperty(LOG_LEVEL_PROPERTY) == null) {
-      System.setProperty(LOG_LEVEL_PROPERTY, "debug");
+    if (wantsDebug(args)) {
+      if (System.getProperty(LOG_LEVEL_PROPERTY) == null) {
+        System.setProperty(LOG_LEVEL_PROPERTY, "debug");
+      }
+    } else if (System.getProperty(ENGINE_LOG_LEVEL_PROPERTY) == null) {
+      System.setProperty(ENGINE_LOG_LEVEL_PROPERTY, "error");
     }
-    System.exit(run(args, System.out, System.err));
+    System.exit(run(args, System.out, System.err, stderrIsTerminal()));
+  }
+
+  /**
+   * Java 17 cannot ask whether stderr is a terminal: on Linux, {@code /proc/self/fd/2} links to
+   * the terminal's device; elsewhere, a console (stdin and stdout on a terminal) is taken to mean
+   * that stderr is one too.
+   */
+  private static boolean stderrIsTerminal() {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return System.console() != null;
+    }
   }
 
   private static boolean wantsDebug(String[] args) {
@@ -158,10 +252,25 @@ public final class Main {
    *
    * @param args the command line
    * @param out where the output goes (stdout)
-   * @param err where error lines and stack traces go (stderr)
+   * @param err where error lines, stack traces and progress go (stderr), taken not to be a
+   *     terminal: a task's step progress is printed only with {@code --verbose}
    * @return the exit status: {@link #OK}, {@link #FAILED} or {@link #BAD_INPUT}
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, false);
+  }
+
+  /**
+   * Runs the command line in this process, without exiting.
+   *
+   * @param args the command line
+   * @param out where the output goes (stdout)
+   * @param err where error lines, stack traces and progress go (stderr)
+   * @param errIsTerminal whether {@code err} is a terminal: a task's step progress is printed then
+   *     even without {@code --verbose}
+   * @return the exit status: {@link #OK}, {@link #FAILED} or {@link #BAD_INPUT}
+   */
+  static int run(String[] args, PrintStream out, PrintStream err, boolean errIsTerminal) {
     Objects.requireNonNull(args, "args");
     Objects.requireNonNull(out, "out");
     Objects.requireNonNull(err, "err");
@@ -174,7 +283,7 @@ public final class Main {
       return BAD_INPUT;
     }
     try {
-      return new Main.Run(invocation, out, err).execute();
+      return new Main.Run(invocation, out, err, errIsTerminal).execute();
     } finally {
       out.flush();
       err.flush();
@@ -191,6 +300,10 @@ public final class Main {
     cl.addSubcommand(new SaveCommand());
     cl.addSubcommand(new ShowCommand());
     cl.addSubcommand(new ListCommand());
+    cl.addSubcommand(new PlanCommand());
+    for (Task task : Task.values()) {
+      cl.addSubcommand(task.id(), TaskCommand.commandLine(task), "provision-" + task.id());
+    }
     // Context names start with '@': never read them as picocli argument files.
     cl.setExpandAtFiles(false);
     cl.setPosixClusteredShortOptionsAllowed(false);
@@ -205,13 +318,15 @@ public final class Main {
     private final Invocation invocation;
     private final PrintStream out;
     private final PrintStream err;
+    private final Progress progress;
     private boolean commandKnown;
     private String command;
 
-    Run(Invocation invocation, PrintStream out, PrintStream err) {
+    Run(Invocation invocation, PrintStream out, PrintStream err, boolean errIsTerminal) {
       this.invocation = invocation;
       this.out = out;
       this.err = err;
+      this.progress = new Progress(err, errIsTerminal || invocation.verbose());
     }
 
     int execute() {
@@ -245,13 +360,13 @@ public final class Main {
       CommandLine cl = commandLine();
       List<String> args = invocation.arguments();
       if (args.isEmpty()) {
-        throw new UsageException("missing command; use one of " + commandNames(cl)
+        throw new UsageException("missing command; use one of " + commandNames()
             + " (see 'provision --help')");
       }
       String first = args.get(0);
       if (!first.startsWith("-") && !cl.getSubcommands().containsKey(first)) {
         throw new UsageException("unknown command " + Text.quote(first) + "; use one of "
-            + commandNames(cl) + " (see 'provision --help')");
+            + commandNames() + " (see 'provision --help')");
       }
       ParseResult parsed = cl.parseArgs(args.toArray(String[]::new));
       ParseResult leaf = parsed;
@@ -265,7 +380,7 @@ public final class Main {
         leaf = leaf.subcommand();
       }
       if (!parsed.hasSubcommand()) {
-        throw new UsageException("missing command; use one of " + commandNames(cl)
+        throw new UsageException("missing command; use one of " + commandNames()
             + " (see 'provision --help')");
       }
       ParseResult sub = parsed.subcommand();
@@ -274,7 +389,10 @@ public final class Main {
       CliCommand cmd = (CliCommand) sub.commandSpec().userObject();
       Result result;
       try (Provision provision = open()) {
-        result = cmd.execute(provision);
+        result = cmd.execute(provision, progress);
+      }
+      if (result.failure().isPresent()) {
+        return partialFailure(result);
       }
       if (invocation.json()) {
         ObjectNode node = Values.MAPPER.createObjectNode();
@@ -289,8 +407,29 @@ public final class Main {
       return OK;
     }
 
+    /** A command that ran but partly failed (a batch with a failed task): its output, then the error. */
+    private int partialFailure(Result result) {
+      String line = Values.sanitize(result.failure().get());
+      if (invocation.json()) {
+        ObjectNode node = Values.MAPPER.createObjectNode();
+        node.put("ok", false);
+        node.put("command", command);
+        node.setAll(result.json());
+        ObjectNode error = node.putObject("error");
+        error.put("type", "task_failed");
+        error.put("message", line);
+        node.put("exit_code", FAILED);
+        printJson(node);
+      } else {
+        out.print(result.text());
+      }
+      out.flush();
+      err.println("provision: error: " + line);
+      return FAILED;
+    }
+
     private Provision open() {
-      Provision.Builder b = Provision.builder();
+      Provision.Builder b = Provision.builder().listener(progress);
       invocation.home().ifPresent(b::home);
       return b.build();
     }
@@ -330,6 +469,13 @@ public final class Main {
         }
       } else if (e instanceof ConflictException) {
         type = "conflict";
+      } else if (e instanceof TaskFailedException failed && failed.report() != null) {
+        type = "task_failed";
+        details.set("report", Reports.json(failed.report()));
+        if (!invocation.json()) {
+          out.print(Reports.text(failed.report()));
+          out.flush();
+        }
       } else {
         type = e.isBadInput() ? "invalid_input" : "failed";
       }
@@ -366,8 +512,9 @@ public final class Main {
       }
     }
 
-    private static String commandNames(CommandLine cl) {
-      return String.join(", ", cl.getSubcommands().keySet());
+    private static String commandNames() {
+      return "save, show, list, plan, or a task: "
+          + Arrays.stream(Task.values()).map(Task::id).collect(Collectors.joining(", "));
     }
   }
 }

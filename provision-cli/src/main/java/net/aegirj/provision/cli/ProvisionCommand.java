@@ -8,14 +8,18 @@ import picocli.CommandLine.Option;
  * declared here for the help text only: {@link Invocation} takes them out of the command line
  * before picocli sees it, so that they work before and after the command.
  */
-@Command(name = "provision", sortOptions = false,
-    description = "Aegir's hosting backend: saves, shows and lists named contexts (servers, platforms, sites).",
+@Command(name = "provision", sortOptions = false, usageHelpWidth = 100,
+    description = {"Aegir's hosting backend: saves, shows and lists named contexts (servers, platforms,"
+        + " sites), runs tasks on them (verify, ...) and plans tasks without running them."},
     synopsisSubcommandLabel = "COMMAND",
     footer = {"",
         "Aegir's word order works too: 'provision @name <command> ...' is 'provision <command> @name ...'.",
-        "The global options --home, --json and --debug may be given before or after the command.",
+        "Tasks: 'provision verify @name', also 'provision @name verify' and 'provision provision-verify @name'.",
+        "'provision verify @a @b @c' verifies a batch, with a progress line on stderr as each finishes.",
+        "'provision plan @name verify' lists the files a task would change, changing nothing.",
+        "The global options --home, --json, --debug and --verbose may be given before or after the command.",
         "",
-        "Exit status: 0 success; 1 the operation failed; 2 bad input (nothing was changed).",
+        "Exit status: 0 success; 1 the operation or a task failed; 2 bad input (nothing was changed).",
         "Run 'provision <command> --help' for the options of a command."})
 final class ProvisionCommand {
   @Option(names = Invocation.HOME, paramLabel = "DIR",
@@ -29,6 +33,10 @@ final class ProvisionCommand {
   @Option(names = Invocation.DEBUG,
       description = "Print stack traces of errors and debug logs on stderr.")
   boolean debug;
+
+  @Option(names = Invocation.VERBOSE,
+      description = "Print a progress line on stderr as each step of a task finishes (the default when stderr is a terminal).")
+  boolean verbose;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
   boolean help;

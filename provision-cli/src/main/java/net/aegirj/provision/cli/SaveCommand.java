@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
  * context, or deletes it with {@code --delete}.
  */
 @Command(name = "save", aliases = "provision-save", sortOptions = false, usageHelpWidth = 100,
-    customSynopsis = {"Usage: provision save @name [--property=value...]",
+    customSynopsis = {"provision save @name [--property=value...]",
         "       provision save @name --delete"},
     description = {
         "Creates a context, or merges properties into an existing one (only the properties given"
@@ -46,7 +46,7 @@ final class SaveCommand implements CliCommand {
   List<String> arguments = new ArrayList<>();
 
   @Override
-  public Result execute(Provision provision) {
+  public Result execute(Provision provision, Progress progress) {
     SaveArguments args = SaveArguments.parse(arguments);
     if (delete) {
       if (!args.changes().isEmpty()) {

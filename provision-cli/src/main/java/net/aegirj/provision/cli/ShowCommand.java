@@ -31,7 +31,7 @@ final class ShowCommand implements CliCommand {
   boolean help;
 
   @Override
-  public Result execute(Provision provision) {
+  public Result execute(Provision provision, Progress progress) {
     ResolvedContext resolved = provision.resolve(name);
     Context context = resolved.context();
 

@@ -104,4 +104,23 @@ class BinProvisionIT {
     assertThat(list.status()).as("list succeeds").isZero();
     assertThat(Cli.singleJsonObject(list.out()).get("contexts").size()).as("the server and the master").isEqualTo(2);
   }
+
+  @Test
+  void tasksKeepStdoutForTheReportAndStderrForOneErrorLine() throws Exception {
+    Exit verified = provision(Map.of(), "--home", home.toString(), "verify", "@server_master");
+    assertThat(verified.status()).as("verify succeeds (stderr: %s)", verified.err()).isZero();
+    assertThat(verified.out()).as("the report").contains("verify @server_master: succeeded");
+    assertThat(verified.err()).as("stderr is a pipe, not a terminal: no step progress").isEmpty();
+    assertThat(home.resolve("config/server_master")).as("the master's config_path").isDirectory();
+
+    Files.writeString(home.resolve("config/server_a"), "in the way");
+    provision(Map.of(), "--home", home.toString(), "save", "@server_a", "--context_type=server",
+        "--remote_host=localhost");
+    Exit failed = provision(Map.of(), "--home", home.toString(), "@server_a", "verify");
+    assertThat(failed.status()).as("a failed task exits with 1").isEqualTo(1);
+    assertThat(failed.out()).as("its report is on stdout").contains("verify @server_a: failed");
+    assertThat(failed.err().lines().toList()).as("one error line on stderr, no engine log line")
+        .hasSize(1);
+    assertThat(failed.err()).as("the error line").startsWith("provision: error: verify @server_a: failed");
+  }
 }

@@ -11,7 +11,9 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,12 +50,21 @@ final class Cli {
    * @return what the run produced
    */
   static Outcome raw(String... args) {
+    return raw(false, args);
+  }
+
+  /**
+   * @param errIsTerminal whether stderr is to be taken as a terminal
+   * @param args the complete command line
+   * @return what the run produced
+   */
+  static Outcome raw(boolean errIsTerminal, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit;
     try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      exit = Main.run(args, o, e);
+      exit = Main.run(args, o, e, errIsTerminal);
     }
     return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
@@ -80,6 +91,40 @@ final class Cli {
       throw new UncheckedIOException(e);
     }
     return files;
+  }
+
+  /**
+   * @return every file and directory under the home (lock files left out: taking a task's lock is
+   *     not a change), each with its permissions, and a file's content
+   */
+  Map<String, String> tree() {
+    Map<String, String> entries = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(home)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        String rel = home.relativize(p).toString();
+        if (rel.equals("locks") || rel.startsWith("locks/")) {
+          continue;
+        }
+        String perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+        entries.put(rel, Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "dir " + perms
+            : "file " + perms + " " + Files.readString(p));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return entries;
+  }
+
+  /**
+   * @param relative a path under the home
+   * @return its permissions, e.g. {@code rwx--x--x}
+   */
+  String mode(String relative) {
+    try {
+      return PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve(relative)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Creates @server_web, @platform_x and @example.com on it. */

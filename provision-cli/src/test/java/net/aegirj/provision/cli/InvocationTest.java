@@ -9,16 +9,18 @@ import org.junit.jupiter.api.Test;
 class InvocationTest {
   @Test
   void globalOptionsAreTakenFromAnywhere() {
-    Invocation i = Invocation.parse(new String[] {"show", "--json", "@x", "--home", "/h", "--debug"});
+    Invocation i = Invocation.parse(new String[] {"show", "--json", "@x", "--home", "/h", "--debug", "--verbose"});
     assertThat(i.arguments()).as("the rest, in order").containsExactly("show", "@x");
     assertThat(i.home()).as("--home DIR").contains(Path.of("/h"));
     assertThat(i.json()).as("--json").isTrue();
     assertThat(i.debug()).as("--debug").isTrue();
+    assertThat(i.verbose()).as("--verbose").isTrue();
     assertThat(i.problem()).as("no problem").isEmpty();
 
     Invocation eq = Invocation.parse(new String[] {"--home=/other", "list"});
     assertThat(eq.home()).as("--home=DIR").contains(Path.of("/other"));
     assertThat(eq.json()).as("no --json").isFalse();
+    assertThat(eq.verbose()).as("no --verbose").isFalse();
   }
 
   @Test
@@ -34,6 +36,10 @@ class InvocationTest {
         .as("@name command").containsExactly("show", "@example.com");
     assertThat(Invocation.parse(new String[] {"--json", "@example.com", "save", "--aliases=a.com"}).arguments())
         .as("with a global option first and properties after").containsExactly("save", "@example.com", "--aliases=a.com");
+    assertThat(Invocation.parse(new String[] {"@example.com", "plan", "verify"}).arguments())
+        .as("@name plan task").containsExactly("plan", "@example.com", "verify");
+    assertThat(Invocation.parse(new String[] {"@server_master", "provision-verify", "--verbose"}).arguments())
+        .as("@name provision-task").containsExactly("provision-verify", "@server_master");
     assertThat(Invocation.parse(new String[] {"save", "@example.com"}).arguments())
         .as("the usual order is kept").containsExactly("save", "@example.com");
   }

@@ -319,6 +319,11 @@ public final class Provision implements AutoCloseable {
             return engine.run(Task.VERIFY, n, false);
           } catch (TaskFailedException e) {
             return e.report();
+          } catch (ProvisionException e) {
+            // Not a step failure (a missing context, a lock held too long): report it as failed
+            // without dropping the other reports.
+            return new TaskReport(Task.VERIFY, n, TaskReport.Status.FAILED, List.of(), List.of(), List.of(),
+                Duration.ZERO, java.util.Optional.of(e.getMessage()));
           }
         }));
       }

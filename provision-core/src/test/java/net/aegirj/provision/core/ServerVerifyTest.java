@@ -263,6 +263,36 @@ class ServerVerifyTest {
   }
 
   @Test
+  void parallelVerifiesOfFreshServersNeverTakeSharedDirectoriesFromEachOther() throws IOException {
+    for (int round = 0; round < 40; round++) {
+      Path h = Files.createTempDirectory(home, "round");
+      try (Provision p = Provision.builder().home(h).parallelism(4).build()) {
+        for (String s : List.of("server_a", "server_b", "server_c")) {
+          p.save(Server.named(s).remoteHost("localhost"));
+        }
+        List<TaskReport> reports = p.verifyAll(List.of("server_master", "server_a", "server_b", "server_c"));
+        assertThat(reports).extracting(TaskReport::status).as("round %d: every verify succeeds: %s", round,
+            reports.stream().map(TaskReport::summary).toList())
+            .containsOnly(TaskReport.Status.SUCCEEDED);
+        for (String s : List.of("server_master", "server_a", "server_b", "server_c")) {
+          assertThat(h.resolve("config").resolve(s)).as("round %d: %s's config_path exists", round, s).isDirectory();
+        }
+      }
+    }
+  }
+
+  @Test
+  void aBatchReportsEveryContextEvenWhenOneCannotRun() {
+    try (Provision p = provision()) {
+      List<TaskReport> reports = p.verifyAll(List.of("server_master", "server_missing"));
+      assertThat(reports).extracting(TaskReport::status).as("the missing one fails, the other still succeeds")
+          .containsExactly(TaskReport.Status.SUCCEEDED, TaskReport.Status.FAILED);
+      assertThat(reports.get(1).failure()).as("and says why")
+          .hasValueSatisfying(f -> assertThat(f).contains("@server_missing").contains("no such context"));
+    }
+  }
+
+  @Test
   void tasksThatDoNotApplyAreRefused() {
     try (Provision p = provision()) {
       assertThatThrownBy(() -> p.server("server_master").run(Task.INSTALL))

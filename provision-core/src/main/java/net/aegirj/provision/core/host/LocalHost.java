@@ -220,7 +220,15 @@ public final class LocalHost implements Host {
     }
     try {
       for (Path p : missing) {
-        Files.createDirectory(p);
+        try {
+          Files.createDirectory(p);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+          // Made by someone else meanwhile: fine if it is a directory; theirs to shape.
+          if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            throw e;
+          }
+          continue;
+        }
         if (!p.equals(dir)) {
           applyMode(p, FileMode.of(0755), stat(p).orElseThrow());
         }

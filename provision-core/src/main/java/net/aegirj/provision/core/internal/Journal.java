@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * What a task changed, step by step, and how to undo it. Undo runs in reverse order; actions
- * registered with {@link #afterRollback(String, Runnable)} run once all undos are done (for
+ * registered with {@link #afterRollback(int, String, Runnable)} run once all undos are done (for
  * example a re-push of a tree whose local files were just restored).
  */
 public final class Journal {

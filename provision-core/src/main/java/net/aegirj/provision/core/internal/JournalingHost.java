@@ -92,11 +92,10 @@ final class JournalingHost implements Host {
   @Override
   public boolean mkdirs(Path dir, FileMode mode) {
     Optional<FileInfo> before = delegate.stat(dir);
-    Path topCreated = null;
+    List<Path> missing = new java.util.ArrayList<>();
     if (before.isEmpty()) {
-      topCreated = dir;
-      for (Path p = dir.getParent(); p != null && delegate.stat(p).isEmpty(); p = p.getParent()) {
-        topCreated = p;
+      for (Path p = dir; p != null && delegate.stat(p).isEmpty(); p = p.getParent()) {
+        missing.add(p);
       }
     }
     if (plan) {
@@ -110,13 +109,21 @@ final class JournalingHost implements Host {
     if (changed) {
       StepRecorder s = step.get();
       s.change(on(dir));
-      if (topCreated != null) {
-        Path remove = topCreated;
-        journal.add(s.index, "remove " + on(remove), () -> delegate.remove(remove));
-      } else {
+      if (!missing.isEmpty()) {
+        // Deepest first; a directory is removed only while empty, so a directory that another
+        // task filled meanwhile (a shared one such as config/) is never taken from under it.
+        journal.add(s.index, "remove " + on(missing.get(missing.size() - 1)), () -> {
+          for (Path p : missing) {
+            if (delegate.stat(p).isPresent() && delegate.list(p).isEmpty()) {
+              delegate.remove(p);
+            }
+          }
+        });
+      } else if (before.isPresent()) {
         FileMode m = modeOf(before.get());
         journal.add(s.index, "restore mode of " + on(dir), () -> delegate.mkdirs(dir, m));
       }
+      // else: another task created the directory between our look and our mkdirs; it is theirs.
     }
     return changed;
   }
@@ -208,7 +215,24 @@ final class JournalingHost implements Host {
     if (r.changedAnything()) {
       StepRecorder s = step.get();
       s.change(on(dir) + "/ (sync)");
-      journal.afterRollback(s.index, "re-sync " + on(dir), () -> delegate.sync(dir, excludes));
+      // Files and directories the sync added are removed again (deepest last added first)...
+      List<String> added = new java.util.ArrayList<>(r.added());
+      java.util.Collections.reverse(added);
+      for (String rel : added) {
+        String clean = rel.endsWith("/") ? rel.substring(0, rel.length() - 1) : rel;
+        if (clean.isEmpty() || clean.equals(".")) {
+          continue;
+        }
+        Path p = dir.resolve(clean).normalize();
+        if (p.startsWith(dir) && !p.equals(dir)) {
+          journal.add(s.index, "remove " + on(p), () -> delegate.remove(p));
+        }
+      }
+      // ...and what it replaced or deleted is put back from the master's copy once the local
+      // files are restored (the master is authoritative for pushed trees).
+      if (!r.changed().isEmpty() || !r.deleted().isEmpty()) {
+        journal.afterRollback(s.index, "re-sync " + on(dir), () -> delegate.sync(dir, excludes));
+      }
     }
     return r;
   }

@@ -1,0 +1,148 @@
+package net.aegirj.provision.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskReport;
+import net.aegirj.provision.api.Text;
+import net.aegirj.provision.core.ContextHandle;
+import net.aegirj.provision.core.Provision;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code provision <task> @name} (also {@code provision provision-<task> @name} and Aegir's
+ * {@code provision @name <task>}): runs one {@link Task} on a context and prints its report. One
+ * instance per task, registered under the task's id by {@link #commandLine(Task)}.
+ *
+ * <p>{@code provision verify @a @b @c} verifies several contexts as a batch
+ * ({@link Provision#verifyAll(List)}, several at a time): a failed verify does not stop the
+ * others, and a progress line goes to stderr as each one finishes.
+ */
+@Command(sortOptions = false, usageHelpWidth = 100)
+final class TaskCommand implements CliCommand {
+  private final Task task;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
+  boolean help;
+
+  @Parameters(paramLabel = "@name", arity = "1..*",
+      description = "The context (verify takes several: they are verified as a batch).")
+  List<String> names = new ArrayList<>();
+
+  private TaskCommand(Task task) {
+    this.task = Objects.requireNonNull(task, "task");
+  }
+
+  /**
+   * @param task a task
+   * @return its command, named by the task's id, with its help text
+   */
+  static CommandLine commandLine(Task task) {
+    CommandLine cl = new CommandLine(new TaskCommand(task));
+    CommandLine.Model.UsageMessageSpec usage = cl.getCommandSpec().usageMessage();
+    String id = task.id();
+    usage.customSynopsis(task == Task.VERIFY
+        ? new String[] {"provision verify @name [@name...]", "       provision @name verify"}
+        : new String[] {"provision " + id + " @name", "       provision @name " + id});
+    usage.description(description(task), "",
+        "Prints the report: one line per step (status, name, duration) with the paths it changed"
+            + " and the commands it ran, the services reloaded, the warnings and a summary line."
+            + " 'provision plan @name " + id + "' shows what it would do without changing anything.",
+        "Exit status: 0 the task succeeded; 1 it failed (what it changed was rolled back; the"
+            + " error says whether the rollback was complete);"
+            + " 2 it was refused (unknown context, or the task does not apply to it).");
+    usage.footer("", "Examples:", "  provision " + id + " @example.com", "  provision @example.com " + id,
+        "  provision provision-" + id + " @example.com --json");
+    return cl;
+  }
+
+  /**
+   * @param task a task
+   * @return one sentence on what it does, for the help
+   */
+  static String description(Task task) {
+    return switch (task) {
+      case VERIFY -> "Makes the real state match the context (idempotent: a second run changes nothing).";
+      case INSTALL -> "Installs a site.";
+      case DELETE -> "Removes what a context made.";
+      case ENABLE -> "Serves a disabled site again.";
+      case DISABLE -> "Serves the disabled page for a site.";
+      case BACKUP -> "Archives a site's files and database.";
+      case RESTORE -> "Puts a site back from its archive.";
+      case DEPLOY -> "Installs a site from an archive.";
+      case MIGRATE -> "Moves a site to another platform, name or db server.";
+      case CLONE -> "Copies a site under a new name.";
+    };
+  }
+
+  @Override
+  public Result execute(Provision provision, Progress progress) {
+    if (names.size() == 1) {
+      ContextHandle handle = provision.context(names.get(0));
+      progress.start();
+      TaskReport report = handle.run(task);
+      ObjectNode json = Values.MAPPER.createObjectNode();
+      json.set("report", Reports.json(report));
+      return new Result(json, Reports.text(report));
+    }
+    if (task != Task.VERIFY) {
+      throw new UsageException("only verify takes several contexts; run 'provision " + task.id()
+          + " @name' once per context");
+    }
+    return batch(provision, progress);
+  }
+
+  private Result batch(Provision provision, Progress progress) {
+    // Refuse every bad name before anything runs, so that bad input changes nothing.
+    Set<ContextName> seen = new LinkedHashSet<>();
+    List<String> canonical = new ArrayList<>();
+    for (String n : names) {
+      ContextHandle handle = provision.context(n);
+      if (!seen.add(handle.name())) {
+        throw new UsageException(handle.name() + " is named twice; name each context once");
+      }
+      canonical.add(handle.name().toString());
+    }
+    progress.expectTasks(canonical.size());
+    List<TaskReport> reports = provision.verifyAll(canonical);
+
+    ObjectNode json = Values.MAPPER.createObjectNode();
+    ArrayNode array = json.putArray("reports");
+    StringBuilder text = new StringBuilder();
+    List<String> failed = new ArrayList<>();
+    for (TaskReport r : reports) {
+      array.add(Reports.json(r));
+      if (text.length() > 0) {
+        text.append('\n');
+      }
+      text.append(Reports.text(r));
+      if (!r.succeeded()) {
+        failed.add(r.context().toString());
+      }
+    }
+    text.append('\n').append(task.id()).append(": ").append(reports.size()).append(" contexts, ")
+        .append(reports.size() - failed.size()).append(" succeeded, ").append(failed.size())
+        .append(" failed\n");
+    if (failed.isEmpty()) {
+      return new Result(json, text.toString());
+    }
+    String message = failed.size() + " of " + reports.size() + " " + task.id() + " tasks failed: "
+        + String.join(", ", failed);
+    return new Result(json, text.toString(), Optional.of(message));
+  }
+
+  @Override
+  public String toString() {
+    return "provision " + Text.quote(task.id());
+  }
+}

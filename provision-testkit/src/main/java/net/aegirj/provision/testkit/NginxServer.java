@@ -1,0 +1,223 @@
+package net.aegirj.provision.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * An nginx 1.22 master, started by {@link LocalServers#nginx(Path)} as
+ * {@code nginx -e <errorLog> -p <dir> -c <dir>/nginx.conf -g 'daemon off;'}, whose main
+ * configuration stands in for Debian's {@code /etc/nginx/nginx.conf}: pid file, error and access
+ * logs and every temporary path are in its state directory, and its {@code http} block includes
+ * {@code /etc/nginx/mime.types} and then {@code <aegirRoot>/config/nginx.con[f]}. The glob makes
+ * that include optional: it matches nothing until Provision's server verify writes the file (a
+ * symlink to the server's {@code nginx.conf}). {@code /etc/nginx/fastcgi_params} is not included:
+ * generated vhosts include it themselves.
+ *
+ * <p>The main configuration listens nowhere: generated server blocks {@code listen
+ * 127.0.0.1:<port>}, so {@link #port()} and {@link #sslPort()} are free ports chosen for the tests
+ * to put into {@code http_port} and {@code http_ssl_port}. Because there may be nothing to probe
+ * before a verify, <em>ready</em> means: {@code nginx -t} accepted the configuration, and the master
+ * is running and has written its pid file (which {@link #reloadCommand()} needs). After a reload,
+ * {@link #awaitListening(Duration)} waits for {@link #port()}; a reload that nginx refused leaves
+ * the old configuration running and shows up in {@link #errorLog()}.
+ *
+ * <p>When this JVM runs as root, workers run as {@code www-data} as on Debian, so the document
+ * roots and the PHP-FPM socket must be reachable by that user (search permission on every directory
+ * above them, read permission on the files).
+ */
+public final class NginxServer implements AutoCloseable {
+  /** The nginx binary used. */
+  public static final Path NGINX = Path.of("/usr/sbin/nginx");
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Path dir;
+  private final Path mainConfig;
+  private final Path errorLog;
+  private final Path accessLog;
+  private final Path pidFile;
+  private final int port;
+  private final int sslPort;
+  private final ServerProcess process;
+  private final Duration startupTime;
+
+  private NginxServer(Path dir, Path mainConfig, Path errorLog, Path accessLog, Path pidFile, int port, int sslPort,
+      ServerProcess process, Duration startupTime) {
+    this.dir = dir;
+    this.mainConfig = mainConfig;
+    this.errorLog = errorLog;
+    this.accessLog = accessLog;
+    this.pidFile = pidFile;
+    this.port = port;
+    this.sslPort = sslPort;
+    this.process = process;
+    this.startupTime = startupTime;
+  }
+
+  /**
+   * Writes the main configuration into {@code dir}, tests it and starts nginx.
+   *
+   * @param dir an empty directory for its state (created)
+   * @param aegirRoot the Aegir root whose {@code config/nginx.conf} the main configuration includes
+   * @return the running server
+   * @throws IllegalStateException when nginx is missing, refuses the configuration or does not start
+   */
+  static NginxServer start(Path dir, Path aegirRoot) {
+    ServerProcess.requireExecutable(NGINX, "nginx");
+    Instant t0 = Instant.now();
+    Path mainConfig = dir.resolve("nginx.conf");
+    Path errorLog = dir.resolve("error.log");
+    Path accessLog = dir.resolve("access.log");
+    Path pidFile = dir.resolve("nginx.pid");
+    List<Integer> ports = Ports.free(2);
+    Path temp = dir.resolve("tmp");
+    Path include = aegirRoot.toAbsolutePath().normalize().resolve("config").resolve("nginx.con[f]");
+    try {
+      Files.createDirectories(temp);
+      String user = ServerProcess.runningAsRoot() ? "user www-data www-data;\n" : "";
+      String text = "# written by the Provision testkit; stands in for /etc/nginx/nginx.conf\n"
+          + user
+          + "worker_processes 1;\n"
+          + "pid " + pidFile + ";\n"
+          + "error_log " + errorLog + " notice;\n"
+          + "events {\n"
+          + "  worker_connections 256;\n"
+          + "}\n"
+          + "http {\n"
+          + "  include /etc/nginx/mime.types;\n"
+          + "  default_type application/octet-stream;\n"
+          + "  sendfile on;\n"
+          + "  access_log " + accessLog + ";\n"
+          + "  client_body_temp_path " + temp.resolve("client_body") + ";\n"
+          + "  proxy_temp_path " + temp.resolve("proxy") + ";\n"
+          + "  fastcgi_temp_path " + temp.resolve("fastcgi") + ";\n"
+          + "  uwsgi_temp_path " + temp.resolve("uwsgi") + ";\n"
+          + "  scgi_temp_path " + temp.resolve("scgi") + ";\n"
+          + "  include " + include + ";\n"
+          + "}\n";
+      Files.writeString(mainConfig, text);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the nginx configuration in " + dir, e);
+    }
+    List<String> base = List.of(NGINX.toString(), "-e", errorLog.toString(), "-p", dir + "/", "-c",
+        mainConfig.toString());
+    ServerProcess.Result test = ServerProcess.run(concat(base, List.of("-t", "-q")), START_TIMEOUT);
+    if (test.exitCode() != 0) {
+      throw new IllegalStateException("nginx refuses its configuration " + mainConfig + ":\n" + test.stderr()
+          + test.stdout() + "---- last lines of " + errorLog + " ----\n" + ServerProcess.tail(errorLog, 40));
+    }
+    ServerProcess process = ServerProcess.start("nginx", concat(base, List.of("-g", "daemon off;")), dir,
+        dir.resolve("console.log"), List.of(errorLog), STOP_TIMEOUT);
+    try {
+      String pid = Long.toString(process.pid());
+      process.await("its pid file " + pidFile, () -> pidIs(pidFile, pid), START_TIMEOUT);
+    } catch (RuntimeException e) {
+      process.close();
+      throw e;
+    }
+    return new NginxServer(dir, mainConfig, errorLog, accessLog, pidFile, ports.get(0), ports.get(1), process,
+        Duration.between(t0, Instant.now()));
+  }
+
+  /** @return a free port chosen for {@code http_port}; nginx listens there once a vhost says so */
+  public int port() {
+    return port;
+  }
+
+  /** @return a free port chosen for {@code http_ssl_port} */
+  public int sslPort() {
+    return sslPort;
+  }
+
+  /** @return the main configuration file */
+  public Path mainConfig() {
+    return mainConfig;
+  }
+
+  /** @return the prefix and state directory */
+  public Path dir() {
+    return dir;
+  }
+
+  /** @return the error log (also given with {@code -e}, so early errors land there too) */
+  public Path errorLog() {
+    return errorLog;
+  }
+
+  /** @return the access log */
+  public Path accessLog() {
+    return accessLog;
+  }
+
+  /** @return the master's pid file */
+  public Path pidFile() {
+    return pidFile;
+  }
+
+  /** @return a shell command that tests the configuration quietly, for {@code http_test_cmd} */
+  public String testCommand() {
+    return NGINX + " -t -q" + options();
+  }
+
+  /**
+   * @return a shell command that makes the running master reload its configuration, for
+   *     {@code http_restart_cmd}; it returns once the signal is sent, before new workers run
+   */
+  public String reloadCommand() {
+    return NGINX + options() + " -s reload";
+  }
+
+  /**
+   * Waits until {@link #port()} accepts TCP connections, as it does after a reload that brought a
+   * server block listening there.
+   *
+   * @param timeout how long to wait at most
+   * @throws IllegalStateException when it does not, with the tail of the error log
+   */
+  public void awaitListening(Duration timeout) {
+    process.awaitTcp(port, timeout);
+  }
+
+  /** @return the master process */
+  public ServerProcess process() {
+    return process;
+  }
+
+  /** @return how long it took from writing the configuration to the master's pid file */
+  public Duration startupTime() {
+    return startupTime;
+  }
+
+  /** Stops the master and its workers. Idempotent. */
+  @Override
+  public void close() {
+    process.close();
+  }
+
+  @Override
+  public String toString() {
+    return "nginx " + mainConfig + " (port " + port + ")";
+  }
+
+  private String options() {
+    return " -e " + LocalServers.shellQuote(errorLog.toString()) + " -p " + LocalServers.shellQuote(dir + "/")
+        + " -c " + LocalServers.shellQuote(mainConfig.toString());
+  }
+
+  private static boolean pidIs(Path pidFile, String pid) {
+    try {
+      return Files.exists(pidFile) && Files.readString(pidFile).trim().equals(pid);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
+  }
+}

@@ -1,0 +1,146 @@
+package net.aegirj.provision.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A PHP-FPM 8.2 master with one pool, started by {@link LocalServers#phpFpm()} as
+ * {@code php-fpm8.2 -F -R -y <stateDir>/php-fpm.conf}. Everything lives in its state directory:
+ * the configuration, the pid file, the error log (which also gets the workers' output), the
+ * listening socket {@code php-fpm.sock}, PHP's session and temporary directories. Debian's
+ * {@code php.ini} and {@code conf.d} are used as they are, so the pool has the extensions that are
+ * installed ({@code pdo_mysql} comes with the Debian package {@code php-mysql}).
+ *
+ * <p>The pool is {@code pm = static} with 2 children running as the user of this JVM ({@code -R}
+ * allows root), {@code clear_env = no}, and a socket of mode 0666 so that nginx and Apache workers
+ * running as {@code www-data} may connect (they also need search permission on every directory
+ * above it). Ready means the socket accepts connections. {@link #close()} stops it ({@code SIGTERM},
+ * then {@code SIGKILL} on the whole tree).
+ */
+public final class PhpFpmServer implements AutoCloseable {
+  /** The PHP-FPM binary used. */
+  public static final Path PHP_FPM = Path.of("/usr/sbin/php-fpm8.2");
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Path dir;
+  private final Path config;
+  private final Path socket;
+  private final Path errorLog;
+  private final ServerProcess process;
+  private final Duration startupTime;
+
+  private PhpFpmServer(Path dir, Path config, Path socket, Path errorLog, ServerProcess process,
+      Duration startupTime) {
+    this.dir = dir;
+    this.config = config;
+    this.socket = socket;
+    this.errorLog = errorLog;
+    this.process = process;
+    this.startupTime = startupTime;
+  }
+
+  /**
+   * Writes the configuration into {@code dir}, starts PHP-FPM and waits for its socket.
+   *
+   * @param dir an empty directory for its state (created)
+   * @return the running server
+   * @throws IllegalStateException when PHP-FPM is missing or does not start in time
+   */
+  static PhpFpmServer start(Path dir) {
+    ServerProcess.requireExecutable(PHP_FPM, "php8.2-fpm (php-fpm)");
+    Instant t0 = Instant.now();
+    Path config = dir.resolve("php-fpm.conf");
+    Path socket = dir.resolve("php-fpm.sock");
+    Path errorLog = dir.resolve("php-fpm.log");
+    LocalServers.checkSocketPath(socket);
+    try {
+      Files.createDirectories(dir.resolve("sessions"));
+      Files.createDirectories(dir.resolve("tmp"));
+      boolean root = ServerProcess.runningAsRoot();
+      String user = root ? "user = root\ngroup = root\n" : "";
+      String text = "; written by the Provision testkit\n"
+          + "[global]\n"
+          + "pid = " + dir.resolve("php-fpm.pid") + "\n"
+          + "error_log = " + errorLog + "\n"
+          + "daemonize = no\n"
+          + "\n"
+          + "[www]\n"
+          + user
+          + "listen = " + socket + "\n"
+          + "listen.mode = 0666\n"
+          + "pm = static\n"
+          + "pm.max_children = 2\n"
+          + "clear_env = no\n"
+          + "catch_workers_output = yes\n"
+          + "decorate_workers_output = no\n"
+          + "php_admin_value[session.save_path] = " + dir.resolve("sessions") + "\n"
+          + "php_admin_value[sys_temp_dir] = " + dir.resolve("tmp") + "\n"
+          + "php_admin_value[upload_tmp_dir] = " + dir.resolve("tmp") + "\n";
+      Files.writeString(config, text);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the PHP-FPM configuration in " + dir, e);
+    }
+    List<String> command = List.of(PHP_FPM.toString(), "-F", "-R", "-y", config.toString());
+    ServerProcess process = ServerProcess.start("php-fpm", command, dir, dir.resolve("console.log"),
+        List.of(errorLog), STOP_TIMEOUT);
+    try {
+      process.awaitUnixSocket(socket, START_TIMEOUT);
+    } catch (RuntimeException e) {
+      process.close();
+      throw e;
+    }
+    return new PhpFpmServer(dir, config, socket, errorLog, process, Duration.between(t0, Instant.now()));
+  }
+
+  /** @return the FastCGI address for nginx's {@code fastcgi_pass}: {@code unix:<socket>} */
+  public String address() {
+    return "unix:" + socket;
+  }
+
+  /** @return the unix-domain socket the pool listens on */
+  public Path socket() {
+    return socket;
+  }
+
+  /** @return the state directory */
+  public Path dir() {
+    return dir;
+  }
+
+  /** @return the main configuration file */
+  public Path config() {
+    return config;
+  }
+
+  /** @return PHP-FPM's error log, which also has the workers' output */
+  public Path errorLog() {
+    return errorLog;
+  }
+
+  /** @return the master process */
+  public ServerProcess process() {
+    return process;
+  }
+
+  /** @return how long it took from writing the configuration to the socket accepting connections */
+  public Duration startupTime() {
+    return startupTime;
+  }
+
+  /** Stops the master and its workers. Idempotent. */
+  @Override
+  public void close() {
+    process.close();
+  }
+
+  @Override
+  public String toString() {
+    return "php-fpm " + address();
+  }
+}

@@ -1,0 +1,508 @@
+package net.aegirj.provision.testkit;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.aegirj.provision.core.host.SshHost;
+
+/**
+ * A real OpenSSH server for tests: Debian's {@code /usr/sbin/sshd}, run as root on a free loopback
+ * port, with every piece of state (host key, client key, {@code authorized_keys},
+ * {@code known_hosts}, config, log) in a temporary directory.
+ *
+ * <p>The "remote" gets a filesystem view of its own: sshd runs in a new mount namespace (and PID
+ * namespace, so that killing it ends every session) in which each {@link
+ * Builder#privateMount(Path, Path) managed path} is bind-mounted from a backing directory. What an
+ * SSH session writes under a managed path lands in the backing directory; the test process sees its
+ * own files at the managed path. This lets a test sync a local tree at the same absolute path to
+ * the "remote" and compare both sides.
+ *
+ * <pre>{@code
+ * try (SshServer ssh = SshServer.builder().privateMount(managed, backing).start();
+ *      SshHost host = ssh.newHost("@server_web1")) {
+ *   host.write(managed.resolve("x"), bytes, FileMode.of(0644)); // lands in backing/x
+ * }
+ * }</pre>
+ *
+ * <p>Needs root, {@code unshare} (util-linux), {@code ssh-keygen} and {@code sshd}
+ * (openssh-server; {@code bin/install-packages} installs it). A missing piece fails with an {@link
+ * IllegalStateException} that says what to install.
+ */
+public final class SshServer implements AutoCloseable {
+  private static final Path SSHD = Path.of("/usr/sbin/sshd");
+  private static final Pattern VERSION = Pattern.compile("OpenSSH_(\\d+)\\.(\\d+)");
+
+  private final Path dir;
+  private final String address;
+  private final int port;
+  private final Path identity;
+  private final Path knownHosts;
+  private final Process process;
+  private final List<String> log; // sshd's output lines; guarded by itself
+  private final Thread logReader;
+  private final List<Path> createdManagedPaths;
+  private boolean closed;
+
+  /** @return a builder for a server with no private mounts, on 127.0.0.1 */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Options for a server. */
+  public static final class Builder {
+    private String address = "127.0.0.1";
+    private final List<Path[]> mounts = new ArrayList<>();
+    private Duration startTimeout = Duration.ofSeconds(20);
+
+    private Builder() {}
+
+    /**
+     * @param loopback the loopback address to listen on ({@code 127.0.0.1} by default; use e.g.
+     *     {@code 127.0.0.2} where {@code 127.0.0.1} would count as the local machine)
+     * @return this builder
+     */
+    public Builder listenAddress(String loopback) {
+      this.address = Objects.requireNonNull(loopback);
+      return this;
+    }
+
+    /**
+     * Makes the server (and every command it runs) see {@code backingDir}'s content at {@code
+     * managedPath}. Repeatable. Both are created when missing; a managed path this server created
+     * is removed on close when it is empty.
+     *
+     * @param managedPath an absolute path
+     * @param backingDir the directory the server sees there
+     * @return this builder
+     */
+    public Builder privateMount(Path managedPath, Path backingDir) {
+      if (!managedPath.isAbsolute() || !backingDir.isAbsolute()) {
+        throw new IllegalArgumentException("mount paths must be absolute: " + managedPath + ", " + backingDir);
+      }
+      mounts.add(new Path[] {managedPath.normalize(), backingDir.normalize()});
+      return this;
+    }
+
+    /**
+     * @param timeout how long sshd may take to listen
+     * @return this builder
+     */
+    public Builder startTimeout(Duration timeout) {
+      this.startTimeout = Objects.requireNonNull(timeout);
+      return this;
+    }
+
+    /**
+     * Generates the keys and config and starts sshd, waiting until it listens.
+     *
+     * @return the running server
+     * @throws IllegalStateException when sshd, unshare or root is missing, or sshd does not start
+     */
+    public SshServer start() {
+      return SshServer.start(this);
+    }
+  }
+
+  private SshServer(Path dir, String address, int port, Process process, List<String> log, Thread logReader,
+      List<Path> createdManagedPaths) {
+    this.dir = dir;
+    this.address = address;
+    this.port = port;
+    this.process = process;
+    this.identity = dir.resolve("id_ed25519");
+    this.knownHosts = dir.resolve("known_hosts");
+    this.log = log;
+    this.logReader = logReader;
+    this.createdManagedPaths = createdManagedPaths;
+  }
+
+  private static SshServer start(Builder b) {
+    requireTools();
+    List<Path> created = new ArrayList<>();
+    Path dir;
+    try {
+      for (Path[] m : b.mounts) {
+        if (!Files.isDirectory(m[0])) {
+          Files.createDirectories(m[0]);
+          created.add(m[0]);
+        }
+        Files.createDirectories(m[1]);
+      }
+      Files.createDirectories(Path.of("/run/sshd"),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+      dir = Files.createTempDirectory("provision-sshd-");
+      keygen(dir.resolve("ssh_host_ed25519_key"), "provision-testkit-host");
+      keygen(dir.resolve("id_ed25519"), "provision-testkit-client");
+      Files.copy(dir.resolve("id_ed25519.pub"), dir.resolve("authorized_keys"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare sshd state", e);
+    }
+    IllegalStateException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      int port = freePort(b.address);
+      try {
+        return launch(b, dir, port, created);
+      } catch (IllegalStateException e) {
+        last = e;
+        if (!e.getMessage().contains("Address already in use") && !e.getMessage().contains("Cannot bind")) {
+          break;
+        }
+      }
+    }
+    deleteTree(dir);
+    created.forEach(SshServer::deleteIfEmpty);
+    throw last;
+  }
+
+  private static void requireTools() {
+    if (!Files.isExecutable(SSHD)) {
+      throw new IllegalStateException(SSHD + " is missing: install Debian's openssh-server"
+          + " (bin/install-packages, or apt-get install openssh-server)");
+    }
+    if (which("unshare") == null) {
+      throw new IllegalStateException("unshare is missing: install util-linux");
+    }
+    if (which("ssh-keygen") == null) {
+      throw new IllegalStateException("ssh-keygen is missing: install openssh-client");
+    }
+    String uid = runQuietly(List.of("id", "-u")).strip();
+    if (!uid.equals("0")) {
+      throw new IllegalStateException("SshServer must run as root (sshd and mount namespaces need it); uid is " + uid);
+    }
+  }
+
+  private static Path which(String tool) {
+    for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+      Path p = Path.of(d.isEmpty() ? "." : d, tool);
+      if (Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    for (String d : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
+      Path p = Path.of(d, tool);
+      if (Files.isExecutable(p)) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  private static String runQuietly(List<String> argv) {
+    try {
+      Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(String.join(" ", argv) + " timed out");
+      }
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", argv) + " failed (" + p.exitValue() + "): " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + argv.get(0), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private static void keygen(Path file, String comment) {
+    runQuietly(List.of("ssh-keygen", "-q", "-N", "", "-t", "ed25519", "-C", comment, "-f", file.toString()));
+  }
+
+  private static int freePort(String address) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(false);
+      s.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot find a free port on " + address, e);
+    }
+  }
+
+  private static boolean newerThan(int major, int minor) {
+    String v;
+    try {
+      Process p = new ProcessBuilder(SSHD.toString(), "-V").redirectErrorStream(true).start();
+      v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      p.waitFor(10, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    Matcher m = VERSION.matcher(v);
+    if (!m.find()) {
+      return false;
+    }
+    int a = Integer.parseInt(m.group(1));
+    int b = Integer.parseInt(m.group(2));
+    return a > major || (a == major && b >= minor);
+  }
+
+  private static SshServer launch(Builder b, Path dir, int port, List<Path> created) {
+    Path config = dir.resolve("sshd_config");
+    List<String> cfg = new ArrayList<>(List.of(
+        "ListenAddress " + b.address,
+        "Port " + port,
+        "HostKey " + dir.resolve("ssh_host_ed25519_key"),
+        "AuthorizedKeysFile " + dir.resolve("authorized_keys"),
+        "PidFile " + dir.resolve("sshd.pid"),
+        "StrictModes no",
+        "UsePAM no",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PubkeyAuthentication yes",
+        "PermitRootLogin prohibit-password",
+        "UseDNS no",
+        "PrintMotd no",
+        "Subsystem sftp internal-sftp",
+        "LogLevel VERBOSE"));
+    if (newerThan(9, 8)) {
+      // Since 9.8 sshd penalises sources that fail to authenticate; tests fail on purpose.
+      cfg.add("PerSourcePenalties no");
+    }
+    try {
+      Files.write(config, cfg, StandardCharsets.UTF_8);
+      String hostPub = Files.readString(dir.resolve("ssh_host_ed25519_key.pub"), StandardCharsets.UTF_8).strip();
+      String[] parts = hostPub.split("\\s+");
+      Files.writeString(dir.resolve("known_hosts"), "[" + b.address + "]:" + port + " " + parts[0] + " " + parts[1]
+          + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write sshd config", e);
+    }
+
+    // In new mount and PID namespaces: bind the backing dirs, then become sshd (PID 1 there).
+    // --kill-child: when unshare dies, the namespace's init and with it every session dies.
+    List<String> argv = new ArrayList<>(List.of("unshare", "--mount", "--pid", "--fork", "--kill-child",
+        "--propagation", "private", "/bin/sh", "-c",
+        "set -e; while [ $# -gt 1 ]; do mount --bind \"$1\" \"$2\"; shift 2; done;"
+            + " exec " + SSHD + " -D -e -f \"$1\"",
+        "sh"));
+    for (Path[] m : b.mounts) {
+      argv.add(m[1].toString());
+      argv.add(m[0].toString());
+    }
+    argv.add(config.toString());
+    Process process;
+    try {
+      process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+      process.getOutputStream().close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start sshd", e);
+    }
+    List<String> log = new ArrayList<>();
+    Path logFile = dir.resolve("sshd.log");
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          synchronized (log) {
+            log.add(line);
+            log.notifyAll();
+          }
+          try {
+            Files.writeString(logFile, line + "\n", StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+          } catch (IOException e) {
+            // the directory is being deleted
+          }
+        }
+      } catch (IOException e) {
+        // sshd went away
+      }
+      synchronized (log) {
+        log.notifyAll();
+      }
+    }, "sshd-log-" + port);
+    reader.setDaemon(true);
+    reader.start();
+
+    long deadline = System.nanoTime() + b.startTimeout.toNanos();
+    String ready = "Server listening on " + b.address + " port " + port;
+    synchronized (log) {
+      while (log.stream().noneMatch(l -> l.contains(ready))) {
+        if (!process.isAlive()) {
+          try {
+            reader.join(2000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          throw new IllegalStateException("sshd exited with status " + process.exitValue() + " before listening on "
+              + b.address + ":" + port + "; its log:\n" + String.join("\n", log));
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          process.destroyForcibly();
+          throw new IllegalStateException("sshd did not listen on " + b.address + ":" + port + " within "
+              + b.startTimeout.toSeconds() + " s; its log:\n" + String.join("\n", log));
+        }
+        try {
+          log.wait(Math.max(1, Math.min(100, left / 1_000_000)));
+        } catch (InterruptedException e) {
+          process.destroyForcibly();
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while starting sshd", e);
+        }
+      }
+    }
+    return new SshServer(dir, b.address, port, process, log, reader, created);
+  }
+
+  /** @return the address sshd listens on */
+  public String address() {
+    return address;
+  }
+
+  /** @return the port sshd listens on */
+  public int port() {
+    return port;
+  }
+
+  /** @return the user to log in as: the user running the tests (root) */
+  public String user() {
+    return System.getProperty("user.name");
+  }
+
+  /** @return the client's private key (its public key is authorised) */
+  public Path identity() {
+    return identity;
+  }
+
+  /** @return a {@code known_hosts} file holding this server's host key as {@code [address]:port} */
+  public Path knownHosts() {
+    return knownHosts;
+  }
+
+  /** @return the directory holding the server's state */
+  public Path stateDir() {
+    return dir;
+  }
+
+  /** @return everything sshd logged so far (LogLevel VERBOSE) */
+  public String log() {
+    synchronized (log) {
+      return String.join("\n", log);
+    }
+  }
+
+  /** @return how many SSH connections authenticated so far ("Accepted publickey" log lines) */
+  public int acceptedConnections() {
+    synchronized (log) {
+      return (int) log.stream().filter(l -> l.contains("Accepted publickey for")).count();
+    }
+  }
+
+  /**
+   * @param name the host's name for messages
+   * @return a host for this server (not yet connected; the caller closes it)
+   */
+  public SshHost newHost(String name) {
+    return new SshHost(name, address, port, user(), identity, knownHosts, Duration.ofSeconds(10));
+  }
+
+  /** @return a host named {@code @server_ssh_test (address:port)} */
+  public SshHost newHost() {
+    return newHost("@server_ssh_test (" + address + ":" + port + ")");
+  }
+
+  /** @return true while sshd runs */
+  public boolean isRunning() {
+    return process.isAlive();
+  }
+
+  /**
+   * Kills sshd and every session it serves with SIGKILL, as a crash or network loss would: open
+   * connections drop. The server stays dead; {@link #close()} still cleans up.
+   */
+  public synchronized void kill() {
+    List<ProcessHandle> all = new ArrayList<>();
+    process.descendants().forEach(all::add);
+    process.destroyForcibly();
+    all.forEach(ProcessHandle::destroyForcibly);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+      for (ProcessHandle h : all) {
+        while (h.isAlive() && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops sshd and its sessions and deletes the state directory. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    kill();
+    try {
+      logReader.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    deleteTree(dir);
+    createdManagedPaths.forEach(SshServer::deleteIfEmpty);
+  }
+
+  private static void deleteIfEmpty(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      // not empty: leave it
+    }
+  }
+
+  private static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try {
+      Files.walkFileTree(root, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          Files.deleteIfExists(file);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+          Files.deleteIfExists(d);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + root, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "sshd on " + address + ":" + port;
+  }
+}

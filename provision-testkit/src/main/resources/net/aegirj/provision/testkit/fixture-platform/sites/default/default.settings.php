@@ -1,0 +1,6 @@
+<?php
+
+/**
+ * @file
+ * Stub of Drupal's default.settings.php in the Provision testkit's fixture platform.
+ */
