@@ -61,6 +61,10 @@ public final class ContextProperties {
       }
       put(m, "dns_zone", s.dnsZone());
       put(m, "dns_zone_subdomain", s.dnsZoneSubdomain());
+      put(m, "installed", s.installed());
+      put(m, "db_name", s.dbName());
+      put(m, "db_user", s.dbUser());
+      put(m, "db_passwd", s.dbPasswd());
     } else {
       throw new IllegalArgumentException("unknown context class " + context.getClass());
     }
@@ -152,6 +156,10 @@ public final class ContextProperties {
         b.putAllIpAddresses(ips);
         str(m, "dns_zone").ifPresent(b::dnsZone);
         str(m, "dns_zone_subdomain").ifPresent(b::dnsZoneSubdomain);
+        Optional.ofNullable((Boolean) m.get("installed")).ifPresent(b::installed);
+        str(m, "db_name").ifPresent(b::dbName);
+        str(m, "db_user").ifPresent(b::dbUser);
+        str(m, "db_passwd").ifPresent(b::dbPasswd);
         return b.putAllExtras(extras).build();
       }
     }

@@ -137,6 +137,25 @@ public enum Grammar {
       return ContextName.isValid(v);
     }
   },
+  /** A database or database user name: letters, digits and {@code _}, 1 to 64 characters. */
+  DB_NAME("a database name (letters, digits and '_', 1-64 characters)") {
+    @Override
+    boolean matches(String v) {
+      return DB_NAME_RE.matcher(v).matches();
+    }
+  },
+  /**
+   * A database server URL {@code mysql://user:password@host[:port]}, user and password
+   * URL-encoded (unreserved characters and {@code %XX} only).
+   */
+  DB_URL("mysql://user:password@host[:port], user and password URL-encoded") {
+    @Override
+    boolean matches(String v) {
+      var m = DB_URL_RE.matcher(v);
+      return m.matches() && (isHost(m.group(3)) || isIp(m.group(3))) && !m.group(3).equals("*")
+          && (m.group(4) == null || Integer.parseInt(m.group(4)) <= 65535);
+    }
+  },
   /**
    * An operator's shell command (such as {@code http_restart_cmd}), run with {@code /bin/sh -c}:
    * one line of printable ASCII. Shell syntax is allowed on purpose; only the operator sets it.
@@ -190,6 +209,9 @@ public enum Grammar {
   private static final Pattern TOKEN_RE = Pattern.compile("[A-Za-z0-9_-]{1,128}");
   private static final Pattern SUBDIR_RE = Pattern.compile("[a-z0-9._-]{1,64}(/[a-z0-9._-]{1,64}){0,7}");
   private static final Pattern TEXT_RE = Pattern.compile("[\\x20-\\x7e&&[^'\"\\\\`$;|&<>]]{0,1024}");
+  private static final Pattern DB_NAME_RE = Pattern.compile("[A-Za-z0-9_]{1,64}");
+  private static final Pattern DB_URL_RE = Pattern.compile(
+      "mysql://([A-Za-z0-9._~%!*()+-]{1,128}):([A-Za-z0-9._~%!*()+-]{0,256})@([a-z0-9.:-]{1,253}?)(?::([0-9]{1,5}))?");
   private static final Pattern COMMAND_RE = Pattern.compile("[\\x20-\\x7e]{0,1024}");
   private static final Pattern IPV4 =
       Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");

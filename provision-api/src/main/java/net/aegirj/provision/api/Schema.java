@@ -107,6 +107,20 @@ public final class Schema {
         .defaultsTo("guessed from the uri").description("DNS zone of the site").build());
     site.add(PropertySpec.builder(SITE, "dns_zone_subdomain", STRING).grammar(Grammar.ZONE_NAME)
         .defaultsTo("guessed from the uri").description("name of the site inside its zone").build());
+    site.add(PropertySpec.builder(SITE, "installed", BOOLEAN).defaultsTo("false")
+        .description("set by install (and import); cleared by delete").build());
+    site.add(PropertySpec.builder(SITE, "db_name", STRING).grammar(Grammar.DB_NAME)
+        .description("the site's database (set by install)").build());
+    site.add(PropertySpec.builder(SITE, "db_user", STRING).grammar(Grammar.DB_NAME)
+        .description("the site's database user (set by install)").build());
+    site.add(PropertySpec.builder(SITE, "db_passwd", STRING).grammar(Grammar.TOKEN).secret()
+        .description("the site's database password (set by install)").build());
+    site.add(PropertySpec.builder(SITE, "db_type", STRING).derived().defaultsTo("the db server's type")
+        .description("derived: driver of the site's database").build());
+    site.add(PropertySpec.builder(SITE, "db_host", STRING).derived().defaultsTo("the db server's remote_host")
+        .description("derived: host of the site's database").build());
+    site.add(PropertySpec.builder(SITE, "db_port", INTEGER).derived().defaultsTo("the db server's db_port")
+        .description("derived: port of the site's database").build());
     site.add(derived(SITE, "root", "the platform's root"));
     site.add(derived(SITE, "site_path", "<root>/sites/<uri>"));
     SPECS.put(SITE, List.copyOf(site));

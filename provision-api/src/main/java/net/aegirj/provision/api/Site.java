@@ -80,6 +80,19 @@ public abstract class Site implements Context {
   /** @return {@code dns_zone_subdomain} */
   public abstract Optional<String> dnsZoneSubdomain();
 
+  /** @return {@code installed}: set by install and import */
+  public abstract Optional<Boolean> installed();
+
+  /** @return {@code db_name}: the site's database, set by install */
+  public abstract Optional<String> dbName();
+
+  /** @return {@code db_user}: the site's database user, set by install */
+  public abstract Optional<String> dbUser();
+
+  /** @return {@code db_passwd}: the site's database password, set by install (redacted) */
+  @Value.Redacted
+  public abstract Optional<String> dbPasswd();
+
   @Override
   public abstract Map<String, String> extras();
 

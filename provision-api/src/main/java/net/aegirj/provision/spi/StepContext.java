@@ -61,6 +61,34 @@ public interface StepContext {
    */
   void skip(String reason);
 
+  /**
+   * Records a change that is not a file (a database, a user, a grant) in the step's report.
+   *
+   * @param what the change, e.g. {@code CREATE DATABASE `examplecom` on @server_db}
+   */
+  void changed(String what);
+
+  /**
+   * Saves property changes of a context as part of the task (install records the site's database
+   * credentials this way): undone when the task fails; in a plan only recorded. Later
+   * {@link #resolve(ContextName)} calls see the new values.
+   *
+   * @param name the context
+   * @param changes the changes, in the command line's text form
+   */
+  void save(ContextName name, net.aegirj.provision.api.PropertyChanges changes);
+
+  /**
+   * A resource kept for the length of the task (a database connection, a pool), made on first use
+   * and closed when the task ends.
+   *
+   * @param key names the resource within the task
+   * @param create makes it
+   * @param <T> its type
+   * @return the task's resource for that key
+   */
+  <T extends AutoCloseable> T resource(String key, java.util.function.Supplier<T> create);
+
   /** @return true when the task is only being planned: hosts record, nothing changes */
   boolean planOnly();
 }

@@ -15,6 +15,7 @@ import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.UnknownServiceTypeException;
+import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.ServiceType;
 
 /**
@@ -27,8 +28,20 @@ public final class ServiceRegistry {
   public static final List<String> SERVICES = List.of("http", "db", "dns");
 
   private final Map<String, Map<String, ServiceType>> types = new TreeMap<>();
+  private final List<Application> applications = new ArrayList<>();
 
-  private ServiceRegistry(Iterable<ServiceType> providers) {
+  private ServiceRegistry(Iterable<ServiceType> providers, Iterable<Application> apps) {
+    for (Application a : apps) {
+      for (Application b : applications) {
+        if (b.id().equals(a.id()) && !b.getClass().equals(a.getClass())) {
+          throw new ProvisionException("two applications have the id '" + a.id() + "': "
+              + b.getClass().getName() + " and " + a.getClass().getName());
+        }
+      }
+      if (applications.stream().noneMatch(b -> b.getClass().equals(a.getClass()))) {
+        applications.add(a);
+      }
+    }
     for (String s : SERVICES) {
       types.put(s, new TreeMap<>());
     }
@@ -78,14 +91,18 @@ public final class ServiceRegistry {
    */
   public static ServiceRegistry load(ClassLoader loader) {
     List<ServiceType> found = new ArrayList<>();
+    List<Application> apps = new ArrayList<>();
     try {
       for (ServiceType t : ServiceLoader.load(ServiceType.class, loader)) {
         found.add(t);
       }
+      for (Application a : ServiceLoader.load(Application.class, loader)) {
+        apps.add(a);
+      }
     } catch (ServiceConfigurationError e) {
       throw new ProvisionException("cannot load a service type: " + e.getMessage(), e);
     }
-    return new ServiceRegistry(found);
+    return new ServiceRegistry(found, apps);
   }
 
   /** @return the providers visible to this library's class loader */
@@ -98,7 +115,21 @@ public final class ServiceRegistry {
    * @return a registry of exactly these
    */
   public static ServiceRegistry of(List<ServiceType> providers) {
-    return new ServiceRegistry(providers);
+    return new ServiceRegistry(providers, List.of());
+  }
+
+  /**
+   * @param providers explicit service types (the null types are added when missing)
+   * @param apps explicit applications
+   * @return a registry of exactly these
+   */
+  public static ServiceRegistry of(List<ServiceType> providers, List<Application> apps) {
+    return new ServiceRegistry(providers, apps);
+  }
+
+  /** @return the applications found (Drupal support), in load order */
+  public List<Application> applications() {
+    return List.copyOf(applications);
   }
 
   /**

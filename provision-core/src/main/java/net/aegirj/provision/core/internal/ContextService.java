@@ -172,7 +172,7 @@ public final class ContextService {
     return out;
   }
 
-  private static String text(Object canonical) {
+  static String text(Object canonical) {
     if (canonical instanceof List<?> l) {
       return l.stream().map(String::valueOf).collect(Collectors.joining(","));
     }
@@ -467,6 +467,17 @@ public final class ContextService {
       d.put("profile", "standard");
       d.put("install_method", "profile");
       d.put("ssl_enabled", 0);
+      d.put("installed", Boolean.FALSE);
+      ContextName dbServer = s.dbServer().orElse(ContextName.MASTER);
+      Optional<Context> db = dbServer.isMaster() ? Optional.of(master().context())
+          : repository.load(dbServer).map(Versioned::context);
+      if (db.isPresent() && db.get() instanceof Server server) {
+        String type = server.dbServiceType().orElse("null");
+        d.put("db_type", type.equals("NONE") ? "null" : type);
+        d.put("db_host", server.remoteHost().orElse("localhost"));
+        String port = server.extras().get("db_port");
+        d.put("db_port", port != null && port.matches("[0-9]{1,5}") ? Integer.parseInt(port) : 3306);
+      }
       s.platform().flatMap(repository::load).map(Versioned::context)
           .filter(p -> p instanceof Platform).map(p -> (Platform) p)
           .flatMap(Platform::root).ifPresent(root -> {

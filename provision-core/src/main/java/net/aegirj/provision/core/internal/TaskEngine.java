@@ -269,7 +269,13 @@ public final class TaskEngine {
       case PLATFORM: {
         requireTask(c, task, Task.VERIFY, Task.DELETE);
         ContextName web = ((Platform) c).webServer().orElse(ContextName.MASTER);
-        addService(out, task, target, web, "http");
+        if (task == Task.DELETE) {
+          addService(out, task, target, web, "http");
+          addApplications(out, task, target);
+        } else {
+          addApplications(out, task, target);
+          addService(out, task, target, web, "http");
+        }
         break;
       }
       case SITE:
@@ -277,13 +283,38 @@ public final class TaskEngine {
         requireTask(c, task, Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE);
         Site site = (Site) c;
         Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
-        addService(out, task, target, platform.webServer().orElse(ContextName.MASTER), "http");
-        addService(out, task, target, site.dbServer().orElse(ContextName.MASTER), "db");
-        addService(out, task, target, ContextName.MASTER, "dns");
+        ContextName web = platform.webServer().orElse(ContextName.MASTER);
+        ContextName db = site.dbServer().orElse(ContextName.MASTER);
+        switch (task) {
+          case DELETE -> {
+            addService(out, task, target, web, "http");
+            addApplications(out, task, target);
+            addService(out, task, target, db, "db");
+            addService(out, task, target, ContextName.MASTER, "dns");
+          }
+          case ENABLE, DISABLE -> {
+            addApplications(out, task, target);
+            addService(out, task, target, web, "http");
+          }
+          default -> {
+            addService(out, task, target, db, "db");
+            addApplications(out, task, target);
+            addService(out, task, target, web, "http");
+            addService(out, task, target, ContextName.MASTER, "dns");
+          }
+        }
         break;
       }
     }
     return out;
+  }
+
+  private void addApplications(List<Planned> out, Task task, ResolvedContext target) {
+    for (net.aegirj.provision.spi.Application app : registry.applications()) {
+      for (Step step : app.steps(task, target)) {
+        out.add(new Planned(step, "app"));
+      }
+    }
   }
 
   private void addService(List<Planned> out, Task task, ResolvedContext target, ContextName server,
@@ -319,6 +350,7 @@ public final class TaskEngine {
     final List<String> warnings = new ArrayList<>();
     final Map<ContextName, ResolvedContext> resolved = new LinkedHashMap<>();
     final Map<ContextName, JournalingHost> open = new LinkedHashMap<>();
+    final Map<String, AutoCloseable> resources = new LinkedHashMap<>();
     final Map<String, ContextName> pendingReloads = new LinkedHashMap<>();
     JournalingHost local;
     volatile StepRecorder current = new StepRecorder(0);
@@ -345,6 +377,45 @@ public final class TaskEngine {
     @Override
     public synchronized ResolvedContext resolve(ContextName name) {
       return resolved.computeIfAbsent(name, contexts::resolve);
+    }
+
+    @Override
+    public void changed(String what) {
+      current.change(what);
+    }
+
+    @Override
+    public synchronized void save(ContextName name, net.aegirj.provision.api.PropertyChanges changes) {
+      current.change("context " + name + ": " + String.join(", ", changes.changes().keySet()));
+      if (planOnly) {
+        return;
+      }
+      Map<String, Object> before = contexts.load(name).context().properties();
+      contexts.save(name, changes);
+      resolved.clear();
+      net.aegirj.provision.api.PropertyChanges.Builder undo = net.aegirj.provision.api.PropertyChanges.builder();
+      for (String key : changes.changes().keySet()) {
+        Object old = before.get(key);
+        if (old == null) {
+          undo.reset(key);
+        } else {
+          undo.set(key, ContextService.text(old));
+        }
+      }
+      net.aegirj.provision.api.PropertyChanges restore = undo.build();
+      journal.add(current.index, "restore " + name + " " + changes.changes().keySet(), () -> {
+        contexts.save(name, restore);
+        synchronized (this) {
+          resolved.clear();
+        }
+      });
+    }
+
+    @Override
+    public synchronized <T extends AutoCloseable> T resource(String key, java.util.function.Supplier<T> create) {
+      @SuppressWarnings("unchecked")
+      T r = (T) resources.computeIfAbsent(key, k -> create.get());
+      return r;
     }
 
     @Override
@@ -406,6 +477,13 @@ public final class TaskEngine {
 
     @Override
     public void close() {
+      for (AutoCloseable r : resources.values()) {
+        try {
+          r.close();
+        } catch (Exception e) {
+          LOG.debug("closing a task resource: {}", e.toString());
+        }
+      }
       for (JournalingHost h : open.values()) {
         try {
           h.close();

@@ -100,7 +100,13 @@ public abstract class HttpServiceType implements ServiceType {
     return PropertySpec.builder(ContextType.SERVER, name, kind);
   }
 
-  static String detectWebGroup() {
+  /**
+   * Aegir's default {@code web_group}: the first of its usual web server groups that exists on
+   * this machine.
+   *
+   * @return the group name
+   */
+  public static String detectWebGroup() {
     try {
       List<String> groups = Files.readAllLines(Path.of("/etc/group"), StandardCharsets.UTF_8).stream()
           .map(l -> l.split(":", 2)[0]).toList();
@@ -250,7 +256,9 @@ public abstract class HttpServiceType implements ServiceType {
     ctx.skip(app() + " needs no platform configuration");
   }
 
-  private void siteFiles(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+  private void siteFiles(StepContext ctx, ResolvedContext planned, ResolvedContext server) {
+    // Earlier steps of the task may have changed the site (install records its credentials).
+    ResolvedContext site = ctx.resolve(planned.name());
     Map<String, Object> model = siteModel(ctx, site, server);
     boolean enabled = (Boolean) site.get("site_enabled").orElse(Boolean.TRUE);
     byte[] bytes = render(ctx, server, enabled ? "vhost" : "vhost_disabled", model);
@@ -341,9 +349,29 @@ public abstract class HttpServiceType implements ServiceType {
         m.put("redirect_scheme", "https");
       }
     }
-    m.put("env", List.of());
+    m.put("env", environment(site));
     m.put("disable_url", disableUrl(server));
     return m;
+  }
+
+  /**
+   * The site's database credentials, passed to PHP as request environment ({@code SetEnv} /
+   * {@code fastcgi_param}) so that settings.php need not hold them (Aegir's cloaking). Empty
+   * until the site has a database.
+   */
+  static List<Map<String, String>> environment(ResolvedContext site) {
+    if (site.get("db_name").isEmpty()) {
+      return List.of();
+    }
+    ContextName n = site.name();
+    List<Map<String, String>> env = new ArrayList<>();
+    env.add(Map.of("name", "db_type", "value", Grammar.ID.check(n, "db_type", str(site, "db_type"))));
+    env.add(Map.of("name", "db_name", "value", Grammar.DB_NAME.check(n, "db_name", str(site, "db_name"))));
+    env.add(Map.of("name", "db_user", "value", Grammar.DB_NAME.check(n, "db_user", str(site, "db_user"))));
+    env.add(Map.of("name", "db_passwd", "value", Grammar.TOKEN.check(n, "db_passwd", str(site, "db_passwd"))));
+    env.add(Map.of("name", "db_host", "value", Grammar.HOST_OR_IP.check(n, "db_host", str(site, "db_host"))));
+    env.add(Map.of("name", "db_port", "value", String.valueOf(((Number) site.get("db_port").orElse(3306)).intValue())));
+    return env;
   }
 
   private static List<String> concat(String first, List<String> rest) {

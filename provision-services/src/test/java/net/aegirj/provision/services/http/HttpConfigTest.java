@@ -22,6 +22,7 @@ class HttpConfigTest {
   @TempDir Path home;
 
   private Provision provision(String type) {
+    net.aegirj.provision.testkit.Fixtures.phpPlatform(home.resolve("platforms/a"));
     Provision p = Provision.builder().home(home).build();
     p.save("server_master", PropertyChanges.builder().set("http_service_type", type).set("http_port", "8080")
         .set("phpfpm_address", "unix:/run/php/php8.2-fpm.sock").set("http_test_cmd", "true")

@@ -1,0 +1,314 @@
+package net.aegirj.provision.services.db;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.PropertySpec;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.spi.ServiceType;
+import net.aegirj.provision.spi.Step;
+import net.aegirj.provision.spi.StepContext;
+
+/**
+ * The {@code mysql} db service type (MySQL and MariaDB, through MariaDB Connector/J).
+ *
+ * <ul>
+ *   <li>Server properties: {@code master_db} (secret), {@code db_port} (3306),
+ *       {@code db_grant_all_hosts} (false).
+ *   <li>Server verify: connect, create and drop a scratch database (with a utf8mb4 table), create,
+ *       grant, revoke and drop a scratch user — each failing with its own message.
+ *   <li>Site install: a database named after the uri (Aegir's rule: drop one leading {@code www.},
+ *       remove {@code .} and {@code -}, 16 characters, {@code _N} on collision), a user of the same
+ *       name with a {@link SecureRandom} password, {@code GRANT ALL} to the web server's host as the
+ *       db server sees it and to {@code 127.0.0.1} (or only {@code %} with
+ *       {@code db_grant_all_hosts}); all undone if the task fails.
+ *   <li>Site verify: re-creates a missing user or grant; changes nothing when all is in place.
+ *   <li>Site delete: drops the database and the users.
+ * </ul>
+ */
+public class MySql implements ServiceType {
+  static final int NAME_LIMIT = 16;
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String PASSWORD_CHARS =
+      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  private static final int PASSWORD_LENGTH = 24;
+
+  /** Creates it (for {@link java.util.ServiceLoader}). */
+  public MySql() {}
+
+  @Override
+  public String service() {
+    return "db";
+  }
+
+  @Override
+  public String id() {
+    return "mysql";
+  }
+
+  @Override
+  public List<PropertySpec> serverProperties() {
+    return List.of(
+        PropertySpec.builder(ContextType.SERVER, "master_db", PropertySpec.Kind.STRING).grammar(Grammar.DB_URL)
+            .secret().description("mysql://user:password@host[:port] of an account that may create databases and users").build(),
+        PropertySpec.builder(ContextType.SERVER, "db_port", PropertySpec.Kind.INTEGER).range(1, 65535)
+            .defaultValue(3306).description("port of the database server").build(),
+        PropertySpec.builder(ContextType.SERVER, "db_grant_all_hosts", PropertySpec.Kind.BOOLEAN)
+            .defaultValue(Boolean.FALSE).description("grant site users access from any host ('%')").build());
+  }
+
+  // ------------------------------------------------------------------ connection
+
+  static DbConnection connection(StepContext ctx, ResolvedContext server) {
+    return ctx.resource("mysql:" + server.name().value(), () -> {
+      String url = server.get("master_db").map(String::valueOf).orElseThrow(() -> new ProvisionException(
+          server.name() + ": property 'master_db' is required by the mysql db service; set it with "
+              + "provision save " + server.name() + " --master_db=mysql://user:password@host"));
+      MasterDb db = MasterDb.parse(server.name(), url);
+      int port = db.port().orElse(((Number) server.get("db_port").orElse(3306)).intValue());
+      return DbConnection.open(server.name().toString(), db, port);
+    });
+  }
+
+  private static void ddl(StepContext ctx, DbConnection c, ResolvedContext server, String sql) {
+    c.execute(sql);
+    ctx.changed(DbConnection.redact(sql) + " on " + server.name());
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  @Override
+  public List<Step> steps(Task task, ResolvedContext target, ResolvedContext server) {
+    String on = " on " + server.name();
+    if (target.context().type() == ContextType.SERVER && task == Task.VERIFY) {
+      return List.of(
+          Step.of("db: connect to mysql" + on, ctx -> connection(ctx, server).strings("SELECT VERSION()")),
+          Step.of("db: check create and drop database" + on, ctx -> selfTestDatabase(ctx, server)),
+          Step.of("db: check grant and revoke" + on, ctx -> selfTestGrant(ctx, server)));
+    }
+    if (target.context().type() != ContextType.SITE) {
+      return List.of();
+    }
+    return switch (task) {
+      case INSTALL -> List.of(Step.of("db: create database and user for " + target.name() + on,
+          ctx -> install(ctx, target, server)));
+      case VERIFY -> List.of(Step.of("db: check database and grants of " + target.name() + on,
+          ctx -> verify(ctx, target, server)));
+      case DELETE -> List.of(Step.of("db: drop database and user of " + target.name() + on,
+          ctx -> delete(ctx, target, server)));
+      default -> List.of();
+    };
+  }
+
+  private static String scratch() {
+    return "provision_check_" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+  }
+
+  private static void selfTestDatabase(StepContext ctx, ResolvedContext server) {
+    if (ctx.planOnly()) {
+      return;
+    }
+    DbConnection c = connection(ctx, server);
+    String name = scratch();
+    try {
+      c.execute("CREATE DATABASE " + Sql.ident(server.name(), "database", name));
+    } catch (ProvisionException e) {
+      throw new ProvisionException(server.name() + ": the master_db account cannot create databases: " + e.getMessage(), e);
+    }
+    try {
+      c.execute("CREATE TABLE " + Sql.ident(server.name(), "database", name) + ".`utf8mb4_test` "
+          + "(id VARCHAR(255), PRIMARY KEY(id(255))) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci ROW_FORMAT=DYNAMIC");
+    } catch (ProvisionException e) {
+      ctx.warn(server.name() + ": utf8mb4 is not supported: " + e.getMessage());
+    } finally {
+      c.execute("DROP DATABASE " + Sql.ident(server.name(), "database", name));
+    }
+  }
+
+  private static void selfTestGrant(StepContext ctx, ResolvedContext server) {
+    if (ctx.planOnly()) {
+      return;
+    }
+    DbConnection c = connection(ctx, server);
+    String user = scratch().substring(0, 24);
+    String account = Sql.account(server.name(), user, "localhost");
+    try {
+      c.execute("CREATE USER " + account + " IDENTIFIED BY " + Sql.password(server.name(), password()));
+      c.execute("GRANT ALL PRIVILEGES ON `provision\\_check\\_%`.* TO " + account);
+      c.execute("REVOKE ALL PRIVILEGES ON `provision\\_check\\_%`.* FROM " + account);
+    } catch (ProvisionException e) {
+      throw new ProvisionException(server.name() + ": the master_db account cannot grant privileges: " + e.getMessage()
+          + "; it needs ALL PRIVILEGES WITH GRANT OPTION", e);
+    } finally {
+      c.execute("DROP USER IF EXISTS " + account);
+    }
+  }
+
+  /** A random password from {@link SecureRandom}: 24 letters and digits (no look-alikes). */
+  static String password() {
+    StringBuilder b = new StringBuilder(PASSWORD_LENGTH);
+    for (int i = 0; i < PASSWORD_LENGTH; i++) {
+      b.append(PASSWORD_CHARS.charAt(RANDOM.nextInt(PASSWORD_CHARS.length())));
+    }
+    return b.toString();
+  }
+
+  /**
+   * Aegir's database name for a uri: one leading {@code www.} dropped, every {@code .} and
+   * {@code -} removed, cut to 16 characters.
+   *
+   * @param uri the site's uri
+   * @return the base name
+   */
+  public static String baseName(String uri) {
+    String u = uri.startsWith("www.") ? uri.substring(4) : uri;
+    String n = u.replace(".", "").replace("-", "");
+    return n.length() > NAME_LIMIT ? n.substring(0, NAME_LIMIT) : n;
+  }
+
+  /**
+   * The {@code i}-th alternative when the base name is taken: the first {@code 15 - len(i)}
+   * characters, {@code _}, {@code i} (at most 16 characters).
+   *
+   * @param base the base name
+   * @param i the attempt, from 0
+   * @return the alternative name
+   */
+  public static String alternative(String base, int i) {
+    String suffix = "_" + i;
+    int keep = Math.min(base.length(), NAME_LIMIT - suffix.length());
+    return base.substring(0, keep) + suffix;
+  }
+
+  /** The hosts a site's user is granted from, as the db server sees the web server. */
+  static Set<String> grantHosts(StepContext ctx, ResolvedContext site, ResolvedContext dbServer) {
+    if (Boolean.TRUE.equals(dbServer.get("db_grant_all_hosts").orElse(false))) {
+      return Set.of("%");
+    }
+    Set<String> hosts = new LinkedHashSet<>();
+    ResolvedContext platform = ctx.resolve(ContextName.of(String.valueOf(site.get("platform").orElseThrow())));
+    ResolvedContext web = ctx.resolve(ContextName.of(String.valueOf(platform.get("web_server").orElseThrow())));
+    String webHost = String.valueOf(web.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT);
+    String dbHost = String.valueOf(dbServer.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT);
+    boolean sameMachine = webHost.equals(dbHost) || (isLoopback(webHost) && isLoopback(dbHost));
+    if (sameMachine) {
+      hosts.add("localhost");
+    } else {
+      hosts.add(webHost);
+    }
+    hosts.add("127.0.0.1");
+    return hosts;
+  }
+
+  private static boolean isLoopback(String h) {
+    return h.equals("localhost") || h.startsWith("127.") || h.equals("::1");
+  }
+
+  private static void install(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    ContextName n = site.name();
+    if (Boolean.TRUE.equals(site.get("installed").orElse(false)) && site.get("db_name").isPresent()) {
+      throw new ProvisionException(n + ": the site is installed already (database " + site.get("db_name").get()
+          + "); verify it, or delete it first");
+    }
+    String uri = String.valueOf(site.get("uri").orElseThrow());
+    if (ctx.planOnly()) {
+      ctx.changed("CREATE DATABASE `" + baseName(uri) + "` on " + server.name());
+      return;
+    }
+    DbConnection c = connection(ctx, server);
+    String base = baseName(uri);
+    String name = base;
+    for (int i = 0; c.databaseExists(name) || c.userExists(name, "127.0.0.1") || c.userExists(name, "localhost")
+        || c.userExists(name, "%"); i++) {
+      if (i >= 100) {
+        throw new ProvisionException(n + ": no free database name for " + base + " (tried " + base + " and "
+            + alternative(base, 0) + " … " + alternative(base, 99) + ")");
+      }
+      name = alternative(base, i);
+    }
+    String password = password();
+    String db = Sql.ident(n, "db_name", name);
+    ddl(ctx, c, server, "CREATE DATABASE " + db + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+    ctx.onRollback("DROP DATABASE " + db + " on " + server.name(), () -> c.execute("DROP DATABASE IF EXISTS " + db));
+    for (String host : grantHosts(ctx, site, server)) {
+      String account = Sql.account(n, name, host);
+      ddl(ctx, c, server, "CREATE USER " + account + " IDENTIFIED BY " + Sql.password(n, password));
+      ctx.onRollback("DROP USER " + account + " on " + server.name(), () -> c.execute("DROP USER IF EXISTS " + account));
+      ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + db + ".* TO " + account);
+    }
+    ctx.save(n, PropertyChanges.builder().set("db_name", name).set("db_user", name).set("db_passwd", password).build());
+  }
+
+  private static void verify(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    ContextName n = site.name();
+    Optional<Object> dbName = site.get("db_name");
+    if (dbName.isEmpty()) {
+      ctx.skip(n + " has no database yet (install it first)");
+      return;
+    }
+    if (ctx.planOnly()) {
+      return;
+    }
+    DbConnection c = connection(ctx, server);
+    String name = String.valueOf(dbName.get());
+    String user = String.valueOf(site.get("db_user").orElse(name));
+    String db = Sql.ident(n, "db_name", name);
+    if (!c.databaseExists(name)) {
+      throw new ProvisionException(n + ": database " + name + " is missing on " + server.name()
+          + "; restore it from a backup, or delete and reinstall the site");
+    }
+    String password = String.valueOf(site.get("db_passwd").orElseThrow(() ->
+        new ProvisionException(n + ": db_passwd is missing; the site's credentials are incomplete")));
+    for (String host : grantHosts(ctx, site, server)) {
+      String account = Sql.account(n, user, host);
+      if (!c.userExists(user, host)) {
+        ddl(ctx, c, server, "CREATE USER " + account + " IDENTIFIED BY " + Sql.password(n, password));
+        ctx.onRollback("DROP USER " + account, () -> c.execute("DROP USER IF EXISTS " + account));
+      }
+      boolean granted = c.strings("SHOW GRANTS FOR " + account).stream()
+          .anyMatch(g -> g.startsWith("GRANT ALL PRIVILEGES ON " + db + ".*"));
+      if (!granted) {
+        ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + db + ".* TO " + account);
+      }
+    }
+  }
+
+  private static void delete(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    ContextName n = site.name();
+    Optional<Object> dbName = site.get("db_name");
+    if (dbName.isEmpty()) {
+      ctx.skip(n + " has no database");
+      return;
+    }
+    if (ctx.planOnly()) {
+      ctx.changed("DROP DATABASE `" + dbName.get() + "` on " + server.name());
+      return;
+    }
+    DbConnection c = connection(ctx, server);
+    String name = String.valueOf(dbName.get());
+    String user = String.valueOf(site.get("db_user").orElse(name));
+    Sql.ident(n, "db_user", user);
+    List<String> hosts = new ArrayList<>(c.strings("SELECT Host FROM mysql.user WHERE User = '" + user + "'"));
+    if (c.databaseExists(name)) {
+      ddl(ctx, c, server, "DROP DATABASE " + Sql.ident(n, "db_name", name));
+    }
+    for (String host : hosts) {
+      ddl(ctx, c, server, "DROP USER IF EXISTS " + Sql.account(n, user, host));
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "db/mysql";
+  }
+}

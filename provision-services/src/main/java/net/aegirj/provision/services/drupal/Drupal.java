@@ -1,0 +1,241 @@
+package net.aegirj.provision.services.drupal;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.spi.Application;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.FileMode;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.Step;
+import net.aegirj.provision.spi.StepContext;
+
+/**
+ * Drupal, the application Aegir hosts.
+ *
+ * <ul>
+ *   <li>Platform verify: the root must hold a Drupal code base (the major version is detected);
+ *       {@code sites/all} and its {@code modules}, {@code themes}, {@code libraries} get Aegir's
+ *       modes.
+ *   <li>Site install and verify: {@code sites/<uri>/} with {@code files/}, {@code private/…},
+ *       {@code modules/}, {@code themes/}, {@code libraries/} in Aegir's modes and web group; a
+ *       {@code settings.php} (0440) that reads the database credentials from the request
+ *       environment the vhost passes, and a {@code drushrc.php} side file (0440) with them for
+ *       command-line use; {@code sites/sites.php} entries for the aliases (Drupal 8+); the client
+ *       link. Install refuses a site whose settings.php exists; {@code install_method=manual}
+ *       leaves the installer to {@code /install.php}, {@code profile} runs the platform's own
+ *       Drush. Verify rewrites files only when their content changed (the hash salt is kept).
+ *   <li>Site delete: the site directory, its sites.php entries and its client link.
+ * </ul>
+ */
+public class Drupal implements Application {
+  static final int SITE_DIR = 0755;
+  static final int WEB_DIR = 02770;
+  static final int CODE_DIR = 02775;
+  static final int SETTINGS = 0440;
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Pattern SALT = Pattern.compile("\\$settings\\['hash_salt'\\] = '([A-Za-z0-9_-]+)';");
+
+  /** Creates it (for {@link java.util.ServiceLoader}). */
+  public Drupal() {}
+
+  @Override
+  public String id() {
+    return "drupal";
+  }
+
+  @Override
+  public List<Step> steps(Task task, ResolvedContext target) {
+    ContextType type = target.context().type();
+    if (type == ContextType.PLATFORM && task == Task.VERIFY) {
+      return List.of(Step.of("drupal: check code base of " + target.name(), ctx -> platformVerify(ctx, target)));
+    }
+    if (type != ContextType.SITE) {
+      return List.of();
+    }
+    String n = target.name().toString();
+    return switch (task) {
+      case INSTALL -> List.of(
+          Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, true)),
+          Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
+          Step.of("drupal: install " + n, ctx -> install(ctx, target)),
+          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)));
+      case VERIFY -> List.of(
+          Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, false)),
+          Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
+          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)));
+      case DELETE -> List.of(Step.of("drupal: remove site directory of " + n, ctx -> delete(ctx, target)));
+      default -> List.of();
+    };
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  static String str(ResolvedContext c, String p) {
+    return c.get(p).map(String::valueOf).orElseThrow(() -> new ProvisionException(c.name() + ": '" + p + "' has no value"));
+  }
+
+  static ResolvedContext webServer(StepContext ctx, ResolvedContext siteOrPlatform) {
+    ResolvedContext platform = siteOrPlatform.context().type() == ContextType.PLATFORM ? siteOrPlatform
+        : ctx.resolve(ContextName.of(str(siteOrPlatform, "platform")));
+    return ctx.resolve(ContextName.of(str(platform, "web_server")));
+  }
+
+  static Host host(StepContext ctx, ResolvedContext target) {
+    // Code and sites live on the master; a remote web server receives a copy.
+    return ctx.host(ContextName.MASTER);
+  }
+
+  static String webGroup(StepContext ctx, ResolvedContext target) {
+    ResolvedContext web = webServer(ctx, target);
+    Object g = web.get("web_group").orElse(null);
+    if (g == null) {
+      g = ctx.resolve(ContextName.MASTER).get("web_group").orElse(null);
+    }
+    String group = g == null ? net.aegirj.provision.services.http.HttpServiceType.detectWebGroup() : String.valueOf(g);
+    return Grammar.USER.check(target.name(), "web_group", group);
+  }
+
+  // ------------------------------------------------------------------ platform
+
+  private static void platformVerify(StepContext ctx, ResolvedContext platform) {
+    Host h = host(ctx, platform);
+    Path root = Path.of(Grammar.PATH.check(platform.name(), "root", str(platform, "root")));
+    if (h.stat(root).isEmpty()) {
+      throw new ProvisionException(platform.name() + ": root " + root + " does not exist"
+          + (platform.get("makefile").isPresent() ? "; building from a makefile is not supported yet"
+              : "; put a Drupal code base there, or set makefile"));
+    }
+    DrupalVersion v = DrupalVersion.detect(h, root).orElseThrow(() -> new ProvisionException(platform.name()
+        + ": " + root + " is not a Drupal code base: looked for " + DrupalVersion.LOOKED_FOR));
+    Path sites = root.resolve("sites");
+    h.mkdirs(sites.resolve("all"), FileMode.of(0755));
+    for (String d : List.of("modules", "themes", "libraries")) {
+      h.mkdirs(sites.resolve("all").resolve(d), FileMode.of(CODE_DIR));
+    }
+    List<String> profiles = new ArrayList<>();
+    for (String dir : List.of("profiles", "core/profiles")) {
+      for (String p : h.list(root.resolve(dir))) {
+        if (h.stat(root.resolve(dir).resolve(p).resolve(p + ".info.yml")).isPresent()
+            || h.stat(root.resolve(dir).resolve(p).resolve(p + ".profile")).isPresent()) {
+          profiles.add(p);
+        }
+      }
+    }
+    if (profiles.isEmpty()) {
+      ctx.skip("Drupal " + v.version() + "; no install profiles found");
+    } else {
+      ctx.skip("Drupal " + v.version() + "; install profiles: " + String.join(", ", profiles));
+    }
+  }
+
+  // ------------------------------------------------------------------ site
+
+  static Path sitePath(ResolvedContext site) {
+    return Path.of(Grammar.PATH.check(site.name(), "site_path", str(site, "site_path")));
+  }
+
+  private static void directories(StepContext ctx, ResolvedContext site, boolean install) {
+    Host h = host(ctx, site);
+    Path root = Path.of(str(site, "root"));
+    if (h.stat(root).isEmpty()) {
+      throw new ProvisionException(site.name() + ": the platform root " + root + " does not exist; verify the platform first");
+    }
+    Path path = sitePath(site);
+    if (install && h.stat(path.resolve("settings.php")).isPresent()) {
+      throw new ProvisionException(site.name() + ": " + path.resolve("settings.php")
+          + " exists, so the site is installed already; delete it first or verify it");
+    }
+    String group = webGroup(ctx, site);
+    h.mkdirs(path, FileMode.of(SITE_DIR));
+    for (String d : List.of("files", "private", "private/files", "private/temp", "private/config", "private/config/sync")) {
+      h.mkdirs(path.resolve(d), FileMode.of(WEB_DIR).withGroup(group));
+    }
+    for (String d : List.of("modules", "themes", "libraries")) {
+      h.mkdirs(path.resolve(d), FileMode.of(CODE_DIR));
+    }
+  }
+
+  private static void settings(StepContext ctx, ResolvedContext planned) {
+    ResolvedContext site = ctx.resolve(planned.name());
+    Host h = host(ctx, site);
+    Path path = sitePath(site);
+    Path root = Path.of(str(site, "root"));
+    int major = DrupalVersion.detect(h, root).map(DrupalVersion::major).orElse(10);
+    String group = webGroup(ctx, site);
+    Optional<byte[]> old = h.read(path.resolve("settings.php"));
+    String salt = old.map(b -> SALT.matcher(new String(b, StandardCharsets.UTF_8))).filter(Matcher::find)
+        .map(m -> m.group(1)).orElseGet(Drupal::newSalt);
+    String includes = str(ctx.resolve(ContextName.MASTER), "include_path");
+    h.write(path.resolve("settings.php"), Settings.settingsPhp(site, major, salt, includes).getBytes(StandardCharsets.UTF_8),
+        FileMode.of(SETTINGS).withGroup(group));
+    h.write(path.resolve("drushrc.php"), Settings.drushrc(site).getBytes(StandardCharsets.UTF_8),
+        FileMode.of(SETTINGS));
+  }
+
+  static String newSalt() {
+    byte[] b = new byte[55];
+    RANDOM.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  private static void install(StepContext ctx, ResolvedContext planned) {
+    ResolvedContext site = ctx.resolve(planned.name());
+    String method = String.valueOf(site.get("install_method").orElse("profile"));
+    String uri = str(site, "uri");
+    if (method.equals("profile")) {
+      Path root = Path.of(str(site, "root"));
+      Path drush = root.resolve("vendor/bin/drush");
+      Host h = host(ctx, site);
+      if (h.stat(drush).isEmpty()) {
+        throw new ProvisionException(site.name() + ": install_method=profile runs the platform's own Drush, and "
+            + drush + " does not exist; add Drush to the platform (composer require drush/drush) or save the site with "
+            + "--install_method=manual");
+      }
+      String profile = Grammar.ID.check(site.name(), "profile", str(site, "profile"));
+      String language = Grammar.LANGUAGE.check(site.name(), "language", str(site, "language"));
+      h.run(Command.of(drush.toString(), "--root=" + root, "--uri=" + uri, "site:install", profile,
+          "--yes", "--locale=" + language, "--site-name=" + uri, "--sites-subdir=" + uri)
+          .withTimeout(java.time.Duration.ofMinutes(20))).orThrow();
+    }
+    ctx.save(site.name(), PropertyChanges.builder().set("installed", "true").build());
+  }
+
+  private static void links(StepContext ctx, ResolvedContext planned) {
+    ResolvedContext site = ctx.resolve(planned.name());
+    Host h = host(ctx, site);
+    Optional<Object> client = site.get("client_name");
+    if (client.isPresent()) {
+      String c = Grammar.NAME.check(site.name(), "client_name", String.valueOf(client.get()));
+      ResolvedContext master = ctx.resolve(ContextName.MASTER);
+      Path clients = Path.of(str(master, "clients_path")).resolve(c);
+      h.mkdirs(clients, FileMode.of(0750));
+      h.symlink(clients.resolve(str(site, "uri")), sitePath(site).toString());
+    }
+    SitesPhp.update(ctx, h, site);
+  }
+
+  private static void delete(StepContext ctx, ResolvedContext site) {
+    Host h = host(ctx, site);
+    Optional<Object> client = site.get("client_name");
+    if (client.isPresent() && Grammar.NAME.accepts(String.valueOf(client.get()))) {
+      ResolvedContext master = ctx.resolve(ContextName.MASTER);
+      h.remove(Path.of(str(master, "clients_path")).resolve(String.valueOf(client.get())).resolve(str(site, "uri")));
+    }
+    SitesPhp.remove(ctx, h, site);
+    h.remove(sitePath(site));
+  }
+}

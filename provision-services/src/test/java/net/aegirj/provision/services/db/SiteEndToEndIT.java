@@ -1,0 +1,178 @@
+package net.aegirj.provision.services.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskFailedException;
+import net.aegirj.provision.api.TaskReport;
+import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.testkit.Failures;
+import net.aegirj.provision.testkit.Fixtures;
+import net.aegirj.provision.testkit.Http;
+import net.aegirj.provision.testkit.LocalServers;
+import net.aegirj.provision.testkit.MariaDbServer;
+import net.aegirj.provision.testkit.NginxServer;
+import net.aegirj.provision.testkit.PhpFpmServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Sites end to end on real servers: nginx, PHP-FPM and MariaDB from Debian's packages. A site
+ * answers over HTTP with its own database only when the vhost, the settings, the credentials and
+ * the grants all agree.
+ */
+class SiteEndToEndIT {
+  @TempDir Path tmp;
+  Path home;
+  LocalServers servers;
+  NginxServer nginx;
+  MariaDbServer db;
+
+  @BeforeEach
+  void start() throws IOException {
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    home = Files.createDirectories(tmp.resolve("aegir"));
+    Path state = Files.createDirectories(tmp.resolve("state"));
+    servers = LocalServers.in(state);
+    PhpFpmServer fpm = servers.phpFpm();
+    nginx = servers.nginx(home);
+    db = servers.mariadb();
+    try (Provision p = Provision.builder().home(home).build()) {
+      p.save("server_master", PropertyChanges.builder().set("http_service_type", "nginx")
+          .set("http_port", Integer.toString(nginx.port())).set("http_listen_address", "127.0.0.1")
+          .set("phpfpm_address", fpm.address()).set("http_test_cmd", nginx.testCommand())
+          .set("http_restart_cmd", nginx.reloadCommand()).build());
+      p.save("server_db", PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
+          .set("db_service_type", "mysql").set("master_db", db.masterDbUrl())
+          .set("db_port", Integer.toString(db.port())).build());
+      Fixtures.phpPlatform(home.resolve("platforms/fixture"));
+      p.save("platform_fixture", PropertyChanges.builder().set("context_type", "platform")
+          .set("root", home.resolve("platforms/fixture").toString()).build());
+      for (String site : List.of("one.example.com", "two.example.com")) {
+        p.save(site, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+            .set("db_server", "@server_db").set("install_method", "manual").set("aliases", "www." + site).build());
+      }
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    servers.close();
+  }
+
+  private Provision provision() {
+    return Provision.builder().home(home).build();
+  }
+
+  private String databases() {
+    return db.sql("SHOW DATABASES");
+  }
+
+  private String users() {
+    return db.sql("SELECT CONCAT(User, '@', Host) FROM mysql.user ORDER BY 1");
+  }
+
+  private void installAll(Provision p) {
+    p.server("server_master").verify();
+    p.server("server_db").verify();
+    p.platform("platform_fixture").verify();
+    p.site("one.example.com").run(Task.INSTALL);
+    p.site("two.example.com").run(Task.INSTALL);
+  }
+
+  @Test
+  void twoSitesEachAnswerWithTheirOwnDatabase() {
+    try (Provision p = provision()) {
+      installAll(p);
+      for (String site : List.of("one.example.com", "two.example.com")) {
+        Site s = p.site(site).context();
+        assertThat(s.installed()).as("%s is installed", site).contains(true);
+        assertThat(s.dbName()).as("%s has its own database named after it", site)
+            .contains(site.replace(".", ""));
+        Http.Response r = Http.getUntil(nginx.port(), site, "/", x -> x.status() == 200, Duration.ofSeconds(10));
+        assertThat(r.body()).as("%s answers with its own name and database: %s", site, r.body())
+            .contains("host=" + site, "site=" + site, "db=" + s.dbName().orElseThrow());
+        Http.Response alias = Http.get(nginx.port(), "www." + site, "/");
+        assertThat(alias.body()).as("the alias of %s is served in place", site).contains("db=" + s.dbName().orElseThrow());
+      }
+      assertThat(databases()).as("both databases exist").contains("oneexamplecom", "twoexamplecom");
+      assertThat(p.resolve("one.example.com").property("db_passwd").orElseThrow().secret())
+          .as("the password is a secret").isTrue();
+    }
+  }
+
+  @Test
+  void verifyTwiceChangesNothingAndRunsNoDdl() {
+    try (Provision p = provision()) {
+      installAll(p);
+      p.site("one.example.com").verify();
+      TaskReport second = p.site("one.example.com").verify();
+      assertThat(second.changedPaths()).as("no file, no DDL, no context change: %s", second.changedPaths()).isEmpty();
+      assertThat(second.reloads()).as("no reload").isEmpty();
+      db.sql("DROP USER 'oneexamplecom'@'127.0.0.1'");
+      TaskReport repair = p.site("one.example.com").verify();
+      assertThat(repair.changedPaths()).as("a missing grant is repaired")
+          .anyMatch(c -> c.startsWith("CREATE USER 'oneexamplecom'@'127.0.0.1'"));
+      assertThat(repair.changedPaths()).as("and the password never appears in the report")
+          .noneMatch(c -> c.contains(p.site("one.example.com").context().dbPasswd().orElseThrow()));
+    }
+  }
+
+  @Test
+  void deleteLeavesNothingOfTheSite() {
+    try (Provision p = provision()) {
+      installAll(p);
+      Path dir = home.resolve("platforms/fixture/sites/one.example.com");
+      assertThat(dir.resolve("settings.php")).as("settings written").exists();
+      p.site("one.example.com").delete();
+      assertThat(databases()).as("the database is dropped").doesNotContain("oneexamplecom").contains("twoexamplecom");
+      assertThat(users()).as("the users are dropped").doesNotContain("oneexamplecom@");
+      assertThat(dir).as("the site directory is removed").doesNotExist();
+      assertThat(home.resolve("config/server_master/nginx/vhost.d/one.example.com")).as("the vhost is removed")
+          .doesNotExist();
+      assertThat(Http.getUntil(nginx.port(), "one.example.com", "/", x -> x.status() == 404, Duration.ofSeconds(10)).status())
+          .as("the site no longer answers").isEqualTo(404);
+      assertThat(p.list()).as("the context is gone").noneMatch(c -> c.name().value().equals("one.example.com"));
+    }
+  }
+
+  @Test
+  void anInstallThatFailsAtAnyStepLeavesNothingBehind() {
+    int steps;
+    try (Provision p = provision()) {
+      p.server("server_master").verify();
+      p.server("server_db").verify();
+      p.platform("platform_fixture").verify();
+      steps = p.site("one.example.com").plan(Task.INSTALL).steps().size();
+    }
+    String dbsBefore = databases();
+    String usersBefore = users();
+    for (int n = 1; n <= steps; n++) {
+      try (Provision p = Provision.builder().home(home).failureInjector(Failures.atStep(n)).build()) {
+        int step = n;
+        assertThatThrownBy(() -> p.site("one.example.com").run(Task.INSTALL)).as("step %d fails", step)
+            .isInstanceOf(TaskFailedException.class);
+        Site s = p.site("one.example.com").context();
+        assertThat(s.dbName()).as("after a failure at step %d no credentials are recorded", n).isEmpty();
+        assertThat(s.installed()).as("and the site is not installed").isEmpty();
+      }
+      assertThat(databases()).as("after a failure at step %d no database remains", n).isEqualTo(dbsBefore);
+      assertThat(users()).as("after a failure at step %d no user remains", n).isEqualTo(usersBefore);
+      assertThat(home.resolve("platforms/fixture/sites/one.example.com")).as("no site directory (step %d)", n)
+          .doesNotExist();
+      assertThat(home.resolve("config/server_master/nginx/vhost.d/one.example.com")).as("no vhost (step %d)", n)
+          .doesNotExist();
+    }
+  }
+}
