@@ -103,7 +103,8 @@ class SiteEndToEndIT {
         Http.Response r = Http.getUntil(nginx.port(), site, "/", x -> x.status() == 200, Duration.ofSeconds(10));
         assertThat(r.body()).as("%s answers with its own name and database: %s", site, r.body())
             .contains("host=" + site, "site=" + site, "db=" + s.dbName().orElseThrow());
-        Http.Response alias = Http.get(nginx.port(), "www." + site, "/");
+        Http.Response alias = Http.getUntil(nginx.port(), "www." + site, "/", x -> x.status() == 200,
+            Duration.ofSeconds(10));
         assertThat(alias.body()).as("the alias of %s is served in place", site).contains("db=" + s.dbName().orElseThrow());
       }
       assertThat(databases()).as("both databases exist").contains("oneexamplecom", "twoexamplecom");
