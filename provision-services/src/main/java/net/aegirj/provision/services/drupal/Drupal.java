@@ -20,6 +20,7 @@ import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.PlatformBuilder;
 import net.aegirj.provision.spi.Step;
 import net.aegirj.provision.spi.StepContext;
 
@@ -115,9 +116,27 @@ public class Drupal implements Application {
     Host h = host(ctx, platform);
     Path root = Path.of(Grammar.PATH.check(platform.name(), "root", str(platform, "root")));
     if (h.stat(root).isEmpty()) {
-      throw new ProvisionException(platform.name() + ": root " + root + " does not exist"
-          + (platform.get("makefile").isPresent() ? "; building from a makefile is not supported yet"
-              : "; put a Drupal code base there, or set makefile"));
+      Optional<Object> makefile = platform.get("makefile");
+      if (makefile.isEmpty()) {
+        throw new ProvisionException(platform.name() + ": root " + root + " does not exist; put a Drupal code "
+            + "base there, or set makefile to build it");
+      }
+      PlatformBuilder builder = builders().stream().filter(b -> b.accepts(String.valueOf(makefile.get())))
+          .findFirst().orElseThrow(() -> new ProvisionException(platform.name() + ": no platform builder accepts makefile "
+              + makefile.get() + "; builders: " + builders().stream().map(PlatformBuilder::id).toList()
+              + " (composer: the absolute path of a composer.json)"));
+      try {
+        builder.build(ctx, platform, root);
+      } catch (ProvisionException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new ProvisionException(platform.name() + ": building " + root + " with " + builder.id() + " failed: "
+            + e.getMessage(), e);
+      }
+      if (ctx.planOnly()) {
+        ctx.skip("would build " + root + " with " + builder.id());
+        return;
+      }
     }
     DrupalVersion v = DrupalVersion.detect(h, root).orElseThrow(() -> new ProvisionException(platform.name()
         + ": " + root + " is not a Drupal code base: looked for " + DrupalVersion.LOOKED_FOR));
@@ -140,6 +159,12 @@ public class Drupal implements Application {
     } else {
       ctx.skip("Drupal " + v.version() + "; install profiles: " + String.join(", ", profiles));
     }
+  }
+
+  private static List<PlatformBuilder> builders() {
+    List<PlatformBuilder> out = new ArrayList<>();
+    java.util.ServiceLoader.load(PlatformBuilder.class, Drupal.class.getClassLoader()).forEach(out::add);
+    return out;
   }
 
   // ------------------------------------------------------------------ site
