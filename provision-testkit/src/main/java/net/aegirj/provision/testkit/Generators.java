@@ -434,6 +434,13 @@ public final class Generators {
     if (random.nextBoolean()) {
       b.dnsZoneSubdomain(random.nextInt(3) == 0 ? "@" : validHostName(random));
     }
+    if (random.nextBoolean()) {
+      b.installed(random.nextBoolean());
+    }
+    if (random.nextBoolean()) {
+      String db = "db" + Integer.toString(random.nextInt(1 << 20), 36) + (random.nextBoolean() ? "_" + random.nextInt(100) : "");
+      b.dbName(db).dbUser(db).dbPasswd(token(random));
+    }
     b.putAllExtras(extras(random, ContextType.SITE));
     return b.build();
   }

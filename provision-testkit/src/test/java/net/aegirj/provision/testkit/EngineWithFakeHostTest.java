@@ -26,7 +26,6 @@ import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.ServiceType;
 import net.aegirj.provision.spi.Step;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -173,8 +172,6 @@ class EngineWithFakeHostTest {
   }
 
   @Test
-  @Disabled("bug: JournalingHost.sync's 're-sync' runs after every undo, so it re-creates on the remote"
-      + " host the directory that the undo of an earlier step's mkdirs had just removed")
   void aFailureAfterARealPushLeavesTheFakeAsItWas() throws IOException {
     // The master was verified before: its includes exist locally, with an operator's global.inc.
     Files.createDirectories(includes);
@@ -278,9 +275,6 @@ class EngineWithFakeHostTest {
   }
 
   @Test
-  @Disabled("bug: verifyAll of two remote servers races on the shared local includes directory: both push"
-      + " steps run LocalHost.mkdirs(<home>/config/includes) at once and one fails with"
-      + " FileAlreadyExistsException")
   void verifyAllOfTwoRemoteServersSucceeds() throws Exception {
     try (Provision p = provision(Failures.none())) {
       p.save(Server.named("server_web2").remoteHost("web2.example.com"));

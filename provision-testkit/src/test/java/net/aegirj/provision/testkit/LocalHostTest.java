@@ -10,7 +10,6 @@ import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.core.host.LocalHost;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.Host;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Runs the host contract against the reference, {@link LocalHost}, plus its own rules. */
@@ -56,8 +55,6 @@ class LocalHostTest extends HostContract {
 
   @Override
   @Test
-  @Disabled("bug: LocalHost.stat and read throw HostException ('Not a directory') for a path below a"
-      + " regular file instead of returning empty, as Host.stat and Host.read document")
   public void pathsBelowAFileDoNotExist() {
     super.pathsBelowAFileDoNotExist();
   }

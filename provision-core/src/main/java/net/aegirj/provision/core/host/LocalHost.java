@@ -95,6 +95,11 @@ public final class LocalHost implements Host {
       return Optional.of(new FileInfo(type, mode, a.owner().getName(), a.group().getName(), a.size(), target));
     } catch (NoSuchFileException e) {
       return Optional.empty();
+    } catch (java.nio.file.FileSystemException e) {
+      if (notADirectory(e)) {
+        return Optional.empty(); // a path below a regular file: nothing is there
+      }
+      throw failure("stat", path, e);
     } catch (IOException e) {
       throw failure("stat", path, e);
     }
@@ -107,9 +112,18 @@ public final class LocalHost implements Host {
       return Optional.of(Files.readAllBytes(path));
     } catch (NoSuchFileException e) {
       return Optional.empty();
+    } catch (java.nio.file.FileSystemException e) {
+      if (notADirectory(e)) {
+        return Optional.empty();
+      }
+      throw failure("read", path, e);
     } catch (IOException e) {
       throw failure("read", path, e);
     }
+  }
+
+  private static boolean notADirectory(java.nio.file.FileSystemException e) {
+    return e.getReason() != null && e.getReason().contains("Not a directory");
   }
 
   @Override
