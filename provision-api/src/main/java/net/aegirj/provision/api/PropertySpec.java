@@ -154,7 +154,7 @@ public final class PropertySpec {
     Objects.requireNonNull(raw, "raw");
     switch (kind) {
       case BOOLEAN:
-        switch (raw.trim().toLowerCase(Locale.ROOT)) {
+        switch (spaces(raw).toLowerCase(Locale.ROOT)) {
           case "1": case "true": case "yes": case "on":
             return Boolean.TRUE;
           case "0": case "false": case "no": case "off":
@@ -163,7 +163,7 @@ public final class PropertySpec {
             throw invalid(context, Text.quote(raw) + " is not a boolean; use 1/0, true/false, yes/no or on/off");
         }
       case INTEGER: {
-        String t = raw.trim();
+        String t = spaces(raw);
         for (int i = 0; i < allowed.size(); i++) {
           if (allowed.get(i).equals(t.toLowerCase(Locale.ROOT))) {
             return min + i;
@@ -178,7 +178,7 @@ public final class PropertySpec {
       case LIST: {
         List<String> out = new ArrayList<>();
         for (String part : raw.split(",", -1)) {
-          String p = part.trim();
+          String p = spaces(part);
           if (!p.isEmpty()) {
             out.add(p);
           }
@@ -188,7 +188,7 @@ public final class PropertySpec {
       case MAP: {
         Map<String, String> out = new LinkedHashMap<>();
         for (String part : raw.split(",", -1)) {
-          String p = part.trim();
+          String p = spaces(part);
           if (p.isEmpty()) {
             continue;
           }
@@ -196,7 +196,7 @@ public final class PropertySpec {
           if (eq <= 0) {
             throw invalid(context, Text.quote(p) + " is not a key=value pair");
           }
-          out.put(p.substring(0, eq).trim(), p.substring(eq + 1).trim());
+          out.put(spaces(p.substring(0, eq)), spaces(p.substring(eq + 1)));
         }
         return validate(context, out);
       }
@@ -281,6 +281,22 @@ public final class PropertySpec {
         return checkString(context, s);
       }
     }
+  }
+
+  /**
+   * Strips blanks around a list item or a number; unlike {@link String#trim()} it leaves control
+   * characters in place, so that the grammar refuses them instead of their silently vanishing.
+   */
+  private static String spaces(String s) {
+    int b = 0;
+    int e = s.length();
+    while (b < e && s.charAt(b) == ' ') {
+      b++;
+    }
+    while (e > b && s.charAt(e - 1) == ' ') {
+      e--;
+    }
+    return s.substring(b, e);
   }
 
   private String checkString(Object context, String s) {

@@ -148,6 +148,20 @@ class MergePropertyTest {
   }
 
   @Test
+  void controlCharactersInListsAndNumbersAreRefusedNotStripped() {
+    try (Provision p = fresh()) {
+      base(p);
+      for (String[] kv : new String[][] {{"aliases", "ok.example.com\u0000"}, {"aliases", "a.example.com,\tb.example.com"},
+          {"ssl_enabled", "1\u0000"}, {"site_enabled", "\u00001"}}) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> p.save("site.example.com",
+            PropertyChanges.builder().set(kv[0], kv[1]).build()))
+            .as("%s=%s is refused", kv[0], net.aegirj.provision.api.Text.quote(kv[1]))
+            .isInstanceOf(InvalidContextException.class).hasMessageContaining(kv[0]);
+      }
+    }
+  }
+
+  @Test
   void hostileNamesAreRefusedWithTheRule() {
     for (String hostile : RandomContexts.HOSTILE) {
       assertThatThrownBy(() -> ContextName.of(hostile)).as("name %s", hostile)

@@ -276,7 +276,9 @@ public abstract class HttpServiceType implements ServiceType {
     Object ctx = server.name();
     m.put("server", server.name().toString());
     m.put("http_port", server.get("http_port").orElse(80));
-    m.put("listen", Grammar.IP.check(ctx, "http_listen_address", str(server, "http_listen_address")));
+    String listen = Grammar.IP.check(ctx, "http_listen_address", str(server, "http_listen_address"));
+    // nginx's listen and Apache's <VirtualHost> take an IPv6 address in brackets before ':port'
+    m.put("listen", listen.contains(":") ? "[" + listen + "]" : listen);
     Path app = appPath(server);
     Grammar.PATH.check(ctx, "config_path", app.toString());
     m.put("pred_path", app.resolve("pre.d").toString());
