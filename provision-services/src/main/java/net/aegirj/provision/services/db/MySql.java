@@ -64,7 +64,9 @@ public class MySql implements ServiceType {
         PropertySpec.builder(ContextType.SERVER, "db_port", PropertySpec.Kind.INTEGER).range(1, 65535)
             .defaultValue(3306).description("port of the database server").build(),
         PropertySpec.builder(ContextType.SERVER, "db_grant_all_hosts", PropertySpec.Kind.BOOLEAN)
-            .defaultValue(Boolean.FALSE).description("grant site users access from any host ('%')").build());
+            .defaultValue(Boolean.FALSE).description("grant site users access from any host ('%')").build(),
+        PropertySpec.builder(ContextType.SERVER, "utf8mb4_is_supported", PropertySpec.Kind.BOOLEAN)
+            .defaultValue(Boolean.FALSE).description("probed on every server verify: the server takes utf8mb4 tables").build());
   }
 
   // ------------------------------------------------------------------ connection
@@ -125,13 +127,18 @@ public class MySql implements ServiceType {
     } catch (ProvisionException e) {
       throw new ProvisionException(server.name() + ": the master_db account cannot create databases: " + e.getMessage(), e);
     }
+    boolean utf8mb4 = true;
     try {
       c.execute("CREATE TABLE " + Sql.ident(server.name(), "database", name) + ".`utf8mb4_test` "
           + "(id VARCHAR(255), PRIMARY KEY(id(255))) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci ROW_FORMAT=DYNAMIC");
     } catch (ProvisionException e) {
+      utf8mb4 = false;
       ctx.warn(server.name() + ": utf8mb4 is not supported: " + e.getMessage());
     } finally {
       c.execute("DROP DATABASE " + Sql.ident(server.name(), "database", name));
+    }
+    if (!Boolean.valueOf(utf8mb4).equals(server.get("utf8mb4_is_supported").orElse(Boolean.FALSE))) {
+      ctx.save(server.name(), PropertyChanges.builder().set("utf8mb4_is_supported", Boolean.toString(utf8mb4)).build());
     }
   }
 

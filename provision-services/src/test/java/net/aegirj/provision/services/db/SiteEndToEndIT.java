@@ -108,6 +108,10 @@ class SiteEndToEndIT {
         assertThat(alias.body()).as("the alias of %s is served in place", site).contains("db=" + s.dbName().orElseThrow());
       }
       assertThat(databases()).as("both databases exist").contains("oneexamplecom", "twoexamplecom");
+      assertThat(p.resolve("server_db").get("utf8mb4_is_supported")).as("server verify probed utf8mb4")
+          .contains(true);
+      assertThat(p.server("server_db").verify().changedPaths()).as("a second server verify records nothing new")
+          .isEmpty();
       assertThat(p.resolve("one.example.com").property("db_passwd").orElseThrow().secret())
           .as("the password is a secret").isTrue();
     }
