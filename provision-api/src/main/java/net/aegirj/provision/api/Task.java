@@ -18,6 +18,8 @@ public enum Task {
   DISABLE,
   /** Archive a site's files and database. */
   BACKUP,
+  /** Remove named backup archives of a site. */
+  BACKUP_DELETE,
   /** Put a site back from its archive. */
   RESTORE,
   /** Install a site from an archive. */

@@ -17,9 +17,12 @@ import java.util.Optional;
  * @param warnings warnings that did not fail the task
  * @param duration how long the task took
  * @param failure for a failed task: the failed step, the cause and the rollback outcome
+ * @param results what the task produced, by Aegir's name (e.g. {@code backup_file},
+ *     {@code backup_file_size})
  */
 public record TaskReport(Task task, ContextName context, Status status, List<StepReport> steps,
-    List<String> reloads, List<String> warnings, Duration duration, Optional<String> failure) {
+    List<String> reloads, List<String> warnings, Duration duration, Optional<String> failure,
+    java.util.Map<String, String> results) {
   /** Outcomes of a task. */
   public enum Status {
     /** Every step ran (or was skipped) without error. */
@@ -74,6 +77,24 @@ public record TaskReport(Task task, ContextName context, Status status, List<Ste
     steps = List.copyOf(steps);
     reloads = List.copyOf(reloads);
     warnings = List.copyOf(warnings);
+    results = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(results));
+  }
+
+  /**
+   * A report without results.
+   *
+   * @param task the task
+   * @param context the context it ran on
+   * @param status the outcome
+   * @param steps every planned step, in order
+   * @param reloads the services reloaded
+   * @param warnings warnings that did not fail the task
+   * @param duration how long the task took
+   * @param failure for a failed task: the failed step, the cause and the rollback outcome
+   */
+  public TaskReport(Task task, ContextName context, Status status, List<StepReport> steps,
+      List<String> reloads, List<String> warnings, Duration duration, Optional<String> failure) {
+    this(task, context, status, steps, reloads, warnings, duration, failure, java.util.Map.of());
   }
 
   /** @return every path changed (or to be changed), in order, without repeats */

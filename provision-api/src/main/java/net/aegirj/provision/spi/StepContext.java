@@ -89,6 +89,21 @@ public interface StepContext {
    */
   <T extends AutoCloseable> T resource(String key, java.util.function.Supplier<T> create);
 
+  /**
+   * @param name an option of the task (e.g. {@code file} for backup)
+   * @return its value, when the caller gave one
+   */
+  java.util.Optional<String> option(String name);
+
+  /**
+   * Records what the task produced (e.g. {@code backup_file}); it appears in the report's
+   * results.
+   *
+   * @param key the result's name
+   * @param value its value
+   */
+  void result(String key, String value);
+
   /** @return true when the task is only being planned: hosts record, nothing changes */
   boolean planOnly();
 }

@@ -77,6 +77,8 @@ final class Reports {
     for (String warning : report.warnings()) {
       b.append("warning: ").append(Values.sanitize(warning)).append('\n');
     }
+    report.results().forEach((k, v) ->
+        b.append(Values.sanitize(k)).append(" = ").append(Values.sanitize(v)).append('\n'));
     b.append(Values.sanitize(report.summary())).append('\n');
     if (report.status() == TaskReport.Status.PLANNED) {
       b.append("(plan only: nothing was changed)\n");
@@ -118,6 +120,8 @@ final class Reports {
     }
     strings(r.putArray("reloads"), report.reloads());
     strings(r.putArray("warnings"), report.warnings());
+    ObjectNode results = r.putObject("results");
+    report.results().forEach(results::put);
     strings(r.putArray("changed_paths"), report.changedPaths());
     r.put("duration_ms", report.duration().toMillis());
     if (report.failure().isPresent()) {

@@ -77,7 +77,8 @@ final class TaskCommand implements CliCommand {
       case DELETE -> "Removes what a context made.";
       case ENABLE -> "Serves a disabled site again.";
       case DISABLE -> "Serves the disabled page for a site.";
-      case BACKUP -> "Archives a site's files and database.";
+      case BACKUP -> "Archives a site's files and database (optionally into a named file: backup @site FILE).";
+      case BACKUP_DELETE -> "Removes named backups of a site (backup-delete @site FILE[,FILE...]).";
       case RESTORE -> "Puts a site back from its archive.";
       case DEPLOY -> "Installs a site from an archive.";
       case MIGRATE -> "Moves a site to another platform, name or db server.";
@@ -87,6 +88,14 @@ final class TaskCommand implements CliCommand {
 
   @Override
   public Result execute(Provision provision, Progress progress) {
+    if ((task == Task.BACKUP || task == Task.BACKUP_DELETE) && names.size() == 2 && !names.get(1).startsWith("@")) {
+      ContextHandle handle = provision.context(names.get(0));
+      progress.start();
+      TaskReport report = handle.run(task, java.util.Map.of(task == Task.BACKUP ? "file" : "files", names.get(1)));
+      ObjectNode json = Values.MAPPER.createObjectNode();
+      json.set("report", Reports.json(report));
+      return new Result(json, Reports.text(report));
+    }
     if (names.size() == 1) {
       ContextHandle handle = provision.context(names.get(0));
       progress.start();

@@ -56,6 +56,20 @@ public abstract class ContextHandle {
   }
 
   /**
+   * Runs a task with options, such as {@code file} for {@code backup} or {@code files} for
+   * {@code backup-delete}.
+   *
+   * @param task the task
+   * @param options the task's options by name
+   * @return the report of a successful run
+   * @throws net.aegirj.provision.api.TaskFailedException when a step failed; everything the task
+   *     changed was rolled back
+   */
+  public final TaskReport run(Task task, java.util.Map<String, String> options) {
+    return provision.run(task, name, false, options);
+  }
+
+  /**
    * Lists the steps of a task and the files they would change, without changing anything
    * (Ansible's check mode).
    *

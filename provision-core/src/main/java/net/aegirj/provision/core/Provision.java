@@ -272,6 +272,10 @@ public final class Provision implements AutoCloseable {
     return engine.run(task, name, planOnly);
   }
 
+  TaskReport run(Task task, ContextName name, boolean planOnly, java.util.Map<String, String> options) {
+    return engine.run(task, name, planOnly, options);
+  }
+
   /** Sets a site's site_enabled, runs the task, and puts the old value back if the task fails. */
   TaskReport runWithSiteEnabled(ContextName site, boolean enabled, Task task) {
     Boolean before = ((Site) contexts.load(site).context()).siteEnabled().orElse(null);

@@ -37,6 +37,38 @@ public final class SiteHandle extends ContextHandle {
   }
 
   /**
+   * Backs the site up: its database dumped into the site directory and the directory archived as
+   * {@code <backup_path>/<uri>-<YYYYmmdd.HHMMSS>.tar.gz}; the report's results name the file
+   * ({@code backup_file}) and its size ({@code backup_file_size}).
+   *
+   * @return the report
+   */
+  public TaskReport backup() {
+    return run(Task.BACKUP);
+  }
+
+  /**
+   * Backs the site up into a named file, which must not exist.
+   *
+   * @param file the archive's absolute path
+   * @return the report
+   */
+  public TaskReport backup(String file) {
+    return run(Task.BACKUP, java.util.Map.of("file", file));
+  }
+
+  /**
+   * Removes backups of this site; a file outside the master's {@code backup_path}, or another
+   * site's archive, is refused.
+   *
+   * @param files the archives' absolute paths
+   * @return the report
+   */
+  public TaskReport backupDelete(java.util.List<String> files) {
+    return run(Task.BACKUP_DELETE, java.util.Map.of("files", String.join(",", files)));
+  }
+
+  /**
    * Deletes the site: runs the delete task (vhost, and with later services database and files),
    * then removes the context.
    *

@@ -79,19 +79,34 @@ public final class TaskEngine {
    * @throws TaskFailedException when a step failed; completed steps were rolled back
    */
   public TaskReport run(Task task, ContextName name, boolean planOnly) {
+    return run(task, name, planOnly, Map.of());
+  }
+
+  /**
+   * Runs (or plans) a task with options.
+   *
+   * @param task the task
+   * @param name the context
+   * @param planOnly true to list the steps and changes without changing anything
+   * @param options the task's options (e.g. {@code file} for backup)
+   * @return the report
+   * @throws TaskFailedException when a step failed; completed steps were rolled back
+   */
+  public TaskReport run(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
     if (planOnly) {
-      return execute(task, name, true);
+      return execute(task, name, true, options);
     }
     try (ContextLocks.Held ignored = locks.lock(name)) {
-      return execute(task, name, false);
+      return execute(task, name, false, options);
     }
   }
 
-  private TaskReport execute(Task task, ContextName name, boolean planOnly) {
+  private TaskReport execute(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
     long start = System.nanoTime();
     ResolvedContext target = contexts.resolve(name);
     List<Planned> steps = plan(task, target);
     Run run = new Run(task, target, planOnly);
+    run.options.putAll(options);
     emit(l -> l.taskStarted(task, name, steps.size()));
     List<StepReport> reports = new ArrayList<>();
     Throwable failure = null;
@@ -141,7 +156,7 @@ public final class TaskEngine {
       if (failure == null) {
         TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
             : TaskReport.Status.SUCCEEDED, reports, reloads, run.warnings,
-            Duration.ofNanos(System.nanoTime() - start), Optional.empty());
+            Duration.ofNanos(System.nanoTime() - start), Optional.empty(), run.results);
         emit(l -> l.taskFinished(report));
         LOG.info("{}", report.summary());
         return report;
@@ -280,7 +295,8 @@ public final class TaskEngine {
       }
       case SITE:
       default: {
-        requireTask(c, task, Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE);
+        requireTask(c, task, Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE, Task.BACKUP,
+            Task.BACKUP_DELETE);
         Site site = (Site) c;
         Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
         ContextName web = platform.webServer().orElse(ContextName.MASTER);
@@ -296,6 +312,11 @@ public final class TaskEngine {
             addApplications(out, task, target);
             addService(out, task, target, web, "http");
           }
+          case BACKUP -> {
+            addService(out, task, target, db, "db");
+            addApplications(out, task, target);
+          }
+          case BACKUP_DELETE -> addApplications(out, task, target);
           default -> {
             addService(out, task, target, db, "db");
             addApplications(out, task, target);
@@ -351,6 +372,8 @@ public final class TaskEngine {
     final Map<ContextName, ResolvedContext> resolved = new LinkedHashMap<>();
     final Map<ContextName, JournalingHost> open = new LinkedHashMap<>();
     final Map<String, AutoCloseable> resources = new LinkedHashMap<>();
+    final Map<String, String> options = new LinkedHashMap<>();
+    final Map<String, String> results = new LinkedHashMap<>();
     final Map<String, ContextName> pendingReloads = new LinkedHashMap<>();
     JournalingHost local;
     volatile StepRecorder current = new StepRecorder(0);
@@ -377,6 +400,16 @@ public final class TaskEngine {
     @Override
     public synchronized ResolvedContext resolve(ContextName name) {
       return resolved.computeIfAbsent(name, contexts::resolve);
+    }
+
+    @Override
+    public Optional<String> option(String name) {
+      return Optional.ofNullable(options.get(name));
+    }
+
+    @Override
+    public synchronized void result(String key, String value) {
+      results.put(key, value);
     }
 
     @Override

@@ -108,6 +108,8 @@ public class MySql implements ServiceType {
           ctx -> verify(ctx, target, server)));
       case DELETE -> List.of(Step.of("db: drop database and user of " + target.name() + on,
           ctx -> delete(ctx, target, server)));
+      case BACKUP -> List.of(Step.of("db: dump the database of " + target.name() + on,
+          ctx -> dump(ctx, target, server)));
       default -> List.of();
     };
   }
@@ -287,6 +289,57 @@ public class MySql implements ServiceType {
       if (!granted) {
         ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + db + ".* TO " + account);
       }
+    }
+  }
+
+  /** The dump a backup archives, in the site directory (Aegir's place for it). */
+  public static final String DUMP = "database.sql";
+  static final int SMALLEST_DUMP = 1024;
+
+  /**
+   * The {@code [client]} option file with the site's own credentials, fed to the client on
+   * standard input, so the password is on no command line.
+   */
+  static byte[] clientOptions(ResolvedContext site) {
+    ContextName n = site.name();
+    String host = Grammar.HOST_OR_IP.check(n, "db_host", String.valueOf(site.get("db_host").orElseThrow()));
+    String user = Grammar.DB_NAME.check(n, "db_user", String.valueOf(site.get("db_user").orElseThrow()));
+    String pass = Grammar.TOKEN.check(n, "db_passwd", String.valueOf(site.get("db_passwd").orElseThrow()));
+    int port = ((Number) site.get("db_port").orElse(3306)).intValue();
+    return ("[client]\nhost=" + host + "\nport=" + port + "\nuser=" + user + "\npassword=\"" + pass + "\"\n")
+        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  }
+
+  private static void dump(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    ContextName n = site.name();
+    if (site.get("db_name").isEmpty()) {
+      throw new ProvisionException(n + ": the site has no database to back up; install it first");
+    }
+    String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").get()));
+    java.nio.file.Path sql = java.nio.file.Path.of(String.valueOf(site.get("site_path").orElseThrow())).resolve(DUMP);
+    net.aegirj.provision.spi.Host h = ctx.host(ContextName.MASTER);
+    if (h.stat(sql.getParent()).isEmpty()) {
+      throw new ProvisionException(n + ": the site directory " + sql.getParent() + " does not exist; verify the site first");
+    }
+    if (h.stat(sql).isPresent()) {
+      throw new ProvisionException(n + ": " + sql + " exists (left by an interrupted backup?); remove it and try again");
+    }
+    ctx.changed(sql.toString());
+    if (ctx.planOnly()) {
+      return;
+    }
+    ctx.onRollback("remove " + sql, () -> h.remove(sql));
+    // Streamed by the client straight to disk (no JVM memory grows with the database); the file is
+    // private (umask 077) because a dump holds the site's data.
+    h.run(net.aegirj.provision.spi.Command.of("sh", "-c",
+        "umask 077; exec mysqldump --defaults-extra-file=/dev/stdin --single-transaction --quick --no-autocommit"
+            + " --result-file=\"$1\" \"$2\"", "sh", sql.toString(), db)
+        .withStdin(clientOptions(site)).withTimeout(java.time.Duration.ofHours(2))
+        .withDisplay("mysqldump " + db + " > " + sql)).orThrow();
+    long size = h.stat(sql).map(net.aegirj.provision.spi.FileInfo::size).orElse(0L);
+    if (size < SMALLEST_DUMP && !Boolean.parseBoolean(ctx.option("force").orElse("false"))) {
+      throw new ProvisionException(n + ": the dump of " + db + " is only " + size + " bytes, too small to be a "
+          + "database; check the database, or back up with force=true");
     }
   }
 

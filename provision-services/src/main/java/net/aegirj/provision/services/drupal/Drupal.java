@@ -79,6 +79,8 @@ public class Drupal implements Application {
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
           Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)));
       case DELETE -> List.of(Step.of("drupal: remove site directory of " + n, ctx -> delete(ctx, target)));
+      case BACKUP -> List.of(Step.of("drupal: archive " + n, ctx -> Backups.archive(ctx, target)));
+      case BACKUP_DELETE -> List.of(Step.of("drupal: remove backups of " + n, ctx -> Backups.delete(ctx, target)));
       default -> List.of();
     };
   }

@@ -153,6 +153,61 @@ class SiteEndToEndIT {
   }
 
   @Test
+  void backupArchivesFilesAndDatabaseAndBackupDeleteRemovesOnlyThisSitesArchives() throws Exception {
+    try (Provision p = provision()) {
+      installAll(p);
+      db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY, title VARCHAR(200));"
+          + "INSERT INTO oneexamplecom.node VALUES (1, 'hello'), (2, 'world');");
+      Path site = home.resolve("platforms/fixture/sites/one.example.com");
+      Files.writeString(site.resolve("files/upload.txt"), "a user's file\n");
+      TaskReport r = p.site("one.example.com").backup();
+      Path archive = Path.of(r.results().get("backup_file"));
+      assertThat(archive.getParent()).as("in the master's backup_path").isEqualTo(home.resolve("backups"));
+      assertThat(archive.getFileName().toString()).as("named <uri>-<timestamp>.tar.gz")
+          .matches("one\\.example\\.com-[0-9]{8}\\.[0-9]{6}\\.tar\\.gz");
+      assertThat(Long.parseLong(r.results().get("backup_file_size"))).as("its size is reported")
+          .isEqualTo(Files.size(archive));
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(archive)))
+          .as("an archive holds credentials: private").isEqualTo("rw-------");
+      Process tar = new ProcessBuilder("tar", "-tzf", archive.toString()).start();
+      String listing = new String(tar.getInputStream().readAllBytes());
+      assertThat(listing).as("Aegir's format: the site directory's contents and the dump at the root")
+          .contains("./database.sql", "./settings.php", "./files/upload.txt");
+      Process sql = new ProcessBuilder("tar", "-xzOf", archive.toString(), "./database.sql").start();
+      assertThat(new String(sql.getInputStream().readAllBytes())).as("the dump holds the rows")
+          .contains("INSERT INTO `node`").contains("hello");
+      assertThat(site.resolve("database.sql")).as("no dump is left behind").doesNotExist();
+
+      assertThatThrownBy(() -> p.site("one.example.com").backupDelete(List.of(home.resolve("etc-passwd").toString())))
+          .as("a path outside backup_path is refused").hasMessageContaining("not in the backup directory");
+      Path other = Files.createFile(home.resolve("backups/two.example.com-20260101.000000.tar.gz"));
+      assertThatThrownBy(() -> p.site("one.example.com").backupDelete(List.of(other.toString())))
+          .as("another site's archive is refused").hasMessageContaining("is not a backup of @one.example.com");
+      p.site("one.example.com").backupDelete(List.of(archive.toString()));
+      assertThat(archive).as("backup-delete removes the archive").doesNotExist();
+      assertThat(other).as("and nothing else").exists();
+    }
+  }
+
+  @Test
+  void aBackupThatFailsLeavesNoArchiveAndNoDump() {
+    try (Provision p = provision()) {
+      installAll(p);
+      db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY); INSERT INTO oneexamplecom.node VALUES (1);");
+    }
+    for (int n = 1; n <= 2; n++) {
+      try (Provision p = Provision.builder().home(home).failureInjector(Failures.atStep(n)).build()) {
+        int step = n;
+        assertThatThrownBy(() -> p.site("one.example.com").backup()).as("step %d fails", step)
+            .isInstanceOf(TaskFailedException.class);
+      }
+      assertThat(home.resolve("backups")).as("no archive after a failure at step %d", n).isEmptyDirectory();
+      assertThat(home.resolve("platforms/fixture/sites/one.example.com/database.sql"))
+          .as("no dump after a failure at step %d", n).doesNotExist();
+    }
+  }
+
+  @Test
   void anInstallThatFailsAtAnyStepLeavesNothingBehind() {
     int steps;
     try (Provision p = provision()) {
