@@ -143,7 +143,7 @@ import picocli.CommandLine.ParseResult;
  *   "status":"succeeded","steps":[{"name":"server: create config directories on @server_master",
  *     "status":"changed","duration_ms":3,"changes":["/var/aegir/config/server_master"],
  *     "commands":[],"message":null}, ...],
- *   "reloads":[],"warnings":[],"changed_paths":["/var/aegir/config/server_master"],
+ *   "reloads":[],"warnings":[],"results":{},"changed_paths":["/var/aegir/config/server_master"],
  *   "duration_ms":12,"failure":null},"exit_code":0}
  * }</pre>
  *

@@ -93,7 +93,7 @@ final class Reports {
    * {"task":"verify","context":"@server_master","status":"succeeded",
    *  "steps":[{"name":"...","status":"changed","duration_ms":3,"changes":["/..."],"commands":[],
    *            "message":null}],
-   *  "reloads":[],"warnings":[],"changed_paths":["/..."],"duration_ms":12,"failure":null}
+   *  "reloads":[],"warnings":[],"results":{},"changed_paths":["/..."],"duration_ms":12,"failure":null}
    * }</pre>
    *
    * @param report the report

@@ -70,7 +70,7 @@ class ReportsTest {
   void jsonHasEveryField() {
     JsonNode r = Reports.json(failed());
     assertThat(TaskCommandTest.fieldNames(r)).as("the report's fields").containsExactly("task", "context",
-        "status", "steps", "reloads", "warnings", "changed_paths", "duration_ms", "failure");
+        "status", "steps", "reloads", "warnings", "results", "changed_paths", "duration_ms", "failure");
     assertThat(r.get("status").asText()).as("status").isEqualTo("failed");
     assertThat(texts(r.get("steps"), "status")).as("step statuses")
         .containsExactly("rolled_back", "failed", "not_run");

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class TaskCommandTest {
   private static final String KNOWN_TASKS =
-      "verify, install, delete, enable, disable, backup, restore, deploy, migrate, clone";
+      "verify, install, delete, enable, disable, backup, backup-delete, restore, deploy, migrate, clone";
 
   @TempDir
   Path home;
@@ -103,7 +103,7 @@ class TaskCommandTest {
     assertThat(json.get("exit_code").asInt()).as("exit_code").isZero();
     JsonNode report = json.get("report");
     assertThat(fieldNames(report)).as("the report's fields, in order").containsExactly("task", "context",
-        "status", "steps", "reloads", "warnings", "changed_paths", "duration_ms", "failure");
+        "status", "steps", "reloads", "warnings", "results", "changed_paths", "duration_ms", "failure");
     assertThat(report.get("task").asText()).as("task").isEqualTo("verify");
     assertThat(report.get("context").asText()).as("context").isEqualTo("@server_master");
     assertThat(report.get("status").asText()).as("status").isEqualTo("succeeded");
