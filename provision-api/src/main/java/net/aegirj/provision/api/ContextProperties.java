@@ -41,6 +41,7 @@ public final class ContextProperties {
       put(m, "makefile", p.makefile());
       put(m, "make_working_copy", p.makeWorkingCopy());
       put(m, "repo_path", p.repoPath().map(Path::toString));
+      put(m, "locked", p.locked());
     } else if (context instanceof Site s) {
       put(m, "uri", s.uri());
       put(m, "platform", s.platform().map(ContextName::toString));
@@ -132,6 +133,7 @@ public final class ContextProperties {
         str(m, "makefile").ifPresent(b::makefile);
         Optional.ofNullable((Boolean) m.get("make_working_copy")).ifPresent(b::makeWorkingCopy);
         str(m, "repo_path").map(Path::of).ifPresent(b::repoPath);
+        Optional.ofNullable((Boolean) m.get("locked")).ifPresent(b::locked);
         return b.putAllExtras(extras).build();
       }
       case SITE:

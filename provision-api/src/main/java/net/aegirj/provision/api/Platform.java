@@ -42,6 +42,9 @@ public abstract class Platform implements Context {
   /** @return {@code repo_path}: directory that may hold {@code composer.json} */
   public abstract Optional<Path> repoPath();
 
+  /** @return {@code locked}: a locked platform takes no new sites */
+  public abstract Optional<Boolean> locked();
+
   @Override
   public abstract Map<String, String> extras();
 

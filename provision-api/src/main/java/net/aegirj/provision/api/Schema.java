@@ -70,6 +70,8 @@ public final class Schema {
         .description("build with --working-copy").build());
     platform.add(PropertySpec.builder(PLATFORM, "repo_path", STRING).grammar(Grammar.PATH)
         .description("directory that may hold composer.json").build());
+    platform.add(PropertySpec.builder(PLATFORM, "locked", BOOLEAN).defaultsTo("false")
+        .description("a locked platform takes no new sites (Aegir's lock/unlock)").build());
     SPECS.put(PLATFORM, List.copyOf(platform));
 
     List<PropertySpec> site = new ArrayList<>();

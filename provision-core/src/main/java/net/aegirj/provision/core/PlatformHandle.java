@@ -27,6 +27,26 @@ public final class PlatformHandle extends ContextHandle {
     return provision().runDelete(name());
   }
 
+  /**
+   * Locks the platform: it takes no new sites (and no migrations into it) until unlocked.
+   *
+   * @return this handle
+   */
+  public PlatformHandle lock() {
+    provision().save(name().toString(), net.aegirj.provision.api.PropertyChanges.builder().set("locked", "true").build());
+    return this;
+  }
+
+  /**
+   * Unlocks the platform.
+   *
+   * @return this handle
+   */
+  public PlatformHandle unlock() {
+    provision().save(name().toString(), net.aegirj.provision.api.PropertyChanges.builder().reset("locked").build());
+    return this;
+  }
+
   @Override
   public Platform context() {
     return (Platform) super.context();

@@ -252,6 +252,20 @@ class ProvisionSaveTest {
   }
 
   @Test
+  void aLockedPlatformTakesNoNewSitesButKeepsItsOwn() {
+    platformAndSite();
+    provision.platform("platform_d10").lock();
+    assertThatThrownBy(() -> provision.save("b.example.com", changes("context_type", "site", "platform", "@platform_d10")))
+        .as("no new site on a locked platform").isInstanceOf(InvalidContextException.class)
+        .hasMessageContaining("@b.example.com").hasMessageContaining("locked");
+    provision.save("example.com", changes("language", "fr"));
+    assertThat(stored("example.com")).as("a site already there can still change").containsEntry("language", "fr");
+    provision.platform("platform_d10").unlock();
+    provision.save("b.example.com", changes("context_type", "site", "platform", "@platform_d10"));
+    assertThat(provision.list(ContextType.SITE)).as("unlocked: the new site is saved").hasSize(2);
+  }
+
+  @Test
   void handlesCheckTheType() {
     platformAndSite();
     assertThatThrownBy(() -> provision.server("example.com"))

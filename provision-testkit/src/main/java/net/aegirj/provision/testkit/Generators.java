@@ -350,6 +350,9 @@ public final class Generators {
     if (random.nextBoolean()) {
       b.repoPath(java.nio.file.Path.of(path(random)));
     }
+    if (random.nextBoolean()) {
+      b.locked(random.nextBoolean());
+    }
     b.putAllExtras(extras(random, ContextType.PLATFORM));
     return b.build();
   }

@@ -300,7 +300,18 @@ public final class ContextService {
       if (actual != wanted) {
         throw new InvalidContextException(n, spec.name(), target + " is a " + actual.id() + ", not a " + wanted.id());
       }
+      if (t.get().context() instanceof Platform p && p.locked().orElse(false)
+          && !isAlreadyOn(context.name(), target)) {
+        throw new InvalidContextException(n, spec.name(), target + " is locked and takes no new sites; unlock it"
+            + " first ('provision save " + target + " --locked=0')");
+      }
     }
+  }
+
+  /** True when the context is stored already and references the target (so it is not new there). */
+  private boolean isAlreadyOn(ContextName name, ContextName target) {
+    return repository.load(name).map(v -> ContextProperties.toMap(v.context()).containsValue(target.toString()))
+        .orElse(false);
   }
 
   private void ensureReferencedMaster(Context context) {
