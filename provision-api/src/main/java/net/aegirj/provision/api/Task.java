@@ -27,7 +27,9 @@ public enum Task {
   /** Move a site to another platform, name or db server. */
   MIGRATE,
   /** Copy a site under a new name. */
-  CLONE;
+  CLONE,
+  /** A one-time login link from the platform's Drush. */
+  LOGIN_RESET;
 
   /** @return Aegir's id, e.g. {@code verify} */
   public String id() {

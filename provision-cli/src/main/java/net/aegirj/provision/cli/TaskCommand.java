@@ -83,6 +83,7 @@ final class TaskCommand implements CliCommand {
       case DEPLOY -> "Installs a site from an archive.";
       case MIGRATE -> "Moves a site to another platform, name or db server.";
       case CLONE -> "Copies a site under a new name.";
+      case LOGIN_RESET -> "Prints a one-time login link from the platform's Drush.";
     };
   }
 

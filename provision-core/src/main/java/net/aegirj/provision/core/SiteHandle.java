@@ -69,6 +69,34 @@ public final class SiteHandle extends ContextHandle {
   }
 
   /**
+   * Deletes the site after backing it up (Aegir's {@code provision-delete --backup}); when the
+   * backup fails, nothing is deleted.
+   *
+   * @param backup whether to back up first
+   * @return the report of the delete task (the backup's file is in its results)
+   */
+  public TaskReport delete(boolean backup) {
+    if (!backup) {
+      return delete();
+    }
+    TaskReport b = backup();
+    TaskReport d = delete();
+    java.util.Map<String, String> results = new java.util.LinkedHashMap<>(b.results());
+    results.putAll(d.results());
+    return new TaskReport(d.task(), d.context(), d.status(), d.steps(), d.reloads(), d.warnings(), d.duration(),
+        d.failure(), results);
+  }
+
+  /**
+   * A one-time login link from the platform's Drush ({@code login_link} in the report's results).
+   *
+   * @return the report
+   */
+  public TaskReport loginReset() {
+    return run(Task.LOGIN_RESET);
+  }
+
+  /**
    * Deletes the site: runs the delete task (vhost, and with later services database and files),
    * then removes the context.
    *

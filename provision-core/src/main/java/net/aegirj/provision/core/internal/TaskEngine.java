@@ -296,7 +296,7 @@ public final class TaskEngine {
       case SITE:
       default: {
         requireTask(c, task, Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE, Task.BACKUP,
-            Task.BACKUP_DELETE);
+            Task.BACKUP_DELETE, Task.LOGIN_RESET);
         Site site = (Site) c;
         Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
         ContextName web = platform.webServer().orElse(ContextName.MASTER);
@@ -316,7 +316,7 @@ public final class TaskEngine {
             addService(out, task, target, db, "db");
             addApplications(out, task, target);
           }
-          case BACKUP_DELETE -> addApplications(out, task, target);
+          case BACKUP_DELETE, LOGIN_RESET -> addApplications(out, task, target);
           default -> {
             addService(out, task, target, db, "db");
             addApplications(out, task, target);

@@ -81,6 +81,7 @@ public class Drupal implements Application {
       case DELETE -> List.of(Step.of("drupal: remove site directory of " + n, ctx -> delete(ctx, target)));
       case BACKUP -> List.of(Step.of("drupal: archive " + n, ctx -> Backups.archive(ctx, target)));
       case BACKUP_DELETE -> List.of(Step.of("drupal: remove backups of " + n, ctx -> Backups.delete(ctx, target)));
+      case LOGIN_RESET -> List.of(Step.of("drupal: one-time login link for " + n, ctx -> loginReset(ctx, target)));
       default -> List.of();
     };
   }
@@ -239,6 +240,30 @@ public class Drupal implements Application {
           .withTimeout(java.time.Duration.ofMinutes(20))).orThrow();
     }
     ctx.save(site.name(), PropertyChanges.builder().set("installed", "true").build());
+  }
+
+  private static Path drush(StepContext ctx, ResolvedContext site, String purpose) {
+    Path root = Path.of(str(site, "root"));
+    Path drush = root.resolve("vendor/bin/drush");
+    if (host(ctx, site).stat(drush).isEmpty()) {
+      throw new ProvisionException(site.name() + ": " + purpose + " needs the platform's own Drush, and " + drush
+          + " does not exist; add it to the platform (composer require drush/drush)");
+    }
+    return drush;
+  }
+
+  private static void loginReset(StepContext ctx, ResolvedContext site) {
+    Path drush = drush(ctx, site, "a login link");
+    String uri = str(site, "uri");
+    if (ctx.planOnly()) {
+      return;
+    }
+    String link = host(ctx, site).run(Command.of(drush.toString(), "--root=" + str(site, "root"), "--uri=" + uri,
+        "user:login", "--no-browser")).orThrow().stdout().strip();
+    if (!link.startsWith("http")) {
+      throw new ProvisionException(site.name() + ": Drush printed no login link: " + net.aegirj.provision.api.Text.quote(link));
+    }
+    ctx.result("login_link", link);
   }
 
   private static void links(StepContext ctx, ResolvedContext planned) {

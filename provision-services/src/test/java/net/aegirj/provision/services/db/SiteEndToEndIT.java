@@ -190,6 +190,19 @@ class SiteEndToEndIT {
   }
 
   @Test
+  void deleteWithBackupKeepsAnArchiveAndLoginResetNeedsDrush() {
+    try (Provision p = provision()) {
+      installAll(p);
+      assertThatThrownBy(() -> p.site("two.example.com").loginReset()).as("no Drush in the fixture platform")
+          .isInstanceOf(TaskFailedException.class).hasMessageContaining("vendor/bin/drush");
+      db.sql("CREATE TABLE twoexamplecom.node (nid INT PRIMARY KEY); INSERT INTO twoexamplecom.node VALUES (1);");
+      TaskReport r = p.site("two.example.com").delete(true);
+      assertThat(Path.of(r.results().get("backup_file"))).as("the backup taken before the delete").exists();
+      assertThat(databases()).as("the site is gone").doesNotContain("twoexamplecom");
+    }
+  }
+
+  @Test
   void aBackupThatFailsLeavesNoArchiveAndNoDump() {
     try (Provision p = provision()) {
       installAll(p);
