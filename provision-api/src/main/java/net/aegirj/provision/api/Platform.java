@@ -46,6 +46,7 @@ public abstract class Platform implements Context {
   public abstract Optional<Boolean> locked();
 
   @Override
+  @Value.Redacted
   public abstract Map<String, String> extras();
 
   /**

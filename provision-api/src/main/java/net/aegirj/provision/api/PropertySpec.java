@@ -307,7 +307,9 @@ public final class PropertySpec {
       return s;
     }
     if (grammar != null && !grammar.accepts(s)) {
-      throw invalid(context, Text.quote(s) + " is not " + grammar.description());
+      // A secret is never echoed, not even a refused one.
+      throw invalid(context, (secret ? "the value (not shown: a secret)" : Text.quote(s)) + " is not "
+          + grammar.description());
     }
     return s;
   }

@@ -67,6 +67,7 @@ public abstract class Server implements Context {
   public abstract Optional<Path> sshKnownHosts();
 
   @Override
+  @Value.Redacted
   public abstract Map<String, String> extras();
 
   /**

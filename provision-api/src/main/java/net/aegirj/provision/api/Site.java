@@ -94,6 +94,7 @@ public abstract class Site implements Context {
   public abstract Optional<String> dbPasswd();
 
   @Override
+  @Value.Redacted
   public abstract Map<String, String> extras();
 
   /** @return the effective {@code uri}: the context name */
@@ -119,6 +120,10 @@ public abstract class Site implements Context {
       throw new InvalidContextException(name().toString(), "uri",
           "a site is named after its host name, and " + Text.quote(name().value()) + " is not "
               + Grammar.HOST.description());
+    }
+    if (name().value().equals("all") || name().value().equals("default")) {
+      throw new InvalidContextException(name().toString(), "uri", "'" + name().value()
+          + "' is a directory of every Drupal platform (sites/" + name().value() + "), never a site's name");
     }
     ContextProperties.validate(this);
     if (uri().isPresent() && !uri().get().equals(name().value())) {

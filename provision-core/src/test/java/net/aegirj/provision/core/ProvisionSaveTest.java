@@ -266,6 +266,22 @@ class ProvisionSaveTest {
   }
 
   @Test
+  void sitesCannotTakeThePlatformsOwnDirectoriesNorEchoSecrets() {
+    platformAndSite();
+    for (String n : List.of("all", "default")) {
+      assertThatThrownBy(() -> provision.save(n, changes("context_type", "site", "platform", "@platform_d10")))
+          .as("sites/%s belongs to the platform", n).isInstanceOf(InvalidContextException.class)
+          .hasMessageContaining("never a site's name");
+    }
+    assertThatThrownBy(() -> provision.save("example.com", changes("db_passwd", "se'cret")))
+        .as("a refused secret is not echoed").isInstanceOf(InvalidContextException.class)
+        .hasMessageContaining("db_passwd").hasMessageNotContaining("se'cret").hasMessageNotContaining("se\\'cret");
+    provision.save("example.com", changes("db_passwd", "Secret123"));
+    assertThat(provision.site("example.com").context().toString()).as("toString redacts the password")
+        .doesNotContain("Secret123");
+  }
+
+  @Test
   void handlesCheckTheType() {
     platformAndSite();
     assertThatThrownBy(() -> provision.server("example.com"))

@@ -303,9 +303,11 @@ public final class TaskEngine {
         ContextName db = site.dbServer().orElse(ContextName.MASTER);
         switch (task) {
           case DELETE -> {
+            // The database first: the step most likely to fail (a server down, wrong credentials)
+            // runs before anything that cannot be undone on disk.
+            addService(out, task, target, db, "db");
             addService(out, task, target, web, "http");
             addApplications(out, task, target);
-            addService(out, task, target, db, "db");
             addService(out, task, target, ContextName.MASTER, "dns");
           }
           case ENABLE, DISABLE -> {

@@ -32,7 +32,10 @@ public record MasterDb(String user, String password, String host, Optional<Integ
    * @throws InvalidContextException when it is not a valid URL
    */
   public static MasterDb parse(Object server, String url) {
-    Grammar.DB_URL.check(server, "master_db", url);
+    if (!Grammar.DB_URL.accepts(url)) {
+      throw new InvalidContextException(String.valueOf(server), "master_db", "the value (not shown: a secret) is not "
+          + Grammar.DB_URL.description());
+    }
     String rest = url.substring("mysql://".length());
     int at = rest.lastIndexOf('@');
     String creds = rest.substring(0, at);

@@ -253,7 +253,7 @@ public class MySql implements ServiceType {
       String account = Sql.account(n, name, host);
       ddl(ctx, c, server, "CREATE USER " + account + " IDENTIFIED BY " + Sql.password(n, password));
       ctx.onRollback("DROP USER " + account + " on " + server.name(), () -> c.execute("DROP USER IF EXISTS " + account));
-      ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + db + ".* TO " + account);
+      ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + Sql.grantTarget(n, name) + ".* TO " + account);
     }
     ctx.save(n, PropertyChanges.builder().set("db_name", name).set("db_user", name).set("db_passwd", password).build());
   }
@@ -284,10 +284,11 @@ public class MySql implements ServiceType {
         ddl(ctx, c, server, "CREATE USER " + account + " IDENTIFIED BY " + Sql.password(n, password));
         ctx.onRollback("DROP USER " + account, () -> c.execute("DROP USER IF EXISTS " + account));
       }
+      String target = Sql.grantTarget(n, name);
       boolean granted = c.strings("SHOW GRANTS FOR " + account).stream()
-          .anyMatch(g -> g.startsWith("GRANT ALL PRIVILEGES ON " + db + ".*"));
+          .anyMatch(g -> g.startsWith("GRANT ALL PRIVILEGES ON " + target + ".*"));
       if (!granted) {
-        ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + db + ".* TO " + account);
+        ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + target + ".* TO " + account);
       }
     }
   }
@@ -354,16 +355,35 @@ public class MySql implements ServiceType {
       ctx.changed("DROP DATABASE `" + dbName.get() + "` on " + server.name());
       return;
     }
+    String name = Grammar.DB_NAME.check(n, "db_name", String.valueOf(dbName.get()));
+    String user = Grammar.DB_NAME.check(n, "db_user", String.valueOf(site.get("db_user").orElse(name)));
+    refuseSystemNames(n, server, name, user);
     DbConnection c = connection(ctx, server);
-    String name = String.valueOf(dbName.get());
-    String user = String.valueOf(site.get("db_user").orElse(name));
-    Sql.ident(n, "db_user", user);
     List<String> hosts = new ArrayList<>(c.strings("SELECT Host FROM mysql.user WHERE User = '" + user + "'"));
     if (c.databaseExists(name)) {
       ddl(ctx, c, server, "DROP DATABASE " + Sql.ident(n, "db_name", name));
     }
     for (String host : hosts) {
       ddl(ctx, c, server, "DROP USER IF EXISTS " + Sql.account(n, user, host));
+    }
+  }
+
+  private static final java.util.Set<String> SYSTEM_SCHEMAS =
+      java.util.Set.of("mysql", "information_schema", "performance_schema", "sys", "test");
+
+  /** A site's recorded database must never be one of the server's own, nor its user the admin. */
+  static void refuseSystemNames(ContextName site, ResolvedContext server, String db, String user) {
+    if (SYSTEM_SCHEMAS.contains(db.toLowerCase(Locale.ROOT))) {
+      throw new net.aegirj.provision.api.InvalidContextException(site.toString(), "db_name",
+          "'" + db + "' is a system database of the server, never a site's; refusing to touch it");
+    }
+    Optional<Object> url = server.get("master_db");
+    if (url.isPresent()) {
+      String admin = MasterDb.parse(server.name(), String.valueOf(url.get())).user();
+      if (admin.equals(user)) {
+        throw new net.aegirj.provision.api.InvalidContextException(site.toString(), "db_user",
+            "'" + user + "' is the server's administrative account (master_db), never a site's; refusing to touch it");
+      }
     }
   }
 

@@ -15,6 +15,14 @@ final class Sql {
     return "`" + Grammar.DB_NAME.check(context, property, name) + "`";
   }
 
+  /**
+   * A database name as the object of a database-level GRANT, where {@code _} and {@code %} are
+   * wildcards: escaped so that the grant covers exactly this database.
+   */
+  static String grantTarget(Object context, String name) {
+    return "`" + Grammar.DB_NAME.check(context, "db_name", name).replace("_", "\\_") + "`";
+  }
+
   /** A host part of an account: a host name, an IP address, {@code %} or {@code localhost}. */
   static String host(Object context, String host) {
     if (!host.equals("%") && !Grammar.HOST_OR_IP.accepts(host)) {

@@ -89,10 +89,10 @@ final class Backups {
     for (String f : files.split(",")) {
       Path p = Path.of(Grammar.PATH.check(n, "files", f.strip())).normalize();
       String name = p.getFileName() == null ? "" : p.getFileName().toString();
-      if (!p.getParent().equals(dir)) {
+      if (p.getParent() == null || !p.getParent().equals(dir)) {
         throw new InvalidContextException(n.toString(), "files", p + " is not in the backup directory " + dir);
       }
-      if (!name.startsWith(uri + "-") || !name.endsWith(SUFFIX)) {
+      if (!name.matches(java.util.regex.Pattern.quote(uri) + "-[0-9]{8}\\.[0-9]{6}(_[0-9]+)?\\.tar\\.gz")) {
         throw new InvalidContextException(n.toString(), "files", p + " is not a backup of " + n);
       }
       targets.add(p);

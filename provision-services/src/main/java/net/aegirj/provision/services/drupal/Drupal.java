@@ -48,7 +48,8 @@ public class Drupal implements Application {
   static final int CODE_DIR = 02775;
   static final int SETTINGS = 0440;
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final Pattern SALT = Pattern.compile("\\$settings\\['hash_salt'\\] = '([A-Za-z0-9_-]+)';");
+  private static final Pattern SALT =
+      Pattern.compile("(?:\\$settings\\['hash_salt'\\]|\\$drupal_hash_salt) = '([A-Za-z0-9_-]+)';");
 
   /** Creates it (for {@link java.util.ServiceLoader}). */
   public Drupal() {}
@@ -199,6 +200,10 @@ public class Drupal implements Application {
 
   private static void settings(StepContext ctx, ResolvedContext planned) {
     ResolvedContext site = ctx.resolve(planned.name());
+    if (ctx.task() == Task.VERIFY && !Boolean.TRUE.equals(site.get("installed").orElse(false))) {
+      ctx.skip(site.name() + " is not installed yet: no settings.php until 'provision install " + site.name() + "'");
+      return;
+    }
     Host h = host(ctx, site);
     Path path = sitePath(site);
     Path root = Path.of(str(site, "root"));

@@ -69,6 +69,34 @@ class MySqlNamingTest {
   }
 
   @Test
+  void grantsCoverExactlyTheSitesDatabase() {
+    assertThat(Sql.grantTarget("@x.example.com", "averylongdomai_0"))
+        .as("'_' is a wildcard in a database-level grant: escaped").isEqualTo("`averylongdomai\\_0`");
+  }
+
+  @Test
+  void aSitesRecordedDatabaseIsNeverASystemOneOrTheAdmin() {
+    net.aegirj.provision.api.ResolvedContext server = new net.aegirj.provision.api.ResolvedContext(
+        net.aegirj.provision.api.Server.named("server_db").build(), 1, java.util.List.of(
+            new net.aegirj.provision.api.ResolvedContext.Property("master_db",
+                java.util.Optional.of("mysql://aegir_root:pw@127.0.0.1"),
+                net.aegirj.provision.api.ResolvedContext.Source.SET, true)));
+    net.aegirj.provision.api.ContextName site = net.aegirj.provision.api.ContextName.of("a.example.com");
+    assertThatThrownBy(() -> MySql.refuseSystemNames(site, server, "mysql", "u")).as("the mysql schema")
+        .isInstanceOf(InvalidContextException.class).hasMessageContaining("system database");
+    assertThatThrownBy(() -> MySql.refuseSystemNames(site, server, "aexamplecom", "aegir_root")).as("the admin")
+        .isInstanceOf(InvalidContextException.class).hasMessageContaining("administrative account");
+    MySql.refuseSystemNames(site, server, "aexamplecom", "aexamplecom");
+  }
+
+  @Test
+  void aRefusedMasterDbNeverEchoesThePassword() {
+    assertThatThrownBy(() -> MasterDb.parse("@server_db", "mysql://root:p@ss#secret1@db")).as("unencoded '@' and '#'")
+        .isInstanceOf(InvalidContextException.class).hasMessageContaining("master_db")
+        .hasMessageNotContaining("secret1").hasMessageNotContaining("p@ss");
+  }
+
+  @Test
   void masterDbIsParsedAndNeverShowsThePassword() {
     MasterDb db = MasterDb.parse("@server_db", "mysql://aegir%5Froot:p%40ss%3Aw0rd@db.example.com:3307");
     assertThat(db.user()).as("user decoded").isEqualTo("aegir_root");
