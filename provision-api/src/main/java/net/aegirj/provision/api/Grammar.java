@@ -21,7 +21,7 @@ public enum Grammar {
   HOST_OR_IP("a lower-case host name or an IP address") {
     @Override
     boolean matches(String v) {
-      return isHost(v) || isIp(v);
+      return isHost(v) || (isIp(v) && !v.equals("*"));
     }
   },
   /** An IPv4 or IPv6 address literal, or {@code *}. */
@@ -54,7 +54,7 @@ public enum Grammar {
     }
   },
   /** An {@code http} or {@code https} URL with a host, an optional port and a safe path. */
-  URL("an http(s) URL: scheme, host name, optional port, path of letters, digits and '._~%/+-'") {
+  URL("an http(s) URL: scheme, host name, optional port, path of letters, digits and '._~/+-'") {
     @Override
     boolean matches(String v) {
       var m = URL_RE.matcher(v);
@@ -201,7 +201,7 @@ public enum Grammar {
   private static final Pattern USER_RE = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
   private static final Pattern LOCAL_RE = Pattern.compile("[A-Za-z0-9._%+-]{1,64}");
   private static final Pattern URL_RE =
-      Pattern.compile("https?://([a-z0-9.:\\[\\]-]+?)(?::[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?");
+      Pattern.compile("https?://([a-z0-9.:\\[\\]-]+?)(?::[0-9]{1,5})?(/[A-Za-z0-9._~/+-]*)?");
   private static final Pattern PATH_RE = Pattern.compile("/[A-Za-z0-9._+@%/-]{0,4095}");
   private static final Pattern ID_RE = Pattern.compile("[a-z][a-z0-9_]{0,63}");
   private static final Pattern NAME_RE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");

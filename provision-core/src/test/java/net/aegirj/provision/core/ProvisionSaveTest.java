@@ -282,6 +282,22 @@ class ProvisionSaveTest {
   }
 
   @Test
+  void aHostNameBelongsToOneSiteAndRedirectionStaysWithin() {
+    platformAndSite();
+    assertThatThrownBy(() -> provision.save("b.example.com", changes("context_type", "site", "platform", "@platform_d10",
+        "aliases", "example.org"))).as("an alias of another site").isInstanceOf(InvalidContextException.class)
+        .hasMessageContaining("already served by @example.com");
+    assertThatThrownBy(() -> provision.save("www.example.com", changes("context_type", "site", "platform", "@platform_d10")))
+        .as("a uri that another site has as alias").hasMessageContaining("already served by @example.com");
+    assertThatThrownBy(() -> provision.save("example.com", changes("redirection", "elsewhere.example.net")))
+        .as("redirection to a name the site does not serve").hasMessageContaining("redirection")
+        .hasMessageContaining("aliases");
+    provision.save("example.com", changes("redirection", "www.example.com"));
+    assertThat(provision.site("example.com").context().redirection()).as("an alias is a fine target")
+        .contains("www.example.com");
+  }
+
+  @Test
   void handlesCheckTheType() {
     platformAndSite();
     assertThatThrownBy(() -> provision.server("example.com"))

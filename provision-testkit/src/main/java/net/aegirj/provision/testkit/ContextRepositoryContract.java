@@ -126,7 +126,7 @@ public abstract class ContextRepositoryContract {
         .aegirRoot("/var/aegir")
         .scriptUser("aegir")
         .addIpAddresses("127.0.0.1", "::1", "2001:db8:0:0:0:0:0:1")
-        .masterUrl("https://aegir.example.com:8443/hosting/c+~%20")
+        .masterUrl("https://aegir.example.com:8443/hosting/c+~_20")
         .adminEmail("ops+aegir@example.com")
         .httpServiceType("nginx")
         .dbServiceType("mysql")

@@ -626,7 +626,7 @@ public final class Generators {
       b.append(':').append(1 + random.nextInt(65535));
     }
     if (random.nextBoolean()) {
-      b.append('/').append(chars(random, MIXED_ALNUM + "._~%/+-", random.nextInt(30)));
+      b.append('/').append(chars(random, MIXED_ALNUM + "._~/+-", random.nextInt(30)));
     }
     return b.toString();
   }

@@ -278,6 +278,9 @@ public final class ContextService {
     if (context instanceof Site s && s.platform().isEmpty()) {
       throw new InvalidContextException(n, "platform", "is required for a site");
     }
+    if (context instanceof Site s) {
+      checkHostNames(s);
+    }
     Map<String, Object> props = ContextProperties.toMap(context);
     for (PropertySpec spec : Schema.properties(context.type())) {
       if (spec.kind() != PropertySpec.Kind.REFERENCE || !props.containsKey(spec.name())) {
@@ -304,6 +307,43 @@ public final class ContextService {
           && !isAlreadyOn(context.name(), target)) {
         throw new InvalidContextException(n, spec.name(), target + " is locked and takes no new sites; unlock it"
             + " first ('provision save " + target + " --locked=0')");
+      }
+    }
+  }
+
+  private static java.util.Set<String> hostNames(Site s) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+    names.add(s.effectiveUri());
+    for (String a : s.aliases()) {
+      names.add(a);
+    }
+    return names;
+  }
+
+  /**
+   * A host name is served by one site only, and a redirection goes to one of the site's own names
+   * (else the web server would serve a name Drupal's trusted hosts refuse).
+   */
+  private void checkHostNames(Site site) {
+    String n = site.name().toString();
+    if (site.redirection().isPresent()) {
+      String target = site.redirection().get();
+      java.util.Set<String> own = hostNames(site);
+      if (!own.contains(target)) {
+        throw new InvalidContextException(n, "redirection", "'" + target + "' is neither the uri nor one of the"
+            + " aliases; add it to aliases first");
+      }
+    }
+    java.util.Set<String> mine = hostNames(site);
+    for (Versioned v : repository.list(ContextType.SITE)) {
+      if (v.context().name().equals(site.name()) || !(v.context() instanceof Site other)) {
+        continue;
+      }
+      for (String h : hostNames(other)) {
+        if (mine.contains(h)) {
+          throw new InvalidContextException(n, h.equals(site.effectiveUri()) ? "uri" : "aliases",
+              "'" + h + "' is already served by " + other.name() + "; a host name belongs to one site");
+        }
       }
     }
   }
