@@ -62,6 +62,16 @@ public interface StepContext {
   void skip(String reason);
 
   /**
+   * Registers clean-up that runs once the whole task has succeeded (after the reloads): removing
+   * what a successful task replaced, such as an old database. A failure there is a warning, never a
+   * rollback. Not run in a plan.
+   *
+   * @param what what it does, for the report
+   * @param action the clean-up
+   */
+  void onSuccess(String what, Runnable action);
+
+  /**
    * Records a change that is not a file (a database, a user, a grant) in the step's report.
    *
    * @param what the change, e.g. {@code CREATE DATABASE `examplecom` on @server_db}

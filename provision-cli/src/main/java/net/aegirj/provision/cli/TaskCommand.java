@@ -79,7 +79,7 @@ final class TaskCommand implements CliCommand {
       case DISABLE -> "Serves the disabled page for a site.";
       case BACKUP -> "Archives a site's files and database (optionally into a named file: backup @site FILE).";
       case BACKUP_DELETE -> "Removes named backups of a site (backup-delete @site FILE[,FILE...]).";
-      case RESTORE -> "Puts a site back from its archive.";
+      case RESTORE -> "Puts a site back from its archive (restore @site FILE).";
       case DEPLOY -> "Installs a site from an archive.";
       case MIGRATE -> "Moves a site to another platform, name or db server.";
       case CLONE -> "Copies a site under a new name.";
@@ -89,7 +89,8 @@ final class TaskCommand implements CliCommand {
 
   @Override
   public Result execute(Provision provision, Progress progress) {
-    if ((task == Task.BACKUP || task == Task.BACKUP_DELETE) && names.size() == 2 && !names.get(1).startsWith("@")) {
+    if ((task == Task.BACKUP || task == Task.BACKUP_DELETE || task == Task.RESTORE) && names.size() == 2
+        && !names.get(1).startsWith("@")) {
       ContextHandle handle = provision.context(names.get(0));
       progress.start();
       TaskReport report = handle.run(task, java.util.Map.of(task == Task.BACKUP ? "file" : "files", names.get(1)));

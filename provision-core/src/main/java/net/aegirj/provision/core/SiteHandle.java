@@ -88,6 +88,19 @@ public final class SiteHandle extends ContextHandle {
   }
 
   /**
+   * Restores a backup of this site: the archive is unpacked beside the site, its database
+   * imported into a new database with new credentials, the site directory swapped in and the vhost
+   * rewritten; only then are the old database and the old directory removed. A failure at any step
+   * leaves the site as it was.
+   *
+   * @param file the archive (a backup of this site)
+   * @return the report
+   */
+  public TaskReport restore(String file) {
+    return run(Task.RESTORE, java.util.Map.of("file", file));
+  }
+
+  /**
    * A one-time login link from the platform's Drush ({@code login_link} in the report's results).
    *
    * @return the report

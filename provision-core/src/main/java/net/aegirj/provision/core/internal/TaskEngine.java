@@ -153,6 +153,15 @@ public final class TaskEngine {
           failedAt = steps.size();
         }
       }
+      if (failure == null && !planOnly) {
+        for (Map.Entry<String, Runnable> e : run.cleanups.entrySet()) {
+          try {
+            e.getValue().run();
+          } catch (RuntimeException ex) {
+            run.warn("clean-up '" + e.getKey() + "' failed: " + message(ex));
+          }
+        }
+      }
       if (failure == null) {
         TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
             : TaskReport.Status.SUCCEEDED, reports, reloads, run.warnings,
@@ -296,7 +305,7 @@ public final class TaskEngine {
       case SITE:
       default: {
         requireTask(c, task, Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE, Task.BACKUP,
-            Task.BACKUP_DELETE, Task.LOGIN_RESET);
+            Task.BACKUP_DELETE, Task.LOGIN_RESET, Task.RESTORE);
         Site site = (Site) c;
         Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
         ContextName web = platform.webServer().orElse(ContextName.MASTER);
@@ -319,6 +328,10 @@ public final class TaskEngine {
             addApplications(out, task, target);
           }
           case BACKUP_DELETE, LOGIN_RESET -> addApplications(out, task, target);
+          case RESTORE -> {
+            addApplications(out, task, target);
+            addService(out, task, target, web, "http");
+          }
           default -> {
             addService(out, task, target, db, "db");
             addApplications(out, task, target);
@@ -375,6 +388,7 @@ public final class TaskEngine {
     final Map<ContextName, JournalingHost> open = new LinkedHashMap<>();
     final Map<String, AutoCloseable> resources = new LinkedHashMap<>();
     final Map<String, String> options = new LinkedHashMap<>();
+    final Map<String, Runnable> cleanups = new LinkedHashMap<>();
     final Map<String, String> results = new LinkedHashMap<>();
     final Map<String, ContextName> pendingReloads = new LinkedHashMap<>();
     JournalingHost local;
@@ -402,6 +416,13 @@ public final class TaskEngine {
     @Override
     public synchronized ResolvedContext resolve(ContextName name) {
       return resolved.computeIfAbsent(name, contexts::resolve);
+    }
+
+    @Override
+    public synchronized void onSuccess(String what, Runnable action) {
+      if (!planOnly) {
+        cleanups.put(what, Objects.requireNonNull(action));
+      }
     }
 
     @Override

@@ -234,6 +234,22 @@ public class MySql implements ServiceType {
       ctx.changed("CREATE DATABASE `" + baseName(uri) + "` on " + server.name());
       return;
     }
+    createDatabase(ctx, site, server);
+  }
+
+  /**
+   * Creates a new database for a site (Aegir's name with {@code _N} on collision), its user with a
+   * fresh {@link SecureRandom} password and the grants, and records the credentials on the site;
+   * all undone if the task fails. Install and restore use it.
+   *
+   * @param ctx the step's context
+   * @param site the site
+   * @param server the db server
+   * @return the new database's name
+   */
+  public static String createDatabase(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    ContextName n = site.name();
+    String uri = String.valueOf(site.get("uri").orElseThrow());
     DbConnection c = connection(ctx, server);
     String base = baseName(uri);
     String name = base;
@@ -256,6 +272,51 @@ public class MySql implements ServiceType {
       ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + Sql.grantTarget(n, name) + ".* TO " + account);
     }
     ctx.save(n, PropertyChanges.builder().set("db_name", name).set("db_user", name).set("db_passwd", password).build());
+    return name;
+  }
+
+  /**
+   * Imports a dump into the site's current database with the site's own credentials, streamed by
+   * the {@code mysql} client from the file (no JVM memory grows with the dump).
+   *
+   * @param ctx the step's context
+   * @param site the site, resolved with its current credentials
+   * @param sql the dump on the master
+   */
+  public static void importDump(StepContext ctx, ResolvedContext site, java.nio.file.Path sql) {
+    ContextName n = site.name();
+    String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").orElseThrow()));
+    // The option file arrives on standard input and is moved to fd 3 before the dump takes stdin.
+    ctx.host(ContextName.MASTER).run(net.aegirj.provision.spi.Command.of("sh", "-c",
+        "exec 3<&0; exec mysql --defaults-extra-file=/dev/fd/3 \"$1\" < \"$2\"", "sh", db, sql.toString())
+        .withStdin(clientOptions(site)).withTimeout(java.time.Duration.ofHours(2))
+        .withDisplay("mysql " + db + " < " + sql)).orThrow();
+    ctx.changed("imported " + sql + " into " + db);
+  }
+
+  /**
+   * Drops a database and its user's accounts, for cleanup after a task succeeded: failures are
+   * warnings (Aegir's rule for an old database), never errors.
+   *
+   * @param ctx the step's context
+   * @param site the site, for messages
+   * @param server the db server
+   * @param name the database
+   * @param user its user
+   */
+  public static void dropQuietly(StepContext ctx, ContextName site, ResolvedContext server, String name, String user) {
+    try {
+      refuseSystemNames(site, server, name, user);
+      DbConnection c = connection(ctx, server);
+      for (String host : c.strings("SELECT Host FROM mysql.user WHERE User = '"
+          + Grammar.DB_NAME.check(site, "db_user", user) + "'")) {
+        c.execute("DROP USER IF EXISTS " + Sql.account(site, user, host));
+      }
+      c.execute("DROP DATABASE IF EXISTS " + Sql.ident(site, "db_name", name));
+    } catch (RuntimeException e) {
+      ctx.warn(site + ": the old database " + name + " on " + server.name() + " was not dropped: " + e.getMessage()
+          + "; drop it by hand");
+    }
   }
 
   private static void verify(StepContext ctx, ResolvedContext site, ResolvedContext server) {

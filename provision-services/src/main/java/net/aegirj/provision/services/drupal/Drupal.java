@@ -83,6 +83,11 @@ public class Drupal implements Application {
       case BACKUP -> List.of(Step.of("drupal: archive " + n, ctx -> Backups.archive(ctx, target)));
       case BACKUP_DELETE -> List.of(Step.of("drupal: remove backups of " + n, ctx -> Backups.delete(ctx, target)));
       case LOGIN_RESET -> List.of(Step.of("drupal: one-time login link for " + n, ctx -> loginReset(ctx, target)));
+      case RESTORE -> List.of(
+          Step.of("drupal: unpack the backup of " + n, ctx -> Restore.unpack(ctx, target)),
+          Step.of("drupal: import the backup's database of " + n, ctx -> Restore.importDatabase(ctx, target)),
+          Step.of("drupal: swap in the restored site " + n, ctx -> Restore.swap(ctx, target)),
+          Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)));
       default -> List.of();
     };
   }

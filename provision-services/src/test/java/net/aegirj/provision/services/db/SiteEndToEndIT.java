@@ -203,6 +203,73 @@ class SiteEndToEndIT {
   }
 
   @Test
+  void restorePutsRowsAndFilesBackAndSwitchesToANewDatabase() throws Exception {
+    try (Provision p = provision()) {
+      installAll(p);
+      Path site = home.resolve("platforms/fixture/sites/one.example.com");
+      db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY, title VARCHAR(200));"
+          + "INSERT INTO oneexamplecom.node VALUES (1, 'before');");
+      Files.writeString(site.resolve("files/note.txt"), "before\n");
+      String archive = p.site("one.example.com").backup().results().get("backup_file");
+      db.sql("INSERT INTO oneexamplecom.node VALUES (2, 'after'); UPDATE oneexamplecom.node SET title='changed' WHERE nid=1;");
+      Files.writeString(site.resolve("files/note.txt"), "after\n");
+      Files.writeString(site.resolve("files/extra.txt"), "new\n");
+
+      TaskReport r = p.site("one.example.com").restore(archive);
+      assertThat(r.succeeded()).as("restore succeeds: %s", r.summary()).isTrue();
+      String newDb = p.site("one.example.com").context().dbName().orElseThrow();
+      assertThat(newDb).as("a new database with new credentials").isEqualTo("oneexamplecom_0");
+      assertThat(db.sql("SELECT CONCAT(nid, ':', title) FROM " + newDb + ".node ORDER BY nid").strip())
+          .as("the rows as they were at the backup").isEqualTo("1:before");
+      assertThat(site.resolve("files/note.txt")).as("the files as they were").hasContent("before");
+      assertThat(site.resolve("files/extra.txt")).as("files added later are gone").doesNotExist();
+      assertThat(databases()).as("the old database is dropped once the new one works")
+          .doesNotContain("oneexamplecom\n").contains(newDb);
+      assertThat(users()).as("the old user is dropped").doesNotContain("oneexamplecom@");
+      assertThat(home.resolve("platforms/fixture/sites/one.example.com.old")).as("no old directory left").doesNotExist();
+      assertThat(home.resolve("platforms/fixture/sites/one.example.com.restore")).as("no restore directory left")
+          .doesNotExist();
+      assertThat(site.resolve("database.sql")).as("no dump left").doesNotExist();
+      Http.Response after = Http.getUntil(nginx.port(), "one.example.com", "/",
+          x -> x.body().contains("db=" + newDb), Duration.ofSeconds(10));
+      assertThat(after.body()).as("the site answers with its new database").contains("db=" + newDb);
+    }
+  }
+
+  @Test
+  void aRestoreThatFailsAtAnyStepLeavesTheSiteServingAsItWas() throws Exception {
+    String archive;
+    int steps;
+    try (Provision p = provision()) {
+      installAll(p);
+      db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY); INSERT INTO oneexamplecom.node VALUES (1);");
+      archive = p.site("one.example.com").backup().results().get("backup_file");
+      steps = p.site("one.example.com").plan(Task.RESTORE).steps().size();
+    }
+    String dbsBefore = databases();
+    String usersBefore = users();
+    for (int n = 1; n <= steps; n++) {
+      try (Provision p = Provision.builder().home(home).failureInjector(Failures.atStep(n)).build()) {
+        int step = n;
+        assertThatThrownBy(() -> p.site("one.example.com").restore(archive)).as("step %d fails", step)
+            .isInstanceOf(TaskFailedException.class);
+        assertThat(p.site("one.example.com").context().dbName()).as("credentials unchanged (step %d)", n)
+            .contains("oneexamplecom");
+      }
+      assertThat(databases()).as("no stray database (step %d)", n).isEqualTo(dbsBefore);
+      assertThat(users()).as("no stray user (step %d)", n).isEqualTo(usersBefore);
+      assertThat(home.resolve("platforms/fixture/sites/one.example.com.restore")).as("no restore dir (step %d)", n)
+          .doesNotExist();
+      assertThat(home.resolve("platforms/fixture/sites/one.example.com.old")).as("no old dir (step %d)", n)
+          .doesNotExist();
+      Http.Response r = Http.getUntil(nginx.port(), "one.example.com", "/", x -> x.body().contains("db=oneexamplecom"),
+          Duration.ofSeconds(10));
+      assertThat(r.body()).as("the site still serves its own database after a failure at step %d", n)
+          .contains("db=oneexamplecom");
+    }
+  }
+
+  @Test
   void aBackupThatFailsLeavesNoArchiveAndNoDump() {
     try (Provision p = provision()) {
       installAll(p);

@@ -1,0 +1,113 @@
+package net.aegirj.provision.services.drupal;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.services.db.MySql;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.FileInfo;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.StepContext;
+
+/**
+ * Restore of a site from one of its backups, in the order that keeps the site serving until the
+ * new copy is complete: unpack beside the site ({@code <site_path>.restore}), import the dump into
+ * a new database with new credentials, swap the directories ({@code <site_path>.old} keeps the
+ * old one), rewrite the settings (the vhost follows in the http step); once the whole task has
+ * succeeded the old database and directory are removed. Every step before that is undone on a
+ * failure.
+ */
+final class Restore {
+  private Restore() {}
+
+  static Path restoreDir(ResolvedContext site) {
+    return Path.of(Drupal.sitePath(site) + ".restore");
+  }
+
+  static Path oldDir(ResolvedContext site) {
+    return Path.of(Drupal.sitePath(site) + ".old");
+  }
+
+  private static void shell(Host h, String display, String script, String... args) {
+    String[] argv = new String[args.length + 4];
+    argv[0] = "sh";
+    argv[1] = "-c";
+    argv[2] = script;
+    argv[3] = "sh";
+    System.arraycopy(args, 0, argv, 4, args.length);
+    h.run(Command.of(argv).withTimeout(Duration.ofHours(2)).withDisplay(display)).orThrow();
+  }
+
+  static void unpack(StepContext ctx, ResolvedContext site) {
+    ContextName n = site.name();
+    Host h = Drupal.host(ctx, site);
+    if (ctx.planOnly() && ctx.option("file").isEmpty()) {
+      ctx.changed(restoreDir(site).toString());
+      return;
+    }
+    String file = ctx.option("file").orElseThrow(() ->
+        new InvalidContextException(n.toString(), "file", "name the backup archive to restore"));
+    Path archive = Path.of(Grammar.PATH.check(n, "file", file));
+    FileInfo info = h.stat(archive).orElseThrow(() ->
+        new InvalidContextException(n.toString(), "file", archive + " does not exist"));
+    if (info.type() != FileInfo.Type.FILE) {
+      throw new InvalidContextException(n.toString(), "file", archive + " is not a file");
+    }
+    if (site.get("db_name").isEmpty()) {
+      throw new ProvisionException(n + ": the site is not installed; restore replaces an installed site");
+    }
+    Path target = restoreDir(site);
+    for (Path p : new Path[] {target, oldDir(site)}) {
+      if (h.stat(p).isPresent()) {
+        throw new ProvisionException(n + ": " + p + " exists (left by an interrupted restore?); remove it and try again");
+      }
+    }
+    ctx.changed(target.toString());
+    if (ctx.planOnly()) {
+      return;
+    }
+    ctx.onRollback("remove " + target, () -> h.run(Command.of("rm", "-rf", "--", target.toString())));
+    // GNU tar refuses members that climb out with '..' and strips leading '/'.
+    shell(h, "tar -xzf " + archive + " -C " + target, "umask 077; mkdir \"$2\" && exec tar -xzpf \"$1\" -C \"$2\"",
+        archive.toString(), target.toString());
+    if (h.stat(target.resolve(MySql.DUMP)).isEmpty()) {
+      throw new ProvisionException(n + ": " + archive + " holds no ./" + MySql.DUMP + "; is it a backup made by Provision?");
+    }
+  }
+
+  static void importDatabase(StepContext ctx, ResolvedContext planned) {
+    if (ctx.planOnly()) {
+      ctx.changed("a new database for " + planned.name());
+      return;
+    }
+    ResolvedContext server = ctx.resolve(ContextName.of(Drupal.str(planned, "db_server")));
+    MySql.createDatabase(ctx, planned, server);
+    MySql.importDump(ctx, ctx.resolve(planned.name()), restoreDir(planned).resolve(MySql.DUMP));
+  }
+
+  static void swap(StepContext ctx, ResolvedContext planned) {
+    Host h = Drupal.host(ctx, planned);
+    Path live = Drupal.sitePath(planned);
+    Path restored = restoreDir(planned);
+    Path old = oldDir(planned);
+    ctx.changed(live.toString());
+    if (ctx.planOnly()) {
+      return;
+    }
+    h.run(Command.of("rm", "-f", "--", restored.resolve(MySql.DUMP).toString())).orThrow();
+    shell(h, "mv " + live + " " + old + "; mv " + restored + " " + live, "mv -T -- \"$1\" \"$2\" && mv -T -- \"$3\" \"$1\"",
+        live.toString(), old.toString(), restored.toString());
+    ctx.onRollback("swap back " + live, () -> shell(h, "mv " + live + " " + restored + "; mv " + old + " " + live,
+        "mv -T -- \"$1\" \"$2\" && mv -T -- \"$3\" \"$1\"", live.toString(), restored.toString(), old.toString()));
+    // The old credentials, from before this task changed them.
+    String oldDb = Drupal.str(planned, "db_name");
+    String oldUser = planned.get("db_user").map(String::valueOf).orElse(oldDb);
+    ResolvedContext server = ctx.resolve(ContextName.of(Drupal.str(planned, "db_server")));
+    ctx.onSuccess("drop the old database " + oldDb, () -> MySql.dropQuietly(ctx, planned.name(), server, oldDb, oldUser));
+    ctx.onSuccess("remove " + old, () -> h.run(Command.of("rm", "-rf", "--", old.toString())).orThrow());
+  }
+}
