@@ -151,6 +151,11 @@ public final class LocalHost implements Host {
       }
       applyMode(tmp, mode, stat(tmp).orElseThrow());
       Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      try (FileChannel d = FileChannel.open(path.getParent(), StandardOpenOption.READ)) {
+        d.force(true); // the rename itself reaches the disk
+      } catch (IOException e) {
+        LOG.debug("{}: cannot flush directory {}: {}", name, path.getParent(), e.getMessage());
+      }
       LOG.debug("{}: wrote {} ({} bytes, {})", name, path, content.length, mode);
       return true;
     } catch (IOException e) {
@@ -224,6 +229,12 @@ public final class LocalHost implements Host {
     check(dir);
     Optional<FileInfo> info = stat(dir);
     if (info.isPresent()) {
+      if (info.get().type() == FileInfo.Type.SYMLINK && Files.isDirectory(dir)) {
+        // A link to a directory elsewhere (shared storage for files/, say): used as it is; its
+        // target's mode belongs to whoever set the link up.
+        LOG.debug("{}: {} links to a directory; leaving its mode alone", name, dir);
+        return false;
+      }
       if (info.get().type() != FileInfo.Type.DIRECTORY) {
         throw new HostException(name, "cannot create directory " + dir + ": a "
             + info.get().type().name().toLowerCase() + " is in the way");

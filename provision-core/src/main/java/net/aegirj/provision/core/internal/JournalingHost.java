@@ -113,10 +113,20 @@ final class JournalingHost implements Host {
         // Deepest first; a directory is removed only while empty, so a directory that another
         // task filled meanwhile (a shared one such as config/) is never taken from under it.
         journal.add(s.index, "remove " + on(missing.get(missing.size() - 1)), () -> {
+          List<String> left = new java.util.ArrayList<>();
           for (Path p : missing) {
-            if (delegate.stat(p).isPresent() && delegate.list(p).isEmpty()) {
-              delegate.remove(p);
+            if (delegate.stat(p).isPresent()) {
+              List<String> entries = delegate.list(p);
+              if (entries.isEmpty()) {
+                delegate.remove(p);
+              } else if (!(missing.contains(p.resolve(entries.get(0))) && entries.size() == 1)) {
+                left.add(on(p) + " " + entries);
+              }
             }
+          }
+          if (!left.isEmpty()) {
+            // Something this task did not record was written there (or another task shares it).
+            throw new IllegalStateException("left in place, not empty: " + String.join("; ", left));
           }
         });
       } else if (before.isPresent()) {

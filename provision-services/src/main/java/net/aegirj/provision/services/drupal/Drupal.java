@@ -249,6 +249,9 @@ public class Drupal implements Application {
           "--yes", "--locale=" + language, "--site-name=" + uri, "--sites-subdir=" + uri)
           .withTimeout(java.time.Duration.ofMinutes(20))).orThrow();
     }
+    if (method.equals("manual")) {
+      ctx.result("login_link", "http://" + uri + "/install.php");
+    }
     ctx.save(site.name(), PropertyChanges.builder().set("installed", "true").build());
   }
 
