@@ -276,22 +276,9 @@ public final class Provision implements AutoCloseable {
     return engine.run(task, name, planOnly, options);
   }
 
-  /** Sets a site's site_enabled, runs the task, and puts the old value back if the task fails. */
+  /** Runs enable or disable: the task itself sets site_enabled, under the context's lock. */
   TaskReport runWithSiteEnabled(ContextName site, boolean enabled, Task task) {
-    Boolean before = ((Site) contexts.load(site).context()).siteEnabled().orElse(null);
-    contexts.save(site, PropertyChanges.builder().set("site_enabled", Boolean.toString(enabled)).build());
-    try {
-      return engine.run(task, site, false);
-    } catch (RuntimeException e) {
-      PropertyChanges.Builder undo = PropertyChanges.builder();
-      if (before == null) {
-        undo.reset("site_enabled");
-      } else {
-        undo.set("site_enabled", before.toString());
-      }
-      contexts.save(site, undo.build());
-      throw e;
-    }
+    return engine.run(task, site, false);
   }
 
   /** Runs the delete task, then removes the context. */

@@ -320,6 +320,10 @@ public final class TaskEngine {
             addService(out, task, target, ContextName.MASTER, "dns");
           }
           case ENABLE, DISABLE -> {
+            // Inside the task (and its lock), undone with the rest if a later step fails.
+            String value = Boolean.toString(task == Task.ENABLE);
+            out.add(new Planned(Step.of("site: set site_enabled=" + value, ctx -> ctx.save(target.name(),
+                net.aegirj.provision.api.PropertyChanges.builder().set("site_enabled", value).build())), "core"));
             addApplications(out, task, target);
             addService(out, task, target, web, "http");
           }
