@@ -281,6 +281,47 @@ public final class Provision implements AutoCloseable {
     return engine.run(task, site, false);
   }
 
+  /** Clone: backup of the source, a new context, deploy; the new context goes again on failure. */
+  TaskReport cloneSite(ContextName source, String newUri, String platform) {
+    ContextName target = ContextName.of(newUri);
+    if (repository.load(target).isPresent()) {
+      throw new net.aegirj.provision.api.InvalidContextException(target.toString(), null,
+          "exists already; a clone needs a new name");
+    }
+    Site src = (Site) contexts.load(source).context();
+    TaskReport backup = engine.run(Task.BACKUP, source, false);
+    String archive = backup.results().get("backup_file");
+    java.util.Set<String> notCopied = java.util.Set.of("uri", "aliases", "redirection", "ssl_enabled", "ssl_key",
+        "db_name", "db_user", "db_passwd", "installed", "cron_key", "drush_aliases", "ip_addresses", "dns_zone",
+        "dns_zone_subdomain");
+    PropertyChanges.Builder changes = PropertyChanges.builder().set("context_type", "site");
+    src.properties().forEach((k, v) -> {
+      if (!notCopied.contains(k) && !src.extras().containsKey(k)) {
+        changes.set(k, ContextService.text(v));
+      }
+    });
+    if (platform != null) {
+      changes.set("platform", platform);
+    }
+    contexts.save(target, changes.build());
+    try {
+      return engine.run(Task.DEPLOY, target, false, java.util.Map.of("file", archive, "old_uri", source.value()));
+    } catch (RuntimeException e) {
+      try {
+        contexts.delete(target);
+      } catch (RuntimeException ignored) {
+        // reported with the task's failure
+      }
+      throw e;
+    } finally {
+      try {
+        engine.run(Task.BACKUP_DELETE, source, false, java.util.Map.of("files", archive));
+      } catch (RuntimeException ignored) {
+        // the clone's backup stays; it is a normal backup of the source
+      }
+    }
+  }
+
   /** Runs the delete task, then removes the context. */
   TaskReport runDelete(ContextName name) {
     List<ContextName> referrers = contexts.referrers(name);

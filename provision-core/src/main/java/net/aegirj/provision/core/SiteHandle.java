@@ -101,6 +101,20 @@ public final class SiteHandle extends ContextHandle {
   }
 
   /**
+   * Copies the site under a new name (Aegir's clone): a backup of this site is deployed into a new
+   * site on the same or another platform, with its own database and credentials; aliases,
+   * redirection and SSL settings are not copied. The original is untouched. When the deploy fails,
+   * the new site's context, database and directory are removed again.
+   *
+   * @param newUri the clone's name (its host name)
+   * @param platform the clone's platform, or null for this site's
+   * @return the report of the deploy
+   */
+  public TaskReport cloneTo(String newUri, String platform) {
+    return provision().cloneSite(name(), newUri, platform);
+  }
+
+  /**
    * A one-time login link from the platform's Drush ({@code login_link} in the report's results).
    *
    * @return the report

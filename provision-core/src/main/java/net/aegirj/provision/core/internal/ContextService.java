@@ -172,7 +172,11 @@ public final class ContextService {
     return out;
   }
 
-  static String text(Object canonical) {
+  /**
+   * @param canonical a property value in canonical form
+   * @return the same value in the command line's text form
+   */
+  public static String text(Object canonical) {
     if (canonical instanceof List<?> l) {
       return l.stream().map(String::valueOf).collect(Collectors.joining(","));
     }

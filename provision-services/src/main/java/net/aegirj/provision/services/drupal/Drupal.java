@@ -83,6 +83,14 @@ public class Drupal implements Application {
       case BACKUP -> List.of(Step.of("drupal: archive " + n, ctx -> Backups.archive(ctx, target)));
       case BACKUP_DELETE -> List.of(Step.of("drupal: remove backups of " + n, ctx -> Backups.delete(ctx, target)));
       case LOGIN_RESET -> List.of(Step.of("drupal: one-time login link for " + n, ctx -> loginReset(ctx, target)));
+      case DEPLOY -> List.of(
+          Step.of("drupal: unpack the archive into " + n, ctx -> Restore.unpackNew(ctx, target)),
+          Step.of("drupal: import the archive's database of " + n, ctx -> Restore.importDatabaseNew(ctx, target)),
+          Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, false)),
+          Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
+          Step.of("drupal: mark " + n + " installed", ctx -> ctx.save(target.name(),
+              PropertyChanges.builder().set("installed", "true").build())),
+          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)));
       case RESTORE -> List.of(
           Step.of("drupal: unpack the backup of " + n, ctx -> Restore.unpack(ctx, target)),
           Step.of("drupal: import the backup's database of " + n, ctx -> Restore.importDatabase(ctx, target)),

@@ -79,6 +79,58 @@ final class Restore {
     }
   }
 
+  /**
+   * Deploy: unpacks an archive (a backup of this or another site) straight into the site's
+   * directory, which must not exist yet.
+   */
+  static void unpackNew(StepContext ctx, ResolvedContext site) {
+    ContextName n = site.name();
+    Host h = Drupal.host(ctx, site);
+    Path target = Drupal.sitePath(site);
+    if (ctx.planOnly() && ctx.option("file").isEmpty()) {
+      ctx.changed(target.toString());
+      return;
+    }
+    String file = ctx.option("file").orElseThrow(() ->
+        new InvalidContextException(n.toString(), "file", "name the archive to deploy"));
+    Path archive = Path.of(Grammar.PATH.check(n, "file", file));
+    if (h.stat(archive).filter(i -> i.type() == FileInfo.Type.FILE).isEmpty()) {
+      throw new InvalidContextException(n.toString(), "file", archive + " does not exist or is not a file");
+    }
+    if (Boolean.TRUE.equals(site.get("installed").orElse(false)) || h.stat(target).isPresent()) {
+      throw new ProvisionException(n + ": " + target + " exists or the site is installed; deploy makes a new site"
+          + " (use restore to put an installed site back)");
+    }
+    if (h.stat(Path.of(Drupal.str(site, "root"))).isEmpty()) {
+      throw new ProvisionException(n + ": the platform root " + Drupal.str(site, "root") + " does not exist");
+    }
+    ctx.changed(target.toString());
+    if (ctx.planOnly()) {
+      return;
+    }
+    ctx.onRollback("remove " + target, () -> h.run(Command.of("rm", "-rf", "--", target.toString())));
+    shell(h, "tar -xzf " + archive + " -C " + target, "umask 022; mkdir \"$2\" && exec tar -xzpf \"$1\" -C \"$2\"",
+        archive.toString(), target.toString());
+    if (h.stat(target.resolve(MySql.DUMP)).isEmpty()) {
+      throw new ProvisionException(n + ": " + archive + " holds no ./" + MySql.DUMP + "; is it a backup made by Provision?");
+    }
+    // The archive's settings belong to the site it came from; ours are written next.
+    h.run(Command.of("rm", "-f", "--", target.resolve("settings.php").toString(), target.resolve("drushrc.php").toString()))
+        .orThrow();
+  }
+
+  static void importDatabaseNew(StepContext ctx, ResolvedContext planned) {
+    if (ctx.planOnly()) {
+      ctx.changed("a new database for " + planned.name());
+      return;
+    }
+    Path sql = Drupal.sitePath(planned).resolve(MySql.DUMP);
+    ResolvedContext server = ctx.resolve(ContextName.of(Drupal.str(planned, "db_server")));
+    MySql.createDatabase(ctx, planned, server);
+    MySql.importDump(ctx, ctx.resolve(planned.name()), sql);
+    Drupal.host(ctx, planned).run(Command.of("rm", "-f", "--", sql.toString())).orThrow();
+  }
+
   static void importDatabase(StepContext ctx, ResolvedContext planned) {
     if (ctx.planOnly()) {
       ctx.changed("a new database for " + planned.name());

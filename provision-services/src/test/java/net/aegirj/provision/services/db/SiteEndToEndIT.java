@@ -270,6 +270,60 @@ class SiteEndToEndIT {
   }
 
   @Test
+  void cloneCopiesTheSiteUnderANewNameWithItsOwnDatabase() throws Exception {
+    try (Provision p = provision()) {
+      installAll(p);
+      db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY, title VARCHAR(200));"
+          + "INSERT INTO oneexamplecom.node VALUES (1, 'original');");
+      Files.writeString(home.resolve("platforms/fixture/sites/one.example.com/files/f.txt"), "file\n");
+      TaskReport r = p.site("one.example.com").cloneTo("copy.example.com", null);
+      assertThat(r.succeeded()).as("clone succeeds: %s", r.summary()).isTrue();
+      Site copy = p.site("copy.example.com").context();
+      assertThat(copy.dbName()).as("its own database").contains("copyexamplecom");
+      assertThat(copy.aliases()).as("aliases are not copied").isEmpty();
+      assertThat(db.sql("SELECT title FROM copyexamplecom.node").strip()).as("the rows came along").isEqualTo("original");
+      assertThat(home.resolve("platforms/fixture/sites/copy.example.com/files/f.txt")).as("the files came along")
+          .hasContent("file");
+      assertThat(Http.getUntil(nginx.port(), "copy.example.com", "/", x -> x.body().contains("db=copyexamplecom"),
+          Duration.ofSeconds(10)).body()).as("the clone answers with its own database").contains("db=copyexamplecom");
+      assertThat(Http.getUntil(nginx.port(), "one.example.com", "/", x -> x.status() == 200, Duration.ofSeconds(10))
+          .body()).as("the original is untouched").contains("db=oneexamplecom");
+      assertThat(home.resolve("backups")).as("the clone's backup is not kept").isEmptyDirectory();
+    }
+  }
+
+  @Test
+  void aCloneWhoseDeployFailsAtAnyStepLeavesNoTrace() {
+    try (Provision p = provision()) {
+      installAll(p);
+      db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY); INSERT INTO oneexamplecom.node VALUES (1);");
+    }
+    String dbsBefore = databases();
+    String usersBefore = users();
+    int deploySteps = 7; // six Drupal steps and the vhost
+    for (int n = 1; n <= deploySteps; n++) {
+      int step = n;
+      try (Provision p = Provision.builder().home(home).failureInjector((task, ctx, index, name) -> {
+        if (task == Task.DEPLOY && index == step) {
+          throw new IllegalStateException("injected failure at deploy step " + step + " (" + name + ")");
+        }
+      }).build()) {
+        assertThatThrownBy(() -> p.site("one.example.com").cloneTo("copy.example.com", null)).as("deploy step %d fails", step)
+            .isInstanceOf(TaskFailedException.class).hasMessageContaining("deploy step " + step);
+        assertThat(p.list()).as("no clone context (step %d)", step)
+            .noneMatch(c -> c.name().value().equals("copy.example.com"));
+      }
+      assertThat(databases()).as("no stray database (step %d)", n).isEqualTo(dbsBefore);
+      assertThat(users()).as("no stray user (step %d)", n).isEqualTo(usersBefore);
+      assertThat(home.resolve("platforms/fixture/sites/copy.example.com")).as("no clone directory (step %d)", n)
+          .doesNotExist();
+      assertThat(home.resolve("config/server_master/nginx/vhost.d/copy.example.com")).as("no clone vhost (step %d)", n)
+          .doesNotExist();
+      assertThat(home.resolve("backups")).as("no archive left (step %d)", n).isEmptyDirectory();
+    }
+  }
+
+  @Test
   void aBackupThatFailsLeavesNoArchiveAndNoDump() {
     try (Provision p = provision()) {
       installAll(p);
