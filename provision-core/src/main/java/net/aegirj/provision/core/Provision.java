@@ -2,6 +2,7 @@ package net.aegirj.provision.core;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextInUseException;
@@ -318,6 +319,59 @@ public final class Provision implements AutoCloseable {
         engine.run(Task.BACKUP_DELETE, source, false, java.util.Map.of("files", archive));
       } catch (RuntimeException ignored) {
         // the clone's backup stays; it is a normal backup of the source
+      }
+    }
+  }
+
+  /** Migrate: backup, point the context at the target, deploy; the context goes back on failure. */
+  TaskReport migrateSite(ContextName name, String platform, String dbServer) {
+    Site before = (Site) contexts.load(name).context();
+    if (!Boolean.TRUE.equals(before.installed().orElse(false)) || before.dbName().isEmpty()) {
+      throw new net.aegirj.provision.api.InvalidContextException(name.toString(), null,
+          "is not installed; there is nothing to migrate");
+    }
+    ContextName oldPlatform = before.platform().orElseThrow();
+    ContextName newPlatform = platform == null ? oldPlatform : ContextName.of(platform);
+    ContextName oldDb = before.dbServer().orElse(ContextName.MASTER);
+    ContextName newDb = dbServer == null ? oldDb : ContextName.of(dbServer);
+    if (newPlatform.equals(oldPlatform) && newDb.equals(oldDb)) {
+      throw new net.aegirj.provision.api.InvalidContextException(name.toString(), "platform",
+          "is " + oldPlatform + " already, on db server " + oldDb + "; name another platform or db server");
+    }
+    Platform target = (Platform) contexts.load(newPlatform).context();
+    Platform current = (Platform) contexts.load(oldPlatform).context();
+    if (!target.webServer().orElse(ContextName.MASTER).equals(current.webServer().orElse(ContextName.MASTER))) {
+      throw new net.aegirj.provision.api.InvalidContextException(name.toString(), "platform", newPlatform
+          + " is published by another web server; migrating between web servers is not supported yet");
+    }
+    String oldSitePath = String.valueOf(contexts.resolve(name).get("site_path").orElseThrow());
+    TaskReport backup = engine.run(Task.BACKUP, name, false);
+    String archive = backup.results().get("backup_file");
+    Map<String, Object> original = before.properties();
+    contexts.save(name, PropertyChanges.builder().set("platform", newPlatform.toString())
+        .set("db_server", newDb.toString()).reset("installed").reset("db_name").reset("db_user")
+        .reset("db_passwd").build());
+    try {
+      return engine.run(Task.DEPLOY, name, false, Map.of("file", archive, "old_uri", name.value(),
+          "old_db_name", before.dbName().get(), "old_db_user", before.dbUser().orElse(before.dbName().get()),
+          "old_db_server", oldDb.toString(), "old_site_path", oldSitePath));
+    } catch (RuntimeException e) {
+      PropertyChanges.Builder back = PropertyChanges.builder();
+      for (String k : List.of("platform", "db_server", "installed", "db_name", "db_user", "db_passwd")) {
+        Object v = original.get(k);
+        if (v == null) {
+          back.reset(k);
+        } else {
+          back.set(k, ContextService.text(v));
+        }
+      }
+      contexts.save(name, back.build());
+      throw e;
+    } finally {
+      try {
+        engine.run(Task.BACKUP_DELETE, name, false, Map.of("files", archive));
+      } catch (RuntimeException ignored) {
+        // the migration's backup stays; it is a normal backup of the site
       }
     }
   }

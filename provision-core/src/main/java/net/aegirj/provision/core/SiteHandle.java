@@ -115,6 +115,20 @@ public final class SiteHandle extends ContextHandle {
   }
 
   /**
+   * Moves the site to another platform and/or db server (Aegir's migrate): a backup is deployed
+   * into the target platform with a new database; the vhost switches only at the end, so the site
+   * keeps serving from the original until the new copy is complete; the old database and directory
+   * are removed only after success. On failure the site stays where it was.
+   *
+   * @param platform the target platform (null: the current one)
+   * @param dbServer the target db server (null: the current one)
+   * @return the report of the deploy
+   */
+  public TaskReport migrate(String platform, String dbServer) {
+    return provision().migrateSite(name(), platform, dbServer);
+  }
+
+  /**
    * A one-time login link from the platform's Drush ({@code login_link} in the report's results).
    *
    * @return the report

@@ -129,6 +129,24 @@ final class Restore {
     MySql.createDatabase(ctx, planned, server);
     MySql.importDump(ctx, ctx.resolve(planned.name()), sql);
     Drupal.host(ctx, planned).run(Command.of("rm", "-f", "--", sql.toString())).orThrow();
+    // A migration names what the site leaves behind: removed once the whole task has succeeded.
+    java.util.Optional<String> oldDb = ctx.option("old_db_name");
+    java.util.Optional<String> oldServer = ctx.option("old_db_server");
+    if (oldDb.isPresent() && oldServer.isPresent()) {
+      ResolvedContext old = ctx.resolve(ContextName.of(oldServer.get()));
+      String user = ctx.option("old_db_user").orElse(oldDb.get());
+      ctx.onSuccess("drop the old database " + oldDb.get(),
+          () -> MySql.dropQuietly(ctx, planned.name(), old, oldDb.get(), user));
+    }
+    java.util.Optional<String> oldPath = ctx.option("old_site_path");
+    if (oldPath.isPresent()) {
+      Path p = Path.of(Grammar.PATH.check(planned.name(), "old_site_path", oldPath.get()));
+      if (!p.equals(Drupal.sitePath(planned)) && p.getParent() != null && p.getParent().getFileName() != null
+          && p.getParent().getFileName().toString().equals("sites")) {
+        Host h = Drupal.host(ctx, planned);
+        ctx.onSuccess("remove " + p, () -> h.run(Command.of("rm", "-rf", "--", p.toString())).orThrow());
+      }
+    }
   }
 
   static void importDatabase(StepContext ctx, ResolvedContext planned) {

@@ -323,6 +323,71 @@ class SiteEndToEndIT {
     }
   }
 
+  private void secondPlatform(Provision p) {
+    Fixtures.phpPlatform(home.resolve("platforms/fixture2"));
+    p.save("platform_fixture2", PropertyChanges.builder().set("context_type", "platform")
+        .set("root", home.resolve("platforms/fixture2").toString()).build());
+    p.platform("platform_fixture2").verify();
+  }
+
+  @Test
+  void migrateMovesTheSiteToAnotherPlatformWithANewDatabase() throws Exception {
+    try (Provision p = provision()) {
+      installAll(p);
+      secondPlatform(p);
+      db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY, title VARCHAR(200));"
+          + "INSERT INTO oneexamplecom.node VALUES (1, 'moving');");
+      Files.writeString(home.resolve("platforms/fixture/sites/one.example.com/files/f.txt"), "moved\n");
+      TaskReport r = p.site("one.example.com").migrate("platform_fixture2", null);
+      assertThat(r.succeeded()).as("migrate succeeds: %s", r.summary()).isTrue();
+      Site s = p.site("one.example.com").context();
+      assertThat(s.platform()).as("on the new platform").hasValueSatisfying(v -> assertThat(v.value()).isEqualTo("platform_fixture2"));
+      String newDb = s.dbName().orElseThrow();
+      assertThat(newDb).as("a new database").isNotEqualTo("oneexamplecom");
+      assertThat(db.sql("SELECT title FROM " + newDb + ".node").strip()).as("the rows moved").isEqualTo("moving");
+      assertThat(home.resolve("platforms/fixture2/sites/one.example.com/files/f.txt")).as("the files moved")
+          .hasContent("moved");
+      assertThat(home.resolve("platforms/fixture/sites/one.example.com")).as("the old directory is removed").doesNotExist();
+      assertThat(databases()).as("the old database is dropped").doesNotContain("oneexamplecom\n");
+      assertThat(Http.getUntil(nginx.port(), "one.example.com", "/", x -> x.body().contains("db=" + newDb),
+          Duration.ofSeconds(10)).body()).as("served from the new platform").contains("db=" + newDb);
+      p.platform("platform_fixture2").lock();
+      assertThatThrownBy(() -> p.site("two.example.com").migrate("platform_fixture2", null))
+          .as("a locked platform takes no migrations").hasMessageContaining("locked");
+    }
+  }
+
+  @Test
+  void aMigrateWhoseDeployFailsLeavesTheSiteWhereItWas() {
+    try (Provision p = provision()) {
+      installAll(p);
+      secondPlatform(p);
+    }
+    String dbsBefore = databases();
+    String usersBefore = users();
+    for (int n = 1; n <= 7; n++) {
+      int step = n;
+      try (Provision p = Provision.builder().home(home).failureInjector((task, ctx, index, name) -> {
+        if (task == Task.DEPLOY && index == step) {
+          throw new IllegalStateException("injected failure at deploy step " + step);
+        }
+      }).build()) {
+        assertThatThrownBy(() -> p.site("one.example.com").migrate("platform_fixture2", null))
+            .as("deploy step %d fails", step).isInstanceOf(TaskFailedException.class);
+        Site s = p.site("one.example.com").context();
+        assertThat(s.platform()).as("still on the old platform (step %d)", step)
+            .hasValueSatisfying(v -> assertThat(v.value()).isEqualTo("platform_fixture"));
+        assertThat(s.dbName()).as("with its database (step %d)", step).contains("oneexamplecom");
+      }
+      assertThat(databases()).as("no stray database (step %d)", n).isEqualTo(dbsBefore);
+      assertThat(users()).as("no stray user (step %d)", n).isEqualTo(usersBefore);
+      assertThat(home.resolve("platforms/fixture2/sites/one.example.com")).as("nothing on the target (step %d)", n)
+          .doesNotExist();
+      assertThat(Http.getUntil(nginx.port(), "one.example.com", "/", x -> x.body().contains("db=oneexamplecom"),
+          Duration.ofSeconds(10)).body()).as("still serving from the original (step %d)", n).contains("db=oneexamplecom");
+    }
+  }
+
   @Test
   void aBackupThatFailsLeavesNoArchiveAndNoDump() {
     try (Provision p = provision()) {
