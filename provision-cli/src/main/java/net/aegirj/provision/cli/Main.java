@@ -301,6 +301,8 @@ public final class Main {
     cl.addSubcommand(new ShowCommand());
     cl.addSubcommand(new ListCommand());
     cl.addSubcommand(new PlanCommand());
+    cl.addSubcommand(new ImportCommand());
+    cl.addSubcommand(new ExportCommand());
     for (Task task : Task.values()) {
       cl.addSubcommand(task.id(), TaskCommand.commandLine(task), "provision-" + task.id());
     }
@@ -513,7 +515,7 @@ public final class Main {
     }
 
     private static String commandNames() {
-      return "save, show, list, plan, or a task: "
+      return "save, show, list, plan, import, export, or a task: "
           + Arrays.stream(Task.values()).map(Task::id).collect(Collectors.joining(", "));
     }
   }

@@ -35,6 +35,13 @@ final class TaskCommand implements CliCommand {
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
   boolean help;
 
+  @Option(names = "--new_db_server", paramLabel = "@server",
+      description = "migrate: the db server the site moves to.")
+  String newDbServer;
+
+  @Option(names = "--backup", description = "delete: back the site up first.")
+  boolean backup;
+
   @Parameters(paramLabel = "@name", arity = "1..*",
       description = "The context (verify takes several: they are verified as a batch).")
   List<String> names = new ArrayList<>();
@@ -80,15 +87,21 @@ final class TaskCommand implements CliCommand {
       case BACKUP -> "Archives a site's files and database (optionally into a named file: backup @site FILE).";
       case BACKUP_DELETE -> "Removes named backups of a site (backup-delete @site FILE[,FILE...]).";
       case RESTORE -> "Puts a site back from its archive (restore @site FILE).";
-      case DEPLOY -> "Installs a site from an archive.";
-      case MIGRATE -> "Moves a site to another platform, name or db server.";
-      case CLONE -> "Copies a site under a new name.";
+      case DEPLOY -> "Installs a site from an archive (deploy @site FILE).";
+      case MIGRATE -> "Moves a site to another platform and/or db server (migrate @site @platform [--new_db_server=@db]).";
+      case CLONE -> "Copies a site under a new name (clone @site @new_site [@platform]).";
       case LOGIN_RESET -> "Prints a one-time login link from the platform's Drush.";
     };
   }
 
   @Override
   public Result execute(Provision provision, Progress progress) {
+    TaskReport special = special(provision, progress);
+    if (special != null) {
+      ObjectNode json = Values.MAPPER.createObjectNode();
+      json.set("report", Reports.json(special));
+      return new Result(json, Reports.text(special));
+    }
     if ((task == Task.BACKUP || task == Task.BACKUP_DELETE || task == Task.RESTORE) && names.size() == 2
         && !names.get(1).startsWith("@")) {
       ContextHandle handle = provision.context(names.get(0));
@@ -111,6 +124,60 @@ final class TaskCommand implements CliCommand {
           + " @name' once per context");
     }
     return batch(provision, progress);
+  }
+
+  /**
+   * The site operations that take more than a name: {@code migrate @site @platform
+   * [--new_db_server=@db]}, {@code clone @site @new [@platform]}, {@code deploy @site FILE},
+   * {@code delete @site --backup}.
+   *
+   * @return the report, or null when the command is an ordinary task
+   */
+  private TaskReport special(Provision provision, Progress progress) {
+    boolean special = task == Task.MIGRATE || task == Task.CLONE || task == Task.DEPLOY || (task == Task.DELETE && backup);
+    if (special) {
+      ContextHandle h = provision.context(names.get(0));
+      if (h.type() != net.aegirj.provision.api.ContextType.SITE) {
+        throw new net.aegirj.provision.api.InvalidContextException(h.name().toString(), null, "the " + task.id()
+            + " task does not apply to a " + h.type().id() + "; it is a site task");
+      }
+    }
+    switch (task) {
+      case MIGRATE -> {
+        if (names.size() > 2 || (names.size() == 1 && newDbServer == null)) {
+          throw new UsageException("usage: provision migrate @site @platform [--new_db_server=@server]");
+        }
+        progress.start();
+        return provision.site(names.get(0)).migrate(names.size() == 2 ? names.get(1) : null, newDbServer);
+      }
+      case CLONE -> {
+        if (names.size() < 2 || names.size() > 3) {
+          throw new UsageException("usage: provision clone @site @new_site [@platform]");
+        }
+        progress.start();
+        return provision.site(names.get(0)).cloneTo(names.get(1), names.size() == 3 ? names.get(2) : null);
+      }
+      case DEPLOY -> {
+        if (names.size() != 2) {
+          throw new UsageException("usage: provision deploy @site FILE");
+        }
+        progress.start();
+        return provision.site(names.get(0)).run(Task.DEPLOY, java.util.Map.of("file", names.get(1)));
+      }
+      case DELETE -> {
+        if (!backup) {
+          return null;
+        }
+        if (names.size() != 1) {
+          throw new UsageException("usage: provision delete @site --backup");
+        }
+        progress.start();
+        return provision.site(names.get(0)).delete(true);
+      }
+      default -> {
+        return null;
+      }
+    }
   }
 
   private Result batch(Provision provision, Progress progress) {

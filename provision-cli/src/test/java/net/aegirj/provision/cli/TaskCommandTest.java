@@ -259,4 +259,18 @@ class TaskCommandTest {
   static List<String> texts(JsonNode array, String field) {
     return StreamSupport.stream(array.spliterator(), false).map(n -> n.get(field).asText()).toList();
   }
+
+  @Test
+  void siteOperationsThatTakeArgumentsCheckThemBeforeAnythingChanges() {
+    assertThat(cli.run("save", "@platform_a", "--context_type=platform", "--root=/srv/a").exit())
+        .as("platform saved").isZero();
+    assertThat(cli.run("save", "@a.example.com", "--context_type=site", "--platform=@platform_a").exit())
+        .as("site saved").isZero();
+    Cli.Outcome migrate = cli.run("migrate", "@a.example.com", "@platform_a");
+    assertThat(migrate.exit()).as("migrating a site that is not installed is refused: %s", migrate.err()).isEqualTo(2);
+    assertThat(migrate.err()).as("and says why").contains("not installed");
+    Cli.Outcome clone = cli.run("clone", "@a.example.com");
+    assertThat(clone.exit()).as("clone needs the new name").isEqualTo(2);
+    assertThat(clone.err()).as("the usage line").contains("clone @site @new_site");
+  }
 }

@@ -335,6 +335,7 @@ public final class TaskEngine {
           case RESTORE, DEPLOY -> {
             addApplications(out, task, target);
             addService(out, task, target, web, "http");
+            addService(out, task, target, ContextName.MASTER, "dns");
           }
           default -> {
             addService(out, task, target, db, "db");
