@@ -36,8 +36,11 @@ final class TaskCommand implements CliCommand {
   boolean help;
 
   @Option(names = "--new_db_server", paramLabel = "@server",
-      description = "migrate: the db server the site moves to.")
+      description = "migrate and clone: the db server of the result.")
   String newDbServer;
+
+  @Option(names = "--new_uri", paramLabel = "host", description = "migrate: the site's new name.")
+  String newUri;
 
   @Option(names = "--backup", description = "delete: back the site up first.")
   boolean backup;
@@ -144,18 +147,18 @@ final class TaskCommand implements CliCommand {
     }
     switch (task) {
       case MIGRATE -> {
-        if (names.size() > 2 || (names.size() == 1 && newDbServer == null)) {
-          throw new UsageException("usage: provision migrate @site @platform [--new_db_server=@server]");
+        if (names.size() > 2 || (names.size() == 1 && newDbServer == null && newUri == null)) {
+          throw new UsageException("usage: provision migrate @site @platform [--new_db_server=@server] [--new_uri=host]");
         }
         progress.start();
-        return provision.site(names.get(0)).migrate(names.size() == 2 ? names.get(1) : null, newDbServer);
+        return provision.site(names.get(0)).migrate(names.size() == 2 ? names.get(1) : null, newDbServer, newUri);
       }
       case CLONE -> {
         if (names.size() < 2 || names.size() > 3) {
           throw new UsageException("usage: provision clone @site @new_site [@platform]");
         }
         progress.start();
-        return provision.site(names.get(0)).cloneTo(names.get(1), names.size() == 3 ? names.get(2) : null);
+        return provision.site(names.get(0)).cloneTo(names.get(1), names.size() == 3 ? names.get(2) : null, newDbServer);
       }
       case DEPLOY -> {
         if (names.size() != 2) {

@@ -284,6 +284,10 @@ public final class Provision implements AutoCloseable {
 
   /** Clone: backup of the source, a new context, deploy; the new context goes again on failure. */
   TaskReport cloneSite(ContextName source, String newUri, String platform) {
+    return cloneSite(source, newUri, platform, null);
+  }
+
+  TaskReport cloneSite(ContextName source, String newUri, String platform, String dbServer) {
     ContextName target = ContextName.of(newUri);
     if (repository.load(target).isPresent()) {
       throw new net.aegirj.provision.api.InvalidContextException(target.toString(), null,
@@ -303,6 +307,9 @@ public final class Provision implements AutoCloseable {
     });
     if (platform != null) {
       changes.set("platform", platform);
+    }
+    if (dbServer != null) {
+      changes.set("db_server", dbServer);
     }
     contexts.save(target, changes.build());
     try {
@@ -324,6 +331,23 @@ public final class Provision implements AutoCloseable {
   }
 
   /** Migrate: backup, point the context at the target, deploy; the context goes back on failure. */
+  TaskReport migrateSite(ContextName name, String platform, String dbServer, String newUri) {
+    if (newUri != null && !ContextName.of(newUri).equals(name)) {
+      // A rename: the site is copied under its new name, then the original goes (Aegir's migrate
+      // with a new name). The original keeps serving until its copy is complete.
+      TaskReport copy = cloneSite(name, newUri, platform, dbServer);
+      try {
+        runDelete(name);
+      } catch (RuntimeException e) {
+        throw new net.aegirj.provision.api.ProvisionException(name + ": the site was copied to @"
+            + ContextName.of(newUri).value() + ", but removing the original failed: " + e.getMessage()
+            + "; delete it with 'provision delete " + name + "'", e);
+      }
+      return copy;
+    }
+    return migrateSite(name, platform, dbServer);
+  }
+
   TaskReport migrateSite(ContextName name, String platform, String dbServer) {
     Site before = (Site) contexts.load(name).context();
     if (!Boolean.TRUE.equals(before.installed().orElse(false)) || before.dbName().isEmpty()) {

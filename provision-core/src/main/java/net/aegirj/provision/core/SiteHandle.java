@@ -115,6 +115,18 @@ public final class SiteHandle extends ContextHandle {
   }
 
   /**
+   * Copies the site under a new name onto a platform and a db server of choice.
+   *
+   * @param newUri the clone's name
+   * @param platform the clone's platform, or null for this site's
+   * @param dbServer the clone's db server, or null for this site's
+   * @return the report of the deploy
+   */
+  public TaskReport cloneTo(String newUri, String platform, String dbServer) {
+    return provision().cloneSite(name(), newUri, platform, dbServer);
+  }
+
+  /**
    * Moves the site to another platform and/or db server (Aegir's migrate): a backup is deployed
    * into the target platform with a new database; the vhost switches only at the end, so the site
    * keeps serving from the original until the new copy is complete; the old database and directory
@@ -126,6 +138,20 @@ public final class SiteHandle extends ContextHandle {
    */
   public TaskReport migrate(String platform, String dbServer) {
     return provision().migrateSite(name(), platform, dbServer);
+  }
+
+  /**
+   * Moves the site and renames it: it is copied under the new name (on the given platform and db
+   * server, or its own), then the original is deleted. Aliases, redirection and SSL settings stay
+   * with the original, as for a clone.
+   *
+   * @param platform the target platform (null: the current one)
+   * @param dbServer the target db server (null: the current one)
+   * @param newUri the new name
+   * @return the report of the deploy under the new name
+   */
+  public TaskReport migrate(String platform, String dbServer, String newUri) {
+    return provision().migrateSite(name(), platform, dbServer, newUri);
   }
 
   /**

@@ -358,6 +358,25 @@ class SiteEndToEndIT {
   }
 
   @Test
+  void migrateToANewUriServesTheNewNameAndRemovesTheOld() throws Exception {
+    try (Provision p = provision()) {
+      installAll(p);
+      secondPlatform(p);
+      db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY); INSERT INTO oneexamplecom.node VALUES (7);");
+      TaskReport r = p.site("one.example.com").migrate("platform_fixture2", null, "renamed.example.com");
+      assertThat(r.succeeded()).as("rename migrate succeeds: %s", r.summary()).isTrue();
+      assertThat(p.list()).as("the old context is gone").noneMatch(c -> c.name().value().equals("one.example.com"));
+      String db2 = p.site("renamed.example.com").context().dbName().orElseThrow();
+      assertThat(db.sql("SELECT nid FROM " + db2 + ".node").strip()).as("the rows came along").isEqualTo("7");
+      assertThat(databases()).as("the old database is gone").doesNotContain("oneexamplecom\n");
+      assertThat(Http.getUntil(nginx.port(), "renamed.example.com", "/", x -> x.body().contains("db=" + db2),
+          Duration.ofSeconds(10)).body()).as("the new name answers with its database").contains("db=" + db2);
+      assertThat(Http.getUntil(nginx.port(), "one.example.com", "/", x -> x.status() == 404, Duration.ofSeconds(10))
+          .status()).as("the old name no longer answers").isEqualTo(404);
+    }
+  }
+
+  @Test
   void aMigrateWhoseDeployFailsLeavesTheSiteWhereItWas() {
     try (Provision p = provision()) {
       installAll(p);
