@@ -408,6 +408,29 @@ class SiteEndToEndIT {
   }
 
   @Test
+  void aBackupOfADatabaseLargerThanTheHeapCompletes() throws Exception {
+    try (Provision p = provision()) {
+      installAll(p);
+    }
+    // About 96 MB of rows; the backup runs in a JVM limited to 32 MB of heap.
+    db.sql("CREATE TABLE oneexamplecom.big (id INT PRIMARY KEY, pad LONGTEXT);"
+        + "INSERT INTO oneexamplecom.big SELECT seq, REPEAT(MD5(seq), 30000) FROM oneexamplecom.seq_1_to_100;");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child = new ProcessBuilder(java, "-Xmx32m", "-cp", System.getProperty("java.class.path"),
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", BackupMain.class.getName(), home.toString(), "one.example.com")
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out = new String(child.getInputStream().readAllBytes()).strip();
+    assertThat(child.waitFor()).as("the backup in a 32 MB heap succeeds").isZero();
+    Path archive = Path.of(out);
+    assertThat(archive).as("the archive exists").exists();
+    Process list = new ProcessBuilder("tar", "-tvzf", archive.toString(), "./database.sql").start();
+    String line = new String(list.getInputStream().readAllBytes()).strip();
+    long dumpSize = Long.parseLong(line.split("\\s+")[2]);
+    assertThat(dumpSize).as("the dump is larger than the heap it was made with: %s", line)
+        .isGreaterThan(64L * 1024 * 1024);
+  }
+
+  @Test
   void aBackupThatFailsLeavesNoArchiveAndNoDump() {
     try (Provision p = provision()) {
       installAll(p);
