@@ -29,7 +29,9 @@ public enum Task {
   /** Copy a site under a new name. */
   CLONE,
   /** A one-time login link from the platform's Drush. */
-  LOGIN_RESET;
+  LOGIN_RESET,
+  /** Take an existing site directory under management (its credentials read from its files). */
+  IMPORT_SITE;
 
   /** @return Aegir's id, e.g. {@code verify} */
   public String id() {

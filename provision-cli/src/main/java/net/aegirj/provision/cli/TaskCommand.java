@@ -94,6 +94,7 @@ final class TaskCommand implements CliCommand {
       case MIGRATE -> "Moves a site to another platform and/or db server (migrate @site @platform [--new_db_server=@db]).";
       case CLONE -> "Copies a site under a new name (clone @site @new_site [@platform]).";
       case LOGIN_RESET -> "Prints a one-time login link from the platform's Drush.";
+      case IMPORT_SITE -> "Takes an existing site directory under management (credentials read from its files).";
     };
   }
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class TaskCommandTest {
   private static final String KNOWN_TASKS =
-      "verify, install, delete, enable, disable, backup, backup-delete, restore, deploy, migrate, clone, login-reset";
+      "verify, install, delete, enable, disable, backup, backup-delete, restore, deploy, migrate, clone, login-reset, import-site";
 
   @TempDir
   Path home;

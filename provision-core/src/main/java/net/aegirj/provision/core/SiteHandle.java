@@ -155,6 +155,18 @@ public final class SiteHandle extends ContextHandle {
   }
 
   /**
+   * Takes an existing site directory under management, as Aegir's import does: the database
+   * credentials are read from the site's {@code drushrc.php} or {@code settings.php}, checked
+   * against the database, and recorded; the site is marked installed. Nothing of the site is
+   * changed; a later verify brings its files in line.
+   *
+   * @return the report
+   */
+  public TaskReport importExisting() {
+    return run(Task.IMPORT_SITE);
+  }
+
+  /**
    * A one-time login link from the platform's Drush ({@code login_link} in the report's results).
    *
    * @return the report

@@ -305,7 +305,7 @@ public final class TaskEngine {
       case SITE:
       default: {
         requireTask(c, task, Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE, Task.BACKUP,
-            Task.BACKUP_DELETE, Task.LOGIN_RESET, Task.RESTORE, Task.DEPLOY);
+            Task.BACKUP_DELETE, Task.LOGIN_RESET, Task.RESTORE, Task.DEPLOY, Task.IMPORT_SITE);
         Site site = (Site) c;
         Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
         ContextName web = platform.webServer().orElse(ContextName.MASTER);
@@ -331,7 +331,7 @@ public final class TaskEngine {
             addService(out, task, target, db, "db");
             addApplications(out, task, target);
           }
-          case BACKUP_DELETE, LOGIN_RESET -> addApplications(out, task, target);
+          case BACKUP_DELETE, LOGIN_RESET, IMPORT_SITE -> addApplications(out, task, target);
           case RESTORE, DEPLOY -> {
             addApplications(out, task, target);
             addService(out, task, target, web, "http");

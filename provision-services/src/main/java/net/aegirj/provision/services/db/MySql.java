@@ -294,6 +294,50 @@ public class MySql implements ServiceType {
     ctx.changed("imported " + sql + " into " + db);
   }
 
+  /** Text columns where Drupal keeps paths to a site's files (Aegir's deploy rewrite, §5.7). */
+  static final List<String[]> URI_COLUMNS = List.of(
+      new String[] {"node__body", "body_value"}, new String[] {"node__body", "body_summary"},
+      new String[] {"node_revision__body", "body_value"}, new String[] {"node_revision__body", "body_summary"},
+      new String[] {"block_content__body", "body_value"}, new String[] {"block_content_revision__body", "body_value"},
+      new String[] {"field_data_body", "body_value"}, new String[] {"field_data_body", "body_summary"},
+      new String[] {"field_revision_body", "body_value"}, new String[] {"field_revision_body", "body_summary"},
+      new String[] {"block_custom", "body"}, new String[] {"system", "filename"});
+
+  /**
+   * Rewrites {@code sites/<old_uri>/} and {@code sites/default/} paths to {@code sites/<uri>/} in the
+   * text columns Drupal keeps file paths in, for a site deployed from another site's archive. Only
+   * tables and columns that exist are touched; both uris are host names (no quote can reach the
+   * statement).
+   *
+   * @param ctx the step's context
+   * @param site the site, resolved with its new credentials
+   * @param server the db server
+   * @param oldUri the uri the archive was made from
+   */
+  public static void rewriteUri(StepContext ctx, ResolvedContext site, ResolvedContext server, String oldUri) {
+    ContextName n = site.name();
+    String uri = Grammar.HOST.check(n, "uri", String.valueOf(site.get("uri").orElseThrow()));
+    Grammar.HOST.check(n, "old_uri", oldUri);
+    if (uri.equals(oldUri)) {
+      return;
+    }
+    String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").orElseThrow()));
+    DbConnection c = connection(ctx, server);
+    List<String> present = c.strings("SELECT CONCAT(TABLE_NAME, '.', COLUMN_NAME) FROM information_schema.COLUMNS"
+        + " WHERE TABLE_SCHEMA = '" + db + "'");
+    for (String[] tc : URI_COLUMNS) {
+      if (!present.contains(tc[0] + "." + tc[1])) {
+        continue;
+      }
+      String col = "`" + tc[1] + "`";
+      for (String from : List.of("sites/" + oldUri + "/", "sites/default/")) {
+        c.execute("UPDATE `" + db + "`.`" + tc[0] + "` SET " + col + " = REPLACE(" + col + ", '" + from
+            + "', 'sites/" + uri + "/') WHERE " + col + " LIKE '%" + from.replace("_", "\\_") + "%'");
+      }
+      ctx.changed("rewrote " + oldUri + " to " + uri + " in " + db + "." + tc[0] + "." + tc[1]);
+    }
+  }
+
   /**
    * Drops a database and its user's accounts, for cleanup after a task succeeded: failures are
    * warnings (Aegir's rule for an old database), never errors.

@@ -83,6 +83,7 @@ public class Drupal implements Application {
       case BACKUP -> List.of(Step.of("drupal: archive " + n, ctx -> Backups.archive(ctx, target)));
       case BACKUP_DELETE -> List.of(Step.of("drupal: remove backups of " + n, ctx -> Backups.delete(ctx, target)));
       case LOGIN_RESET -> List.of(Step.of("drupal: one-time login link for " + n, ctx -> loginReset(ctx, target)));
+      case IMPORT_SITE -> List.of(Step.of("drupal: read the credentials of " + n, ctx -> SiteImport.run(ctx, target)));
       case DEPLOY -> List.of(
           Step.of("drupal: unpack the archive into " + n, ctx -> Restore.unpackNew(ctx, target)),
           Step.of("drupal: import the archive's database of " + n, ctx -> Restore.importDatabaseNew(ctx, target)),

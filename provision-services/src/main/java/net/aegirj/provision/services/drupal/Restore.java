@@ -129,6 +129,10 @@ final class Restore {
     MySql.createDatabase(ctx, planned, server);
     MySql.importDump(ctx, ctx.resolve(planned.name()), sql);
     Drupal.host(ctx, planned).run(Command.of("rm", "-f", "--", sql.toString())).orThrow();
+    java.util.Optional<String> oldUri = ctx.option("old_uri");
+    if (oldUri.isPresent()) {
+      MySql.rewriteUri(ctx, ctx.resolve(planned.name()), server, oldUri.get());
+    }
     // A migration names what the site leaves behind: removed once the whole task has succeeded.
     java.util.Optional<String> oldDb = ctx.option("old_db_name");
     java.util.Optional<String> oldServer = ctx.option("old_db_server");

@@ -274,9 +274,16 @@ class SiteEndToEndIT {
     try (Provision p = provision()) {
       installAll(p);
       db.sql("CREATE TABLE oneexamplecom.node (nid INT PRIMARY KEY, title VARCHAR(200));"
-          + "INSERT INTO oneexamplecom.node VALUES (1, 'original');");
+          + "INSERT INTO oneexamplecom.node VALUES (1, 'original');"
+          + "CREATE TABLE oneexamplecom.node__body (entity_id INT PRIMARY KEY, body_value LONGTEXT, body_summary LONGTEXT);"
+          + "INSERT INTO oneexamplecom.node__body VALUES (1, '<img src=\"/sites/one.example.com/files/a.png\">', 'x');");
       Files.writeString(home.resolve("platforms/fixture/sites/one.example.com/files/f.txt"), "file\n");
       TaskReport r = p.site("one.example.com").cloneTo("copy.example.com", null);
+      assertThat(db.sql("SELECT body_value FROM copyexamplecom.node__body").strip())
+          .as("paths carrying the old uri are rewritten in the copy's database")
+          .isEqualTo("<img src=\"/sites/copy.example.com/files/a.png\">");
+      assertThat(db.sql("SELECT body_value FROM oneexamplecom.node__body").strip())
+          .as("and left alone in the original's").contains("/sites/one.example.com/files/a.png");
       assertThat(r.succeeded()).as("clone succeeds: %s", r.summary()).isTrue();
       Site copy = p.site("copy.example.com").context();
       assertThat(copy.dbName()).as("its own database").contains("copyexamplecom");
@@ -428,6 +435,30 @@ class SiteEndToEndIT {
     long dumpSize = Long.parseLong(line.split("\\s+")[2]);
     assertThat(dumpSize).as("the dump is larger than the heap it was made with: %s", line)
         .isGreaterThan(64L * 1024 * 1024);
+  }
+
+  @Test
+  void importTakesARunningSiteUnderManagementWithoutChangingIt() throws Exception {
+    try (Provision p = provision()) {
+      installAll(p);
+      Site installed = p.site("one.example.com").context();
+      Path dir = home.resolve("platforms/fixture/sites/one.example.com");
+      byte[] settings = Files.readAllBytes(dir.resolve("settings.php"));
+      // Forget the site as if it had been made elsewhere, then take it over again.
+      p.repository().delete(installed.name(), p.repository().load(installed.name()).orElseThrow().version());
+      p.save("one.example.com", PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+          .set("db_server", "@server_db").build());
+      TaskReport r = p.site("one.example.com").importExisting();
+      Site imported = p.site("one.example.com").context();
+      assertThat(imported.dbName()).as("the database name is read back").isEqualTo(installed.dbName());
+      assertThat(imported.dbPasswd()).as("and the password").isEqualTo(installed.dbPasswd());
+      assertThat(imported.installed()).as("the site counts as installed").contains(true);
+      assertThat(Files.readAllBytes(dir.resolve("settings.php"))).as("nothing of the site was changed").isEqualTo(settings);
+      assertThat(r.changedPaths()).as("only the context changed").allMatch(c -> c.startsWith("context "));
+      TaskReport verify = p.site("one.example.com").verify();
+      assertThat(verify.changedPaths()).as("a verify after import finds the database and grants in place")
+          .noneMatch(c -> c.contains("CREATE") || c.contains("GRANT"));
+    }
   }
 
   @Test
