@@ -294,6 +294,10 @@ public final class Provision implements AutoCloseable {
           "exists already; a clone needs a new name");
     }
     Site src = (Site) contexts.load(source).context();
+    if (!Boolean.TRUE.equals(src.installed().orElse(false)) || src.dbName().isEmpty()) {
+      throw new net.aegirj.provision.api.InvalidContextException(source.toString(), null,
+          "is not installed; there is nothing to copy");
+    }
     TaskReport backup = engine.run(Task.BACKUP, source, false);
     String archive = backup.results().get("backup_file");
     java.util.Set<String> notCopied = java.util.Set.of("uri", "aliases", "redirection", "ssl_enabled", "ssl_key",
