@@ -62,6 +62,7 @@ public final class Provision implements AutoCloseable {
   private final ServiceRegistry registry;
   private final TaskEngine engine;
   private final int parallelism;
+  private final List<net.aegirj.provision.spi.ContextListener> contextListeners;
 
   private Provision(Builder b) {
     this.home = b.home != null ? b.home.toAbsolutePath().normalize() : defaultHome();
@@ -72,6 +73,7 @@ public final class Provision implements AutoCloseable {
     this.engine = new TaskEngine(contexts, b.hosts != null ? b.hosts : new DefaultHostProvider(),
         b.listeners, b.injector, new ContextLocks(home, b.lockWait));
     this.parallelism = b.parallelism;
+    this.contextListeners = List.copyOf(b.contextListeners);
   }
 
   /**
@@ -116,7 +118,7 @@ public final class Provision implements AutoCloseable {
    */
   public ServerHandle save(Server server) {
     contexts.save(server);
-    return new ServerHandle(this, server.name());
+    return saved(new ServerHandle(this, server.name()));
   }
 
   /**
@@ -135,7 +137,7 @@ public final class Provision implements AutoCloseable {
    */
   public PlatformHandle save(Platform platform) {
     contexts.save(platform);
-    return new PlatformHandle(this, platform.name());
+    return saved(new PlatformHandle(this, platform.name()));
   }
 
   /**
@@ -154,7 +156,7 @@ public final class Provision implements AutoCloseable {
    */
   public SiteHandle save(Site site) {
     contexts.save(site);
-    return new SiteHandle(this, site.name());
+    return saved(new SiteHandle(this, site.name()));
   }
 
   /**
@@ -177,7 +179,7 @@ public final class Provision implements AutoCloseable {
    */
   public ContextHandle save(String name, PropertyChanges changes) {
     Versioned v = contexts.save(ContextName.of(name), changes);
-    return handle(v.context().name(), v.context().type());
+    return saved(handle(v.context().name(), v.context().type()));
   }
 
   private ContextHandle handle(ContextName name, ContextType type) {
@@ -254,7 +256,9 @@ public final class Provision implements AutoCloseable {
    * @throws ContextNotFoundException when there is no such context
    */
   public void delete(String name) {
-    contexts.delete(ContextName.of(name));
+    ContextName n = ContextName.of(name);
+    contexts.delete(n);
+    fire(l -> l.deleted(n));
   }
 
   /**
@@ -269,8 +273,34 @@ public final class Provision implements AutoCloseable {
     return contexts;
   }
 
+  private void fire(java.util.function.Consumer<net.aegirj.provision.spi.ContextListener> event) {
+    for (net.aegirj.provision.spi.ContextListener l : contextListeners) {
+      try {
+        event.accept(l);
+      } catch (RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(Provision.class).warn("context listener {} failed: {}", l, e.toString());
+      }
+    }
+  }
+
+  private <T extends ContextHandle> T saved(T handle) {
+    if (!contextListeners.isEmpty()) {
+      ResolvedContext r = contexts.resolve(handle.name());
+      fire(l -> l.saved(handle.name(), r.context().type(), r.version(), r.values(false)));
+    }
+    return handle;
+  }
+
   TaskReport run(Task task, ContextName name, boolean planOnly) {
-    return engine.run(task, name, planOnly);
+    return verified(engine.run(task, name, planOnly));
+  }
+
+  private TaskReport verified(TaskReport report) {
+    if (report.task() == Task.VERIFY && report.succeeded() && !contextListeners.isEmpty()) {
+      ResolvedContext r = contexts.resolve(report.context());
+      fire(l -> l.verified(report.context(), report, r.values(false)));
+    }
+    return report;
   }
 
   TaskReport run(Task task, ContextName name, boolean planOnly, java.util.Map<String, String> options) {
@@ -412,6 +442,7 @@ public final class Provision implements AutoCloseable {
     }
     TaskReport report = engine.run(Task.DELETE, name, false);
     contexts.delete(name);
+    fire(l -> l.deleted(name));
     return report;
   }
 
@@ -430,7 +461,7 @@ public final class Provision implements AutoCloseable {
       for (ContextName n : parsed) {
         futures.add(pool.submit(() -> {
           try {
-            return engine.run(Task.VERIFY, n, false);
+            return verified(engine.run(Task.VERIFY, n, false));
           } catch (TaskFailedException e) {
             return e.report();
           } catch (ProvisionException e) {
@@ -484,6 +515,17 @@ public final class Provision implements AutoCloseable {
     private FailureInjector injector = FailureInjector.NONE;
     private Duration lockWait = Duration.ofMinutes(5);
     private int parallelism = 4;
+    private final List<net.aegirj.provision.spi.ContextListener> contextListeners = new ArrayList<>();
+
+    /**
+     * @param listener receives every context saved, deleted or verified (secrets redacted); may be
+     *     called several times to add several
+     * @return this
+     */
+    public Builder contextListener(net.aegirj.provision.spi.ContextListener listener) {
+      this.contextListeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
 
     private Builder() {}
 
