@@ -8,7 +8,7 @@ import java.util.List;
  * @param added files created
  * @param changed files replaced
  * @param deleted files and directories removed
- * @param roundTrips requests sent to the host (1 for a local host)
+ * @param roundTrips requests sent to the host (0 for the local host, where nothing is sent)
  */
 public record SyncResult(List<String> added, List<String> changed, List<String> deleted, int roundTrips) {
   /** Copies the lists. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -299,9 +298,5 @@ class ServerVerifyTest {
           .as("install is a site task").isInstanceOf(InvalidContextException.class)
           .hasMessageContaining("install").hasMessageContaining("server");
     }
-  }
-
-  static String read(Path p) throws IOException {
-    return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
   }
 }

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import net.aegirj.provision.core.host.SyncExcludes;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -525,15 +526,15 @@ public final class FakeHost implements Host {
     synchronized (this) {
       source = syncSource;
     }
+    SyncExcludes globs = new SyncExcludes(excludes); // refuses malformed globs before anything happens
     SyncResult result;
     if (source == null) {
-      Glob.validate(excludes);
       result = new SyncResult(List.of(), List.of(), List.of(), 1);
     } else {
       // Read the source first, outside this host's lock (the source may be locked by its own use).
-      SortedMap<String, Entry> wanted = scan(source, dir, new Glob(excludes));
+      SortedMap<String, Entry> wanted = scan(source, dir, globs);
       synchronized (this) {
-        result = apply(dir, wanted, new Glob(excludes));
+        result = apply(dir, wanted, globs);
       }
     }
     synchronized (this) {
@@ -545,7 +546,7 @@ public final class FakeHost implements Host {
   /** A source entry: what the synced tree must contain at a relative path. */
   private record Entry(FileInfo.Type type, int permissions, byte[] bytes, String target) {}
 
-  private static SortedMap<String, Entry> scan(Host source, Path dir, Glob excludes) {
+  private static SortedMap<String, Entry> scan(Host source, Path dir, SyncExcludes excludes) {
     SortedMap<String, Entry> out = new TreeMap<>();
     Optional<FileInfo> top = source.stat(dir);
     if (top.isEmpty() || top.get().type() != FileInfo.Type.DIRECTORY) {
@@ -556,7 +557,7 @@ public final class FakeHost implements Host {
     return out;
   }
 
-  private static void scanInto(Host source, Path dir, String rel, Glob excludes, SortedMap<String, Entry> out) {
+  private static void scanInto(Host source, Path dir, String rel, SyncExcludes excludes, SortedMap<String, Entry> out) {
     for (String child : source.list(dir)) {
       String r = rel.isEmpty() ? child : rel + "/" + child;
       if (excludes.excludes(r)) {
@@ -582,7 +583,7 @@ public final class FakeHost implements Host {
     }
   }
 
-  private SyncResult apply(Path dir, SortedMap<String, Entry> wanted, Glob excludes) {
+  private SyncResult apply(Path dir, SortedMap<String, Entry> wanted, SyncExcludes excludes) {
     List<String> added = new ArrayList<>();
     List<String> changed = new ArrayList<>();
     List<String> deleted = new ArrayList<>();
@@ -891,109 +892,6 @@ public final class FakeHost implements Host {
     @Override
     public String toString() {
       return "FakeHost.Provider" + hosts().keySet();
-    }
-  }
-
-  // ---------------------------------------------------------------- excludes
-
-  /**
-   * Exclude globs of a sync, as the SSH host reads them: {@code *} and {@code ?} within a segment,
-   * a {@code **} segment for any number of segments (at least one at the end), a pattern with a
-   * {@code /} anchored at the synced directory, one without matching a name at any depth, and an
-   * excluded path excluded with everything below it.
-   */
-  private static final class Glob {
-    private final List<String[]> anchored = new ArrayList<>();
-    private final List<String> names = new ArrayList<>();
-
-    Glob(Set<String> globs) {
-      for (String g : validate(globs)) {
-        if (g.indexOf('/') < 0 && !g.equals("**")) {
-          names.add(g);
-        } else {
-          anchored.add(g.split("/+"));
-        }
-      }
-    }
-
-    static List<String> validate(Set<String> globs) {
-      List<String> out = new ArrayList<>();
-      for (String g : globs) {
-        String p = g;
-        while (p.startsWith("./")) {
-          p = p.substring(2);
-        }
-        while (p.endsWith("/") && p.length() > 1) {
-          p = p.substring(0, p.length() - 1);
-        }
-        if (p.isEmpty() || p.startsWith("/") || p.indexOf('\0') >= 0) {
-          throw new IllegalArgumentException("not a relative glob: '" + g + "'");
-        }
-        out.add(p);
-      }
-      return out;
-    }
-
-    boolean excludes(String rel) {
-      if (rel.isEmpty()) {
-        return false;
-      }
-      String[] segs = rel.split("/");
-      for (int n = 1; n <= segs.length; n++) {
-        for (String nm : names) {
-          if (segment(nm, 0, segs[n - 1], 0)) {
-            return true;
-          }
-        }
-        for (String[] p : anchored) {
-          if (segments(p, 0, segs, 0, n)) {
-            return true;
-          }
-        }
-      }
-      return false;
-    }
-
-    private static boolean segments(String[] p, int pi, String[] s, int si, int sn) {
-      if (pi == p.length) {
-        return si == sn;
-      }
-      if (p[pi].equals("**")) {
-        int min = pi == p.length - 1 ? 1 : 0;
-        for (int k = si + min; k <= sn; k++) {
-          if (segments(p, pi + 1, s, k, sn)) {
-            return true;
-          }
-        }
-        return false;
-      }
-      return si < sn && segment(p[pi], 0, s[si], 0) && segments(p, pi + 1, s, si + 1, sn);
-    }
-
-    private static boolean segment(String p, int pi, String s, int si) {
-      while (pi < p.length()) {
-        char c = p.charAt(pi);
-        if (c == '*') {
-          while (pi < p.length() && p.charAt(pi) == '*') {
-            pi++;
-          }
-          if (pi == p.length()) {
-            return true;
-          }
-          for (int k = si; k <= s.length(); k++) {
-            if (segment(p, pi, s, k)) {
-              return true;
-            }
-          }
-          return false;
-        }
-        if (si >= s.length() || (c != '?' && c != s.charAt(si))) {
-          return false;
-        }
-        pi++;
-        si++;
-      }
-      return si == s.length();
     }
   }
 }

@@ -1,12 +1,10 @@
 package net.aegirj.provision.core.host;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -390,46 +388,28 @@ public final class LocalHost implements Host {
     return new CommandResult(name, command.display(), p.exitValue(), out.text(), err.text(), took);
   }
 
-  /** Reads a stream on its own thread, keeping all of it or a bounded tail. */
+  /** Reads a stream on its own thread into a {@link TailBuffer}. */
   private static final class Drain extends Thread {
     private final InputStream in;
-    private final int keep;
-    private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    private boolean truncated;
+    private final TailBuffer buf;
 
     Drain(InputStream in, int keep) {
       this.in = in;
-      this.keep = keep;
+      this.buf = new TailBuffer(keep);
       setDaemon(true);
     }
 
     @Override
     public void run() {
-      byte[] b = new byte[8192];
       try {
-        for (int n; (n = in.read(b)) > 0; ) {
-          synchronized (this) {
-            buf.write(b, 0, n);
-            if (buf.size() > 2 * keep && keep < Integer.MAX_VALUE / 2) {
-              byte[] all = buf.toByteArray();
-              buf.reset();
-              buf.write(all, all.length - keep, keep);
-              truncated = true;
-            }
-          }
-        }
+        in.transferTo(buf);
       } catch (IOException e) {
         // the process went away; keep what we have
       }
     }
 
-    synchronized String text() {
-      String s = buf.toString(StandardCharsets.UTF_8);
-      if (s.length() > keep) {
-        s = s.substring(s.length() - keep);
-        truncated = true;
-      }
-      return truncated ? "…" + s : s;
+    String text() {
+      return buf.text();
     }
   }
 

@@ -780,7 +780,7 @@ public final class SshHost implements Host {
       throw new HostCommandException(name, display, -1, "", "could not start: " + why);
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Tail err = new Tail(CommandResult.STDERR_TAIL);
+    TailBuffer err = new TailBuffer(CommandResult.STDERR_TAIL);
     ChannelExec ch = null;
     try {
       ch = (ChannelExec) s.openChannel("exec");
@@ -846,44 +846,6 @@ public final class SshHost implements Host {
     return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(java.util.Locale.ROOT, "%.3f s", ms / 1000.0);
   }
 
-  /** Keeps the last part of a stream (the session thread writes, the caller reads at the end). */
-  private static final class Tail extends OutputStream {
-    private final int keep;
-    private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    private boolean truncated;
-
-    Tail(int keep) {
-      this.keep = keep;
-    }
-
-    @Override
-    public synchronized void write(int b) {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public synchronized void write(byte[] b, int off, int len) {
-      buf.write(b, off, len);
-      // Keep up to 4 bytes per character, so the last `keep` characters survive.
-      int max = 4 * keep;
-      if (buf.size() > 2 * max) {
-        byte[] all = buf.toByteArray();
-        buf.reset();
-        buf.write(all, all.length - max, max);
-        truncated = true;
-      }
-    }
-
-    synchronized String text() {
-      String s = buf.toString(StandardCharsets.UTF_8);
-      if (s.length() > keep) {
-        s = s.substring(s.length() - keep);
-        truncated = true;
-      }
-      return truncated ? "…" + s : s;
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Sync
 
@@ -897,7 +859,7 @@ public final class SshHost implements Host {
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException("not a local directory: " + dir);
     }
-    SshGlob glob = new SshGlob(excludes);
+    SyncExcludes glob = new SyncExcludes(excludes);
     SortedMap<String, SshSyncPlan.Local> local;
     try {
       local = SshSyncPlan.scanLocal(dir, glob);

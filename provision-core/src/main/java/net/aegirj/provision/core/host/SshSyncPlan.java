@@ -72,7 +72,7 @@ final class SshSyncPlan {
    * @return every non-excluded directory, regular file and symlink, by relative path
    * @throws IOException when the tree cannot be read
    */
-  static SortedMap<String, Local> scanLocal(Path root, SshGlob excludes) throws IOException {
+  static SortedMap<String, Local> scanLocal(Path root, SyncExcludes excludes) throws IOException {
     Path real = root.toRealPath();
     SortedMap<String, Local> out = new TreeMap<>();
     Files.walkFileTree(real, EnumSet.noneOf(FileVisitOption.class), Integer.MAX_VALUE,
@@ -124,7 +124,7 @@ final class SshSyncPlan {
    * @param local the local tree (its files are hashed remotely)
    * @return the one command that lists the remote tree
    */
-  static Command listCommand(Path dir, SshGlob excludes, SortedMap<String, Local> local) {
+  static Command listCommand(Path dir, SyncExcludes excludes, SortedMap<String, Local> local) {
     List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", LIST_SCRIPT, "sh", dir.toString()));
     for (String prefix : excludes.prunable()) {
       argv.addAll(List.of("-path", "./" + SshShell.fnmatchLiteral(prefix), "-prune",
@@ -236,7 +236,7 @@ final class SshSyncPlan {
    *     excluded content
    * @throws UncheckedIOException when a local file cannot be hashed
    */
-  static Plan plan(SortedMap<String, Local> local, Listing remote, SshGlob excludes) {
+  static Plan plan(SortedMap<String, Local> local, Listing remote, SyncExcludes excludes) {
     Plan plan = new Plan();
     Local root = local.get("");
     SortedMap<String, Remote> r = remote.entries();

@@ -1,7 +1,6 @@
 package net.aegirj.provision.services.db;
 
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -350,13 +349,7 @@ public class MySql implements ServiceType {
    */
   public static void dropQuietly(StepContext ctx, ContextName site, ResolvedContext server, String name, String user) {
     try {
-      refuseSystemNames(site, server, name, user);
-      DbConnection c = connection(ctx, server);
-      for (String host : c.strings("SELECT Host FROM mysql.user WHERE User = '"
-          + Grammar.DB_NAME.check(site, "db_user", user) + "'")) {
-        c.execute("DROP USER IF EXISTS " + Sql.account(site, user, host));
-      }
-      c.execute("DROP DATABASE IF EXISTS " + Sql.ident(site, "db_name", name));
+      drop(ctx, site, server, name, user);
     } catch (RuntimeException e) {
       ctx.warn(site + ": the old database " + name + " on " + server.name() + " was not dropped: " + e.getMessage()
           + "; drop it by hand");
@@ -460,11 +453,19 @@ public class MySql implements ServiceType {
       ctx.changed("DROP DATABASE `" + dbName.get() + "` on " + server.name());
       return;
     }
-    String name = Grammar.DB_NAME.check(n, "db_name", String.valueOf(dbName.get()));
-    String user = Grammar.DB_NAME.check(n, "db_user", String.valueOf(site.get("db_user").orElse(name)));
+    drop(ctx, n, server, String.valueOf(dbName.get()), String.valueOf(site.get("db_user").orElse(dbName.get())));
+  }
+
+  /**
+   * Drops a site's database and every account of its user, each statement recorded in the
+   * report. Names are held to their grammar and refused when they are the server's own.
+   */
+  private static void drop(StepContext ctx, ContextName n, ResolvedContext server, String db, String dbUser) {
+    String name = Grammar.DB_NAME.check(n, "db_name", db);
+    String user = Grammar.DB_NAME.check(n, "db_user", dbUser);
     refuseSystemNames(n, server, name, user);
     DbConnection c = connection(ctx, server);
-    List<String> hosts = new ArrayList<>(c.strings("SELECT Host FROM mysql.user WHERE User = '" + user + "'"));
+    List<String> hosts = c.strings("SELECT Host FROM mysql.user WHERE User = '" + user + "'");
     if (c.databaseExists(name)) {
       ddl(ctx, c, server, "DROP DATABASE " + Sql.ident(n, "db_name", name));
     }

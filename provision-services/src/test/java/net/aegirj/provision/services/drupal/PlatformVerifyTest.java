@@ -58,21 +58,19 @@ class PlatformVerifyTest {
   }
 
   @Test
-  void aComposerBuildWithoutComposerFailsClearlyAndLeavesNothing() throws IOException {
+  void aComposerBuildWithoutComposerFailsClearlyAndLeavesNothing() throws Exception {
+    boolean hasComposer = new ProcessBuilder("sh", "-c", "command -v composer").start().waitFor() == 0;
+    org.junit.jupiter.api.Assumptions.assumeFalse(hasComposer,
+        "composer is installed here, so its absence cannot be shown");
     Path project = Files.createDirectories(home.resolve("project"));
     Files.writeString(project.resolve("composer.json"), "{\"name\": \"acme/site\"}\n");
     Path root = home.resolve("platforms/built");
     try (Provision p = provision()) {
       p.save("platform_b", PropertyChanges.builder().set("context_type", "platform").set("root", root.toString())
           .set("makefile", project.resolve("composer.json").toString()).build());
-      boolean hasComposer = new ProcessBuilder("sh", "-c", "command -v composer").start().waitFor() == 0;
-      if (!hasComposer) {
-        assertThatThrownBy(() -> p.platform("platform_b").verify()).as("no composer on the PATH")
-            .isInstanceOf(TaskFailedException.class).hasMessageContaining("needs Composer");
-        assertThat(root).as("nothing is left of the half-built root").doesNotExist();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      assertThatThrownBy(() -> p.platform("platform_b").verify()).as("no composer on the PATH")
+          .isInstanceOf(TaskFailedException.class).hasMessageContaining("needs Composer");
+      assertThat(root).as("nothing is left of the half-built root").doesNotExist();
     }
   }
 

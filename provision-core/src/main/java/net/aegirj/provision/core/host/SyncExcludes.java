@@ -6,7 +6,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The exclude globs of a sync, matched against paths relative to the synced directory (segments
+ * The exclude globs of {@link net.aegirj.provision.spi.Host#sync}, matched against paths relative to the synced directory (segments
  * separated by {@code /}).
  *
  * <ul>
@@ -18,7 +18,7 @@ import java.util.TreeSet;
  *   <li>what a pattern excludes, it excludes with everything below it.
  * </ul>
  */
-final class SshGlob {
+public final class SyncExcludes {
   private final List<String[]> anchored = new ArrayList<>();
   private final List<String> names = new ArrayList<>();
   private final Set<String> prunable = new TreeSet<>();
@@ -27,7 +27,7 @@ final class SshGlob {
    * @param globs the patterns
    * @throws IllegalArgumentException for an empty or absolute pattern
    */
-  SshGlob(Set<String> globs) {
+  public SyncExcludes(Set<String> globs) {
     for (String g : globs) {
       String p = g;
       while (p.startsWith("./")) {
@@ -61,7 +61,7 @@ final class SshGlob {
    * @param rel a relative path, e.g. {@code sites/all/x.tmp}
    * @return true when the path or one of its ancestors matches a pattern
    */
-  boolean excludes(String rel) {
+  public boolean excludes(String rel) {
     if (rel.isEmpty()) {
       return false;
     }
