@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * A remote server over SSH (JSch). Key authentication only, against a fixed {@code known_hosts}
  * with strict host key checking. One SSH session per instance, opened on first use and reused:
  * commands run on exec channels, file operations share one SFTP channel. A dropped connection is
- * not re-established: every later operation fails with "connection lost"; open a new host.
+ * not re-established by itself: every later operation fails with "connection lost" until
+ * {@link #reconnect()} is called (the task engine does that once before a rollback).
  *
  * <p>Commands are sent as one string in which every argument is single-quoted, so the remote
  * user's (POSIX) login shell passes them through literally. Files are written to a temporary name
@@ -378,6 +379,20 @@ public final class SshHost implements Host {
       };
     }
     return String.valueOf(e.getMessage());
+  }
+
+  @Override
+  public boolean reconnect() {
+    synchronized (connLock) {
+      if (closed || !lost) {
+        return false;
+      }
+      lost = false;
+      sftp = null;
+      session = null;
+      LOG.debug("{}: will reconnect to {}", name, endpoint());
+      return true;
+    }
   }
 
   @Override
@@ -897,6 +912,48 @@ public final class SshHost implements Host {
     LOG.debug("{}: synced {}: {} added, {} changed, {} deleted, {} round trips", name, p, plan.added.size(),
         plan.changed.size(), plan.deleted.size(), trips);
     return new SyncResult(List.copyOf(plan.added), List.copyOf(plan.changed), List.copyOf(plan.deleted), trips);
+  }
+
+  @Override
+  public SyncResult fetch(Path dir, Set<String> excludes) {
+    String p = check(dir);
+    Objects.requireNonNull(excludes, "excludes");
+    if (dir.getNameCount() == 0) {
+      throw new IllegalArgumentException("refusing to fetch /");
+    }
+    SyncExcludes glob = new SyncExcludes(excludes);
+    SortedMap<String, SshSyncPlan.Local> local;
+    try {
+      local = Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? SshSyncPlan.scanLocal(dir, glob)
+          : new java.util.TreeMap<>();
+    } catch (IOException | UncheckedIOException e) {
+      throw new HostException(name, "cannot fetch " + p + ": cannot read the local tree: " + e.getMessage(), e);
+    }
+    CommandResult listed = run(SshSyncPlan.listCommand(dir, glob, local));
+    int trips = 1;
+    if (!listed.succeeded()) {
+      throw new HostException(name, "cannot fetch " + p + ": listing the remote tree failed with status "
+          + listed.exitCode() + (listed.stderrTail().isBlank() ? "" : ": " + listed.stderrTail().strip()));
+    }
+    SshSyncPlan.Listing remote;
+    try {
+      remote = SshSyncPlan.parse(listed.stdout());
+    } catch (IllegalArgumentException e) {
+      throw new HostException(name, "cannot fetch " + p + ": " + e.getMessage(), e);
+    }
+    if (!remote.exists() || !remote.entries().containsKey("")) {
+      return new SyncResult(List.of(), List.of(), List.of(), trips);
+    }
+    SshFetch fetch = new SshFetch(dir, local, remote, glob);
+    try {
+      fetch.removeStale();
+      trips += withSftp("fetch " + p, fetch::download);
+    } catch (IOException | UncheckedIOException e) {
+      throw new HostException(name, "cannot fetch " + p + ": " + e.getMessage(), e);
+    }
+    LOG.debug("{}: fetched {}: {} added, {} changed, {} deleted, {} round trips", name, p, fetch.added.size(),
+        fetch.changed.size(), fetch.deleted.size(), trips);
+    return new SyncResult(List.copyOf(fetch.added), List.copyOf(fetch.changed), List.copyOf(fetch.deleted), trips);
   }
 
   /** Carries out the SFTP part of a plan. @return the request batches sent */

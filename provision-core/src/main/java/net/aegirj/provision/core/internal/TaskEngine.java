@@ -170,6 +170,8 @@ public final class TaskEngine {
         LOG.info("{}", report.summary());
         return report;
       }
+      // A connection that dropped during the task is opened again, so its changes can be undone.
+      run.reconnectLostHosts();
       List<String> rollbackFailures = run.journal.rollback();
       if (!rollbackFailures.isEmpty() || run.reloaded) {
         // Whatever was reloaded must see the restored files.
@@ -492,6 +494,18 @@ public final class TaskEngine {
         open.put(server, h);
       }
       return h;
+    }
+
+    synchronized void reconnectLostHosts() {
+      for (Map.Entry<ContextName, JournalingHost> e : open.entrySet()) {
+        try {
+          if (e.getValue().delegate().reconnect()) {
+            LOG.info("{}: reconnecting to roll back", e.getKey());
+          }
+        } catch (RuntimeException ex) {
+          LOG.warn("{}: cannot reconnect: {}", e.getKey(), message(ex));
+        }
+      }
     }
 
     Host rawHost(ContextName server) {
