@@ -66,6 +66,34 @@ public final class TaskEngine {
     this.locks = locks;
   }
 
+  /**
+   * Starts a batch: the returned engine's tasks share one host per server (one SSH connection for
+   * a whole {@code verifyAll}) until the batch is closed.
+   *
+   * @return the batch
+   */
+  public Batch batch() {
+    SharedHosts shared = new SharedHosts(hosts);
+    return new Batch(new TaskEngine(contexts, shared, listeners, injector, locks), shared);
+  }
+
+  /**
+   * Tasks that share their hosts.
+   *
+   * @param engine runs the batch's tasks
+   * @param hosts the shared hosts, closed with the batch
+   */
+  public record Batch(TaskEngine engine, AutoCloseable hosts) implements AutoCloseable {
+    @Override
+    public void close() {
+      try {
+        hosts.close();
+      } catch (Exception e) {
+        LOG.warn("closing the batch's hosts failed: {}", e.getMessage());
+      }
+    }
+  }
+
   /** A planned step and where its reloads belong. */
   private record Planned(Step step, String service) {}
 

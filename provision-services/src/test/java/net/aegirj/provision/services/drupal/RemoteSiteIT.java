@@ -169,6 +169,31 @@ class RemoteSiteIT {
   }
 
   @Test
+  void aBatchVerifyOfManySitesUsesOneConnection() throws IOException {
+    List<String> sites = List.of("a.example.com", "b.example.com", "c.example.com", "d.example.com");
+    try (Provision p = provision()) {
+      for (String site : sites) {
+        p.save(site, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+            .set("db_server", "@server_db").set("install_method", "manual").build());
+        p.site(site).run(Task.INSTALL);
+      }
+      // Files uploaded on the web server do not make the push any bigger.
+      for (int i = 0; i < 50; i++) {
+        Files.writeString(remote(home.resolve("platforms/fixture/sites/a.example.com/files/f" + i)), "x");
+      }
+      int before = sshd.acceptedConnections();
+      List<TaskReport> reports = p.verifyAll(sites);
+      assertThat(reports).as("every site verified").allMatch(TaskReport::succeeded);
+      assertThat(reports).as("and nothing needed changing").allMatch(r -> r.changedPaths().isEmpty());
+      assertThat(sshd.acceptedConnections() - before).as("one SSH connection for the whole batch").isEqualTo(1);
+      for (String site : sites) {
+        assertThat(Http.getUntil(web.port(), site, "/", x -> x.status() == 200, Duration.ofSeconds(10)).body())
+            .as("%s is served by the remote nginx", site).contains("host=" + site);
+      }
+    }
+  }
+
+  @Test
   void aConnectionDroppedDuringInstallRollsBackOnBothSides() throws IOException {
     // Before the vhost step every SSH session is killed (as a network cut would): the write there fails.
     FailureInjector dropAtVhost = (task, context, index, name) -> {
