@@ -13,8 +13,10 @@
 #
 # Property values are compared with what `provision show --json` prints, so give them as the
 # command line stores them: context references with their `@` and in lower case (`@platform_d10`),
-# numbers as Integer, flags as Boolean, lists as Array (no commas in items). Only the properties
-# given are compared and changed; the others keep their stored values.
+# numbers as Integer, flags as Boolean, lists as Array (no commas in items), secrets as
+# Sensitive[String] (the secret properties are redacted in Puppet's logs and reports in any case).
+# Only the properties given are compared and changed; the others keep their stored values. Values
+# reach the shell quoted (shellquote); values with control characters are refused.
 #
 # @example
 #   provision::context { 'example.com':
@@ -36,7 +38,7 @@
 define provision::context (
   Enum['server', 'platform', 'site'] $type,
   Enum['present', 'absent'] $ensure = 'present',
-  Hash[Pattern[/\A[a-z][a-z0-9_]*\z/], Variant[String, Integer, Boolean, Array[String]]] $properties = {},
+  Hash[Pattern[/\A[a-z][a-z0-9_]*\z/], Variant[String, Integer, Boolean, Array[String], Sensitive[String]]] $properties = {},
   Pattern[/\A@?[A-Za-z0-9][A-Za-z0-9._-]*\z/] $context_name = $title,
   Boolean $verify = true,
   Boolean $install = false,
@@ -54,6 +56,13 @@ define provision::context (
   if $install and $type != 'site' {
     fail("provision::context[${title}]: install applies to sites only")
   }
+
+  # Secrets (Sensitive values, and the properties the command line treats as secret) make every
+  # command of this context Sensitive: Puppet then redacts them in its logs and reports.
+  $secret = $properties.any |$p, $v| {
+    $v =~ Sensitive or $p in ['cron_key', 'db_passwd', 'master_db'] or 'passw' in $p or 'secret' in $p
+  }
+  $plain = Hash($properties.map |$p, $v| { [$p, $v ? { Sensitive => $v.unwrap, default => $v }] })
 
   $home_args = $home ? { undef => [], default => ['--home', $home] }
   $cli = shellquote([$provision] + $home_args)
@@ -76,7 +85,7 @@ define provision::context (
     }
   } else {
     # The text form save takes (--prop=value), and the JSON fragment show prints for the value.
-    $texts = $properties.map |$p, $v| {
+    $texts = $plain.map |$p, $v| {
       $t = $v ? {
         Array   => $v.join(','),
         default => String($v),
@@ -89,7 +98,7 @@ define provision::context (
       }
       [$p, $t]
     }
-    $fragments = $properties.map |$p, $v| {
+    $fragments = $plain.map |$p, $v| {
       $json = $v ? {
         Array   => sprintf('[%s]', $v.map |$i| { provision::json_string($i) }.join(',')),
         String  => provision::json_string($v),
@@ -102,9 +111,11 @@ define provision::context (
     $show = "out=\$(${cli} show ${shellquote($at_name)} --json --show-secrets 2>/dev/null) || exit 1"
     $save_args = ["--context_type=${type}"] + $texts.map |$pt| { "--${pt[0]}=${pt[1]}" }
 
+    $save = "${cli} save ${shellquote([$at_name] + $save_args)}"
+    $unchanged = ([$show] + $checks + ['exit 0']).join('; ')
     exec { "provision::context ${at_name} save":
-      command => "${cli} save ${shellquote([$at_name] + $save_args)}",
-      unless  => ([$show] + $checks + ['exit 0']).join('; '),
+      command => $secret ? { true => Sensitive($save), default => $save },
+      unless  => $secret ? { true => Sensitive($unchanged), default => $unchanged },
       *       => $exec_defaults,
     }
     if $install {

@@ -92,6 +92,8 @@ class IntegrationsIT {
         .doesNotContain(CRON_KEY);
     assertThat(check.toString()).as("neither key appears").doesNotContain("cronkey-new-0123").doesNotContain(CRON_KEY);
 
+    assertThat(tree(tmp.resolve("ansible")).toString()).as("no secret left in Ansible's files").doesNotContain(CRON_KEY);
+
     JsonNode absent = ansible(playbook, "-e", "state=absent");
     assertThat(stats(absent, "failures")).as("state=absent: no failures").isZero();
     assertThat(stats(absent, "changed")).as("state=absent: one task, changed").isEqualTo(1);
@@ -119,6 +121,11 @@ class IntegrationsIT {
     assertThat(second.status()).as("second apply: no changes (0); stdout: %s", second.out()).isZero();
     assertThat(tree(home)).as("the second apply changed nothing on disk").isEqualTo(before);
 
+    assertThat(first.out() + first.err() + second.out() + second.err()).as("Puppet's output never shows the secret")
+        .doesNotContain(CRON_KEY);
+    assertThat(tree(tmp.resolve("puppet")).toString()).as("nor do its reports and state files")
+        .doesNotContain(CRON_KEY);
+
     Exit absent = puppetApply(puppet, "absent");
     assertThat(absent.status()).as("ensure=absent applies (stderr: %s)", absent.err()).isEqualTo(2);
     assertRemoved();
@@ -137,6 +144,7 @@ class IntegrationsIT {
         .isEqualTo("[\"www.example.com\",\"example.org\"]");
     assertThat(value(site, "install_method")).as("@example.com install_method").isEqualTo("manual");
     assertThat(value(site, "installed")).as("@example.com is installed").isEqualTo("true");
+    assertThat(value(site, "cron_key")).as("@example.com cron_key, a secret").isEqualTo(CRON_KEY);
     assertThat(platformRoot.resolve("sites/example.com/settings.php")).as("install wrote settings.php")
         .isRegularFile();
   }
