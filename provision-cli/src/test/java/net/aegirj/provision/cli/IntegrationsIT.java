@@ -62,11 +62,11 @@ class IntegrationsIT {
   }
 
   @Test
-  void ansiblePlaybookCreatesChangesNothingTheSecondTimeChecksAndRemoves() throws Exception {
+  void ansiblePlaybookCreatesChangesNothingTheSecondTimeChecksRemovesAndReportsErrors() throws Exception {
     Path playbook = onPath("ansible-playbook").orElse(null);
     assumeTrue(playbook != null, "ansible-playbook is not installed (bin/install-packages installs it)");
 
-    JsonNode first = ansible(playbook);
+    JsonNode first = example(playbook);
     assertThat(stats(first, "failures")).as("first run: no failures").isZero();
     assertThat(stats(first, "changed")).as("first run: the server, the platform and the site").isEqualTo(3);
     assertCreated();
@@ -76,11 +76,11 @@ class IntegrationsIT {
     assertThat(site.get("properties").get("cron_key").asText()).as("a secret is returned redacted").isEqualTo("****");
 
     Map<String, String> before = tree(home);
-    JsonNode second = ansible(playbook);
+    JsonNode second = example(playbook);
     assertThat(stats(second, "changed")).as("second run: changed=0").isZero();
     assertThat(stats(second, "failures")).as("second run: no failures").isZero();
 
-    JsonNode check = ansible(playbook, "--check", "--diff", "-e", "site_cron_key=cronkey-new-0123");
+    JsonNode check = example(playbook, "--check", "--diff", "-e", "site_cron_key=cronkey-new-0123");
     assertThat(tree(home)).as("check mode changes nothing on disk").isEqualTo(before);
     assertThat(stats(check, "changed")).as("check mode: the site would change").isEqualTo(1);
     JsonNode wouldChange = taskResult(check, 2);
@@ -94,9 +94,32 @@ class IntegrationsIT {
 
     assertThat(tree(tmp.resolve("ansible")).toString()).as("no secret left in Ansible's files").doesNotContain(CRON_KEY);
 
-    JsonNode absent = ansible(playbook, "-e", "state=absent");
+    JsonNode absent = example(playbook, "-e", "state=absent");
     assertThat(stats(absent, "failures")).as("state=absent: no failures").isZero();
     assertThat(stats(absent, "changed")).as("state=absent: one task, changed").isEqualTo(1);
+    assertRemoved();
+
+    Path failing = Files.writeString(tmp.resolve("failing.yml"), String.join("\n",
+        "- hosts: localhost",
+        "  connection: local",
+        "  gather_facts: false",
+        "  tasks:",
+        "    - provision_context: {name: server_x, type: server, provision: '" + PROVISION + "', home: '" + home + "',",
+        "        properties: {frob: 1}}",
+        "      ignore_errors: true",
+        "    - provision_context: {name: platform_x, type: platform, provision: '" + PROVISION + "', home: '" + home + "',",
+        "        properties: {root: '" + tmp.resolve("missing") + "'}}",
+        "      ignore_errors: true",
+        ""));
+    JsonNode failed = ansible(playbook, failing);
+    assertThat(stats(failed, "ignored")).as("both tasks failed").isEqualTo(2);
+    JsonNode refused = taskResult(failed, 0);
+    assertThat(refused.get("msg").asText()).as("the CLI's message").contains("@server_x: property 'frob'");
+    assertThat(refused.get("rc").asInt()).as("refused input: rc 2").isEqualTo(2);
+    JsonNode verifyFailed = taskResult(failed, 1);
+    assertThat(verifyFailed.get("error_type").asText()).as("the verify failed").isEqualTo("task_failed");
+    assertThat(verifyFailed.get("msg").asText()).as("the CLI's message").contains("verify @platform_x: failed");
+    assertThat(verifyFailed.get("reverted").asBoolean()).as("the new platform was deleted again").isTrue();
     assertRemoved();
   }
 
@@ -167,11 +190,23 @@ class IntegrationsIT {
     return context.get("properties").get(property).get("value").asText();
   }
 
-  private JsonNode ansible(Path playbook, String... extra) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(playbook.toString(), "-i", "localhost,",
-        ANSIBLE.resolve("example-playbook.yml").toString(),
+  /** Runs the example playbook with this test's paths. */
+  private JsonNode example(Path ansiblePlaybook, String... extra) throws IOException, InterruptedException {
+    List<String> arguments = new ArrayList<>(List.of(ANSIBLE.resolve("example-playbook.yml").toString(),
         "-e", "provision_bin=" + PROVISION, "-e", "provision_home=" + home, "-e", "platform_root=" + platformRoot));
-    command.addAll(List.of(extra));
+    arguments.addAll(List.of(extra));
+    return ansiblePlaybook(ansiblePlaybook, arguments);
+  }
+
+  /** Runs a playbook of this test's own. */
+  private JsonNode ansible(Path ansiblePlaybook, Path playbook) throws IOException, InterruptedException {
+    return ansiblePlaybook(ansiblePlaybook, List.of(playbook.toString()));
+  }
+
+  private JsonNode ansiblePlaybook(Path ansiblePlaybook, List<String> arguments)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(ansiblePlaybook.toString(), "-i", "localhost,"));
+    command.addAll(arguments);
     Map<String, String> env = new HashMap<>();
     env.put("ANSIBLE_LIBRARY", ANSIBLE.resolve("library").toString());
     env.put("ANSIBLE_HOME", tmp.resolve("ansible").toString());
@@ -183,7 +218,7 @@ class IntegrationsIT {
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");
     env.put("ANSIBLE_NOCOLOR", "1");
     Exit exit = run(command, env);
-    assertThat(exit.status()).as("ansible-playbook %s exits with 0 (stdout: %s, stderr: %s)", List.of(extra),
+    assertThat(exit.status()).as("ansible-playbook %s exits with 0 (stdout: %s, stderr: %s)", arguments,
         exit.out(), exit.err()).isZero();
     return Cli.MAPPER.readTree(exit.out());
   }
