@@ -217,6 +217,7 @@ class IntegrationsIT {
     env.put("ANSIBLE_PYTHON_INTERPRETER", "auto_silent");
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");
     env.put("ANSIBLE_NOCOLOR", "1");
+    env.put("LC_ALL", "C.UTF-8"); // ansible-core refuses to run under a locale that is not UTF-8
     Exit exit = run(command, env);
     assertThat(exit.status()).as("ansible-playbook %s exits with 0 (stdout: %s, stderr: %s)", arguments,
         exit.out(), exit.err()).isZero();
