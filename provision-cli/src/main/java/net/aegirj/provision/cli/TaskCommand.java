@@ -170,7 +170,7 @@ final class TaskCommand implements CliCommand {
       }
       case DELETE -> {
         if (!backup) {
-          return null;
+          return deleteWithContext(provision, progress);
         }
         if (names.size() != 1) {
           throw new UsageException("usage: provision delete @site --backup");
@@ -182,6 +182,29 @@ final class TaskCommand implements CliCommand {
         return null;
       }
     }
+  }
+
+  /**
+   * {@code delete @site} and {@code delete @platform}: the delete task, then the context itself
+   * (refused while other contexts reference it), as Aegir's {@code provision-delete} does.
+   *
+   * @return the report, or null when the task engine is to refuse the command (a server, or
+   *     several names)
+   */
+  private TaskReport deleteWithContext(Provision provision, Progress progress) {
+    if (names.size() != 1) {
+      return null;
+    }
+    ContextHandle h = provision.context(names.get(0));
+    if (h instanceof net.aegirj.provision.core.SiteHandle site) {
+      progress.start();
+      return site.delete();
+    }
+    if (h instanceof net.aegirj.provision.core.PlatformHandle platform) {
+      progress.start();
+      return platform.delete();
+    }
+    return null;
   }
 
   private Result batch(Provision provision, Progress progress) {
