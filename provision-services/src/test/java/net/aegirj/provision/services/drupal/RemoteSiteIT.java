@@ -190,6 +190,10 @@ class RemoteSiteIT {
         assertThat(Http.getUntil(web.port(), site, "/", x -> x.status() == 200, Duration.ofSeconds(10)).body())
             .as("%s is served by the remote nginx", site).contains("host=" + site);
       }
+      Path uploads = remote(home.resolve("platforms/fixture/sites/a.example.com/files"));
+      p.site("a.example.com").run(Task.VERIFY, java.util.Map.of(Drupal.OVERRIDE_SLAVE_AUTHORITY, "true"));
+      assertThat(uploads.resolve("f0")).as("--override_slave_authority makes the master's files/ win").doesNotExist();
+      assertThat(uploads).as("the directory itself stays").isDirectory();
     }
   }
 
