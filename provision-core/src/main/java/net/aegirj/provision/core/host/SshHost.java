@@ -84,6 +84,9 @@ public final class SshHost implements Host {
   private Session session; // guarded by connLock
   private volatile ChannelSftp sftp; // used under sftpLock
   private boolean lost; // guarded by connLock
+  private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong commands = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong fileOperations = new java.util.concurrent.atomic.AtomicLong();
   private boolean closed; // guarded by connLock
   private final Map<Integer, String> userNames = new ConcurrentHashMap<>();
   private final Map<Integer, String> groupNames = new ConcurrentHashMap<>();
@@ -197,6 +200,7 @@ public final class SshHost implements Host {
   }
 
   private Session connect(String op) {
+    connections.incrementAndGet();
     if (!Files.isRegularFile(knownHosts)) {
       throw new HostException(name, "cannot " + op + ": known_hosts file " + knownHosts
           + " does not exist; add the server's host key with: " + keyscan());
@@ -343,6 +347,7 @@ public final class SshHost implements Host {
   }
 
   private <T> T withSftp(String op, SftpAction<T> action) {
+    fileOperations.incrementAndGet();
     synchronized (sftpLock) {
       ChannelSftp c = sftp(op);
       try {
@@ -379,6 +384,26 @@ public final class SshHost implements Host {
       };
     }
     return String.valueOf(e.getMessage());
+  }
+
+  /**
+   * What this host has cost on the wire so far.
+   *
+   * @param connections SSH connections opened (one unless the connection was re-established)
+   * @param commands commands run (one exec channel each)
+   * @param fileOperations SFTP operations (a stat, a read, a write with its rename, one batch
+   *     of a sync); each is one or a few request-reply exchanges
+   */
+  public record Statistics(int connections, long commands, long fileOperations) {
+    /** @return commands and file operations together: the exchanges that waited for the server */
+    public long exchanges() {
+      return commands + fileOperations;
+    }
+  }
+
+  /** @return the counts so far */
+  public Statistics statistics() {
+    return new Statistics(connections.get(), commands.get(), fileOperations.get());
   }
 
   @Override
@@ -782,6 +807,7 @@ public final class SshHost implements Host {
   @Override
   public CommandResult run(Command command) {
     Objects.requireNonNull(command, "command");
+    commands.incrementAndGet();
     String display = command.display();
     long start = System.nanoTime();
     Session s;
@@ -908,7 +934,9 @@ public final class SshHost implements Host {
             + " path(s) failed: " + rm.stderrTail().strip());
       }
     }
-    trips += withSftp("sync " + p, c -> apply(c, dir, local, plan));
+    int sent = withSftp("sync " + p, c -> apply(c, dir, local, plan));
+    fileOperations.addAndGet(Math.max(0, sent - 1)); // one per created directory, upload, link, chmod
+    trips += sent;
     LOG.debug("{}: synced {}: {} added, {} changed, {} deleted, {} round trips", name, p, plan.added.size(),
         plan.changed.size(), plan.deleted.size(), trips);
     return new SyncResult(List.copyOf(plan.added), List.copyOf(plan.changed), List.copyOf(plan.deleted), trips);
@@ -947,7 +975,9 @@ public final class SshHost implements Host {
     SshFetch fetch = new SshFetch(dir, local, remote, glob);
     try {
       fetch.removeStale();
-      trips += withSftp("fetch " + p, fetch::download);
+      int got = withSftp("fetch " + p, fetch::download);
+      fileOperations.addAndGet(Math.max(0, got - 1)); // one per downloaded file
+      trips += got;
     } catch (IOException | UncheckedIOException e) {
       throw new HostException(name, "cannot fetch " + p + ": " + e.getMessage(), e);
     }

@@ -16,7 +16,11 @@ import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.core.host.SshHost;
+import net.aegirj.provision.core.internal.DefaultHostProvider;
 import net.aegirj.provision.spi.FailureInjector;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.HostProvider;
 import net.aegirj.provision.testkit.Fixtures;
 import net.aegirj.provision.testkit.Http;
 import net.aegirj.provision.testkit.LocalServers;
@@ -169,28 +173,52 @@ class RemoteSiteIT {
   }
 
   @Test
-  void aBatchVerifyOfManySitesUsesOneConnection() throws IOException {
+  void aBatchVerifyOfManySitesUsesOneConnectionAndExchangesIndependentOfTheFiles() throws IOException {
     List<String> sites = List.of("a.example.com", "b.example.com", "c.example.com", "d.example.com");
-    try (Provision p = provision()) {
+    List<SshHost> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+    HostProvider counting = server -> {
+      Host h = new DefaultHostProvider().open(server);
+      if (h instanceof SshHost ssh) {
+        opened.add(ssh);
+      }
+      return h;
+    };
+    try (Provision p = Provision.builder().home(home).hosts(counting).build()) {
       for (String site : sites) {
         p.save(site, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
             .set("db_server", "@server_db").set("install_method", "manual").build());
         p.site(site).run(Task.INSTALL);
       }
-      // Files uploaded on the web server do not make the push any bigger.
-      for (int i = 0; i < 50; i++) {
-        Files.writeString(remote(home.resolve("platforms/fixture/sites/a.example.com/files/f" + i)), "x");
-      }
-      int before = sshd.acceptedConnections();
+      opened.clear();
       List<TaskReport> reports = p.verifyAll(sites);
       assertThat(reports).as("every site verified").allMatch(TaskReport::succeeded);
       assertThat(reports).as("and nothing needed changing").allMatch(r -> r.changedPaths().isEmpty());
-      assertThat(sshd.acceptedConnections() - before).as("one SSH connection for the whole batch").isEqualTo(1);
+      assertThat(opened).as("one host for the web server in the whole batch").hasSize(1);
+      SshHost.Statistics few = opened.get(0).statistics();
+      assertThat(few.connections()).as("one SSH connection for the whole batch").isEqualTo(1);
+
+      // 300 uploads on the web server and 300 module files pushed from the master...
+      Path a = home.resolve("platforms/fixture/sites/a.example.com");
+      Files.createDirectories(a.resolve("modules/custom"));
+      for (int i = 0; i < 300; i++) {
+        Files.writeString(remote(a).resolve("files/f" + i), "x");
+        Files.writeString(a.resolve("modules/custom/m" + i + ".php"), "<?php // " + i + "\n");
+      }
+      p.verifyAll(sites);
+      opened.clear();
+      p.verifyAll(sites);
+      SshHost.Statistics many = opened.get(0).statistics();
+      System.out.printf("RemoteSiteIT: verify of %d sites over SSH: %s before, %s with 600 more files%n",
+          sites.size(), few, many);
+      // ...cost nothing more once in place: the exchanges do not depend on the number of files.
+      assertThat(many.exchanges()).as("exchanges with 600 more files (%s) equal those without (%s)", many, few)
+          .isEqualTo(few.exchanges());
+      assertThat(many.connections()).as("still one connection").isEqualTo(1);
       for (String site : sites) {
         assertThat(Http.getUntil(web.port(), site, "/", x -> x.status() == 200, Duration.ofSeconds(10)).body())
             .as("%s is served by the remote nginx", site).contains("host=" + site);
       }
-      Path uploads = remote(home.resolve("platforms/fixture/sites/a.example.com/files"));
+      Path uploads = remote(a.resolve("files"));
       p.site("a.example.com").run(Task.VERIFY, java.util.Map.of(Drupal.OVERRIDE_SLAVE_AUTHORITY, "true"));
       assertThat(uploads.resolve("f0")).as("--override_slave_authority makes the master's files/ win").doesNotExist();
       assertThat(uploads).as("the directory itself stays").isDirectory();
