@@ -57,6 +57,12 @@ import org.slf4j.LoggerFactory;
  * releases migrate it step by step. Migration runs under a database lock ({@code GET_LOCK} on
  * MariaDB and MySQL, an advisory lock on PostgreSQL), so processes starting together are safe.
  *
+ * <p>The user needs to create tables (and, on PostgreSQL, indexes) in the database, or in the
+ * current schema on PostgreSQL (since PostgreSQL 15 only the database owner may create in
+ * {@code public}). Connections taken from a {@link DataSource} are handed back with auto-commit
+ * on and at {@code READ COMMITTED}. Time-outs are the driver's: set them in the URL
+ * ({@code connectTimeout}, {@code socketTimeout}).
+ *
  * <p>Only {@code java.sql} is used: the JDBC driver ({@code org.mariadb.jdbc:mariadb-java-client}
  * or {@code org.postgresql:postgresql}) must be on the class path, or the {@link DataSource} given
  * must provide connections. The dialect is detected from the database's metadata.
@@ -72,6 +78,14 @@ import org.slf4j.LoggerFactory;
 public final class JdbcContextRepository implements ContextRepository {
   /** The table prefix used unless another is given. */
   public static final String DEFAULT_TABLE_PREFIX = "provision_";
+  /** The environment variable naming the JDBC URL of the repository, for {@link #fromEnvironment}. */
+  public static final String URL_ENV = "PROVISION_REPOSITORY";
+  /** The environment variable naming the database user, for {@link #fromEnvironment}. */
+  public static final String USER_ENV = "PROVISION_REPOSITORY_USER";
+  /** The environment variable holding the database password, for {@link #fromEnvironment}. */
+  public static final String PASSWORD_ENV = "PROVISION_REPOSITORY_PASSWORD";
+  /** The environment variable naming the table prefix, for {@link #fromEnvironment}. */
+  public static final String TABLE_PREFIX_ENV = "PROVISION_REPOSITORY_TABLE_PREFIX";
   /** How many connections a repository opened from a URL holds at most, unless told otherwise. */
   public static final int DEFAULT_MAX_CONNECTIONS = 8;
 
@@ -124,6 +138,32 @@ public final class JdbcContextRepository implements ContextRepository {
    */
   public static JdbcContextRepository of(String url, String user, String password) {
     return builder().url(url).user(user).password(password).build();
+  }
+
+  /**
+   * Opens the repository the environment names, as the command line does: {@value #URL_ENV} (a
+   * JDBC URL; unset or empty means "no JDBC repository"), {@value #USER_ENV},
+   * {@value #PASSWORD_ENV} and {@value #TABLE_PREFIX_ENV} (default {@value #DEFAULT_TABLE_PREFIX}).
+   *
+   * @param env the environment, {@code System.getenv()} typically
+   * @return the repository, not yet connected, or empty when {@value #URL_ENV} is unset or empty
+   * @throws ProvisionException when a variable is not valid, naming it
+   */
+  public static Optional<JdbcContextRepository> fromEnvironment(Map<String, String> env) {
+    String url = env.get(URL_ENV);
+    if (url == null || url.isBlank()) {
+      return Optional.empty();
+    }
+    Builder b = builder();
+    try {
+      b.url(url.strip());
+      Optional.ofNullable(env.get(USER_ENV)).filter(v -> !v.isEmpty()).ifPresent(b::user);
+      Optional.ofNullable(env.get(PASSWORD_ENV)).filter(v -> !v.isEmpty()).ifPresent(b::password);
+      Optional.ofNullable(env.get(TABLE_PREFIX_ENV)).filter(v -> !v.isBlank()).ifPresent(b::tablePrefix);
+      return Optional.of(b.build());
+    } catch (IllegalArgumentException e) {
+      throw new ProvisionException("the JDBC repository of $" + URL_ENV + " cannot be opened: " + e.getMessage(), e);
+    }
   }
 
   /** @return the table prefix */
@@ -392,6 +432,9 @@ public final class JdbcContextRepository implements ContextRepository {
     Connection c = borrow(what);
     boolean reusable = false;
     try {
+      if (!c.getAutoCommit()) {
+        c.setAutoCommit(true);
+      }
       T result = work.run(c);
       reusable = true;
       return result;

@@ -3,6 +3,7 @@ package net.aegirj.provision.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Map;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ProvisionException;
 import org.junit.jupiter.api.Test;
@@ -54,5 +55,24 @@ class JdbcContextRepositoryTest {
           .hasMessageContaining("class path")
           .satisfies(e -> assertThat(e.getMessage()).as("no password").doesNotContain("s3cret"));
     }
+  }
+
+  @Test
+  void environmentNamesTheRepository() {
+    assertThat(JdbcContextRepository.fromEnvironment(Map.of())).as("no URL: the home's files").isEmpty();
+    assertThat(JdbcContextRepository.fromEnvironment(Map.of("PROVISION_REPOSITORY", " ")))
+        .as("an empty URL: the home's files").isEmpty();
+    JdbcContextRepository r = JdbcContextRepository.fromEnvironment(Map.of(
+        "PROVISION_REPOSITORY", "jdbc:mariadb://db/aegir", "PROVISION_REPOSITORY_USER", "aegir",
+        "PROVISION_REPOSITORY_PASSWORD", "s3cret", "PROVISION_REPOSITORY_TABLE_PREFIX", "node_")).orElseThrow();
+    assertThat(r.toString()).as("URL, user and prefix from the environment, never the password")
+        .contains("jdbc:mariadb://db/aegir", "as aegir", "node_*").doesNotContain("s3cret");
+    assertThatThrownBy(() -> JdbcContextRepository.fromEnvironment(Map.of(
+        "PROVISION_REPOSITORY", "jdbc:mariadb://db/aegir", "PROVISION_REPOSITORY_TABLE_PREFIX", "x;y")))
+        .as("a bad prefix names the variable").isInstanceOf(ProvisionException.class)
+        .hasMessageContaining("PROVISION_REPOSITORY");
+    assertThatThrownBy(() -> JdbcContextRepository.fromEnvironment(Map.of("PROVISION_REPOSITORY", "/var/aegir")))
+        .as("a URL that is not JDBC").isInstanceOf(ProvisionException.class)
+        .hasMessageContaining("not a JDBC URL");
   }
 }
