@@ -97,6 +97,8 @@ public final class JdbcContextRepository implements ContextRepository {
   private static final Pattern URL_USER_INFO = Pattern.compile("//[^/@?]*@");
 
   private final ConnectionSource source;
+  /** The password, only to scrub it from drivers' messages; null for a data source. */
+  private final String secret;
   private final String description;
   private final String contextTable;
   private final String referenceTable;
@@ -107,8 +109,9 @@ public final class JdbcContextRepository implements ContextRepository {
   private volatile Dialect dialect;
   private volatile boolean closed;
 
-  private JdbcContextRepository(ConnectionSource source, String description, String prefix) {
+  private JdbcContextRepository(ConnectionSource source, String secret, String description, String prefix) {
     this.source = source;
+    this.secret = secret;
     this.description = description;
     this.prefix = prefix;
     this.contextTable = prefix + "context";
@@ -514,8 +517,10 @@ public final class JdbcContextRepository implements ContextRepository {
 
   private ProvisionException failure(String what, SQLException e, boolean committing) {
     String state = e.getSQLState();
+    String raw = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    String said = scrub(raw);
     StringBuilder m = new StringBuilder("cannot ").append(what).append(" in ").append(description).append(": ");
-    m.append(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    m.append(said);
     if (state != null) {
       m.append(" (SQLState ").append(state).append(')');
     }
@@ -529,7 +534,15 @@ public final class JdbcContextRepository implements ContextRepository {
     } else if (state != null && state.startsWith("28")) {
       m.append("; the database refused the user: check the user and password");
     }
-    return new ProvisionException(m.toString(), e);
+    // a driver may quote the URL, password included: then the cause is replaced by a scrubbed copy
+    SQLException cause = said.equals(raw) ? e : new SQLException(said, state, e.getErrorCode());
+    return new ProvisionException(m.toString(), cause);
+  }
+
+  /** @return the text without the password or a URL's credentials */
+  private String scrub(String text) {
+    String out = redact(text);
+    return secret == null || secret.isEmpty() ? out : out.replace(secret, "***");
   }
 
   // --- schema ----------------------------------------------------------------------------------
@@ -565,7 +578,8 @@ public final class JdbcContextRepository implements ContextRepository {
     d.lock(c, hash, description);
     try {
       try (Statement st = c.createStatement()) {
-        st.execute("CREATE TABLE IF NOT EXISTS " + schemaTable + " (id INT NOT NULL PRIMARY KEY, version INT NOT NULL)");
+        st.execute("CREATE TABLE IF NOT EXISTS " + schemaTable
+            + " (id INT NOT NULL PRIMARY KEY, version INT NOT NULL)");
       }
       int version = storedSchemaVersion(c);
       List<List<String>> steps = d.migrations(prefix);
@@ -971,13 +985,13 @@ public final class JdbcContextRepository implements ContextRepository {
         throw new IllegalStateException("give the JDBC repository either a URL or a data source");
       }
       if (dataSource != null) {
-        return new JdbcContextRepository(new DataSourceConnections(dataSource),
+        return new JdbcContextRepository(new DataSourceConnections(dataSource), null,
             "the data source " + dataSource.getClass().getName(),
             tablePrefix);
       }
       if (!url.startsWith("jdbc:")) {
-        throw new IllegalArgumentException("not a JDBC URL: " + redact(url) + " (expected jdbc:mariadb:, jdbc:mysql: or "
-            + "jdbc:postgresql:)");
+        throw new IllegalArgumentException("not a JDBC URL: " + redact(url)
+            + " (expected jdbc:mariadb:, jdbc:mysql: or jdbc:postgresql:)");
       }
       Properties properties = new Properties();
       if (user != null) {
@@ -987,8 +1001,8 @@ public final class JdbcContextRepository implements ContextRepository {
         properties.setProperty("password", password);
       }
       String description = redact(url) + (user == null ? "" : " as " + user);
-      return new JdbcContextRepository(new DriverConnections(url, properties, maxConnections), description,
-          tablePrefix);
+      return new JdbcContextRepository(new DriverConnections(url, properties, maxConnections), password,
+          description, tablePrefix);
     }
   }
 }

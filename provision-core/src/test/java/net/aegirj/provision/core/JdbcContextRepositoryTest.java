@@ -47,13 +47,17 @@ class JdbcContextRepositoryTest {
   @Test
   void missingDriverIsAClearProvisionException() {
     // provision-core has no JDBC driver on its test class path
-    try (JdbcContextRepository r = JdbcContextRepository.builder().url("jdbc:nosuchdb://db/x")
+    try (JdbcContextRepository r = JdbcContextRepository.builder().url("jdbc:nosuchdb://db/x?password=urlsecret")
         .user("u").password("s3cret").build()) {
       assertThatThrownBy(() -> r.load(ContextName.MASTER)).as("no driver for the URL")
           .isInstanceOf(ProvisionException.class)
           .hasMessageContaining("jdbc:nosuchdb://db/x")
           .hasMessageContaining("class path")
-          .satisfies(e -> assertThat(e.getMessage()).as("no password").doesNotContain("s3cret"));
+          .satisfies(e -> assertThat(e.getMessage()).as("no password").doesNotContain("s3cret")
+              .doesNotContain("urlsecret"))
+          .satisfies(e -> assertThat(e.getCause().getMessage())
+              .as("the driver's message, which quotes the URL, is scrubbed in the cause too")
+              .doesNotContain("urlsecret"));
     }
   }
 
