@@ -9,6 +9,9 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -50,8 +53,10 @@ import org.slf4j.LoggerFactory;
  * {@link ConflictException}), an update or delete names the expected version in its
  * {@code WHERE} clause and is a conflict when it matches no row. Each write is one transaction at
  * {@code READ COMMITTED}; one that the database aborts as a deadlock or serialisation failure is
- * rolled back whole and run again. A connection that fails is reported as a
- * {@link ProvisionException} naming the database (never its password).
+ * rolled back whole and run again. A connection that breaks before the commit (a restarted
+ * server) is replaced and the operation run once more; one that breaks during the commit, when
+ * the outcome is unknown, and any other failure is reported as a {@link ProvisionException}
+ * naming the database (never its password).
  *
  * <p>The schema is created on first use and its version recorded in {@code <prefix>schema}; later
  * releases migrate it step by step. Migration runs under a database lock ({@code GET_LOCK} on
@@ -420,6 +425,22 @@ public final class JdbcContextRepository implements ContextRepository {
     return false;
   }
 
+  /** A connection that broke (a restarted server, a killed session, a network failure). */
+  private static boolean isConnectionFailure(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLNonTransientConnectionException || t instanceof SQLRecoverableException
+          || t instanceof SQLTransientConnectionException) {
+        return true;
+      }
+      // 08: connection exception; 57P0x: PostgreSQL ended the session (shutdown, crash, terminated)
+      if (t instanceof SQLException s && s.getSQLState() != null
+          && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P0"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // --- transactions and connections ------------------------------------------------------------
 
   private interface Work<T> {
@@ -432,19 +453,26 @@ public final class JdbcContextRepository implements ContextRepository {
 
   private <T> T read(String what, Work<T> work) {
     ensureSchema(what);
-    Connection c = borrow(what);
-    boolean reusable = false;
-    try {
-      if (!c.getAutoCommit()) {
-        c.setAutoCommit(true);
+    for (int attempt = 1; ; attempt++) {
+      Connection c = borrow(what);
+      boolean reusable = false;
+      try {
+        if (!c.getAutoCommit()) {
+          c.setAutoCommit(true);
+        }
+        T result = work.run(c);
+        reusable = true;
+        return result;
+      } catch (SQLException e) {
+        if (attempt == 1 && isConnectionFailure(e)) {
+          LOG.debug("{}: the connection failed ({}); once more on a new one", what, e.getSQLState());
+          source.discardIdle();
+          continue;
+        }
+        throw failure(what, e, false);
+      } finally {
+        source.release(c, reusable);
       }
-      T result = work.run(c);
-      reusable = true;
-      return result;
-    } catch (SQLException e) {
-      throw failure(what, e, false);
-    } finally {
-      source.release(c, reusable);
     }
   }
 
@@ -478,6 +506,12 @@ public final class JdbcContextRepository implements ContextRepository {
         if (!committing && isRetryable(e) && attempt < MAX_ATTEMPTS) {
           reusable = resetQuietly(c);
           LOG.debug("{}: the database rolled back ({}), attempt {}", what, e.getSQLState(), attempt);
+          continue;
+        }
+        if (!committing && attempt == 1 && isConnectionFailure(e)) {
+          // nothing was committed: the server rolls back what a lost connection began
+          LOG.debug("{}: the connection failed ({}); once more on a new one", what, e.getSQLState());
+          source.discardIdle();
           continue;
         }
         throw failure(what, e, committing);
@@ -769,6 +803,9 @@ public final class JdbcContextRepository implements ContextRepository {
     /** Hands a connection back; one that failed is closed rather than reused. */
     void release(Connection c, boolean reusable);
 
+    /** Closes the idle connections, after one of them turned out broken. */
+    default void discardIdle() {}
+
     void close();
   }
 
@@ -860,6 +897,16 @@ public final class JdbcContextRepository implements ContextRepository {
       } finally {
         permits.release();
       }
+    }
+
+    @Override
+    public void discardIdle() {
+      List<Idle> all;
+      synchronized (idle) {
+        all = new ArrayList<>(idle);
+        idle.clear();
+      }
+      all.forEach(i -> closeQuietly(i.connection()));
     }
 
     @Override

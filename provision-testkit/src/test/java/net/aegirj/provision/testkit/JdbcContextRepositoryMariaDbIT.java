@@ -1,7 +1,12 @@
 package net.aegirj.provision.testkit;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,5 +65,23 @@ class JdbcContextRepositoryMariaDbIT extends JdbcRepositoryContract {
   @Override
   protected String unreachableUrl() {
     return "jdbc:mariadb://127.0.0.1:" + Ports.free() + "/provision?connectTimeout=5000";
+  }
+
+  @Override
+  protected int killOtherSessions(Connection c) throws SQLException {
+    List<Long> ids = new ArrayList<>();
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '"
+            + MariaDbServer.ADMIN_USER + "' AND ID <> CONNECTION_ID()")) {
+      while (rs.next()) {
+        ids.add(rs.getLong(1));
+      }
+    }
+    try (Statement st = c.createStatement()) {
+      for (long id : ids) {
+        st.execute("KILL CONNECTION " + id);
+      }
+    }
+    return ids.size();
   }
 }

@@ -1,9 +1,17 @@
 package net.aegirj.provision.testkit;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,7 +38,11 @@ class JdbcContextRepositoryPostgresIT extends JdbcRepositoryContract {
   @AfterAll
   static void stopPostgres() {
     if (servers != null) {
+      Set<Long> pids = db == null ? Set.of() : db.process().pids();
       servers.close();
+      assertThat(pids).as("postgres and its backends are gone after close()")
+          .allSatisfy(pid -> assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as("pid %d", pid)
+              .isNotEqualTo(Optional.of(true)));
     }
   }
 
@@ -61,5 +73,18 @@ class JdbcContextRepositoryPostgresIT extends JdbcRepositoryContract {
   @Override
   protected String unreachableUrl() {
     return "jdbc:postgresql://127.0.0.1:" + Ports.free() + "/" + PostgresServer.DATABASE + "?connectTimeout=5";
+  }
+
+  @Override
+  protected int killOtherSessions(Connection c) throws SQLException {
+    int n = 0;
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            + "WHERE usename = current_user AND pid <> pg_backend_pid() AND datname = current_database()")) {
+      while (rs.next()) {
+        n++;
+      }
+    }
+    return n;
   }
 }

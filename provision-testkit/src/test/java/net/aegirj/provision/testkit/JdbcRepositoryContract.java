@@ -55,6 +55,16 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
   /** @return a URL of the same database on a port where nothing listens */
   protected abstract String unreachableUrl();
 
+  /**
+   * Ends every session of the test user but the one given, as a restarted server or a failover
+   * would.
+   *
+   * @param c a connection of the test user
+   * @return how many sessions were ended
+   * @throws SQLException when the database refuses
+   */
+  protected abstract int killOtherSessions(Connection c) throws SQLException;
+
   private static String freshPrefix() {
     return "t" + PREFIXES.incrementAndGet() + "_";
   }
@@ -225,6 +235,29 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
     }
     assertThat(repository().load(ContextName.MASTER).orElseThrow().version())
         .as("the URL repository sees the data source's write").isEqualTo(2);
+  }
+
+  /**
+   * Pooled connections that the server ended are replaced: reads and writes carry on, and no
+   * write is lost or applied twice.
+   */
+  @Test
+  void brokenPooledConnectionsAreReplaced() throws SQLException {
+    Server master = Server.builder().name(ContextName.MASTER).build();
+    assertThat(repository().save(master, ContextRepository.NEW)).as("saved before the kill").isEqualTo(1);
+    assertThat(repository().load(ContextName.MASTER)).as("loaded before the kill").isPresent();
+    try (Connection c = DriverManager.getConnection(url(), user(), password())) {
+      assertThat(killOtherSessions(c)).as("the repository's pooled connection was ended").isPositive();
+    }
+    assertThat(repository().load(ContextName.MASTER)).as("a read after the kill runs on a new connection")
+        .contains(new Versioned(master, 1));
+    try (Connection c = DriverManager.getConnection(url(), user(), password())) {
+      assertThat(killOtherSessions(c)).as("the repository's pooled connection was ended").isPositive();
+    }
+    assertThat(repository().save(master, 1)).as("a write after the kill runs on a new connection, once")
+        .isEqualTo(2);
+    assertThat(repository().load(ContextName.MASTER).orElseThrow().version()).as("applied exactly once")
+        .isEqualTo(2);
   }
 
   /** A wrong password and an unreachable database are ProvisionExceptions that never show a password. */
