@@ -91,4 +91,22 @@ class BinProvisionJdbcIT {
       assertThat(Files.exists(nodeB.resolve("contexts/platform_x.json"))).as("nothing fell back to files").isFalse();
     }
   }
+
+  @Test
+  void postgresqlWorksFromTheCommandLineToo() throws Exception {
+    Files.setPosixFilePermissions(temp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    try (LocalServers servers = LocalServers.in(temp.resolve("state"))) {
+      net.aegirj.provision.testkit.PostgresServer pg = servers.postgres();
+      Map<String, String> env = new HashMap<>();
+      env.put("PROVISION_REPOSITORY", pg.jdbcUrl());
+      env.put("PROVISION_REPOSITORY_USER", pg.user());
+      env.put("PROVISION_REPOSITORY_PASSWORD", pg.password());
+      Exit saved = provision(env, "--home", temp.resolve("node-a").toString(), "save", "@platform_y",
+          "--context_type=platform", "--root=/var/aegir/platforms/y");
+      assertThat(saved.status()).as("save through PostgreSQL succeeds (stderr: %s)", saved.err()).isZero();
+      Exit shown = provision(env, "--home", temp.resolve("node-b").toString(), "show", "@platform_y", "--json");
+      assertThat(shown.status()).as("another node reads it (stderr: %s)", shown.err()).isZero();
+      assertThat(shown.out()).as("with the root saved by the first").contains("/var/aegir/platforms/y");
+    }
+  }
 }
