@@ -61,6 +61,7 @@ public final class Provision implements AutoCloseable {
   private final ContextService contexts;
   private final ServiceRegistry registry;
   private final TaskEngine engine;
+  private final ContextLocks locks;
   private final int parallelism;
   private final List<net.aegirj.provision.spi.ContextListener> contextListeners;
 
@@ -70,8 +71,9 @@ public final class Provision implements AutoCloseable {
     this.repository = b.repository != null ? b.repository : new FileContextRepository(home);
     this.registry = b.registry != null ? b.registry : ServiceRegistry.load();
     this.contexts = new ContextService(repository, home, registry);
+    this.locks = new ContextLocks(home, b.lockWait);
     this.engine = new TaskEngine(contexts, b.hosts != null ? b.hosts : new DefaultHostProvider(),
-        b.listeners, b.injector, new ContextLocks(home, b.lockWait));
+        b.listeners, b.injector, locks);
     this.parallelism = b.parallelism;
     this.contextListeners = List.copyOf(b.contextListeners);
   }
@@ -436,12 +438,16 @@ public final class Provision implements AutoCloseable {
 
   /** Runs the delete task, then removes the context. */
   TaskReport runDelete(ContextName name) {
-    List<ContextName> referrers = contexts.referrers(name);
-    if (!referrers.isEmpty()) {
-      throw new ContextInUseException(name, referrers);
+    TaskReport report;
+    // The task and the removal of the context under one lock: no other task runs in between.
+    try (ContextLocks.Held held = locks.lock(name)) {
+      List<ContextName> referrers = contexts.referrers(name);
+      if (!referrers.isEmpty()) {
+        throw new ContextInUseException(name, referrers);
+      }
+      report = engine.run(Task.DELETE, name, false);
+      contexts.delete(name);
     }
-    TaskReport report = engine.run(Task.DELETE, name, false);
-    contexts.delete(name);
     fire(l -> l.deleted(name));
     return report;
   }

@@ -16,7 +16,8 @@ import net.aegirj.provision.api.ProvisionException;
 
 /**
  * One task at a time per context, across threads and processes: a file lock on
- * {@code <home>/locks/<name>.lock} plus a lock per name inside this JVM.
+ * {@code <home>/locks/<name>.lock} plus a lock per name inside this JVM. A thread that holds a
+ * context's lock may take it again (the inner hold only counts).
  */
 public final class ContextLocks {
   private static final ConcurrentHashMap<Path, ReentrantLock> JVM = new ConcurrentHashMap<>();
@@ -47,6 +48,11 @@ public final class ContextLocks {
   public Held lock(ContextName name) {
     Path file = dir.resolve(name.value() + ".lock");
     ReentrantLock jvm = JVM.computeIfAbsent(file, f -> new ReentrantLock());
+    if (jvm.isHeldByCurrentThread()) {
+      // Nested (a delete task inside the delete of the context): the file lock is held already.
+      jvm.lock();
+      return jvm::unlock;
+    }
     long deadline = System.nanoTime() + wait.toNanos();
     try {
       if (!jvm.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS)) {
