@@ -97,6 +97,30 @@ public interface Host extends AutoCloseable {
   SyncResult sync(Path dir, Set<String> excludes);
 
   /**
+   * Renames a file, link or directory within one file system, in one atomic step. The task
+   * engine uses it to set removed directories and large files aside until the task has
+   * succeeded, so that a rollback can put them back.
+   *
+   * <p>This default checks both paths and runs {@code mv -T}; hosts override it with their own
+   * rename.
+   *
+   * @param from an existing path
+   * @param to a path that does not exist, normally in the same directory
+   * @return false when {@code from} does not exist (nothing happened)
+   * @throws HostException when {@code to} exists or the rename fails
+   */
+  default boolean rename(Path from, Path to) {
+    if (stat(from).isEmpty()) {
+      return false;
+    }
+    if (stat(to).isPresent()) {
+      throw new HostException(name(), "cannot rename " + from + " to " + to + ": the target exists");
+    }
+    run(Command.of("mv", "-T", "--", from.toString(), to.toString())).orThrow();
+    return true;
+  }
+
+  /**
    * The reverse of {@link #sync}: makes the tree under {@code dir} on the local machine equal to
    * the same tree on this host (files that differ by size or content hash are copied, local
    * entries missing here are removed, modes are kept). Used where the remote copy is

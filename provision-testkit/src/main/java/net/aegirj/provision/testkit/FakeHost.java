@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -450,6 +451,35 @@ public final class FakeHost implements Host {
     }
     Node parent = parentDirectory(p, "link", link);
     return put(p, old, new Node(FileInfo.Type.SYMLINK, null, 0777, owner, newGroup(parent), target));
+  }
+
+  @Override
+  public synchronized boolean rename(Path from, Path to) {
+    check(from);
+    check(to);
+    Path f = resolve(from, false);
+    Path t = resolve(to, false);
+    if (!nodes.containsKey(f)) {
+      return false;
+    }
+    if (nodes.containsKey(t)) {
+      throw new HostException(name, "cannot rename " + from + " to " + to + ": the target exists");
+    }
+    if (t.startsWith(f)) {
+      throw new HostException(name, "cannot rename " + from + " into itself");
+    }
+    parentDirectory(t, "rename", to);
+    Map<Path, Node> moved = new HashMap<>();
+    for (Iterator<Map.Entry<Path, Node>> it = nodes.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Path, Node> e = it.next();
+      if (e.getKey().startsWith(f)) {
+        moved.put(t.resolve(f.relativize(e.getKey())), e.getValue());
+        it.remove();
+      }
+    }
+    nodes.putAll(moved);
+    writes++;
+    return true;
   }
 
   @Override

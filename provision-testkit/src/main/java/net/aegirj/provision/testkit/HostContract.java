@@ -248,6 +248,26 @@ public abstract class HostContract {
   }
 
   @Test
+  public void renameMovesATreeAndNeverReplaces() {
+    Path site = dir.resolve("example.com");
+    host.mkdirs(site.resolve("files"), FileMode.of(02770));
+    host.write(site.resolve("files/upload.txt"), bytes("upload"), FileMode.of(0640));
+    Path aside = dir.resolve(".example.com.removed-1");
+    assertThat(host.rename(site, aside)).as("an existing tree is renamed").isTrue();
+    assertThat(host.stat(site)).as("it is gone from its place").isEmpty();
+    assertThat(host.read(aside.resolve("files/upload.txt"))).as("its content moved with it")
+        .hasValueSatisfying(b -> assertThat(new String(b, StandardCharsets.UTF_8)).isEqualTo("upload"));
+    assertThat(info(aside.resolve("files")).permissions()).as("with its modes").isEqualTo(02770);
+    assertThat(host.rename(site, dir.resolve("other"))).as("a missing path: nothing to do").isFalse();
+    host.mkdirs(site, FileMode.of(0755));
+    assertThatThrownBy(() -> host.rename(aside, site)).as("an existing target is never replaced")
+        .isInstanceOf(HostException.class).hasMessageContaining(site.toString());
+    host.remove(site);
+    assertThat(host.rename(aside, site)).as("renamed back").isTrue();
+    assertThat(host.list(dir)).as("only the tree, back in its place").containsExactly("example.com");
+  }
+
+  @Test
   public void symlinkReplacesAFileButNotADirectory() {
     Path f = dir.resolve("alias");
     host.write(f, bytes("x"), FileMode.of(0644));

@@ -266,6 +266,27 @@ public final class LocalHost implements Host {
   }
 
   @Override
+  public boolean rename(Path from, Path to) {
+    check(from);
+    check(to);
+    if (stat(from).isEmpty()) {
+      return false;
+    }
+    if (stat(to).isPresent()) {
+      // rename(2) would replace an empty directory or a file
+      throw new HostException(name, "cannot rename " + from + " to " + to + ": the target exists");
+    }
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      throw new HostException(name, "cannot rename " + from + " to " + to + ": the target exists");
+    } catch (IOException e) {
+      throw failure("rename", from, e);
+    }
+  }
+
+  @Override
   public boolean symlink(Path link, String target) {
     check(link);
     Optional<FileInfo> info = stat(link);

@@ -785,6 +785,22 @@ public final class SshHost implements Host {
   }
 
   @Override
+  public boolean rename(Path from, Path to) {
+    String f = check(from);
+    String t = check(to);
+    return withSftp("rename " + f, c -> {
+      if (lstatOrNull(c, f) == null) {
+        return false;
+      }
+      if (lstatOrNull(c, t) != null) {
+        throw new HostException(name, "cannot rename " + f + " to " + t + ": the target exists");
+      }
+      c.rename(lit(f), lit(t));
+      return true;
+    });
+  }
+
+  @Override
   public List<String> list(Path dir) {
     String p = check(dir);
     return withSftp("list " + p, c -> {

@@ -15,6 +15,7 @@ public final class Journal {
   private final List<Entry> entries = new ArrayList<>();
   private final List<Entry> after = new ArrayList<>();
   private final List<String> unrestorable = new ArrayList<>();
+  private final List<Entry> commit = new ArrayList<>();
 
   synchronized void add(int step, String what, Runnable undo) {
     entries.add(new Entry(step, what, undo));
@@ -22,6 +23,29 @@ public final class Journal {
 
   synchronized void afterRollback(int step, String what, Runnable action) {
     after.add(new Entry(step, what, action));
+  }
+
+  /** An action for when the task has succeeded (removing what was set aside for a rollback). */
+  synchronized void onCommit(int step, String what, Runnable action) {
+    commit.add(new Entry(step, what, action));
+  }
+
+  /**
+   * Runs the actions for a task that succeeded.
+   *
+   * @return the failures (the task stays successful; they are warnings)
+   */
+  synchronized List<String> commit() {
+    List<String> failures = new ArrayList<>();
+    for (Entry e : commit) {
+      try {
+        e.undo().run();
+      } catch (RuntimeException ex) {
+        failures.add("'" + e.what() + "' failed: " + ex.getMessage());
+      }
+    }
+    commit.clear();
+    return failures;
   }
 
   synchronized void unrestorable(String what) {

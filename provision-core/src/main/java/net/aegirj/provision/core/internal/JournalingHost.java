@@ -19,6 +19,9 @@ import net.aegirj.provision.spi.SyncResult;
  * journal with its undo; in a plan, records what would change and changes nothing.
  */
 final class JournalingHost implements Host {
+  /** Files up to this size are kept in memory to undo their removal; larger ones are set aside. */
+  static final long IN_MEMORY_LIMIT = 1 << 20;
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   private final Host delegate;
   private final boolean plan;
   private final Journal journal;
@@ -182,6 +185,11 @@ final class JournalingHost implements Host {
       return true;
     }
     FileInfo info = before.get();
+    boolean setAside = path.getParent() != null && path.getFileName() != null
+        && (info.type() == FileInfo.Type.DIRECTORY || (info.type() == FileInfo.Type.FILE && info.size() > IN_MEMORY_LIMIT));
+    if (setAside && removeAside(path)) {
+      return true;
+    }
     Optional<byte[]> bytes = info.type() == FileInfo.Type.FILE ? delegate.read(path) : Optional.empty();
     boolean changed = delegate.remove(path);
     if (changed) {
@@ -199,6 +207,32 @@ final class JournalingHost implements Host {
       }
     }
     return changed;
+  }
+
+  /**
+   * Removes a directory or a large file by renaming it to a hidden sibling: the rollback renames
+   * it back, the task's success removes it. Nothing is held in memory, and a removed site
+   * directory comes back whole if a later step fails.
+   *
+   * @return false when the rename is not possible here (another file system, say): the caller
+   *     removes it for good
+   */
+  private boolean removeAside(Path path) {
+    byte[] id = new byte[6];
+    RANDOM.nextBytes(id);
+    Path aside = path.resolveSibling("." + path.getFileName() + ".removed-" + java.util.HexFormat.of().formatHex(id));
+    try {
+      if (!delegate.rename(path, aside)) {
+        return false;
+      }
+    } catch (RuntimeException e) {
+      return false;
+    }
+    StepRecorder s = step.get();
+    s.change(on(path));
+    journal.add(s.index, "put back " + on(path), () -> delegate.rename(aside, path));
+    journal.onCommit(s.index, "remove " + on(aside), () -> delegate.remove(aside));
+    return true;
   }
 
   @Override

@@ -189,6 +189,9 @@ public final class TaskEngine {
             run.warn("clean-up '" + e.getKey() + "' failed: " + message(ex));
           }
         }
+        for (String f : run.journal.commit()) {
+          run.warn("clean-up " + f);
+        }
       }
       if (failure == null) {
         TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
