@@ -96,6 +96,38 @@ public interface Host extends AutoCloseable {
    */
   SyncResult sync(Path dir, Set<String> excludes);
 
+  /**
+   * The reverse of {@link #sync}: makes the tree under {@code dir} on the local machine equal to
+   * the same tree on this host (files that differ by size or content hash are copied, local
+   * entries missing here are removed, modes are kept). Used where the remote copy is
+   * authoritative, such as a site's {@code files/} on its web server before a backup. Nothing
+   * happens when {@code dir} does not exist on this host. On a local host the two trees are the
+   * same, so this default does nothing.
+   *
+   * @param dir a directory on this host; the same local path receives it
+   * @param excludes relative globs to leave alone on both sides
+   * @return what changed locally ({@code added}, {@code changed}, {@code deleted})
+   * @throws HostException when the trees cannot be read or written
+   */
+  default SyncResult fetch(Path dir, Set<String> excludes) {
+    if (isLocal()) {
+      return new SyncResult(List.of(), List.of(), List.of(), 0);
+    }
+    throw new HostException(name(), "cannot fetch " + dir
+        + ": this host does not support fetching");
+  }
+
+  /**
+   * Re-opens a connection that was lost, so that what a failed task changed here can be rolled
+   * back. Operations never reconnect by themselves (an operation that saw the connection drop
+   * fails, and so do the ones after it); the task engine calls this once before a rollback.
+   *
+   * @return true when the host had lost its connection and will connect again on next use
+   */
+  default boolean reconnect() {
+    return false;
+  }
+
   /** Releases the connection, if any. */
   @Override
   void close();

@@ -21,6 +21,7 @@ import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.Text;
+import net.aegirj.provision.core.JdbcContextRepository;
 import net.aegirj.provision.core.Provision;
 import picocli.CommandLine;
 import picocli.CommandLine.Help.Ansi;
@@ -52,6 +53,13 @@ import picocli.CommandLine.ParseResult;
  * (task progress on stderr). On {@code save}, every option after the name other than
  * {@code --delete} and {@code --help} is a property: {@code --prop=value}, or
  * {@code --prop value}; the value {@code null} resets the property.
+ *
+ * <p>Contexts live in the home's {@code contexts} directory unless {@code $PROVISION_REPOSITORY}
+ * names a JDBC URL ({@code jdbc:mariadb:…}, {@code jdbc:mysql:…}; {@code jdbc:postgresql:…} with
+ * the PostgreSQL driver added to {@code lib}): then they live in that database
+ * ({@link JdbcContextRepository}), shared by every control node that names it, with
+ * {@code $PROVISION_REPOSITORY_USER}, {@code $PROVISION_REPOSITORY_PASSWORD} and
+ * {@code $PROVISION_REPOSITORY_TABLE_PREFIX}.
  *
  * <h2>Tasks</h2>
  *
@@ -203,6 +211,13 @@ public final class Main {
   private static final String ENGINE_LOG_LEVEL_PROPERTY =
       "org.slf4j.simpleLogger.log.net.aegirj.provision.core.internal.TaskEngine";
 
+  /**
+   * The MariaDB driver logs a warning for every error the server returns (a refused password, for
+   * one); the command line reports the error itself, so the driver is quieted unless
+   * {@code --debug}.
+   */
+  private static final String MARIADB_LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.log.org.mariadb.jdbc";
+
   private Main() {}
 
   /**
@@ -215,8 +230,12 @@ public final class Main {
       if (System.getProperty(LOG_LEVEL_PROPERTY) == null) {
         System.setProperty(LOG_LEVEL_PROPERTY, "debug");
       }
-    } else if (System.getProperty(ENGINE_LOG_LEVEL_PROPERTY) == null) {
-      System.setProperty(ENGINE_LOG_LEVEL_PROPERTY, "error");
+    } else {
+      for (String quieted : List.of(ENGINE_LOG_LEVEL_PROPERTY, MARIADB_LOG_LEVEL_PROPERTY)) {
+        if (System.getProperty(quieted) == null) {
+          System.setProperty(quieted, "error");
+        }
+      }
     }
     System.exit(run(args, System.out, System.err, stderrIsTerminal()));
   }
@@ -390,7 +409,8 @@ public final class Main {
       command = sub.commandSpec().name();
       CliCommand cmd = (CliCommand) sub.commandSpec().userObject();
       Result result;
-      try (Provision provision = open()) {
+      try (JdbcContextRepository shared = JdbcContextRepository.fromEnvironment(System.getenv()).orElse(null);
+          Provision provision = open(shared)) {
         result = cmd.execute(provision, progress);
       }
       if (result.failure().isPresent()) {
@@ -430,9 +450,13 @@ public final class Main {
       return FAILED;
     }
 
-    private Provision open() {
+    /** @param shared the JDBC repository of the environment, or null for the home's files */
+    private Provision open(JdbcContextRepository shared) {
       Provision.Builder b = Provision.builder().listener(progress);
       invocation.home().ifPresent(b::home);
+      if (shared != null) {
+        b.repository(shared);
+      }
       return b.build();
     }
 

@@ -45,6 +45,10 @@ final class TaskCommand implements CliCommand {
   @Option(names = "--backup", description = "delete: back the site up first.")
   boolean backup;
 
+  @Option(names = "--override_slave_authority",
+      description = "verify: also push the site's files/ and private/ to a remote web server, overwriting its copies.")
+  boolean overrideSlaveAuthority;
+
   @Parameters(paramLabel = "@name", arity = "1..*",
       description = "The context (verify takes several: they are verified as a batch).")
   List<String> names = new ArrayList<>();
@@ -115,10 +119,14 @@ final class TaskCommand implements CliCommand {
       json.set("report", Reports.json(report));
       return new Result(json, Reports.text(report));
     }
+    if (overrideSlaveAuthority && (task != Task.VERIFY || names.size() != 1)) {
+      throw new UsageException("--override_slave_authority applies to the verify of one site");
+    }
     if (names.size() == 1) {
       ContextHandle handle = provision.context(names.get(0));
       progress.start();
-      TaskReport report = handle.run(task);
+      TaskReport report = overrideSlaveAuthority
+          ? handle.run(task, java.util.Map.of("override_slave_authority", "true")) : handle.run(task);
       ObjectNode json = Values.MAPPER.createObjectNode();
       json.set("report", Reports.json(report));
       return new Result(json, Reports.text(report));
@@ -170,7 +178,7 @@ final class TaskCommand implements CliCommand {
       }
       case DELETE -> {
         if (!backup) {
-          return null;
+          return deleteWithContext(provision, progress);
         }
         if (names.size() != 1) {
           throw new UsageException("usage: provision delete @site --backup");
@@ -182,6 +190,29 @@ final class TaskCommand implements CliCommand {
         return null;
       }
     }
+  }
+
+  /**
+   * {@code delete @site} and {@code delete @platform}: the delete task, then the context itself
+   * (refused while other contexts reference it), as Aegir's {@code provision-delete} does.
+   *
+   * @return the report, or null when the task engine is to refuse the command (a server, or
+   *     several names)
+   */
+  private TaskReport deleteWithContext(Provision provision, Progress progress) {
+    if (names.size() != 1) {
+      return null;
+    }
+    ContextHandle h = provision.context(names.get(0));
+    if (h instanceof net.aegirj.provision.core.SiteHandle site) {
+      progress.start();
+      return site.delete();
+    }
+    if (h instanceof net.aegirj.provision.core.PlatformHandle platform) {
+      progress.start();
+      return platform.delete();
+    }
+    return null;
   }
 
   private Result batch(Provision provision, Progress progress) {

@@ -183,6 +183,33 @@ class TaskCommandTest {
   }
 
   @Test
+  void deleteRemovesTheSiteAndThePlatformContextsOnceNothingReferencesThem() throws IOException {
+    Path root = home.resolve("platforms/p1");
+    Files.createDirectories(root.resolve("core/lib"));
+    Files.writeString(root.resolve("core/lib/Drupal.php"), "<?php class Drupal { const VERSION = '10.3.0'; }\n");
+    cli.ok("save", "@platform_p1", "--context_type=platform", "--root=" + root);
+    cli.ok("save", "@site.example.com", "--context_type=site", "--platform=@platform_p1");
+    cli.ok("verify", "@site.example.com");
+    assertThat(root.resolve("sites/site.example.com")).as("verify made the site directory").isDirectory();
+
+    JsonNode inUse = cli.run("delete", "@platform_p1", "--json").json();
+    assertThat(inUse.get("exit_code").asInt()).as("a platform with a site is refused").isEqualTo(2);
+    assertThat(inUse.get("error").get("type").asText()).as("error type").isEqualTo("context_in_use");
+    assertThat(cli.run("show", "@platform_p1").exit()).as("the platform is kept").isZero();
+
+    Cli.Outcome site = cli.run("delete", "@site.example.com");
+    assertThat(site.exit()).as("delete @site succeeds (stderr: %s)", site.err()).isZero();
+    assertThat(root.resolve("sites/site.example.com")).as("the site directory is removed").doesNotExist();
+    assertThat(cli.run("show", "@site.example.com", "--json").json().get("error").get("type").asText())
+        .as("the site's context is removed too").isEqualTo("context_not_found");
+
+    Cli.Outcome platform = cli.run("@platform_p1", "delete");
+    assertThat(platform.exit()).as("delete @platform succeeds (stderr: %s)", platform.err()).isZero();
+    assertThat(cli.run("show", "@platform_p1").exit()).as("the platform's context is removed").isEqualTo(2);
+    assertThat(root.resolve("core/lib/Drupal.php")).as("the code base itself stays").exists();
+  }
+
+  @Test
   void anUnknownContextIsRefused() {
     Cli.Outcome o = cli.run("verify", "@nope");
     assertThat(o.exit()).as("exit status").isEqualTo(2);

@@ -456,7 +456,9 @@ public final class Provision implements AutoCloseable {
   public List<TaskReport> verifyAll(List<String> names) {
     List<ContextName> parsed = names.stream().map(ContextName::of).toList();
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(parallelism, parsed.size())));
-    try {
+    // One connection per server for the whole batch, not one per task.
+    try (TaskEngine.Batch batch = engine.batch()) {
+      TaskEngine engine = batch.engine();
       List<Future<TaskReport>> futures = new ArrayList<>();
       for (ContextName n : parsed) {
         futures.add(pool.submit(() -> {

@@ -112,6 +112,7 @@ public final class FakeHost implements Host {
   private final Map<Path, Node> nodes = new HashMap<>();
   private final List<Command> commands = new ArrayList<>();
   private final List<SyncCall> syncs = new ArrayList<>();
+  private final List<Path> fetches = new ArrayList<>();
   private final List<Stub> stubs = new ArrayList<>();
   private boolean failUnknown;
   private Host syncSource;
@@ -541,6 +542,25 @@ public final class FakeHost implements Host {
       syncs.add(new SyncCall(dir, excludes, result));
     }
     return result;
+  }
+
+  /**
+   * Records the fetch ({@link #fetches()}) and changes nothing: a fake host's tree is never copied
+   * back into the real local file system.
+   */
+  @Override
+  public SyncResult fetch(Path dir, Set<String> excludes) {
+    check(dir);
+    new SyncExcludes(Objects.requireNonNull(excludes, "excludes"));
+    synchronized (this) {
+      fetches.add(dir);
+    }
+    return new SyncResult(List.of(), List.of(), List.of(), 1);
+  }
+
+  /** @return the directory of every {@link #fetch}, in order */
+  public synchronized List<Path> fetches() {
+    return List.copyOf(fetches);
   }
 
   /** A source entry: what the synced tree must contain at a relative path. */

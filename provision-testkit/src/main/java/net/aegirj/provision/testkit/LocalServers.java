@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
  *   NginxServer nginx = servers.nginx(aegirRoot);   // includes <aegirRoot>/config/nginx.conf
  *   ApacheServer apache = servers.apache(aegirRoot); // includes <aegirRoot>/config/apache.conf
  *   MariaDbServer db = servers.mariadb();           // admin account db.masterDbUrl()
+ *   PostgresServer pg = servers.postgres();         // superuser over TCP, pg.jdbcUrl()
  *   ...
  * }
  * }</pre>
@@ -115,7 +116,7 @@ public final class LocalServers implements AutoCloseable {
    */
   public NginxServer nginx(Path aegirRoot) {
     Objects.requireNonNull(aegirRoot, "aegirRoot");
-    requireSearchableByOthers("nginx");
+    requireSearchableByOthers("nginx's workers run as www-data");
     return startServer("nginx", dir -> NginxServer.start(dir, aegirRoot));
   }
 
@@ -130,7 +131,7 @@ public final class LocalServers implements AutoCloseable {
    */
   public ApacheServer apache(Path aegirRoot) {
     Objects.requireNonNull(aegirRoot, "aegirRoot");
-    requireSearchableByOthers("Apache");
+    requireSearchableByOthers("Apache's workers run as www-data");
     return startServer("apache", dir -> ApacheServer.start(dir, aegirRoot));
   }
 
@@ -142,6 +143,19 @@ public final class LocalServers implements AutoCloseable {
    */
   public MariaDbServer mariadb() {
     return startServer("mariadb", MariaDbServer::start);
+  }
+
+  /**
+   * Starts PostgreSQL 15 on a fresh cluster with a database {@value PostgresServer#DATABASE}.
+   * When this JVM is root, the server runs as the {@code postgres} system user, so the state
+   * directory and every directory above it must be searchable by others.
+   *
+   * @return the running server
+   * @throws IllegalStateException when it cannot be started
+   */
+  public PostgresServer postgres() {
+    requireSearchableByOthers("PostgreSQL runs as the postgres system user");
+    return startServer("postgres", PostgresServer::start);
   }
 
   /**
@@ -221,15 +235,18 @@ public final class LocalServers implements AutoCloseable {
     return server;
   }
 
-  /** Workers run as www-data when we are root: they must reach sockets and files in the state dir. */
-  private void requireSearchableByOthers(String server) {
+  /**
+   * Servers (or their workers) run as an unprivileged user when we are root: they must reach
+   * sockets and files in the state dir.
+   */
+  private void requireSearchableByOthers(String who) {
     if (!ServerProcess.runningAsRoot()) {
       return;
     }
     for (Path p = stateDir; p != null; p = p.getParent()) {
       try {
         if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
-          throw new IllegalStateException(server + "'s workers run as www-data and cannot reach " + stateDir
+          throw new IllegalStateException(who + " and cannot reach " + stateDir
               + ": " + p + " is not searchable by others; make it mode 0755 (a JUnit @TempDir is 0700)");
         }
       } catch (IOException e) {

@@ -426,6 +426,66 @@ public final class SshServer implements AutoCloseable {
     return newHost("@server_ssh_test (" + address + ":" + port + ")");
   }
 
+  /**
+   * @return the process id (as this machine sees it) of sshd, the first process of the server's
+   *     mount and PID namespaces
+   * @throws IllegalStateException when sshd is not running
+   */
+  public long namespacePid() {
+    Path children = Path.of("/proc", Long.toString(process.pid()), "task", Long.toString(process.pid()), "children");
+    try {
+      String text = Files.readString(children, StandardCharsets.UTF_8).strip();
+      if (text.isEmpty()) {
+        throw new IllegalStateException("sshd is not running (unshare " + process.pid() + " has no child)");
+      }
+      return Long.parseLong(text.split("\\s+")[0]);
+    } catch (IOException e) {
+      throw new IllegalStateException("sshd is not running: cannot read " + children, e);
+    }
+  }
+
+  /**
+   * Runs a short command inside the server's namespaces, as a process of the "remote" machine
+   * would run: it sees the private mounts, and what it starts in the background lives (and dies)
+   * with the server.
+   *
+   * @param command the program and its arguments
+   * @param timeout how long it may take
+   * @return its outcome
+   */
+  public ServerProcess.Result runInside(List<String> command, Duration timeout) {
+    List<String> argv = new ArrayList<>(List.of("nsenter", "--target", Long.toString(namespacePid()), "--mount",
+        "--pid", "--"));
+    argv.addAll(command);
+    return ServerProcess.run(argv, timeout);
+  }
+
+  /**
+   * Kills (SIGKILL) the sshd process of every open connection, as a network cut would; the server
+   * keeps listening, so a client can connect again. Programs started inside the namespaces keep
+   * running.
+   *
+   * @return how many connections were dropped
+   */
+  public int dropConnections() {
+    List<ProcessHandle> sessions = ProcessHandle.of(namespacePid()).stream().flatMap(ProcessHandle::descendants)
+        .filter(h -> processTitle(h.pid()).startsWith("sshd:")).toList();
+    sessions.forEach(ProcessHandle::destroyForcibly);
+    for (ProcessHandle h : sessions) {
+      h.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(t -> h).join();
+    }
+    return sessions.size();
+  }
+
+  /** @return what a process calls itself ({@code /proc/<pid>/cmdline}, which sshd overwrites) */
+  private static String processTitle(long pid) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   /** @return true while sshd runs */
   public boolean isRunning() {
     return process.isAlive();

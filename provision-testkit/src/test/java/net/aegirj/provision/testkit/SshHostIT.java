@@ -365,6 +365,54 @@ class SshHostIT {
   }
 
   @Test
+  void fetchMirrorsTheRemoteTreeIntoTheLocalOne() throws IOException {
+    Path dir = fresh("fetch");
+    Path r = remote(dir);
+    Files.createDirectories(r.resolve("sub"));
+    Files.createDirectories(r.resolve("cache"));
+    Files.writeString(r.resolve("a.txt"), "uploaded on the web server");
+    Files.setAttribute(r.resolve("a.txt"), "unix:mode", 0640);
+    Files.writeString(r.resolve("sub/b.txt"), "b");
+    Files.writeString(r.resolve("cache/x"), "remote cache");
+    Files.createSymbolicLink(r.resolve("link"), Path.of("a.txt"));
+    Files.setAttribute(r.resolve("sub"), "unix:mode", 02770);
+    Files.createDirectories(dir.resolve("gone/deeper"));
+    Files.createDirectories(dir.resolve("cache"));
+    Files.writeString(dir.resolve("a.txt"), "the master's stale copy");
+    Files.writeString(dir.resolve("stale.txt"), "only here");
+    Files.writeString(dir.resolve("cache/keep"), "local cache");
+
+    SyncResult first = host.fetch(dir, Set.of("cache/**"));
+    assertThat(dir.resolve("a.txt")).as("a changed file is copied back").hasContent("uploaded on the web server");
+    assertThat(mode(dir.resolve("a.txt"))).as("with its mode").isEqualTo(0640);
+    assertThat(dir.resolve("sub/b.txt")).as("a new file in a new directory").hasContent("b");
+    assertThat(mode(dir.resolve("sub"))).as("directories keep their set-gid mode").isEqualTo(02770);
+    assertThat(Files.readSymbolicLink(dir.resolve("link"))).as("links are links").isEqualTo(Path.of("a.txt"));
+    assertThat(dir.resolve("stale.txt")).as("what the remote lacks is removed locally").doesNotExist();
+    assertThat(dir.resolve("gone")).as("with whole directories").doesNotExist();
+    assertThat(dir.resolve("cache/keep")).as("excluded paths stay").hasContent("local cache");
+    assertThat(dir.resolve("cache/x")).as("and are not fetched").doesNotExist();
+    assertThat(first.changed()).as("the changed file is reported").contains("a.txt");
+    assertThat(first.added()).as("the new ones too").contains("sub/", "sub/b.txt", "link");
+    assertThat(first.deleted()).as("and the removed ones").contains("stale.txt", "gone/");
+    try (Stream<Path> s = Files.walk(dir)) {
+      assertThat(s.map(p -> p.getFileName().toString())).as("no temporary file is left")
+          .noneMatch(n -> n.startsWith(".tmp"));
+    }
+
+    SyncResult again = host.fetch(dir, Set.of("cache/**"));
+    assertThat(again.changedAnything()).as("a second fetch changes nothing").isFalse();
+    assertThat(again.roundTrips()).as("and is one listing").isEqualTo(1);
+
+    Path missing = fresh("fetch-missing");
+    Files.createDirectories(missing);
+    Files.writeString(missing.resolve("x"), "x");
+    assertThat(host.fetch(missing, Set.of()).changedAnything()).as("a directory missing remotely fetches nothing")
+        .isFalse();
+    assertThat(missing.resolve("x")).as("and removes nothing locally").exists();
+  }
+
+  @Test
   void syncLeavesExcludedPathsAlone() throws IOException {
     Path site = fresh("site");
     Files.createDirectories(site.resolve("files"));

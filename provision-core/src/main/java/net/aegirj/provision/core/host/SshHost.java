@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * A remote server over SSH (JSch). Key authentication only, against a fixed {@code known_hosts}
  * with strict host key checking. One SSH session per instance, opened on first use and reused:
  * commands run on exec channels, file operations share one SFTP channel. A dropped connection is
- * not re-established: every later operation fails with "connection lost"; open a new host.
+ * not re-established by itself: every later operation fails with "connection lost" until
+ * {@link #reconnect()} is called (the task engine does that once before a rollback).
  *
  * <p>Commands are sent as one string in which every argument is single-quoted, so the remote
  * user's (POSIX) login shell passes them through literally. Files are written to a temporary name
@@ -83,6 +84,9 @@ public final class SshHost implements Host {
   private Session session; // guarded by connLock
   private volatile ChannelSftp sftp; // used under sftpLock
   private boolean lost; // guarded by connLock
+  private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong commands = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong fileOperations = new java.util.concurrent.atomic.AtomicLong();
   private boolean closed; // guarded by connLock
   private final Map<Integer, String> userNames = new ConcurrentHashMap<>();
   private final Map<Integer, String> groupNames = new ConcurrentHashMap<>();
@@ -196,6 +200,7 @@ public final class SshHost implements Host {
   }
 
   private Session connect(String op) {
+    connections.incrementAndGet();
     if (!Files.isRegularFile(knownHosts)) {
       throw new HostException(name, "cannot " + op + ": known_hosts file " + knownHosts
           + " does not exist; add the server's host key with: " + keyscan());
@@ -342,6 +347,7 @@ public final class SshHost implements Host {
   }
 
   private <T> T withSftp(String op, SftpAction<T> action) {
+    fileOperations.incrementAndGet();
     synchronized (sftpLock) {
       ChannelSftp c = sftp(op);
       try {
@@ -378,6 +384,40 @@ public final class SshHost implements Host {
       };
     }
     return String.valueOf(e.getMessage());
+  }
+
+  /**
+   * What this host has cost on the wire so far.
+   *
+   * @param connections SSH connections opened (one unless the connection was re-established)
+   * @param commands commands run (one exec channel each)
+   * @param fileOperations SFTP operations (a stat, a read, a write with its rename, one batch
+   *     of a sync); each is one or a few request-reply exchanges
+   */
+  public record Statistics(int connections, long commands, long fileOperations) {
+    /** @return commands and file operations together: the exchanges that waited for the server */
+    public long exchanges() {
+      return commands + fileOperations;
+    }
+  }
+
+  /** @return the counts so far */
+  public Statistics statistics() {
+    return new Statistics(connections.get(), commands.get(), fileOperations.get());
+  }
+
+  @Override
+  public boolean reconnect() {
+    synchronized (connLock) {
+      if (closed || !lost) {
+        return false;
+      }
+      lost = false;
+      sftp = null;
+      session = null;
+      LOG.debug("{}: will reconnect to {}", name, endpoint());
+      return true;
+    }
   }
 
   @Override
@@ -767,6 +807,7 @@ public final class SshHost implements Host {
   @Override
   public CommandResult run(Command command) {
     Objects.requireNonNull(command, "command");
+    commands.incrementAndGet();
     String display = command.display();
     long start = System.nanoTime();
     Session s;
@@ -893,10 +934,56 @@ public final class SshHost implements Host {
             + " path(s) failed: " + rm.stderrTail().strip());
       }
     }
-    trips += withSftp("sync " + p, c -> apply(c, dir, local, plan));
+    int sent = withSftp("sync " + p, c -> apply(c, dir, local, plan));
+    fileOperations.addAndGet(Math.max(0, sent - 1)); // one per created directory, upload, link, chmod
+    trips += sent;
     LOG.debug("{}: synced {}: {} added, {} changed, {} deleted, {} round trips", name, p, plan.added.size(),
         plan.changed.size(), plan.deleted.size(), trips);
     return new SyncResult(List.copyOf(plan.added), List.copyOf(plan.changed), List.copyOf(plan.deleted), trips);
+  }
+
+  @Override
+  public SyncResult fetch(Path dir, Set<String> excludes) {
+    String p = check(dir);
+    Objects.requireNonNull(excludes, "excludes");
+    if (dir.getNameCount() == 0) {
+      throw new IllegalArgumentException("refusing to fetch /");
+    }
+    SyncExcludes glob = new SyncExcludes(excludes);
+    SortedMap<String, SshSyncPlan.Local> local;
+    try {
+      local = Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? SshSyncPlan.scanLocal(dir, glob)
+          : new java.util.TreeMap<>();
+    } catch (IOException | UncheckedIOException e) {
+      throw new HostException(name, "cannot fetch " + p + ": cannot read the local tree: " + e.getMessage(), e);
+    }
+    CommandResult listed = run(SshSyncPlan.listCommand(dir, glob, local));
+    int trips = 1;
+    if (!listed.succeeded()) {
+      throw new HostException(name, "cannot fetch " + p + ": listing the remote tree failed with status "
+          + listed.exitCode() + (listed.stderrTail().isBlank() ? "" : ": " + listed.stderrTail().strip()));
+    }
+    SshSyncPlan.Listing remote;
+    try {
+      remote = SshSyncPlan.parse(listed.stdout());
+    } catch (IllegalArgumentException e) {
+      throw new HostException(name, "cannot fetch " + p + ": " + e.getMessage(), e);
+    }
+    if (!remote.exists() || !remote.entries().containsKey("")) {
+      return new SyncResult(List.of(), List.of(), List.of(), trips);
+    }
+    SshFetch fetch = new SshFetch(dir, local, remote, glob);
+    try {
+      fetch.removeStale();
+      int got = withSftp("fetch " + p, fetch::download);
+      fileOperations.addAndGet(Math.max(0, got - 1)); // one per downloaded file
+      trips += got;
+    } catch (IOException | UncheckedIOException e) {
+      throw new HostException(name, "cannot fetch " + p + ": " + e.getMessage(), e);
+    }
+    LOG.debug("{}: fetched {}: {} added, {} changed, {} deleted, {} round trips", name, p, fetch.added.size(),
+        fetch.changed.size(), fetch.deleted.size(), trips);
+    return new SyncResult(List.copyOf(fetch.added), List.copyOf(fetch.changed), List.copyOf(fetch.deleted), trips);
   }
 
   /** Carries out the SFTP part of a plan. @return the request batches sent */

@@ -247,6 +247,29 @@ final class JournalingHost implements Host {
     return r;
   }
 
+  /**
+   * Fetches from the remote into the local tree. The local copy of a remote-authoritative tree is
+   * only ever refreshed, so a rollback leaves the fetched files in place.
+   */
+  @Override
+  public SyncResult fetch(Path dir, Set<String> excludes) {
+    if (plan) {
+      step.get().change(on(dir) + "/ (fetch)");
+      return new SyncResult(List.of(), List.of(), List.of(), 0);
+    }
+    SyncResult r = delegate.fetch(dir, excludes);
+    if (r.changedAnything()) {
+      step.get().change(on(dir) + "/ (fetch: " + r.added().size() + " added, " + r.changed().size() + " changed, "
+          + r.deleted().size() + " deleted locally)");
+    }
+    return r;
+  }
+
+  @Override
+  public boolean reconnect() {
+    return delegate.reconnect();
+  }
+
   @Override
   public void close() {
     delegate.close();

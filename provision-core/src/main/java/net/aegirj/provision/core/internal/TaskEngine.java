@@ -68,6 +68,34 @@ public final class TaskEngine {
     this.debts = new ReloadDebts(locks.directory().resolve("reload-owed"));
   }
 
+  /**
+   * Starts a batch: the returned engine's tasks share one host per server (one SSH connection for
+   * a whole {@code verifyAll}) until the batch is closed.
+   *
+   * @return the batch
+   */
+  public Batch batch() {
+    SharedHosts shared = new SharedHosts(hosts);
+    return new Batch(new TaskEngine(contexts, shared, listeners, injector, locks), shared);
+  }
+
+  /**
+   * Tasks that share their hosts.
+   *
+   * @param engine runs the batch's tasks
+   * @param hosts the shared hosts, closed with the batch
+   */
+  public record Batch(TaskEngine engine, AutoCloseable hosts) implements AutoCloseable {
+    @Override
+    public void close() {
+      try {
+        hosts.close();
+      } catch (Exception e) {
+        LOG.warn("closing the batch's hosts failed: {}", e.getMessage());
+      }
+    }
+  }
+
   /** A planned step and where its reloads belong. */
   private record Planned(Step step, String service, ContextName server) {}
 
@@ -174,6 +202,8 @@ public final class TaskEngine {
         LOG.info("{}", report.summary());
         return report;
       }
+      // A connection that dropped during the task is opened again, so its changes can be undone.
+      run.reconnectLostHosts();
       List<String> rollbackFailures = run.journal.rollback();
       if (!rollbackFailures.isEmpty() || run.reloaded) {
         // Whatever was reloaded must see the restored files.
@@ -523,6 +553,18 @@ public final class TaskEngine {
         open.put(server, h);
       }
       return h;
+    }
+
+    synchronized void reconnectLostHosts() {
+      for (Map.Entry<ContextName, JournalingHost> e : open.entrySet()) {
+        try {
+          if (e.getValue().delegate().reconnect()) {
+            LOG.info("{}: reconnecting to roll back", e.getKey());
+          }
+        } catch (RuntimeException ex) {
+          LOG.warn("{}: cannot reconnect: {}", e.getKey(), message(ex));
+        }
+      }
     }
 
     Host rawHost(ContextName server) {

@@ -208,14 +208,66 @@ public class MySql implements ServiceType {
     ResolvedContext web = ctx.resolve(ContextName.of(String.valueOf(platform.get("web_server").orElseThrow())));
     String webHost = String.valueOf(web.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT);
     String dbHost = String.valueOf(dbServer.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT);
-    boolean sameMachine = webHost.equals(dbHost) || (isLoopback(webHost) && isLoopback(dbHost));
+    boolean webIsHere = web.name().isMaster() || ctx.host(web.name()).isLocal();
+    boolean sameMachine = webHost.equals(dbHost) || (webIsHere && isLoopback(webHost) && isLoopback(dbHost));
     if (sameMachine) {
       hosts.add("localhost");
-    } else {
+    } else if (webIsHere) {
       hosts.add(webHost);
+    } else {
+      hosts.add(ctx.resource("mysql-grant-host:" + web.name() + ">" + dbServer.name(),
+          () -> new SeenAs(probeGrantHost(ctx, web, dbServer, dbHost))).host());
     }
     hosts.add("127.0.0.1");
     return hosts;
+  }
+
+  /** A probed grant host, kept for the rest of the task. */
+  private record SeenAs(String host) implements AutoCloseable {
+    @Override
+    public void close() {}
+  }
+
+  private static final java.util.regex.Pattern DENIED =
+      java.util.regex.Pattern.compile("Access denied for user 'intntnllyInvalid'@'([^']*)'");
+  private static final java.util.regex.Pattern NOT_ALLOWED =
+      java.util.regex.Pattern.compile("Host '([^']*)' is not allowed to connect");
+
+  /**
+   * Aegir's grant-host probe: on the web server, connect to the db server as a user that does not
+   * exist; the refusal names the host the db server sees. Falls back to the web server's
+   * {@code remote_host}, with a warning, when the web server has no MySQL client.
+   */
+  static String probeGrantHost(StepContext ctx, ResolvedContext web, ResolvedContext dbServer, String dbHost) {
+    String fallback = Grammar.HOST_OR_IP.check(web.name(), "remote_host",
+        String.valueOf(web.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT));
+    int port = ((Number) dbServer.get("db_port").orElse(3306)).intValue();
+    Grammar.HOST_OR_IP.check(dbServer.name(), "remote_host", dbHost);
+    net.aegirj.provision.spi.CommandResult r = ctx.host(web.name()).run(net.aegirj.provision.spi.Command.of(
+        "mysql", "--no-defaults", "--connect-timeout=10", "-u", "intntnllyInvalid", "-h", dbHost,
+        "-P", Integer.toString(port), "-e", "SELECT VERSION()").withDisplay("probe the grant host of "
+        + web.name() + " on " + dbServer.name()));
+    if (ctx.planOnly()) {
+      return fallback;
+    }
+    String said = r.stdout() + r.stderrTail();
+    for (java.util.regex.Pattern p : List.of(DENIED, NOT_ALLOWED)) {
+      java.util.regex.Matcher m = p.matcher(said);
+      if (m.find() && Grammar.HOST_OR_IP.accepts(m.group(1))) {
+        return m.group(1).toLowerCase(Locale.ROOT);
+      }
+    }
+    if (r.exitCode() == 0) {
+      throw new ProvisionException(dbServer.name() + ": a user that does not exist logged in from " + web.name()
+          + "; the server's permissions are too lax to find the grant host");
+    }
+    if (r.exitCode() == 127) {
+      ctx.warn(web.name() + " has no mysql client to probe how " + dbServer.name() + " sees it; granting to its"
+          + " remote_host " + fallback);
+      return fallback;
+    }
+    throw new ProvisionException(web.name() + " cannot reach " + dbServer.name() + " at " + dbHost + ":" + port
+        + ": " + net.aegirj.provision.api.Text.quote(said.strip()));
   }
 
   private static boolean isLoopback(String h) {

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.aegirj.provision.api.ContextName;
@@ -48,6 +50,9 @@ public class Drupal implements Application {
   static final int CODE_DIR = 02775;
   static final int SETTINGS = 0440;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** The task option that makes a verify push {@code files/} and {@code private/} too. */
+  public static final String OVERRIDE_SLAVE_AUTHORITY = "override_slave_authority";
+  private static final Pattern SAFE_GLOB_NAME = Pattern.compile("[A-Za-z0-9._-]+");
   private static final Pattern SALT =
       Pattern.compile("(?:\\$settings\\['hash_salt'\\]|\\$drupal_hash_salt) = '([A-Za-z0-9_-]+)';");
 
@@ -74,13 +79,18 @@ public class Drupal implements Application {
           Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, true)),
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
           Step.of("drupal: install " + n, ctx -> install(ctx, target)),
-          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)));
+          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)),
+          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)));
       case VERIFY -> List.of(
           Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, false)),
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
-          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)));
+          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)),
+          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target,
+              ctx.option(OVERRIDE_SLAVE_AUTHORITY).map(v -> !v.equals("false") && !v.equals("0")).orElse(false))));
       case DELETE -> List.of(Step.of("drupal: remove site directory of " + n, ctx -> delete(ctx, target)));
-      case BACKUP -> List.of(Step.of("drupal: archive " + n, ctx -> Backups.archive(ctx, target)));
+      case BACKUP -> List.of(
+          Step.of("drupal: fetch files of " + n + " from its web server", ctx -> fetchFiles(ctx, target)),
+          Step.of("drupal: archive " + n, ctx -> Backups.archive(ctx, target)));
       case BACKUP_DELETE -> List.of(Step.of("drupal: remove backups of " + n, ctx -> Backups.delete(ctx, target)));
       case LOGIN_RESET -> List.of(Step.of("drupal: one-time login link for " + n, ctx -> loginReset(ctx, target)));
       case IMPORT_SITE -> List.of(Step.of("drupal: read the credentials of " + n, ctx -> SiteImport.run(ctx, target)));
@@ -91,12 +101,14 @@ public class Drupal implements Application {
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
           Step.of("drupal: mark " + n + " installed", ctx -> ctx.save(target.name(),
               PropertyChanges.builder().set("installed", "true").build())),
-          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)));
+          Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)),
+          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)));
       case RESTORE -> List.of(
           Step.of("drupal: unpack the backup of " + n, ctx -> Restore.unpack(ctx, target)),
           Step.of("drupal: import the backup's database of " + n, ctx -> Restore.importDatabase(ctx, target)),
           Step.of("drupal: swap in the restored site " + n, ctx -> Restore.swap(ctx, target)),
-          Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)));
+          Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
+          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)));
       default -> List.of();
     };
   }
@@ -116,6 +128,86 @@ public class Drupal implements Application {
   static Host host(StepContext ctx, ResolvedContext target) {
     // Code and sites live on the master; a remote web server receives a copy.
     return ctx.host(ContextName.MASTER);
+  }
+
+  /**
+   * @return the site's or platform's web server when it is another machine (its host is not
+   *     local), else empty
+   */
+  static Optional<Host> remoteWeb(StepContext ctx, ResolvedContext siteOrPlatform) {
+    ResolvedContext web = webServer(ctx, siteOrPlatform);
+    if (web.name().isMaster()) {
+      return Optional.empty();
+    }
+    Host h = ctx.host(web.name());
+    return h.isLocal() ? Optional.empty() : Optional.of(h);
+  }
+
+  /** @return the master's host, then the remote web server's when there is one */
+  static List<Host> hosts(StepContext ctx, ResolvedContext site) {
+    List<Host> out = new ArrayList<>();
+    out.add(host(ctx, site));
+    remoteWeb(ctx, site).ifPresent(out::add);
+    return out;
+  }
+
+  /**
+   * The platform's site directories, which a platform push leaves alone: every directory under
+   * {@code sites/} except {@code all} and {@code default} (Aegir pushes "the root without site
+   * dirs"; the sites themselves are pushed by their own tasks).
+   */
+  static Set<String> siteDirExcludes(Host master, Path root) {
+    Set<String> out = new TreeSet<>();
+    Path sites = root.resolve("sites");
+    for (String name : master.list(sites)) {
+      if (name.equals("all") || name.equals("default") || !SAFE_GLOB_NAME.matcher(name).matches()) {
+        continue;
+      }
+      master.stat(sites.resolve(name)).filter(i -> i.type() == net.aegirj.provision.spi.FileInfo.Type.DIRECTORY)
+          .ifPresent(i -> out.add("sites/" + name));
+    }
+    return out;
+  }
+
+  /**
+   * Pushes the site directory to a remote web server. The web server is authoritative for
+   * {@code files/} and {@code private/} (users upload there), so those are left alone unless
+   * {@code full} (install, deploy, restore, or {@code --override_slave_authority}); settings.php
+   * and drushrc.php are written there directly by the settings step, with their group.
+   */
+  static void pushSite(StepContext ctx, ResolvedContext planned, boolean full) {
+    Optional<Host> web = remoteWeb(ctx, planned);
+    if (web.isEmpty()) {
+      ctx.skip("the web server is this machine: nothing to push");
+      return;
+    }
+    ResolvedContext site = ctx.resolve(planned.name());
+    Set<String> excludes = new TreeSet<>(Set.of("settings.php", "drushrc.php"));
+    if (!full) {
+      excludes.addAll(Set.of("files/**", "private/**"));
+    }
+    Path path = sitePath(site);
+    if (ctx.planOnly() && host(ctx, site).stat(path).isEmpty()) {
+      ctx.changed(path + "/ on " + web.get().name() + " (push)");
+      return;
+    }
+    web.get().sync(path, excludes);
+  }
+
+  /**
+   * Before a backup: the web server's {@code files/} and {@code private/} are the authoritative
+   * copies, so they are fetched into the master's site directory first.
+   */
+  static void fetchFiles(StepContext ctx, ResolvedContext site) {
+    Optional<Host> web = remoteWeb(ctx, site);
+    if (web.isEmpty()) {
+      ctx.skip("the web server is this machine: nothing to fetch");
+      return;
+    }
+    Path path = sitePath(site);
+    for (String d : List.of("files", "private")) {
+      web.get().fetch(path.resolve(d), Set.of());
+    }
   }
 
   static String webGroup(StepContext ctx, ResolvedContext target) {
@@ -163,6 +255,11 @@ public class Drupal implements Application {
     for (String d : List.of("modules", "themes", "libraries")) {
       h.mkdirs(sites.resolve("all").resolve(d), FileMode.of(CODE_DIR));
     }
+    Optional<Host> web = remoteWeb(ctx, platform);
+    if (web.isPresent()) {
+      // The code base goes to the same path on the web server, without the sites' own directories.
+      web.get().sync(root, siteDirExcludes(h, root));
+    }
     List<String> profiles = new ArrayList<>();
     for (String dir : List.of("profiles", "core/profiles")) {
       for (String p : h.list(root.resolve(dir))) {
@@ -203,12 +300,15 @@ public class Drupal implements Application {
           + " exists, so the site is installed already; delete it first or verify it");
     }
     String group = webGroup(ctx, site);
-    h.mkdirs(path, FileMode.of(SITE_DIR));
-    for (String d : List.of("files", "private", "private/files", "private/temp", "private/config", "private/config/sync")) {
-      h.mkdirs(path.resolve(d), FileMode.of(WEB_DIR).withGroup(group));
-    }
-    for (String d : List.of("modules", "themes", "libraries")) {
-      h.mkdirs(path.resolve(d), FileMode.of(CODE_DIR));
+    for (Host each : hosts(ctx, site)) {
+      each.mkdirs(path, FileMode.of(SITE_DIR));
+      for (String d : List.of("files", "private", "private/files", "private/temp", "private/config",
+          "private/config/sync")) {
+        each.mkdirs(path.resolve(d), FileMode.of(WEB_DIR).withGroup(group));
+      }
+      for (String d : List.of("modules", "themes", "libraries")) {
+        each.mkdirs(path.resolve(d), FileMode.of(CODE_DIR));
+      }
     }
   }
 
@@ -227,10 +327,12 @@ public class Drupal implements Application {
     String salt = old.map(b -> SALT.matcher(new String(b, StandardCharsets.UTF_8))).filter(Matcher::find)
         .map(m -> m.group(1)).orElseGet(Drupal::newSalt);
     String includes = str(ctx.resolve(ContextName.MASTER), "include_path");
-    h.write(path.resolve("settings.php"), Settings.settingsPhp(site, major, salt, includes).getBytes(StandardCharsets.UTF_8),
-        FileMode.of(SETTINGS).withGroup(group));
-    h.write(path.resolve("drushrc.php"), Settings.drushrc(site).getBytes(StandardCharsets.UTF_8),
-        FileMode.of(SETTINGS));
+    byte[] settings = Settings.settingsPhp(site, major, salt, includes).getBytes(StandardCharsets.UTF_8);
+    byte[] drushrc = Settings.drushrc(site).getBytes(StandardCharsets.UTF_8);
+    for (Host each : hosts(ctx, site)) {
+      each.write(path.resolve("settings.php"), settings, FileMode.of(SETTINGS).withGroup(group));
+      each.write(path.resolve("drushrc.php"), drushrc, FileMode.of(SETTINGS));
+    }
   }
 
   static String newSalt() {
@@ -299,7 +401,9 @@ public class Drupal implements Application {
       h.mkdirs(clients, FileMode.of(0750));
       h.symlink(clients.resolve(str(site, "uri")), sitePath(site).toString());
     }
-    SitesPhp.update(ctx, h, site);
+    for (Host each : hosts(ctx, site)) {
+      SitesPhp.update(ctx, each, site);
+    }
   }
 
   private static void delete(StepContext ctx, ResolvedContext site) {
@@ -309,7 +413,9 @@ public class Drupal implements Application {
       ResolvedContext master = ctx.resolve(ContextName.MASTER);
       h.remove(Path.of(str(master, "clients_path")).resolve(String.valueOf(client.get())).resolve(str(site, "uri")));
     }
-    SitesPhp.remove(ctx, h, site);
-    h.remove(sitePath(site));
+    for (Host each : hosts(ctx, site)) {
+      SitesPhp.remove(ctx, each, site);
+      each.remove(sitePath(site));
+    }
   }
 }

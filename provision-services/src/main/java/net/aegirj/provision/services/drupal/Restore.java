@@ -147,8 +147,10 @@ final class Restore {
       Path p = Path.of(Grammar.PATH.check(planned.name(), "old_site_path", oldPath.get()));
       if (!p.equals(Drupal.sitePath(planned)) && p.getParent() != null && p.getParent().getFileName() != null
           && p.getParent().getFileName().toString().equals("sites")) {
-        Host h = Drupal.host(ctx, planned);
-        ctx.onSuccess("remove " + p, () -> h.run(Command.of("rm", "-rf", "--", p.toString())).orThrow());
+        for (Host h : Drupal.hosts(ctx, planned)) {
+          ctx.onSuccess("remove " + p + " on " + h.name(),
+              () -> h.run(Command.of("rm", "-rf", "--", p.toString())).orThrow());
+        }
       }
     }
   }

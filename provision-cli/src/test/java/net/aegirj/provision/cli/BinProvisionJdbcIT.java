@@ -1,0 +1,94 @@
+package net.aegirj.provision.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import net.aegirj.provision.testkit.LocalServers;
+import net.aegirj.provision.testkit.MariaDbServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/provision} with {@code $PROVISION_REPOSITORY} naming a real MariaDB: two control
+ * nodes (two homes) share the contexts, and a wrong password is one error line without it.
+ */
+class BinProvisionJdbcIT {
+  private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize().getParent();
+  private static final Path SCRIPT = ROOT.resolve("bin/provision");
+
+  @TempDir
+  Path temp;
+
+  record Exit(int status, String out, String err) {}
+
+  private Exit provision(Map<String, String> env, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(SCRIPT.toString());
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(temp.toFile());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().keySet().removeIf(k -> k.startsWith("PROVISION_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    p.getOutputStream().close();
+    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("bin/provision %s finishes", List.of(args)).isTrue();
+    return new Exit(p.exitValue(), out.join(), err.join());
+  }
+
+  private static String read(java.io.InputStream in) {
+    try (in) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void twoControlNodesShareContextsThroughTheDatabase() throws Exception {
+    try (LocalServers servers = LocalServers.in(temp.resolve("state"))) {
+      MariaDbServer db = servers.mariadb();
+      db.sql("CREATE DATABASE aegir");
+      Map<String, String> env = new HashMap<>();
+      env.put("PROVISION_REPOSITORY", "jdbc:mariadb://127.0.0.1:" + db.port() + "/aegir");
+      env.put("PROVISION_REPOSITORY_USER", db.adminUser());
+      env.put("PROVISION_REPOSITORY_PASSWORD", db.adminPassword());
+      Path nodeA = temp.resolve("node-a");
+      Path nodeB = temp.resolve("node-b");
+
+      Exit saved = provision(env, "--home", nodeA.toString(), "save", "@platform_x", "--context_type=platform",
+          "--root=/var/aegir/platforms/x");
+      assertThat(saved.status()).as("save on node a succeeds (stderr: %s)", saved.err()).isZero();
+      assertThat(saved.out()).as("save's report").startsWith("@platform_x: created platform, version 1");
+      assertThat(nodeA.resolve("contexts/platform_x.json")).as("the context is not in node a's files")
+          .doesNotExist();
+      assertThat(db.sql("SELECT name, version FROM aegir.provision_context WHERE name = 'platform_x'"))
+          .as("the context is a row of the database").isEqualTo("platform_x\t1");
+
+      Exit shown = provision(env, "--home", nodeB.toString(), "@platform_x", "show");
+      assertThat(shown.status()).as("node b shows node a's context (stderr: %s)", shown.err()).isZero();
+      assertThat(shown.out()).as("the root saved on node a").contains("/var/aegir/platforms/x");
+
+      Map<String, String> wrong = new HashMap<>(env);
+      String secret = "Wr0ng" + db.adminPassword();
+      wrong.put("PROVISION_REPOSITORY_PASSWORD", secret);
+      Exit refused = provision(wrong, "--home", nodeB.toString(), "list");
+      assertThat(refused.status()).as("a wrong password fails").isEqualTo(1);
+      assertThat(refused.err().lines().toList()).as("one error line").hasSize(1);
+      assertThat(refused.err()).as("naming the database").startsWith("provision: error: cannot list contexts in ")
+          .contains("jdbc:mariadb://127.0.0.1:" + db.port() + "/aegir")
+          .doesNotContain(secret);
+      assertThat(Files.exists(nodeB.resolve("contexts/platform_x.json"))).as("nothing fell back to files").isFalse();
+    }
+  }
+}

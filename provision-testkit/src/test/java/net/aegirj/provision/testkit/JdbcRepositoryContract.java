@@ -1,0 +1,285 @@
+package net.aegirj.provision.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.Site;
+import net.aegirj.provision.core.JdbcContextRepository;
+import net.aegirj.provision.spi.ContextRepository;
+import net.aegirj.provision.spi.Versioned;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The repository contract for {@link JdbcContextRepository} against a real database, plus what is
+ * particular to it: the schema and its version, concurrent first use, two control processes on
+ * one database, connections from a {@link DataSource}, and errors that never show the password.
+ * Each test gets its own table prefix, so its repository starts empty.
+ */
+abstract class JdbcRepositoryContract extends ContextRepositoryContract {
+  private static final AtomicInteger PREFIXES = new AtomicInteger();
+
+  private String prefix;
+
+  /** @return the JDBC URL of the test database */
+  protected abstract String url();
+
+  /** @return a user with every privilege on the test database */
+  protected abstract String user();
+
+  /** @return its password */
+  protected abstract String password();
+
+  /** @return a data source of the driver for the test database, with user and password */
+  protected abstract DataSource dataSource();
+
+  /** @return a URL of the same database on a port where nothing listens */
+  protected abstract String unreachableUrl();
+
+  /**
+   * Ends every session of the test user but the one given, as a restarted server or a failover
+   * would.
+   *
+   * @param c a connection of the test user
+   * @return how many sessions were ended
+   * @throws SQLException when the database refuses
+   */
+  protected abstract int killOtherSessions(Connection c) throws SQLException;
+
+  private static String freshPrefix() {
+    return "t" + PREFIXES.incrementAndGet() + "_";
+  }
+
+  private JdbcContextRepository open(String tablePrefix) {
+    return JdbcContextRepository.builder().url(url()).user(user()).password(password()).tablePrefix(tablePrefix)
+        .build();
+  }
+
+  @Override
+  protected ContextRepository newRepository() {
+    prefix = freshPrefix();
+    return open(prefix);
+  }
+
+  @Override
+  protected boolean supportsPersistence() {
+    return true;
+  }
+
+  @Override
+  protected ContextRepository reopen() {
+    return open(prefix);
+  }
+
+  private List<String> query(String sql) throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(url(), user(), password());
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
+      int columns = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        List<String> row = new ArrayList<>();
+        for (int i = 1; i <= columns; i++) {
+          row.add(rs.getString(i));
+        }
+        rows.add(String.join("|", row));
+      }
+    }
+    return rows;
+  }
+
+  private void execute(String sql) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url(), user(), password());
+        Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+  }
+
+  /** The first use creates the tables and records the schema version; rows hold name, type, version, JSON. */
+  @Test
+  void firstUseCreatesTheSchemaAndRecordsItsVersion() throws SQLException {
+    repository().save(Site.named("a.example.com").platform("platform_d10").build(), ContextRepository.NEW);
+    assertThat(query("SELECT id, version FROM " + prefix + "schema"))
+        .as("one row records the schema version this release writes")
+        .containsExactly("1|" + JdbcContextRepository.schemaVersion());
+    assertThat(query("SELECT name, type, version FROM " + prefix + "context"))
+        .as("the context is one row with its type and version").containsExactly("a.example.com|site|1");
+    assertThat(query("SELECT body FROM " + prefix + "context").get(0))
+        .as("the body is the context's JSON document").contains("\"platform\"").contains("@platform_d10");
+    assertThat(query("SELECT from_name, to_name FROM " + prefix + "reference"))
+        .as("the site's reference to its platform is a row of the reference table")
+        .containsExactly("a.example.com|platform_d10");
+    assertThat(query("SELECT COUNT(*) FROM " + prefix + "context WHERE updated_at IS NOT NULL"))
+        .as("the time of the change is recorded").containsExactly("1");
+  }
+
+  /** Processes starting together on an empty database create the schema once, without failing. */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void concurrentFirstUseCreatesTheSchemaOnce() throws Exception {
+    String shared = freshPrefix();
+    int n = 6;
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    List<JdbcContextRepository> repositories = new ArrayList<>();
+    try {
+      List<Future<Long>> saves = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        JdbcContextRepository r = open(shared);
+        repositories.add(r);
+        ContextName name = ContextName.of("server_" + i);
+        saves.add(pool.submit(() -> {
+          start.await();
+          return r.save(Server.builder().name(name).build(), ContextRepository.NEW);
+        }));
+      }
+      start.countDown();
+      for (Future<Long> f : saves) {
+        assertThat(f.get(100, TimeUnit.SECONDS)).as("every first use succeeds and saves version 1").isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+      repositories.forEach(JdbcContextRepository::close);
+    }
+    assertThat(query("SELECT id, version FROM " + shared + "schema"))
+        .as("the schema version is recorded once").containsExactly("1|" + JdbcContextRepository.schemaVersion());
+    assertThat(query("SELECT COUNT(*) FROM " + shared + "context")).as("every save landed").containsExactly("" + n);
+  }
+
+  /** A schema newer than this release is refused with what to do, and left alone. */
+  @Test
+  void newerSchemaIsRefused() throws SQLException {
+    String newer = freshPrefix();
+    try (JdbcContextRepository r = open(newer)) {
+      assertThat(r.migrate()).as("migrate() creates the schema").isEqualTo(JdbcContextRepository.schemaVersion());
+    }
+    execute("UPDATE " + newer + "schema SET version = 99 WHERE id = 1");
+    try (JdbcContextRepository r = open(newer)) {
+      assertThatThrownBy(() -> r.load(ContextName.MASTER))
+          .as("a newer schema must be refused, saying what to do")
+          .isInstanceOf(ProvisionException.class)
+          .hasMessageContaining("99").hasMessageContaining("upgrade Provision");
+    }
+    assertThat(query("SELECT version FROM " + newer + "schema")).as("the newer schema is left alone")
+        .containsExactly("99");
+  }
+
+  /**
+   * Two control processes (child JVMs) set different properties of one context 300 times each by
+   * read-modify-write: every change lands as its own version or is reported as a conflict and
+   * retried, so none is lost.
+   */
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  void twoProcessesLoseNoUpdate() throws Exception {
+    int n = 300;
+    repository().save(Server.builder().name(ContextName.MASTER).build(), ContextRepository.NEW);
+    Process a = worker("master_url", n);
+    Process b = worker("admin_email", n);
+    String outA = new String(a.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    String outB = new String(b.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(a.waitFor(240, TimeUnit.SECONDS)).as("worker a finishes").isTrue();
+    assertThat(b.waitFor(240, TimeUnit.SECONDS)).as("worker b finishes").isTrue();
+    assertThat(a.exitValue()).as("worker a succeeded").isZero();
+    assertThat(b.exitValue()).as("worker b succeeded").isZero();
+    System.out.printf("two processes, 2 x %d saves: %s, %s%n", n, outA, outB);
+    Versioned last = repository().load(ContextName.MASTER).orElseThrow();
+    Server master = (Server) last.context();
+    assertThat(last.version()).as("every one of the 2 x %d saves produced its own version: no update was lost", n)
+        .isEqualTo(1 + 2L * n);
+    assertThat(master.masterUrl()).as("a's last write survived").contains("http://front.example.com/run" + n);
+    assertThat(master.adminEmail()).as("b's last write survived").contains("admin" + n + "@example.com");
+  }
+
+  private Process worker(String property, int count) throws java.io.IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", JdbcSaveWorker.class.getName(), url(), user(), prefix,
+        property, Integer.toString(count));
+    pb.environment().put(JdbcSaveWorker.PASSWORD_ENV, password());
+    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+    return pb.start();
+  }
+
+  /** A repository on a caller's data source sees and conflicts with one opened from the URL. */
+  @Test
+  void dataSourceRepositorySharesTheTables() {
+    Server master = Server.builder().name(ContextName.MASTER).build();
+    repository().save(master, ContextRepository.NEW);
+    try (JdbcContextRepository viaDataSource = JdbcContextRepository.builder().dataSource(dataSource())
+        .tablePrefix(prefix).build()) {
+      assertThat(viaDataSource.load(ContextName.MASTER)).as("the data source repository reads the same row")
+          .contains(new Versioned(master, 1));
+      assertThat(viaDataSource.save(master, 1)).as("and writes it").isEqualTo(2);
+      assertThatThrownBy(() -> viaDataSource.save(master, 1)).as("a stale write through the data source conflicts")
+          .isInstanceOf(net.aegirj.provision.api.ConflictException.class);
+    }
+    assertThat(repository().load(ContextName.MASTER).orElseThrow().version())
+        .as("the URL repository sees the data source's write").isEqualTo(2);
+  }
+
+  /**
+   * Pooled connections that the server ended are replaced: reads and writes carry on, and no
+   * write is lost or applied twice.
+   */
+  @Test
+  void brokenPooledConnectionsAreReplaced() throws SQLException {
+    Server master = Server.builder().name(ContextName.MASTER).build();
+    assertThat(repository().save(master, ContextRepository.NEW)).as("saved before the kill").isEqualTo(1);
+    assertThat(repository().load(ContextName.MASTER)).as("loaded before the kill").isPresent();
+    try (Connection c = DriverManager.getConnection(url(), user(), password())) {
+      assertThat(killOtherSessions(c)).as("the repository's pooled connection was ended").isPositive();
+    }
+    assertThat(repository().load(ContextName.MASTER)).as("a read after the kill runs on a new connection")
+        .contains(new Versioned(master, 1));
+    try (Connection c = DriverManager.getConnection(url(), user(), password())) {
+      assertThat(killOtherSessions(c)).as("the repository's pooled connection was ended").isPositive();
+    }
+    assertThat(repository().save(master, 1)).as("a write after the kill runs on a new connection, once")
+        .isEqualTo(2);
+    assertThat(repository().load(ContextName.MASTER).orElseThrow().version()).as("applied exactly once")
+        .isEqualTo(2);
+  }
+
+  /** A wrong password and an unreachable database are ProvisionExceptions that never show a password. */
+  @Test
+  void failuresAreClearAndNeverShowThePassword() {
+    String wrong = "Wr0ngSecret" + password();
+    try (JdbcContextRepository r = JdbcContextRepository.builder().url(url()).user(user()).password(wrong)
+        .tablePrefix(prefix).build()) {
+      assertThat(r.toString()).as("toString names the database and tables").contains(prefix)
+          .doesNotContain(wrong);
+      assertThatThrownBy(() -> r.load(ContextName.MASTER)).as("a wrong password is a ProvisionException")
+          .isInstanceOf(ProvisionException.class)
+          .hasMessageContaining("cannot load @server_master")
+          .satisfies(e -> assertThat(e.getMessage()).as("the password is never shown").doesNotContain(wrong));
+    }
+    try (JdbcContextRepository r = JdbcContextRepository.builder().url(unreachableUrl()).user(user())
+        .password(password()).build()) {
+      assertThatThrownBy(() -> r.save(Server.builder().name(ContextName.MASTER).build(), ContextRepository.NEW))
+          .as("an unreachable database is a ProvisionException saying so")
+          .isInstanceOf(ProvisionException.class)
+          .hasMessageContaining("cannot be reached")
+          .satisfies(e -> assertThat(e.getMessage()).as("the password is never shown").doesNotContain(password()));
+    }
+  }
+}
