@@ -251,6 +251,40 @@ class TortureIT {
     assertThat(again.out()).as("and the verify after that reloads nothing: %s", again.out()).doesNotContain("reloaded @server_master");
   }
 
+  /**
+   * An install killed at a random point: installing again either completes it or is refused
+   * because it had completed (the message says to verify), and then verify leaves an installed
+   * site that answers over HTTP with its own database.
+   */
+  @Test
+  void anInstallKilledAtARandomPointIsCompletedByInstallOrVerify() throws Exception {
+    Random random = new Random(SEED);
+    String save = "--context_type=site";
+    ok("save", "@k0.example.com", save, "--platform=@platform_fixture", "--db_server=@server_db",
+        "--install_method=manual");
+    long installMillis = ok("install", "@k0.example.com").millis();
+    int kills = 0;
+    for (int k = 1; k <= Integer.getInteger("torture.installs", 8); k++) {
+      String site = "k" + k + ".example.com";
+      ok("save", "@" + site, save, "--platform=@platform_fixture", "--db_server=@server_db", "--install_method=manual");
+      Child c = run(List.of("install", "@" + site), installMillis / 3 + random.nextInt((int) installMillis));
+      kills += c.killed() ? 1 : 0;
+      Child again = run(List.of("install", "@" + site), -1);
+      assertThat(again.status() == 0 || again.err().contains("the site is installed already"))
+          .as("@%s: installing again completes the install, or is refused as done: %s", site, again.err()).isTrue();
+      ok("verify", "@" + site);
+      try (Provision p = Provision.builder().home(home).build()) {
+        Site s = p.site(site).context();
+        assertThat(s.installed()).as("@%s is installed", site).contains(true);
+        String dbName = s.dbName().orElseThrow();
+        Http.Response r = Http.getUntil(nginx.port(), site, "/", x -> x.status() == 200
+            && x.body().contains("db=" + dbName), Duration.ofSeconds(20));
+        assertThat(r.body()).as("@%s answers with its own database", site).contains("site=" + site, "db=" + dbName);
+      }
+    }
+    System.out.printf("TortureIT: %d installs killed, each completed by install or verify%n", kills);
+  }
+
   private List<String> storedAliases(String site) {
     try (Provision p = Provision.builder().home(home).build()) {
       return p.site(site).context().aliases();
