@@ -54,9 +54,12 @@ public enum Grammar {
     }
   },
   /** An {@code http} or {@code https} URL with a host, an optional port and a safe path. */
-  URL("an http(s) URL: scheme, host name, optional port, path of letters, digits and '._~/+-'") {
+  URL("an http(s) URL: scheme, host name, optional port, path of letters, digits and '._~/+-' (at most 2048 characters)") {
     @Override
     boolean matches(String v) {
+      if (v.length() > MAX_URL) {
+        return false;
+      }
       var m = URL_RE.matcher(v);
       return m.matches() && (isHost(m.group(1)) || isIp(m.group(1)));
     }
@@ -197,6 +200,8 @@ public enum Grammar {
     }
   };
 
+  /** The longest URL accepted: what browsers and servers reliably handle. */
+  private static final int MAX_URL = 2048;
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Pattern USER_RE = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
   private static final Pattern LOCAL_RE = Pattern.compile("[A-Za-z0-9._%+-]{1,64}");

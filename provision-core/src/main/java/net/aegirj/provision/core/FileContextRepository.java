@@ -81,6 +81,28 @@ public final class FileContextRepository implements ContextRepository {
       throw new ProvisionException("cannot create the context directory " + dir + ": " + e.getMessage(), e);
     }
     this.jvmLock = JVM_LOCKS.computeIfAbsent(dir, d -> new ReentrantLock());
+    sweepStaleTemporaryFiles();
+  }
+
+  /**
+   * A process killed while it wrote a context leaves its temporary file behind; every process
+   * that opens the repository removes such files. Under the write lock, a temporary file cannot
+   * belong to a live writer. A repository that cannot be locked (read-only) is left as it is.
+   */
+  private void sweepStaleTemporaryFiles() {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, TEMP_PREFIX + "*")) {
+      if (!ds.iterator().hasNext()) {
+        return; // the common case: nothing to sweep, no lock taken
+      }
+    } catch (IOException e) {
+      return;
+    }
+    try {
+      int n = removeStaleTemporaryFiles();
+      LOG.debug("removed {} temporary file(s) left in {} by killed writers", n, dir);
+    } catch (ProvisionException | UncheckedIOException e) {
+      LOG.debug("cannot remove temporary files left in {}: {}", dir, e.getMessage());
+    }
   }
 
   /** @return the directory holding the context files */

@@ -54,6 +54,70 @@ class MultiProcessSaveTest {
     }
   }
 
+  /**
+   * Issue 9: eight processes, each saving its own property 1,000 times (by default; more with
+   * {@code -Dtorture.saves=…}) over two to four of four servers that they share with the others.
+   */
+  @Test
+  void eightProcessesSavingOverlappingContextsLoseNoUpdate() throws Exception {
+    int processes = 8;
+    int n = Integer.getInteger("torture.saves", 1000);
+    try (Provision p = Provision.builder().home(home).build()) {
+      for (String s : OverlapSaveWorker.SERVERS) {
+        p.save(Server.named(s).remoteHost("localhost")); // version 1
+      }
+    }
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<Process> workers = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int i = 0; i < processes; i++) {
+      ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp",
+          System.getProperty("java.class.path"), "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+          OverlapSaveWorker.class.getName(), home.toString(), Integer.toString(i), Integer.toString(n));
+      pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+      workers.add(pb.start());
+    }
+    long retries = 0;
+    for (int i = 0; i < processes; i++) {
+      Process w = workers.get(i);
+      String out = new String(w.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      assertThat(w.waitFor(600, TimeUnit.SECONDS)).as("worker %d finishes", i).isTrue();
+      assertThat(w.exitValue()).as("worker %d succeeded", i).isZero();
+      retries += Long.parseLong(out);
+    }
+    System.out.printf("MultiProcessSaveTest: %d processes x %d saves on 4 shared contexts in %d ms, %d saves"
+        + " retried by the workers after Provision's own retries%n", processes, n,
+        (System.nanoTime() - start) / 1_000_000, retries);
+    try (Provision p = Provision.builder().home(home).build()) {
+      for (String s : OverlapSaveWorker.SERVERS) {
+        long touching = 0;
+        for (int i = 0; i < processes; i++) {
+          List<String> mine = OverlapSaveWorker.contexts(i);
+          int k = mine.indexOf(s);
+          if (k >= 0) {
+            touching += n / mine.size() + (k < n % mine.size() ? 1 : 0);
+          }
+        }
+        assertThat(p.server(s).version()).as("@%s: one version per save that touched it, none lost", s)
+            .isEqualTo(1 + touching);
+        var props = p.resolve(s);
+        for (int i = 0; i < processes; i++) {
+          List<String> mine = OverlapSaveWorker.contexts(i);
+          int k = mine.indexOf(s);
+          if (k < 0) {
+            continue;
+          }
+          int last = n - Math.floorMod(n - 1 - k, mine.size()); // the last save n with (n-1) % size == k
+          String expected = OverlapSaveWorker.value(i, last);
+          Object stored = props.get(OverlapSaveWorker.property(i)).orElseThrow();
+          String text = stored instanceof List<?> l ? String.join(",", l.stream().map(String::valueOf).toList())
+              : String.valueOf(stored);
+          assertThat(text).as("@%s: process %d's last write (save %d) survived", s, i, last).isEqualTo(expected);
+        }
+      }
+    }
+  }
+
   @Test
   void aProcessKilledDuringSaveLeavesTheOldOrTheNewFileNeverATornOne() throws Exception {
     Random random = new Random(42);
@@ -79,9 +143,17 @@ class MultiProcessSaveTest {
     try (Stream<Path> s = Files.list(home.resolve("contexts"))) {
       s.filter(f -> f.getFileName().toString().startsWith(".tmp-")).forEach(temps::add);
     }
+    for (Path t : temps) {
+      Files.deleteIfExists(t); // the Provision opened above swept any; more are made below
+    }
+    Files.write(home.resolve("contexts/.tmp-0123456789ab"), "{\"torn".getBytes(StandardCharsets.UTF_8));
+    Files.write(home.resolve("contexts/.tmp-ba9876543210"), new byte[0]);
     FileContextRepository repo = new FileContextRepository(home);
-    assertThat(repo.removeStaleTemporaryFiles()).as("stale temporaries are counted and removed")
-        .isEqualTo(temps.size());
+    try (Stream<Path> s = Files.list(home.resolve("contexts"))) {
+      assertThat(s.map(f -> f.getFileName().toString()).filter(f -> f.startsWith(".tmp-")))
+          .as("opening the repository sweeps the temporaries that killed writers left").isEmpty();
+    }
+    assertThat(repo.removeStaleTemporaryFiles()).as("so there is nothing left to remove").isZero();
     assertThat(repo.load(ContextName.MASTER)).as("and the context is intact").isPresent();
   }
 }

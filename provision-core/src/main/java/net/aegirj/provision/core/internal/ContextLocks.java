@@ -34,6 +34,11 @@ public final class ContextLocks {
     this.wait = wait;
   }
 
+  /** @return the directory of the lock files, {@code <home>/locks} */
+  public Path directory() {
+    return dir;
+  }
+
   /** A held lock; close it to release. */
   public interface Held extends AutoCloseable {
     @Override

@@ -48,6 +48,7 @@ public final class TaskEngine {
   private final List<TaskListener> listeners;
   private final FailureInjector injector;
   private final ContextLocks locks;
+  private final ReloadDebts debts;
 
   /**
    * @param contexts the contexts
@@ -64,6 +65,7 @@ public final class TaskEngine {
     this.listeners = List.copyOf(listeners);
     this.injector = injector;
     this.locks = locks;
+    this.debts = new ReloadDebts(locks.directory().resolve("reload-owed"));
   }
 
   /**
@@ -95,7 +97,7 @@ public final class TaskEngine {
   }
 
   /** A planned step and where its reloads belong. */
-  private record Planned(Step step, String service) {}
+  private record Planned(Step step, String service, ContextName server) {}
 
   /**
    * Runs (or plans) a task.
@@ -151,6 +153,7 @@ public final class TaskEngine {
         StepReport r;
         try {
           if (!planOnly) {
+            oweReload(run, p);
             injector.beforeStep(task, name, index, p.step().name());
           }
           p.step().run(run);
@@ -194,6 +197,7 @@ public final class TaskEngine {
         }
       }
       if (failure == null) {
+        run.settleReloadDebts(true, true);
         TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
             : TaskReport.Status.SUCCEEDED, reports, reloads, run.warnings,
             Duration.ofNanos(System.nanoTime() - start), Optional.empty(), run.results);
@@ -208,6 +212,7 @@ public final class TaskEngine {
         // Whatever was reloaded must see the restored files.
         rollbackFailures.addAll(reloadAfterRollback(run));
       }
+      run.settleReloadDebts(false, rollbackFailures.isEmpty());
       List<StepReport> finalReports = new ArrayList<>();
       for (int i = 0; i < reports.size(); i++) {
         StepReport s = reports.get(i);
@@ -232,6 +237,28 @@ public final class TaskEngine {
     } finally {
       run.close();
     }
+  }
+
+  /**
+   * Before a service's first step on a server: records that its reload may be owed, and takes over
+   * the debts that killed tasks left for it, reloading it at the end of this task in any case.
+   */
+  private void oweReload(Run run, Planned p) {
+    if (p.server() == null || !ServiceRegistry.SERVICES.contains(p.service())) {
+      return;
+    }
+    String key = p.server().value() + "|" + p.service();
+    if (run.ownDebts.containsKey(key)) {
+      return;
+    }
+    List<ReloadDebts.Debt> orphans = debts.orphans(p.server(), p.service());
+    if (!orphans.isEmpty()) {
+      LOG.info("{} on {}: a killed task left its configuration unreloaded; it is reloaded at the end of this task",
+          p.service(), p.server());
+      run.orphanDebts.addAll(orphans);
+      run.pendingReloads.putIfAbsent(key, p.server());
+    }
+    run.ownDebts.put(key, debts.owe(p.server(), p.service()));
   }
 
   private static String message(Throwable e) {
@@ -314,11 +341,11 @@ public final class TaskEngine {
         requireTask(c, task, Task.VERIFY);
         Server s = (Server) c;
         for (Step step : CoreSteps.serverVerify(target)) {
-          out.add(new Planned(step, "core"));
+          out.add(new Planned(step, "core", null));
         }
         for (Map.Entry<String, ServiceType> e : registry.selected(s).entrySet()) {
           for (Step step : e.getValue().steps(task, target, target)) {
-            out.add(new Planned(step, e.getKey()));
+            out.add(new Planned(step, e.getKey(), target.name()));
           }
         }
         break;
@@ -356,7 +383,7 @@ public final class TaskEngine {
             // Inside the task (and its lock), undone with the rest if a later step fails.
             String value = Boolean.toString(task == Task.ENABLE);
             out.add(new Planned(Step.of("site: set site_enabled=" + value, ctx -> ctx.save(target.name(),
-                net.aegirj.provision.api.PropertyChanges.builder().set("site_enabled", value).build())), "core"));
+                net.aegirj.provision.api.PropertyChanges.builder().set("site_enabled", value).build())), "core", null));
             addApplications(out, task, target);
             addService(out, task, target, web, "http");
           }
@@ -386,7 +413,7 @@ public final class TaskEngine {
   private void addApplications(List<Planned> out, Task task, ResolvedContext target) {
     for (net.aegirj.provision.spi.Application app : registry.applications()) {
       for (Step step : app.steps(task, target)) {
-        out.add(new Planned(step, "app"));
+        out.add(new Planned(step, "app", null));
       }
     }
   }
@@ -396,7 +423,7 @@ public final class TaskEngine {
     ResolvedContext rs = contexts.resolve(server);
     ServiceType type = registry.selected((Server) rs.context()).get(service);
     for (Step step : type.steps(task, target, rs)) {
-      out.add(new Planned(step, service));
+      out.add(new Planned(step, service, server));
     }
   }
 
@@ -429,6 +456,10 @@ public final class TaskEngine {
     final Map<String, Runnable> cleanups = new LinkedHashMap<>();
     final Map<String, String> results = new LinkedHashMap<>();
     final Map<String, ContextName> pendingReloads = new LinkedHashMap<>();
+    /** This task's reload debts, by server|service. */
+    final Map<String, ReloadDebts.Debt> ownDebts = new LinkedHashMap<>();
+    /** Debts left by killed tasks, paid when this task succeeds. */
+    final List<ReloadDebts.Debt> orphanDebts = new ArrayList<>();
     JournalingHost local;
     volatile StepRecorder current = new StepRecorder(0);
     String currentService;
@@ -581,8 +612,32 @@ public final class TaskEngine {
       return planOnly;
     }
 
+    /**
+     * Pays this task's reload debts when it succeeded (its reloads ran) or rolled back completely,
+     * and the killed tasks' debts only when it succeeded; the others stay for the next task.
+     */
+    void settleReloadDebts(boolean succeeded, boolean rolledBack) {
+      for (ReloadDebts.Debt d : ownDebts.values()) {
+        if (succeeded || rolledBack) {
+          d.pay();
+        } else {
+          d.close();
+        }
+      }
+      for (ReloadDebts.Debt d : orphanDebts) {
+        if (succeeded) {
+          d.pay();
+        } else {
+          d.close();
+        }
+      }
+      ownDebts.clear();
+      orphanDebts.clear();
+    }
+
     @Override
     public void close() {
+      settleReloadDebts(false, false); // only what an unexpected error left: kept for the next task
       for (AutoCloseable r : resources.values()) {
         try {
           r.close();

@@ -1,0 +1,160 @@
+package net.aegirj.provision.core.internal;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ProvisionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reloads owed across processes. A task records a debt for a service on a server before its first
+ * step for that service changes anything: a file {@code <home>/locks/reload-owed/<key>~<random>}
+ * that the task holds a file lock on while it runs. The task pays the debt (removes the file) when
+ * it ends with that service reloaded or with its changes rolled back. A task killed in between
+ * (after a new vhost was written, before the reload) leaves its debt unlocked: the next task with
+ * a step for that service on that server finds it and reloads the service even when it changes
+ * nothing itself, so a configuration that was written but never loaded does get loaded.
+ */
+final class ReloadDebts {
+  private static final Logger LOG = LoggerFactory.getLogger(ReloadDebts.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Path dir;
+
+  /** @param dir the directory holding the debts, created when the first one is recorded */
+  ReloadDebts(Path dir) {
+    this.dir = dir;
+  }
+
+  /** One debt file, locked by this process. */
+  final class Debt implements AutoCloseable {
+    private final Path file;
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private Debt(Path file, FileChannel channel, FileLock lock) {
+      this.file = file;
+      this.channel = channel;
+      this.lock = lock;
+    }
+
+    /** Removes the file: the reload is no longer owed. */
+    void pay() {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        LOG.warn("cannot remove {}: {}; the next task reloads once more than needed", file, e.getMessage());
+      }
+      close();
+    }
+
+    /** Releases the lock and keeps the file: a later task pays the debt. */
+    @Override
+    public void close() {
+      try {
+        if (lock.isValid()) {
+          lock.release();
+        }
+        channel.close();
+      } catch (IOException e) {
+        // released when the channel closes anyway
+      }
+    }
+  }
+
+  private static String key(ContextName server, String service) {
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256")
+          .digest((server.value() + "|" + service).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(h, 0, 12) + "~";
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Records that a reload of {@code service} on {@code server} may be owed from now on.
+   *
+   * @param server the server
+   * @param service the service, e.g. {@code http}
+   * @return the debt, locked by this process until it is paid or closed
+   */
+  Debt owe(ContextName server, String service) {
+    byte[] b = new byte[8];
+    RANDOM.nextBytes(b);
+    Path file = dir.resolve(key(server, service) + HexFormat.of().formatHex(b));
+    try {
+      Files.createDirectories(dir);
+      FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = ch.lock();
+        ch.write(java.nio.ByteBuffer.wrap((server + " " + service + "\n").getBytes(StandardCharsets.UTF_8)));
+        ch.force(true);
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
+      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        d.force(true); // the debt is on disk before the step changes anything
+      } catch (IOException e) {
+        LOG.debug("cannot flush {}: {}", dir, e.getMessage());
+      }
+      return new Debt(file, ch, lock);
+    } catch (IOException e) {
+      throw new ProvisionException("cannot record a pending reload of " + service + " on " + server + " in "
+          + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * @param server the server
+   * @param service the service
+   * @return the debts for them that no running task holds: left by killed tasks; now locked by
+   *     this process
+   */
+  List<Debt> orphans(ContextName server, String service) {
+    List<Debt> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, key(server, service) + "*")) {
+      for (Path f : ds) {
+        FileChannel ch;
+        try {
+          ch = FileChannel.open(f, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+          continue; // paid meanwhile
+        }
+        FileLock lock = null;
+        try {
+          lock = ch.tryLock();
+        } catch (OverlappingFileLockException | IOException e) {
+          // held by a task of this process
+        }
+        if (lock == null) {
+          ch.close();
+        } else {
+          out.add(new Debt(f, ch, lock));
+        }
+      }
+    } catch (IOException e) {
+      throw new ProvisionException("cannot read the pending reloads in " + dir + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+}
