@@ -77,6 +77,7 @@ public final class WholeProcess {
     int threads = 4;
     Path ansible = null;
     Path results = null;
+    boolean diagnose = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sites" -> sizes = Stream.of(args[++i].split(",")).map(s -> Integer.parseInt(s.replace("_", "").strip())).toList();
@@ -85,6 +86,7 @@ public final class WholeProcess {
         case "--ansible" -> ansible = Path.of(args[++i]).toAbsolutePath();
         case "--no-ansible" -> ansible = null;
         case "--results" -> results = Path.of(args[++i]);
+        case "--diagnose" -> diagnose = true;
         default -> {
           System.err.println("usage: WholeProcess --sites 10,100 [--state DIR] [--threads N] [--ansible DIR] [--results FILE]");
           System.exit(2);
@@ -93,7 +95,7 @@ public final class WholeProcess {
     }
     List<Measure> all = new ArrayList<>();
     for (int n : sizes) {
-      all.addAll(runOne(n, state.resolve("n" + n), threads, ansible));
+      all.addAll(runOne(n, state.resolve("n" + n), threads, ansible, diagnose));
     }
     StringBuilder table = new StringBuilder();
     table.append("| who       | sites | run       |  time (s) |  sites/s | SQL    | DDL   | writes | rel | detail |\n");
@@ -120,7 +122,7 @@ public final class WholeProcess {
     }
   }
 
-  private static List<Measure> runOne(int n, Path dir, int threads, Path ansible) throws Exception {
+  private static List<Measure> runOne(int n, Path dir, int threads, Path ansible, boolean diagnose) throws Exception {
     deleteTree(dir);
     Files.createDirectories(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -173,15 +175,52 @@ public final class WholeProcess {
         Duration again = Duration.ofNanos(System.nanoTime() - t0);
         out.add(measure("provision", n, "re-verify", again, before, counters.snapshot(), verifies));
         checkServed(nginx, names, p);
+        System.err.println(out.get(out.size() - 2).row());
+        System.err.println(out.get(out.size() - 1).row());
+        if (diagnose) {
+          out.add(diagnose(p, n, threads, nginx, counters));
+          System.err.println(out.get(out.size() - 1).row());
+        }
       }
-      System.err.println(out.get(out.size() - 2).row());
-      System.err.println(out.get(out.size() - 1).row());
 
       if (ansible != null) {
         out.addAll(ansible(n, dir, ansible, db, nginx, fpm, platform, vhosts, counters));
       }
     }
     return out;
+  }
+
+  /**
+   * Not a figure to compare: what the first run costs when nginx is tested and reloaded once at
+   * the end instead of once per site (the server's test and reload commands are {@code /bin/true}
+   * during the installs, then one real test and reload runs, inside the timing).
+   */
+  private static Measure diagnose(Provision p, int n, int threads, NginxServer nginx, Counters counters) throws Exception {
+    List<String> names = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      String s = String.format(Locale.ROOT, "d%05d.bench.test", i);
+      names.add(s);
+      p.save(s, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+          .set("db_server", "@server_db").set("install_method", "manual").build());
+    }
+    p.save("server_master", PropertyChanges.builder().set("http_test_cmd", "/bin/true")
+        .set("http_restart_cmd", "/bin/true").build());
+    Counters.Snapshot before = counters.snapshot();
+    long t0 = System.nanoTime();
+    List<TaskReport> installs = installAll(p, names, threads);
+    Process reload = new ProcessBuilder("/bin/sh", "-c", nginx.testCommand() + " && " + nginx.reloadCommand())
+        .redirectErrorStream(true).start();
+    String output = new String(reload.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (reload.waitFor() != 0) {
+      throw new IllegalStateException("nginx test and reload failed: " + output);
+    }
+    Duration time = Duration.ofNanos(System.nanoTime() - t0);
+    Measure m = measure("diagnose", n, "first", time, before, counters.snapshot(), installs);
+    p.save("server_master", PropertyChanges.builder().set("http_test_cmd", nginx.testCommand())
+        .set("http_restart_cmd", nginx.reloadCommand()).build());
+    checkServed(nginx, names, p);
+    return new Measure(m.who(), m.sites(), m.run(), m.time(), m.statements(), m.ddl(), m.writes(), m.reloads(),
+        "one nginx test and reload at the end instead of one per site; " + m.detail());
   }
 
   private static List<TaskReport> installAll(Provision p, List<String> names, int threads) throws Exception {
