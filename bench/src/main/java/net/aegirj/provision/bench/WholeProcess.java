@@ -325,6 +325,8 @@ public final class WholeProcess {
           .redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().put("ANSIBLE_CONFIG", playbookDir.resolve("ansible.cfg").toString());
       pb.environment().put("ANSIBLE_LOCAL_TEMP", work.resolve("tmp").toString());
+      // ansible-core refuses to run under a locale that is not UTF-8
+      pb.environment().put("LC_ALL", "C.UTF-8");
       int exit = pb.start().waitFor();
       Duration time = Duration.ofNanos(System.nanoTime() - t0);
       Counters.Snapshot after = counters.snapshot();
