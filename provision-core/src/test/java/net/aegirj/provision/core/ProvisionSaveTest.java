@@ -298,6 +298,52 @@ class ProvisionSaveTest {
   }
 
   @Test
+  void aSaveThatKeepsTheHostNamesReadsNoOtherSite() {
+    java.util.concurrent.atomic.AtomicInteger lists = new java.util.concurrent.atomic.AtomicInteger();
+    FileContextRepository files = new FileContextRepository(home);
+    net.aegirj.provision.spi.ContextRepository counting = new net.aegirj.provision.spi.ContextRepository() {
+      @Override
+      public java.util.Optional<net.aegirj.provision.spi.Versioned> load(ContextName name) {
+        return files.load(name);
+      }
+
+      @Override
+      public long save(net.aegirj.provision.api.Context context, long expectedVersion) {
+        return files.save(context, expectedVersion);
+      }
+
+      @Override
+      public void delete(ContextName name, long expectedVersion) {
+        files.delete(name, expectedVersion);
+      }
+
+      @Override
+      public List<net.aegirj.provision.spi.Versioned> list() {
+        lists.incrementAndGet();
+        return files.list();
+      }
+
+      @Override
+      public List<ContextName> referrers(ContextName target) {
+        return files.referrers(target);
+      }
+    };
+    try (Provision p = Provision.builder().home(home).repository(counting).build()) {
+      p.save("@platform_d10", changes("context_type", "platform", "root", "/var/aegir/platforms/d10"));
+      p.save("@example.com", changes("context_type", "site", "platform", "@platform_d10", "aliases", "www.example.com"));
+      p.save("@b.example.com", changes("context_type", "site", "platform", "@platform_d10"));
+      int before = lists.get();
+      p.save("example.com", changes("language", "de", "db_name", "examplecom", "installed", "true"));
+      assertThat(lists.get()).as("the host names did not change: no other site is read").isEqualTo(before);
+      assertThatThrownBy(() -> p.save("b.example.com", changes("aliases", "www.example.com")))
+          .as("a change of the host names is still checked against every site")
+          .hasMessageContaining("already served by @example.com");
+      assertThatThrownBy(() -> p.save("example.com", changes("redirection", "elsewhere.example.net")))
+          .as("and so is a change of the redirection").hasMessageContaining("redirection");
+    }
+  }
+
+  @Test
   void handlesCheckTheType() {
     platformAndSite();
     assertThatThrownBy(() -> provision.server("example.com"))

@@ -244,7 +244,7 @@ public final class ContextService {
       }
       merged.putAll(extras);
       Context context = ContextProperties.fromMap(type, name, merged);
-      checkWhole(context);
+      checkWhole(context, current.map(Versioned::context));
       if (current.isPresent() && ContextProperties.toMap(context).equals(stored)) {
         LOG.debug("{}: nothing changed", name);
         return current.get();
@@ -273,8 +273,12 @@ public final class ContextService {
     }
   }
 
-  /** Required properties and references, checked before anything is written. */
-  private void checkWhole(Context context) {
+  /**
+   * Required properties and references, checked before anything is written. The host names are
+   * checked against every other site only when they change: a save that leaves them as they were
+   * (an install recording credentials) reads no other site.
+   */
+  private void checkWhole(Context context, Optional<Context> previous) {
     String n = context.name().toString();
     if (context instanceof Platform p && p.root().isEmpty()) {
       throw new InvalidContextException(n, "root", "is required for a platform");
@@ -282,7 +286,8 @@ public final class ContextService {
     if (context instanceof Site s && s.platform().isEmpty()) {
       throw new InvalidContextException(n, "platform", "is required for a site");
     }
-    if (context instanceof Site s) {
+    if (context instanceof Site s && !(previous.orElse(null) instanceof Site before
+        && hostNames(before).equals(hostNames(s)) && before.redirection().equals(s.redirection()))) {
       checkHostNames(s);
     }
     Map<String, Object> props = ContextProperties.toMap(context);

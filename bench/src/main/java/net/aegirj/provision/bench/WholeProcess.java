@@ -1,0 +1,505 @@
+package net.aegirj.provision.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskReport;
+import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.testkit.Fixtures;
+import net.aegirj.provision.testkit.Http;
+import net.aegirj.provision.testkit.LocalServers;
+import net.aegirj.provision.testkit.MariaDbServer;
+import net.aegirj.provision.testkit.NginxServer;
+import net.aegirj.provision.testkit.PhpFpmServer;
+
+/**
+ * The whole-process benchmark: for each N, real nginx, PHP-FPM and MariaDB on loopback ports (the
+ * testkit's {@link LocalServers}), N sites on one platform installed by Provision for Java (the
+ * first run: database, users, grants, directories, settings, vhost) and then verified again with
+ * {@link Provision#verifyAll(List)} (nothing changed); then the same work done by the Ansible
+ * playbook in {@code bench/ansible} on the same servers under other site names, run twice.
+ *
+ * <p>Every run is measured the same way from outside: wall-clock time; SQL statements as the
+ * change of MariaDB's {@code Questions} counter, DDL as the change of its {@code Com_create_*},
+ * {@code Com_drop_*}, {@code Com_grant}, {@code Com_revoke} and {@code Com_alter_user} counters;
+ * writes as the files and directories under the platform's {@code sites/} and the vhost directory
+ * whose inode changed (ctime) during the run; reloads as the "signal process started" lines (one per {@code nginx -s reload}) in its
+ * error log. For Provision the task reports' own counts are printed beside them.
+ *
+ * <pre>{@code java -cp … net.aegirj.provision.bench.WholeProcess --sites 10,100 --state /tmp/pbench
+ *     [--threads 4] [--ansible DIR|--no-ansible] [--results FILE]}</pre>
+ */
+public final class WholeProcess {
+  private static final Pattern RECAP = Pattern.compile("ok=(\\d+)\\s+changed=(\\d+)\\s+unreachable=(\\d+)\\s+failed=(\\d+)");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private WholeProcess() {}
+
+  /** One measured run. */
+  record Measure(String who, int sites, String run, Duration time, long statements, long ddl, long writes,
+      long reloads, String detail) {
+    double sitesPerSecond() {
+      return sites / Math.max(1e-9, time.toNanos() / 1e9);
+    }
+
+    String row() {
+      return String.format(Locale.ROOT, "| %-9s | %5d | %-9s | %9.2f | %8.1f | %6d | %5d | %6d | %3d | %s |", who, sites, run,
+          time.toNanos() / 1e9, sitesPerSecond(), statements, ddl, writes, reloads, detail);
+    }
+  }
+
+  /**
+   * @param args see the class comment
+   * @throws Exception when a server cannot start or a run fails
+   */
+  public static void main(String[] args) throws Exception {
+    List<Integer> sizes = List.of(10);
+    Path state = Path.of("/tmp/pbench");
+    int threads = 4;
+    Path ansible = null;
+    Path results = null;
+    boolean diagnose = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--sites" -> sizes = Stream.of(args[++i].split(",")).map(s -> Integer.parseInt(s.replace("_", "").strip())).toList();
+        case "--state" -> state = Path.of(args[++i]);
+        case "--threads" -> threads = Integer.parseInt(args[++i]);
+        case "--ansible" -> ansible = Path.of(args[++i]).toAbsolutePath();
+        case "--no-ansible" -> ansible = null;
+        case "--results" -> results = Path.of(args[++i]);
+        case "--diagnose" -> diagnose = true;
+        default -> {
+          System.err.println("usage: WholeProcess --sites 10,100 [--state DIR] [--threads N] [--ansible DIR] [--results FILE]");
+          System.exit(2);
+        }
+      }
+    }
+    List<Measure> all = new ArrayList<>();
+    for (int n : sizes) {
+      all.addAll(runOne(n, state.resolve("n" + n), threads, ansible, diagnose));
+    }
+    StringBuilder table = new StringBuilder();
+    table.append("| who       | sites | run       |  time (s) |  sites/s | SQL    | DDL   | writes | rel | detail |\n");
+    table.append("|-----------|------:|-----------|----------:|---------:|-------:|------:|-------:|----:|--------|\n");
+    for (Measure m : all) {
+      table.append(m.row()).append('\n');
+    }
+    table.append('\n').append("| sites | run | ours (s) | Ansible (s) | ours/theirs speed-up |\n|---:|---|---:|---:|---:|\n");
+    for (Measure m : all) {
+      if (!m.who().equals("provision")) {
+        continue;
+      }
+      for (Measure t : all) {
+        if (t.who().equals("ansible") && t.sites() == m.sites() && t.run().equals(m.run())) {
+          table.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %.2f | %.0fx |%n", m.sites(), m.run(),
+              m.time().toNanos() / 1e9, t.time().toNanos() / 1e9, (double) t.time().toNanos() / m.time().toNanos()));
+        }
+      }
+    }
+    System.out.println();
+    System.out.print(table);
+    if (results != null) {
+      Files.writeString(results, table.toString(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static List<Measure> runOne(int n, Path dir, int threads, Path ansible, boolean diagnose) throws Exception {
+    deleteTree(dir);
+    Files.createDirectories(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path home = Files.createDirectories(dir.resolve("aegir"));
+    List<Measure> out = new ArrayList<>();
+    try (LocalServers servers = LocalServers.in(dir.resolve("s"))) {
+      PhpFpmServer fpm = servers.phpFpm();
+      NginxServer nginx = servers.nginx(home);
+      MariaDbServer db = servers.mariadb();
+      Path platform = home.resolve("platforms/fixture");
+      Path vhosts = home.resolve("config/server_master/nginx/vhost.d");
+      Counters counters = new Counters(db, nginx, List.of(platform.resolve("sites"), vhosts));
+      List<String> names = new ArrayList<>();
+      for (int i = 1; i <= n; i++) {
+        names.add(String.format(Locale.ROOT, "s%05d.bench.test", i));
+      }
+      try (Provision p = Provision.builder().home(home).parallelism(threads).build()) {
+        p.save("server_master", PropertyChanges.builder().set("http_service_type", "nginx")
+            .set("http_port", Integer.toString(nginx.port())).set("http_listen_address", "127.0.0.1")
+            .set("phpfpm_address", fpm.address()).set("http_test_cmd", nginx.testCommand())
+            .set("http_restart_cmd", nginx.reloadCommand()).build());
+        p.save("server_db", PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
+            .set("db_service_type", "mysql").set("master_db", db.masterDbUrl())
+            .set("db_port", Integer.toString(db.port())).build());
+        Fixtures.phpPlatform(platform);
+        p.save("platform_fixture", PropertyChanges.builder().set("context_type", "platform")
+            .set("root", platform.toString()).build());
+        p.server("server_master").verify();
+        p.server("server_db").verify();
+        p.platform("platform_fixture").verify();
+
+        long t0 = System.nanoTime();
+        for (String s : names) {
+          p.save(s, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+              .set("db_server", "@server_db").set("install_method", "manual").build());
+        }
+        Duration save = Duration.ofNanos(System.nanoTime() - t0);
+        System.err.printf(Locale.ROOT, "N=%d: saved %d site contexts in %d ms%n", n, n, save.toMillis());
+
+        Counters.Snapshot before = counters.snapshot();
+        t0 = System.nanoTime();
+        List<TaskReport> installs = installAll(p, names, threads);
+        Duration first = Duration.ofNanos(System.nanoTime() - t0);
+        out.add(measure("provision", n, "first", first, before, counters.snapshot(), installs));
+        checkServed(nginx, names, p);
+
+        before = counters.snapshot();
+        t0 = System.nanoTime();
+        List<TaskReport> verifies = p.verifyAll(names);
+        Duration again = Duration.ofNanos(System.nanoTime() - t0);
+        out.add(measure("provision", n, "re-verify", again, before, counters.snapshot(), verifies));
+        checkServed(nginx, names, p);
+        System.err.println(out.get(out.size() - 2).row());
+        System.err.println(out.get(out.size() - 1).row());
+        if (diagnose) {
+          out.add(diagnose(p, n, threads, nginx, counters));
+          System.err.println(out.get(out.size() - 1).row());
+        }
+      }
+
+      if (ansible != null) {
+        out.addAll(ansible(n, dir, ansible, db, nginx, fpm, platform, vhosts, counters));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Not a figure to compare: what the first run costs when nginx is tested and reloaded once at
+   * the end instead of once per site (the server's test and reload commands are {@code /bin/true}
+   * during the installs, then one real test and reload runs, inside the timing).
+   */
+  private static Measure diagnose(Provision p, int n, int threads, NginxServer nginx, Counters counters) throws Exception {
+    List<String> names = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      String s = String.format(Locale.ROOT, "d%05d.bench.test", i);
+      names.add(s);
+      p.save(s, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+          .set("db_server", "@server_db").set("install_method", "manual").build());
+    }
+    p.save("server_master", PropertyChanges.builder().set("http_test_cmd", "/bin/true")
+        .set("http_restart_cmd", "/bin/true").build());
+    Counters.Snapshot before = counters.snapshot();
+    long t0 = System.nanoTime();
+    List<TaskReport> installs = installAll(p, names, threads);
+    Process reload = new ProcessBuilder("/bin/sh", "-c", nginx.testCommand() + " && " + nginx.reloadCommand())
+        .redirectErrorStream(true).start();
+    String output = new String(reload.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (reload.waitFor() != 0) {
+      throw new IllegalStateException("nginx test and reload failed: " + output);
+    }
+    Duration time = Duration.ofNanos(System.nanoTime() - t0);
+    Measure m = measure("diagnose", n, "first", time, before, counters.snapshot(), installs);
+    p.save("server_master", PropertyChanges.builder().set("http_test_cmd", nginx.testCommand())
+        .set("http_restart_cmd", nginx.reloadCommand()).build());
+    checkServed(nginx, names, p);
+    return new Measure(m.who(), m.sites(), m.run(), m.time(), m.statements(), m.ddl(), m.writes(), m.reloads(),
+        "one nginx test and reload at the end instead of one per site; " + m.detail());
+  }
+
+  private static List<TaskReport> installAll(Provision p, List<String> names, int threads) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<TaskReport>> futures = new ArrayList<>();
+      for (String s : names) {
+        futures.add(pool.submit(() -> p.site(s).run(Task.INSTALL)));
+      }
+      List<TaskReport> out = new ArrayList<>();
+      for (Future<TaskReport> f : futures) {
+        out.add(f.get());
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Measure measure(String who, int n, String run, Duration time, Counters.Snapshot a,
+      Counters.Snapshot b, List<TaskReport> reports) {
+    long failed = reports.stream().filter(r -> !r.succeeded()).count();
+    if (failed > 0) {
+      throw new IllegalStateException(failed + " tasks failed, e.g. "
+          + reports.stream().filter(r -> !r.succeeded()).findFirst().orElseThrow().summary());
+    }
+    long files = 0;
+    long ddl = 0;
+    long contexts = 0;
+    long reloads = 0;
+    for (TaskReport r : reports) {
+      reloads += r.reloads().size();
+      for (String c : r.changedPaths()) {
+        if (c.startsWith("/")) {
+          files++;
+        } else if (c.startsWith("context ")) {
+          contexts++;
+        } else {
+          ddl++;
+        }
+      }
+    }
+    String detail = String.format(Locale.ROOT, "reports: %d file changes, %d DDL, %d context saves, %d reloads",
+        files, ddl, contexts, reloads);
+    return new Measure(who, n, run, time, b.statements() - a.statements(), b.ddl() - a.ddl(),
+        b.writesSince(a), b.reloads() - a.reloads(), detail);
+  }
+
+  private static void checkServed(NginxServer nginx, List<String> names, Provision p) {
+    for (String s : List.of(names.get(0), names.get(names.size() - 1))) {
+      String dbName = p.site(s).context().dbName().orElseThrow();
+      Http.Response r = Http.getUntil(nginx.port(), s, "/", x -> x.body().contains("db=" + dbName), Duration.ofSeconds(10));
+      if (!r.body().contains("db=" + dbName)) {
+        throw new IllegalStateException(s + " does not answer with its database: " + r);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ Ansible
+
+  private static List<Measure> ansible(int n, Path dir, Path playbookDir, MariaDbServer db, NginxServer nginx,
+      PhpFpmServer fpm, Path platform, Path vhosts, Counters counters) throws Exception {
+    Path work = Files.createDirectories(dir.resolve("ansible"));
+    Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx------"));
+    StringBuilder vars = new StringBuilder();
+    vars.append("{\n");
+    vars.append("  \"db_login_host\": \"127.0.0.1\",\n");
+    vars.append("  \"db_login_port\": ").append(db.port()).append(",\n");
+    vars.append("  \"db_login_user\": ").append(json(db.adminUser())).append(",\n");
+    vars.append("  \"db_login_password\": ").append(json(db.adminPassword())).append(",\n");
+    vars.append("  \"platform_root\": ").append(json(platform.toString())).append(",\n");
+    vars.append("  \"vhost_dir\": ").append(json(vhosts.toString())).append(",\n");
+    vars.append("  \"http_port\": ").append(nginx.port()).append(",\n");
+    vars.append("  \"fastcgi_pass\": ").append(json(fpm.address())).append(",\n");
+    vars.append("  \"common_include\": ").append(json(vhosts.getParent().getParent().resolve("nginx_vhost_common.conf")
+        .toString())).append(",\n");
+    vars.append("  \"web_group\": \"www-data\",\n");
+    vars.append("  \"nginx_test_cmd\": ").append(json(nginx.testCommand())).append(",\n");
+    vars.append("  \"nginx_reload_cmd\": ").append(json(nginx.reloadCommand())).append(",\n");
+    vars.append("  \"sites\": [\n");
+    List<String> names = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      String uri = String.format(Locale.ROOT, "a%05d.bench.test", i);
+      names.add(uri);
+      String dbName = uri.replace(".", "");
+      vars.append("    {\"uri\": ").append(json(uri)).append(", \"db\": ").append(json(dbName))
+          .append(", \"password\": ").append(json(password())).append(", \"salt\": ").append(json(password() + password()))
+          .append("}").append(i < n ? ",\n" : "\n");
+    }
+    vars.append("  ]\n}\n");
+    Path varsFile = work.resolve("vars.json");
+    Files.writeString(varsFile, vars.toString(), StandardCharsets.UTF_8);
+    Files.setPosixFilePermissions(varsFile, PosixFilePermissions.fromString("rw-------"));
+
+    List<Measure> out = new ArrayList<>();
+    for (String run : List.of("first", "re-verify")) {
+      Path log = work.resolve("ansible-" + run + ".log");
+      Counters.Snapshot before = counters.snapshot();
+      long t0 = System.nanoTime();
+      ProcessBuilder pb = new ProcessBuilder("ansible-playbook", "-i", playbookDir.resolve("inventory").toString(),
+          playbookDir.resolve("site.yml").toString(), "-e", "@" + varsFile)
+          .redirectErrorStream(true).redirectOutput(log.toFile());
+      pb.environment().put("ANSIBLE_CONFIG", playbookDir.resolve("ansible.cfg").toString());
+      pb.environment().put("ANSIBLE_LOCAL_TEMP", work.resolve("tmp").toString());
+      // ansible-core refuses to run under a locale that is not UTF-8
+      pb.environment().put("LC_ALL", "C.UTF-8");
+      int exit = pb.start().waitFor();
+      Duration time = Duration.ofNanos(System.nanoTime() - t0);
+      Counters.Snapshot after = counters.snapshot();
+      String text = Files.readString(log, StandardCharsets.UTF_8);
+      if (exit != 0) {
+        throw new IllegalStateException("ansible-playbook exited " + exit + "; see " + log);
+      }
+      Matcher m = RECAP.matcher(text);
+      String detail = m.find() ? "recap: ok=" + m.group(1) + " changed=" + m.group(2) + " (tasks)" : "no recap";
+      Measure measure = new Measure("ansible", n, run, time, after.statements() - before.statements(),
+          after.ddl() - before.ddl(), after.writesSince(before), after.reloads() - before.reloads(), detail);
+      System.err.println(measure.row());
+      out.add(measure);
+      for (String s : List.of(names.get(0), names.get(n - 1))) {
+        String want = "db=" + s.replace(".", "");
+        Http.Response r = Http.getUntil(nginx.port(), s, "/", x -> x.body().contains(want), Duration.ofSeconds(10));
+        if (!r.body().contains(want)) {
+          throw new IllegalStateException(s + " (Ansible) does not answer with its database: " + r);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String password() {
+    byte[] b = new byte[18];
+    RANDOM.nextBytes(b);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b).replace('-', 'x').replace('_', 'y');
+  }
+
+  private static String json(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        b.append('\\').append(c);
+      } else if (c < 0x20) {
+        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ counters
+
+  /** What is measured from outside both tools. */
+  static final class Counters {
+    private static final List<String> DDL = List.of("Com_create_db", "Com_create_user", "Com_grant", "Com_drop_db",
+        "Com_drop_user", "Com_revoke", "Com_alter_user", "Com_create_table", "Com_drop_table");
+    private final MariaDbServer db;
+    private final NginxServer nginx;
+    private final List<Path> trees;
+    private final long overhead;
+    /** How many snapshots were taken: each one's own statements are subtracted from later ones. */
+    private long taken;
+
+    Counters(MariaDbServer db, NginxServer nginx, List<Path> trees) {
+      this.db = db;
+      this.nginx = nginx;
+      this.trees = trees;
+      // Our own status query counts as statements: measure how many, and subtract them.
+      Map<String, Long> a = status();
+      Map<String, Long> b = status();
+      this.overhead = b.get("Questions") - a.get("Questions");
+    }
+
+    /** Counters at one moment. */
+    final class Snapshot {
+      final Map<String, Long> status;
+      final long reloads;
+      final FileTime at;
+
+      Snapshot(Map<String, Long> status, long reloads, FileTime at) {
+        this.status = status;
+        this.reloads = reloads;
+        this.at = at;
+      }
+
+      long statements() {
+        return status.get("Questions");
+      }
+
+      long ddl() {
+        return DDL.stream().mapToLong(k -> status.getOrDefault(k, 0L)).sum();
+      }
+
+      long reloads() {
+        return reloads;
+      }
+
+      /** Files and directories whose inode changed after {@code earlier} was taken. */
+      long writesSince(Snapshot earlier) {
+        long count = 0;
+        for (Path t : trees) {
+          if (!Files.exists(t)) {
+            continue;
+          }
+          try (Stream<Path> s = Files.walk(t)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+              FileTime ctime = (FileTime) Files.getAttribute(p, "unix:ctime", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+              if (ctime.compareTo(earlier.at) > 0 && ctime.compareTo(at) <= 0) {
+                count++;
+              }
+            }
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+        return count;
+      }
+    }
+
+    Snapshot snapshot() {
+      Map<String, Long> s = status();
+      s.put("Questions", s.get("Questions") - overhead * ++taken);
+      long reloads;
+      try {
+        // nginx logs a reload when its master handles the signal, a moment after the command
+        // returned: wait until the count settles.
+        reloads = reloadsLogged();
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < deadline) {
+          Thread.sleep(300);
+          long again = reloadsLogged();
+          if (again == reloads) {
+            break;
+          }
+          reloads = again;
+        }
+        // the file system's clock, as ctime is
+        Path mark = Files.createTempFile(trees.get(0).getParent(), ".mark", "");
+        FileTime at = (FileTime) Files.getAttribute(mark, "unix:ctime");
+        Files.delete(mark);
+        return new Snapshot(s, reloads, at);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+
+    private long reloadsLogged() throws IOException {
+      try (Stream<String> lines = Files.lines(nginx.errorLog(), StandardCharsets.UTF_8)) {
+        return lines.filter(l -> l.contains("signal process started")).count();
+      }
+    }
+
+    private Map<String, Long> status() {
+      String text = db.sql("SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', '" + String.join("', '", DDL) + "')");
+      Map<String, Long> out = new LinkedHashMap<>();
+      for (String line : text.split("\n")) {
+        String[] f = line.strip().split("\\s+");
+        if (f.length == 2 && f[1].matches("\\d+")) {
+          out.put(f[0], Long.parseLong(f[1]));
+        }
+      }
+      if (!out.containsKey("Questions")) {
+        throw new IllegalStateException("no Questions counter in: " + text);
+      }
+      return out;
+    }
+  }
+}
