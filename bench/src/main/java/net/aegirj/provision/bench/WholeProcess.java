@@ -223,22 +223,11 @@ public final class WholeProcess {
         "one nginx test and reload at the end instead of one per site; " + m.detail());
   }
 
-  private static List<TaskReport> installAll(Provision p, List<String> names, int threads) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      List<Future<TaskReport>> futures = new ArrayList<>();
-      for (String s : names) {
-        futures.add(pool.submit(() -> p.site(s).run(Task.INSTALL)));
-      }
-      List<TaskReport> out = new ArrayList<>();
-      for (Future<TaskReport> f : futures) {
-        out.add(f.get());
-      }
-      return out;
-    } finally {
-      pool.shutdownNow();
-    }
+  /** The first run: every site installed as one batch (web server tested and reloaded once per group). */
+  private static List<TaskReport> installAll(Provision p, List<String> names, int threads) {
+    return p.runAll(Task.INSTALL, names);
   }
+
 
   private static Measure measure(String who, int n, String run, Duration time, Counters.Snapshot a,
       Counters.Snapshot b, List<TaskReport> reports) {
@@ -263,7 +252,7 @@ public final class WholeProcess {
         }
       }
     }
-    String detail = String.format(Locale.ROOT, "reports: %d file changes, %d DDL, %d context saves, %d reloads",
+    String detail = String.format(Locale.ROOT, "reports: %d file changes, %d DDL, %d context saves, %d reports naming a reload",
         files, ddl, contexts, reloads);
     return new Measure(who, n, run, time, b.statements() - a.statements(), b.ddl() - a.ddl(),
         b.writesSince(a), b.reloads() - a.reloads(), detail);

@@ -30,6 +30,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(sortOptions = false, usageHelpWidth = 100)
 final class TaskCommand implements CliCommand {
+  /** The tasks that run as a batch over several contexts (web servers reloaded once per group). */
+  static final Set<Task> BATCHED = java.util.EnumSet.of(Task.VERIFY, Task.INSTALL);
   private final Task task;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
@@ -50,7 +52,7 @@ final class TaskCommand implements CliCommand {
   boolean overrideSlaveAuthority;
 
   @Parameters(paramLabel = "@name", arity = "1..*",
-      description = "The context (verify takes several: they are verified as a batch).")
+      description = "The context (verify and install take several: they run as a batch).")
   List<String> names = new ArrayList<>();
 
   private TaskCommand(Task task) {
@@ -131,9 +133,9 @@ final class TaskCommand implements CliCommand {
       json.set("report", Reports.json(report));
       return new Result(json, Reports.text(report));
     }
-    if (task != Task.VERIFY) {
-      throw new UsageException("only verify takes several contexts; run 'provision " + task.id()
-          + " @name' once per context");
+    if (!BATCHED.contains(task)) {
+      throw new UsageException("only " + BATCHED.stream().map(Task::id).toList() + " take several contexts; run"
+          + " 'provision " + task.id() + " @name' once per context");
     }
     return batch(provision, progress);
   }
@@ -227,7 +229,7 @@ final class TaskCommand implements CliCommand {
       canonical.add(handle.name().toString());
     }
     progress.expectTasks(canonical.size());
-    List<TaskReport> reports = provision.verifyAll(canonical);
+    List<TaskReport> reports = provision.runAll(task, canonical);
 
     ObjectNode json = Values.MAPPER.createObjectNode();
     ArrayNode array = json.putArray("reports");

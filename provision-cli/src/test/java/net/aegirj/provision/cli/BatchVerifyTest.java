@@ -129,9 +129,12 @@ class BatchVerifyTest {
     assertThat(twice.exit()).as("a context named twice").isEqualTo(2);
     assertThat(twice.err()).as("says so").contains("@server_a", "twice");
 
-    Cli.Outcome other = cli.run("install", "@server_a", "@server_b", "--json");
-    assertThat(other.exit()).as("only verify takes several contexts").isEqualTo(2);
+    Cli.Outcome other = cli.run("backup", "@server_a", "@server_b", "--json");
+    assertThat(other.exit()).as("only verify and install take several contexts").isEqualTo(2);
     assertThat(other.json().get("error").get("type").asText()).as("a usage error").isEqualTo("usage");
+
+    Cli.Outcome servers = cli.run("install", "@server_a", "@server_b", "--json");
+    assertThat(servers.exit()).as("install does not apply to servers: refused before anything runs").isEqualTo(2);
     assertThat(cli.tree()).as("still nothing changed").isEqualTo(before);
   }
 

@@ -17,10 +17,6 @@ import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
@@ -460,45 +456,30 @@ public final class Provision implements AutoCloseable {
    * @return one report per context
    */
   public List<TaskReport> verifyAll(List<String> names) {
+    return runAll(Task.VERIFY, names);
+  }
+
+  /**
+   * Runs one task on many contexts as a batch: each server is opened once for the whole batch
+   * (one SSH connection), the tasks run up to {@link Builder#parallelism(int)} at a time, and the
+   * web and DNS servers they change are tested and reloaded once per group of tasks rather than
+   * once per task. Each task still succeeds or fails (and is rolled back) on its own; if a shared
+   * configuration test fails, the tasks are run again one by one so that only the one that broke
+   * it fails.
+   *
+   * @param task the task (one that takes no options, such as verify or install)
+   * @param names the contexts, in the order the reports are returned
+   * @return one report per context
+   */
+  public List<TaskReport> runAll(Task task, List<String> names) {
     List<ContextName> parsed = names.stream().map(ContextName::of).toList();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(parallelism, parsed.size())));
-    // One connection per server for the whole batch, not one per task.
     try (TaskEngine.Batch batch = engine.batch()) {
-      TaskEngine engine = batch.engine();
-      List<Future<TaskReport>> futures = new ArrayList<>();
-      for (ContextName n : parsed) {
-        futures.add(pool.submit(() -> {
-          try {
-            return verified(engine.run(Task.VERIFY, n, false));
-          } catch (TaskFailedException e) {
-            return e.report();
-          } catch (ProvisionException e) {
-            // Not a step failure (a missing context, a lock held too long): report it as failed
-            // without dropping the other reports.
-            return new TaskReport(Task.VERIFY, n, TaskReport.Status.FAILED, List.of(), List.of(), List.of(),
-                Duration.ZERO, java.util.Optional.of(e.getMessage()));
-          }
-        }));
-      }
-      List<TaskReport> out = new ArrayList<>();
-      for (Future<TaskReport> f : futures) {
-        try {
-          out.add(f.get());
-        } catch (ExecutionException e) {
-          if (e.getCause() instanceof ProvisionException pe) {
-            throw pe;
-          }
-          throw new ProvisionException("verify failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new ProvisionException("interrupted while verifying", e);
-        }
-      }
-      return out;
-    } finally {
-      pool.shutdownNow();
+      List<TaskReport> reports = batch.engine().runGroup(task, parsed, parallelism);
+      reports.forEach(this::verified);
+      return reports;
     }
   }
+
 
   /** Closes the repository when this instance opened it. */
   @Override

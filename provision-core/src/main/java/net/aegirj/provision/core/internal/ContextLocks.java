@@ -9,7 +9,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ProvisionException;
@@ -20,7 +19,49 @@ import net.aegirj.provision.api.ProvisionException;
  * context's lock may take it again (the inner hold only counts).
  */
 public final class ContextLocks {
-  private static final ConcurrentHashMap<Path, ReentrantLock> JVM = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<Path, JvmLock> JVM = new ConcurrentHashMap<>();
+
+  /**
+   * The lock inside this JVM: the thread that takes it may take it again (nested holds count);
+   * unlike a {@link java.util.concurrent.locks.ReentrantLock}, any thread may release it, so a
+   * batch can take locks on worker threads and release them when the whole group is done.
+   */
+  private static final class JvmLock {
+    private Thread owner;
+    private int holds;
+
+    synchronized boolean heldByCurrentThread() {
+      return owner == Thread.currentThread();
+    }
+
+    synchronized void enterNested() {
+      holds++;
+    }
+
+    synchronized boolean tryLock(long millis) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+      while (holds > 0) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          return false;
+        }
+        wait(left);
+      }
+      owner = Thread.currentThread();
+      holds = 1;
+      return true;
+    }
+
+    synchronized void unlock() {
+      if (holds == 0) {
+        throw new IllegalStateException("not locked");
+      }
+      if (--holds == 0) {
+        owner = null;
+        notifyAll();
+      }
+    }
+  }
 
   private final Path dir;
   private final Duration wait;
@@ -52,15 +93,15 @@ public final class ContextLocks {
    */
   public Held lock(ContextName name) {
     Path file = dir.resolve(name.value() + ".lock");
-    ReentrantLock jvm = JVM.computeIfAbsent(file, f -> new ReentrantLock());
-    if (jvm.isHeldByCurrentThread()) {
+    JvmLock jvm = JVM.computeIfAbsent(file, f -> new JvmLock());
+    if (jvm.heldByCurrentThread()) {
       // Nested (a delete task inside the delete of the context): the file lock is held already.
-      jvm.lock();
+      jvm.enterNested();
       return jvm::unlock;
     }
     long deadline = System.nanoTime() + wait.toNanos();
     try {
-      if (!jvm.tryLock(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!jvm.tryLock(wait.toMillis())) {
         throw busy(name);
       }
     } catch (InterruptedException e) {

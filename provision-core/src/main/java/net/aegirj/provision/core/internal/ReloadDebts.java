@@ -33,6 +33,13 @@ final class ReloadDebts {
   private static final Logger LOG = LoggerFactory.getLogger(ReloadDebts.class);
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /**
+   * The debt files this process holds. Their locks are POSIX record locks, which belong to the
+   * process, and closing any descriptor of a file drops them: so a thread never opens a file that
+   * another thread of this process holds.
+   */
+  private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final Path dir;
 
   /** @param dir the directory holding the debts, created when the first one is recorded */
@@ -72,6 +79,8 @@ final class ReloadDebts {
         channel.close();
       } catch (IOException e) {
         // released when the channel closes anyway
+      } finally {
+        HELD.remove(file);
       }
     }
   }
@@ -96,17 +105,24 @@ final class ReloadDebts {
   Debt owe(ContextName server, String service) {
     byte[] b = new byte[8];
     RANDOM.nextBytes(b);
-    Path file = dir.resolve(key(server, service) + HexFormat.of().formatHex(b));
+    String id = HexFormat.of().formatHex(b);
+    Path file = dir.resolve(key(server, service) + id);
+    // Made and locked under a name no scanner looks for, then renamed (the lock goes with the
+    // file): another task never sees a debt that is not locked yet and takes it for an orphan.
+    Path fresh = dir.resolve(".new-" + id);
+    HELD.add(file);
     try {
       Files.createDirectories(dir);
-      FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      FileChannel ch = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       FileLock lock;
       try {
         lock = ch.lock();
         ch.write(java.nio.ByteBuffer.wrap((server + " " + service + "\n").getBytes(StandardCharsets.UTF_8)));
         ch.force(true);
+        Files.move(fresh, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException | RuntimeException e) {
         ch.close();
+        Files.deleteIfExists(fresh);
         throw e;
       }
       try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
@@ -116,10 +132,15 @@ final class ReloadDebts {
       }
       return new Debt(file, ch, lock);
     } catch (IOException e) {
+      HELD.remove(file);
       throw new ProvisionException("cannot record a pending reload of " + service + " on " + server + " in "
           + dir + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      HELD.remove(file);
+      throw e;
     }
   }
+
 
   /**
    * @param server the server
@@ -134,10 +155,14 @@ final class ReloadDebts {
     }
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, key(server, service) + "*")) {
       for (Path f : ds) {
+        if (!HELD.add(f)) {
+          continue; // a running task of this process holds it (or another thread is looking at it)
+        }
         FileChannel ch;
         try {
           ch = FileChannel.open(f, StandardOpenOption.WRITE);
         } catch (IOException e) {
+          HELD.remove(f);
           continue; // paid meanwhile
         }
         FileLock lock = null;
@@ -148,6 +173,7 @@ final class ReloadDebts {
         }
         if (lock == null) {
           ch.close();
+          HELD.remove(f);
         } else {
           out.add(new Debt(f, ch, lock));
         }

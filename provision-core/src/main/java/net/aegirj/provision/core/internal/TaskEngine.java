@@ -12,6 +12,7 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
@@ -131,17 +132,268 @@ public final class TaskEngine {
     }
   }
 
+  /** How many tasks of a group share one configuration test and reload. */
+  static final int GROUP_SIZE = 250;
+
+  /**
+   * Runs one task on many contexts, sharing configuration tests and reloads. The tasks' steps run
+   * (up to {@code threads} at a time, each under its context's lock); then each changed service
+   * is tested once and reloaded once for the whole group (at most {@value #GROUP_SIZE} tasks),
+   * and the tasks end. A task whose steps fail is rolled back on its own. When a shared
+   * configuration test or reload fails, every task of the group is rolled back and run again
+   * alone, with its own test, so that only the task that broke the configuration fails.
+   *
+   * @param task the task
+   * @param names the contexts, in the order of the reports
+   * @param threads how many tasks run their steps at once
+   * @return one report per context (failed ones included)
+   */
+  public List<TaskReport> runGroup(Task task, List<ContextName> names, int threads) {
+    if (new java.util.HashSet<>(names).size() != names.size()) {
+      throw new InvalidContextException(names.toString(), null, "names a context more than once; a batch runs "
+          + task.id() + " once per context");
+    }
+    for (ContextName n : names) {
+      // A task that does not apply to a context is refused before anything runs; a context that
+      // cannot run (missing, busy) gets its own failed report below.
+      try {
+        plan(task, contexts.resolve(n));
+      } catch (net.aegirj.provision.api.ContextNotFoundException e) {
+        LOG.debug("{}: {}", n, e.getMessage());
+      }
+    }
+    List<TaskReport> out = new ArrayList<>();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        Math.max(1, Math.min(threads, names.size())));
+    try {
+      for (int from = 0; from < names.size(); from += GROUP_SIZE) {
+        out.addAll(runOneGroup(task, names.subList(from, Math.min(names.size(), from + GROUP_SIZE)), pool));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    return out;
+  }
+
+  /** A task of a group: its lock, and what it became. */
+  private static final class Member {
+    final ContextName name;
+    ContextLocks.Held lock;
+    Prepared prepared;
+    TaskReport report;
+
+    Member(ContextName name) {
+      this.name = name;
+    }
+
+    private boolean closed;
+
+    void release() {
+      if (prepared != null && !closed) {
+        closed = true;
+        prepared.run.close();
+      }
+      if (lock != null) {
+        lock.close();
+        lock = null;
+      }
+    }
+  }
+
+  private List<TaskReport> runOneGroup(Task task, List<ContextName> names, java.util.concurrent.ExecutorService pool) {
+    List<Member> members = names.stream().map(Member::new).toList();
+    List<java.util.concurrent.Future<?>> started = new ArrayList<>();
+    for (Member m : members) {
+      started.add(pool.submit(() -> {
+        try {
+          m.lock = locks.lock(m.name);
+          m.prepared = prepare(task, m.name, false, Map.of());
+        } catch (ProvisionException e) {
+          m.release();
+          m.report = notRun(task, m.name, e);
+        }
+      }));
+    }
+    try {
+      for (java.util.concurrent.Future<?> f : started) {
+        f.get();
+      }
+      List<Member> ok = new ArrayList<>();
+      for (Member m : members) {
+        if (m.prepared == null) {
+          continue;
+        }
+        if (m.prepared.failure != null) {
+          m.report = finishCatching(m.prepared, List.of());
+          m.release();
+        } else {
+          ok.add(m);
+        }
+      }
+      Map<String, List<String>> reloaded;
+      try {
+        reloaded = groupReload(ok);
+      } catch (RuntimeException e) {
+        LOG.warn("{} of {} contexts: the shared reload failed ({}); each task runs again with its own", task,
+            ok.size(), message(e));
+        for (int i = ok.size() - 1; i >= 0; i--) {
+          discard(ok.get(i));
+        }
+        for (Member m : ok) {
+          try {
+            m.report = run(task, m.name, false);
+          } catch (TaskFailedException tf) {
+            m.report = tf.report();
+          } catch (ProvisionException pe) {
+            m.report = notRun(task, m.name, pe);
+          }
+        }
+        return members.stream().map(x -> x.report).toList();
+      }
+      for (Member m : ok) {
+        List<String> mine = new ArrayList<>();
+        for (String key : m.prepared.run.pendingReloads.keySet()) {
+          mine.addAll(reloaded.getOrDefault(key, List.of()));
+        }
+        m.report = finishCatching(m.prepared, mine);
+        m.release();
+      }
+      return members.stream().map(x -> x.report).toList();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProvisionException("interrupted while running " + task.id() + " on " + names.size() + " contexts", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new ProvisionException(task.id() + " failed: " + e.getCause(), e.getCause());
+    } finally {
+      members.forEach(Member::release);
+    }
+  }
+
+  private static TaskReport notRun(Task task, ContextName name, ProvisionException e) {
+    // Not a step failure (a missing context, a lock held too long): reported as failed without
+    // dropping the other reports.
+    return new TaskReport(task, name, TaskReport.Status.FAILED, List.of(), List.of(), List.of(), Duration.ZERO,
+        Optional.of(e.getMessage()));
+  }
+
+  private TaskReport finishCatching(Prepared p, List<String> reloads) {
+    try {
+      return finish(p, reloads);
+    } catch (TaskFailedException e) {
+      return e.report();
+    }
+  }
+
+  /** Undoes a prepared task that is to run again alone; nothing was reloaded for it. */
+  private void discard(Member m) {
+    Run run = m.prepared.run;
+    run.reconnectLostHosts();
+    List<String> failures = run.journal.rollback();
+    run.settleReloadDebts(false, failures.isEmpty());
+    if (!failures.isEmpty()) {
+      LOG.warn("{}: undoing before running again alone: {}", m.name, String.join("; ", failures));
+    }
+    m.release();
+    m.prepared = null;
+  }
+
+  /**
+   * Tests every service the group's tasks changed, once per server, then reloads each once.
+   *
+   * @return per "server|service": what the reports list as reloaded
+   */
+  private Map<String, List<String>> groupReload(List<Member> ok) {
+    Map<String, Member> owner = new LinkedHashMap<>();
+    for (Member m : ok) {
+      for (String key : m.prepared.run.pendingReloads.keySet()) {
+        owner.putIfAbsent(key, m);
+      }
+    }
+    Map<String, List<String>> done = new LinkedHashMap<>();
+    record Pending(String key, ContextName server, String service, ServiceType type, ResolvedContext rs, Run run) {}
+    List<Pending> pending = new ArrayList<>();
+    for (Map.Entry<String, Member> e : owner.entrySet()) {
+      Run run = e.getValue().prepared.run;
+      ContextName server = run.pendingReloads.get(e.getKey());
+      String service = e.getKey().substring(e.getKey().indexOf('|') + 1);
+      ResolvedContext rs = run.resolve(server);
+      pending.add(new Pending(e.getKey(), server, service, registry.selected((Server) rs.context()).get(service), rs, run));
+    }
+    for (Pending p : pending) {
+      p.run().current = new StepRecorder(Integer.MAX_VALUE);
+      Optional<Command> test = p.type().configTestCommand(p.rs());
+      if (test.isPresent()) {
+        var result = p.run().host(p.server()).run(test.get());
+        if (!result.succeeded()) {
+          throw new net.aegirj.provision.api.HostCommandException(result.host(), result.command(),
+              result.exitCode(), result.stderrTail(), "(the shared " + p.service() + " configuration test) failed");
+        }
+      }
+    }
+    for (Pending p : pending) {
+      Optional<Command> cmd = p.type().reloadCommand(p.rs());
+      if (cmd.isPresent()) {
+        p.run().host(p.server()).run(cmd.get()).orThrow();
+        done.put(p.key(), List.of(p.server() + ": " + p.service()));
+      }
+    }
+    for (Member m : ok) {
+      m.prepared.run.reloaded = true;
+    }
+    return done;
+  }
+
+  /** A task whose steps have run: it waits for its reloads and its end. */
+  private static final class Prepared {
+    final Task task;
+    final ContextName name;
+    final boolean planOnly;
+    final long start;
+    final List<Planned> steps;
+    final Run run;
+    final List<StepReport> reports = new ArrayList<>();
+    Throwable failure;
+    int failedAt = -1;
+
+    Prepared(Task task, ContextName name, boolean planOnly, long start, List<Planned> steps, Run run) {
+      this.task = task;
+      this.name = name;
+      this.planOnly = planOnly;
+      this.start = start;
+      this.steps = steps;
+      this.run = run;
+    }
+  }
+
   private TaskReport execute(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
+    Prepared p = prepare(task, name, planOnly, options);
+    try {
+      List<String> reloads = new ArrayList<>();
+      if (p.failure == null) {
+        try {
+          reloads = reload(p.run, planOnly);
+        } catch (RuntimeException e) {
+          p.failure = e;
+          p.failedAt = p.steps.size();
+        }
+      }
+      return finish(p, reloads);
+    } finally {
+      p.run.close();
+    }
+  }
+
+  /** Runs a task's steps, up to the first failure; the caller reloads and then calls finish. */
+  private Prepared prepare(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
     long start = System.nanoTime();
     ResolvedContext target = contexts.resolve(name);
     List<Planned> steps = plan(task, target);
     Run run = new Run(task, target, planOnly);
     run.options.putAll(options);
-    emit(l -> l.taskStarted(task, name, steps.size()));
-    List<StepReport> reports = new ArrayList<>();
-    Throwable failure = null;
-    int failedAt = -1;
+    Prepared prepared = new Prepared(task, name, planOnly, start, steps, run);
+    List<StepReport> reports = prepared.reports;
     try {
+      emit(l -> l.taskStarted(task, name, steps.size()));
       for (int i = 0; i < steps.size(); i++) {
         Planned p = steps.get(i);
         int index = i + 1;
@@ -163,81 +415,91 @@ public final class TaskEngine {
           r = new StepReport(p.step().name(), status, Duration.ofNanos(System.nanoTime() - t0),
               rec.changes, rec.commands, rec.skipReason);
         } catch (Exception | Error e) {
-          failure = e;
-          failedAt = i;
+          prepared.failure = e;
+          prepared.failedAt = i;
           r = new StepReport(p.step().name(), StepStatus.FAILED, Duration.ofNanos(System.nanoTime() - t0),
               rec.changes, rec.commands, message(e));
         }
         reports.add(r);
         StepReport done = r;
         emit(l -> l.stepFinished(name, index, done));
-        if (failure != null) {
+        if (prepared.failure != null) {
           break;
         }
       }
-      List<String> reloads = new ArrayList<>();
-      if (failure == null) {
-        try {
-          reloads = reload(run, planOnly);
-        } catch (RuntimeException e) {
-          failure = e;
-          failedAt = steps.size();
-        }
-      }
-      if (failure == null && !planOnly) {
-        for (Map.Entry<String, Runnable> e : run.cleanups.entrySet()) {
-          try {
-            e.getValue().run();
-          } catch (RuntimeException ex) {
-            run.warn("clean-up '" + e.getKey() + "' failed: " + message(ex));
-          }
-        }
-        for (String f : run.journal.commit()) {
-          run.warn("clean-up " + f);
-        }
-      }
-      if (failure == null) {
-        run.settleReloadDebts(true, true);
-        TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
-            : TaskReport.Status.SUCCEEDED, reports, reloads, run.warnings,
-            Duration.ofNanos(System.nanoTime() - start), Optional.empty(), run.results);
-        emit(l -> l.taskFinished(report));
-        LOG.info("{}", report.summary());
-        return report;
-      }
-      // A connection that dropped during the task is opened again, so its changes can be undone.
-      run.reconnectLostHosts();
-      List<String> rollbackFailures = run.journal.rollback();
-      if (!rollbackFailures.isEmpty() || run.reloaded) {
-        // Whatever was reloaded must see the restored files.
-        rollbackFailures.addAll(reloadAfterRollback(run));
-      }
-      run.settleReloadDebts(false, rollbackFailures.isEmpty());
-      List<StepReport> finalReports = new ArrayList<>();
-      for (int i = 0; i < reports.size(); i++) {
-        StepReport s = reports.get(i);
-        boolean undone = i < failedAt && (s.status() == StepStatus.CHANGED || run.journal.touched(i + 1));
-        finalReports.add(undone ? new StepReport(s.name(), StepStatus.ROLLED_BACK, s.duration(),
-            s.changes(), s.commands(), s.message()) : s);
-      }
-      for (int i = reports.size(); i < steps.size(); i++) {
-        finalReports.add(new StepReport(steps.get(i).step().name(), StepStatus.NOT_RUN, Duration.ZERO,
-            List.of(), List.of(), ""));
-      }
-      String where = failedAt < steps.size() ? "step '" + steps.get(failedAt).step().name() + "'" : "reload";
-      String outcome = rollbackFailures.isEmpty()
-          ? "rolled back " + run.journal.size() + " change(s)"
-          : "rollback incomplete: " + String.join("; ", rollbackFailures);
-      TaskReport report = new TaskReport(task, name, TaskReport.Status.FAILED, finalReports, List.of(),
-          run.warnings, Duration.ofNanos(System.nanoTime() - start),
-          Optional.of(where + " failed: " + message(failure) + "; " + outcome));
-      emit(l -> l.taskFinished(report));
-      LOG.warn("{}", report.summary());
-      throw new TaskFailedException(report, failure);
-    } finally {
+    } catch (RuntimeException | Error e) {
       run.close();
+      throw e;
     }
+    return prepared;
   }
+
+  /**
+   * Ends a prepared task whose reloads are done: its clean-ups and its report, or (when it failed)
+   * the rollback and the failure.
+   */
+  private TaskReport finish(Prepared prepared, List<String> reloads) {
+    Task task = prepared.task;
+    ContextName name = prepared.name;
+    boolean planOnly = prepared.planOnly;
+    long start = prepared.start;
+    List<Planned> steps = prepared.steps;
+    Run run = prepared.run;
+    List<StepReport> reports = prepared.reports;
+    Throwable failure = prepared.failure;
+    int failedAt = prepared.failedAt;
+    if (failure == null && !planOnly) {
+      for (Map.Entry<String, Runnable> e : run.cleanups.entrySet()) {
+        try {
+          e.getValue().run();
+        } catch (RuntimeException ex) {
+          run.warn("clean-up '" + e.getKey() + "' failed: " + message(ex));
+        }
+      }
+      for (String f : run.journal.commit()) {
+        run.warn("clean-up " + f);
+      }
+    }
+    if (failure == null) {
+      run.settleReloadDebts(true, true);
+      TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
+          : TaskReport.Status.SUCCEEDED, reports, reloads, run.warnings,
+          Duration.ofNanos(System.nanoTime() - start), Optional.empty(), run.results);
+      emit(l -> l.taskFinished(report));
+      LOG.info("{}", report.summary());
+      return report;
+    }
+    // A connection that dropped during the task is opened again, so its changes can be undone.
+    run.reconnectLostHosts();
+    List<String> rollbackFailures = run.journal.rollback();
+    if (!rollbackFailures.isEmpty() || run.reloaded) {
+      // Whatever was reloaded must see the restored files.
+      rollbackFailures.addAll(reloadAfterRollback(run));
+    }
+    run.settleReloadDebts(false, rollbackFailures.isEmpty());
+    List<StepReport> finalReports = new ArrayList<>();
+    for (int i = 0; i < reports.size(); i++) {
+      StepReport s = reports.get(i);
+      boolean undone = i < failedAt && (s.status() == StepStatus.CHANGED || run.journal.touched(i + 1));
+      finalReports.add(undone ? new StepReport(s.name(), StepStatus.ROLLED_BACK, s.duration(),
+          s.changes(), s.commands(), s.message()) : s);
+    }
+    for (int i = reports.size(); i < steps.size(); i++) {
+      finalReports.add(new StepReport(steps.get(i).step().name(), StepStatus.NOT_RUN, Duration.ZERO,
+          List.of(), List.of(), ""));
+    }
+    String where = failedAt < steps.size() ? "step '" + steps.get(failedAt).step().name() + "'" : "reload";
+    String outcome = rollbackFailures.isEmpty()
+        ? "rolled back " + run.journal.size() + " change(s)"
+        : "rollback incomplete: " + String.join("; ", rollbackFailures);
+    TaskReport report = new TaskReport(task, name, TaskReport.Status.FAILED, finalReports, List.of(),
+        run.warnings, Duration.ofNanos(System.nanoTime() - start),
+        Optional.of(where + " failed: " + message(failure) + "; " + outcome));
+    emit(l -> l.taskFinished(report));
+    LOG.warn("{}", report.summary());
+    throw new TaskFailedException(report, failure);
+  }
+
 
   /**
    * Before a service's first step on a server: records that its reload may be owed, and takes over

@@ -1,0 +1,121 @@
+package net.aegirj.provision.services.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskReport;
+import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.testkit.Fixtures;
+import net.aegirj.provision.testkit.Http;
+import net.aegirj.provision.testkit.LocalServers;
+import net.aegirj.provision.testkit.MariaDbServer;
+import net.aegirj.provision.testkit.NginxServer;
+import net.aegirj.provision.testkit.PhpFpmServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Many sites in one batch ({@code Provision.runAll}) on real nginx, PHP-FPM and MariaDB: the web
+ * server is tested and reloaded once for the batch, not once per site, and a site whose vhost
+ * breaks the configuration fails alone.
+ */
+class GroupRunIT {
+  private static final List<String> SITES = List.of("one.example.com", "two.example.com", "broken.example.com",
+      "three.example.com");
+
+  @TempDir Path tmp;
+  Path home;
+  LocalServers servers;
+  NginxServer nginx;
+  MariaDbServer db;
+
+  @BeforeEach
+  void start() throws IOException {
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    home = Files.createDirectories(tmp.resolve("aegir"));
+    servers = LocalServers.in(Files.createDirectories(tmp.resolve("state")));
+    PhpFpmServer fpm = servers.phpFpm();
+    nginx = servers.nginx(home);
+    db = servers.mariadb();
+    Path vhosts = home.resolve("config/server_master/nginx/vhost.d");
+    try (Provision p = Provision.builder().home(home).build()) {
+      // The configuration test refuses any vhost of broken.example.com, as nginx would a bad one.
+      p.save("server_master", PropertyChanges.builder().set("http_service_type", "nginx")
+          .set("http_port", Integer.toString(nginx.port())).set("http_listen_address", "127.0.0.1")
+          .set("phpfpm_address", fpm.address())
+          .set("http_test_cmd", "! grep -rqs broken.example.com " + vhosts + " && " + nginx.testCommand())
+          .set("http_restart_cmd", "echo reload >> " + tmp.resolve("reloads") + " && " + nginx.reloadCommand())
+          .build());
+      p.save("server_db", PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
+          .set("db_service_type", "mysql").set("master_db", db.masterDbUrl())
+          .set("db_port", Integer.toString(db.port())).build());
+      Fixtures.phpPlatform(home.resolve("platforms/fixture"));
+      p.save("platform_fixture", PropertyChanges.builder().set("context_type", "platform")
+          .set("root", home.resolve("platforms/fixture").toString()).build());
+      for (String site : SITES) {
+        p.save(site, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+            .set("db_server", "@server_db").set("install_method", "manual").build());
+      }
+      p.server("server_master").verify();
+      p.server("server_db").verify();
+      p.platform("platform_fixture").verify();
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    servers.close();
+  }
+
+  /** @return how many times the reload command ran */
+  private long reloads() throws IOException {
+    Path counter = tmp.resolve("reloads");
+    return Files.exists(counter) ? Files.readAllLines(counter).size() : 0;
+  }
+
+  @Test
+  void aBatchReloadsOnceAndABrokenSiteFailsAlone() throws IOException {
+    List<String> good = SITES.stream().filter(s -> !s.startsWith("broken")).toList();
+    try (Provision p = Provision.builder().home(home).build()) {
+      long before = reloads();
+      List<TaskReport> installed = p.runAll(Task.INSTALL, good);
+      assertThat(installed).as("every site installed").allMatch(TaskReport::succeeded);
+      Http.getUntil(nginx.port(), good.get(0), "/", x -> x.status() == 200, Duration.ofSeconds(10));
+      assertThat(reloads() - before).as("one reload for the batch of %d installs", good.size()).isEqualTo(1);
+      assertThat(installed).as("each report names the shared reload").allMatch(r -> !r.reloads().isEmpty());
+
+      List<TaskReport> again = p.runAll(Task.VERIFY, good);
+      assertThat(again).as("a verify of the batch changes nothing").allMatch(r -> r.changedPaths().isEmpty());
+
+      p.save("one.example.com", PropertyChanges.builder().set("aliases", "www.one.example.com").build());
+      before = reloads();
+      List<TaskReport> all = p.runAll(Task.INSTALL, SITES.stream().filter(s -> !good.contains(s) || s.startsWith("one"))
+          .toList());
+      assertThat(all.get(0).succeeded()).as("one.example.com is installed already: its install fails alone")
+          .isFalse();
+      assertThat(all.get(1).succeeded()).as("broken.example.com fails: its vhost breaks the configuration").isFalse();
+      assertThat(all.get(1).failure()).as("named as a configuration test failure").get().asString()
+          .contains("configuration test");
+
+      List<TaskReport> mixed = p.runAll(Task.VERIFY, SITES);
+      assertThat(mixed.get(2).succeeded()).as("the broken site's verify fails").isFalse();
+      assertThat(List.of(mixed.get(0), mixed.get(1), mixed.get(3))).as("the others succeed, run again alone")
+          .allMatch(TaskReport::succeeded);
+      Http.Response alias = Http.getUntil(nginx.port(), "www.one.example.com", "/", x -> x.status() == 200,
+          Duration.ofSeconds(10));
+      assertThat(alias.body()).as("the good sites' changes are live").contains("host=www.one.example.com");
+      assertThat(Files.exists(home.resolve("config/server_master/nginx/vhost.d/broken.example.com")))
+          .as("the broken vhost was rolled back").isFalse();
+      assertThat(db.sql("SHOW DATABASES")).as("and its database").doesNotContain("brokenexamplecom");
+    }
+  }
+}
