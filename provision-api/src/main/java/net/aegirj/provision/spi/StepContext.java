@@ -90,7 +90,10 @@ public interface StepContext {
 
   /**
    * A resource kept for the length of the task (a database connection, a pool), made on first use
-   * and closed when the task ends.
+   * and closed when the task ends. In a batch, a task's resources are also closed between its
+   * last step and its end (while the batch's other tasks run), so that a thousand waiting tasks do
+   * not hold a thousand connections: a resource must open itself again when it is used after
+   * {@code close()} (by a rollback, say).
    *
    * @param key names the resource within the task
    * @param create makes it

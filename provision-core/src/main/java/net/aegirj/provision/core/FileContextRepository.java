@@ -202,21 +202,25 @@ public final class FileContextRepository implements ContextRepository {
 
   @Override
   public List<Versioned> list() {
-    List<Versioned> out = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
       for (Path f : ds) {
-        String n = f.getFileName().toString();
-        if (n.startsWith(".")) {
-          continue;
+        if (!f.getFileName().toString().startsWith(".")) {
+          files.add(f);
         }
-        read(f).ifPresent(out::add);
       }
     } catch (IOException e) {
       throw new ProvisionException("cannot list " + dir + ": " + e.getMessage(), e);
     }
+    // Reading and checking a file is independent of the others: large repositories use every core.
+    List<Versioned> out = new ArrayList<>((files.size() < PARALLEL_LIST ? files.stream() : files.parallelStream())
+        .map(this::read).flatMap(Optional::stream).toList());
     out.sort(Comparator.comparing(v -> v.context().name()));
     return out;
   }
+
+  /** From this many contexts on, {@link #list()} reads them in parallel. */
+  private static final int PARALLEL_LIST = 512;
 
   @Override
   public List<ContextName> referrers(ContextName target) {

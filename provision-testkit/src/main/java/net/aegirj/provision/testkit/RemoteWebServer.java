@@ -155,6 +155,20 @@ public final class RemoteWebServer implements AutoCloseable {
     return NGINX + nginxOptions + " -s reload";
   }
 
+  /**
+   * @return what a server context needs to be this web server: a remote {@code remote_host}
+   *     reached over the SSH server, and nginx with its port, PHP-FPM, test and reload commands
+   */
+  public net.aegirj.provision.api.PropertyChanges serverContext() {
+    return net.aegirj.provision.api.PropertyChanges.builder().set("context_type", "server")
+        .set("remote_host", ssh.address()).set("ssh_port", Integer.toString(ssh.port()))
+        .set("ssh_user", ssh.user()).set("ssh_identity", ssh.identity().toString())
+        .set("ssh_known_hosts", ssh.knownHosts().toString())
+        .set("http_service_type", "nginx").set("http_port", Integer.toString(port))
+        .set("http_listen_address", "127.0.0.1").set("phpfpm_address", phpFpmAddress())
+        .set("http_test_cmd", testCommand()).set("http_restart_cmd", reloadCommand()).build();
+  }
+
   /** @return nginx's error log */
   public Path errorLog() {
     return dir.resolve("nginx-error.log");

@@ -117,18 +117,14 @@ final class ReloadDebts {
       FileLock lock;
       try {
         lock = ch.lock();
+        // No fsync: a debt must outlive a killed process, which the page cache does; after a crash
+        // of the machine the web server starts from its files anyway.
         ch.write(java.nio.ByteBuffer.wrap((server + " " + service + "\n").getBytes(StandardCharsets.UTF_8)));
-        ch.force(true);
         Files.move(fresh, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException | RuntimeException e) {
         ch.close();
         Files.deleteIfExists(fresh);
         throw e;
-      }
-      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-        d.force(true); // the debt is on disk before the step changes anything
-      } catch (IOException e) {
-        LOG.debug("cannot flush {}: {}", dir, e.getMessage());
       }
       return new Debt(file, ch, lock);
     } catch (IOException e) {

@@ -157,7 +157,7 @@ public final class TaskEngine {
       // A task that does not apply to a context is refused before anything runs; a context that
       // cannot run (missing, busy) gets its own failed report below.
       try {
-        plan(task, contexts.resolve(n));
+        requireTask(contexts.load(n).context(), task);
       } catch (net.aegirj.provision.api.ContextNotFoundException e) {
         LOG.debug("{}: {}", n, e.getMessage());
       }
@@ -208,6 +208,7 @@ public final class TaskEngine {
         try {
           m.lock = locks.lock(m.name);
           m.prepared = prepare(task, m.name, false, Map.of());
+          m.prepared.run.idleResources();
         } catch (ProvisionException e) {
           m.release();
           m.report = notRun(task, m.name, e);
@@ -250,13 +251,19 @@ public final class TaskEngine {
         }
         return members.stream().map(x -> x.report).toList();
       }
+      List<java.util.concurrent.Future<?>> finishing = new ArrayList<>();
       for (Member m : ok) {
-        List<String> mine = new ArrayList<>();
-        for (String key : m.prepared.run.pendingReloads.keySet()) {
-          mine.addAll(reloaded.getOrDefault(key, List.of()));
-        }
-        m.report = finishCatching(m.prepared, mine);
-        m.release();
+        finishing.add(pool.submit(() -> {
+          List<String> mine = new ArrayList<>();
+          for (String key : m.prepared.run.pendingReloads.keySet()) {
+            mine.addAll(reloaded.getOrDefault(key, List.of()));
+          }
+          m.report = finishCatching(m.prepared, mine);
+          m.release();
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : finishing) {
+        f.get();
       }
       return members.stream().map(x -> x.report).toList();
     } catch (InterruptedException e) {
@@ -600,7 +607,7 @@ public final class TaskEngine {
     List<Planned> out = new ArrayList<>();
     switch (c.type()) {
       case SERVER: {
-        requireTask(c, task, Task.VERIFY);
+        requireTask(c, task);
         Server s = (Server) c;
         for (Step step : CoreSteps.serverVerify(target)) {
           out.add(new Planned(step, "core", null));
@@ -613,7 +620,7 @@ public final class TaskEngine {
         break;
       }
       case PLATFORM: {
-        requireTask(c, task, Task.VERIFY, Task.DELETE);
+        requireTask(c, task);
         ContextName web = ((Platform) c).webServer().orElse(ContextName.MASTER);
         if (task == Task.DELETE) {
           addService(out, task, target, web, "http");
@@ -626,8 +633,7 @@ public final class TaskEngine {
       }
       case SITE:
       default: {
-        requireTask(c, task, Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE, Task.BACKUP,
-            Task.BACKUP_DELETE, Task.LOGIN_RESET, Task.RESTORE, Task.DEPLOY, Task.IMPORT_SITE);
+        requireTask(c, task);
         Site site = (Site) c;
         Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
         ContextName web = platform.webServer().orElse(ContextName.MASTER);
@@ -687,6 +693,17 @@ public final class TaskEngine {
     for (Step step : type.steps(task, target, rs)) {
       out.add(new Planned(step, service, server));
     }
+  }
+
+  /** The tasks of each context type, as {@link #plan} runs them. */
+  private static final Map<ContextType, List<Task>> TASKS = Map.of(
+      ContextType.SERVER, List.of(Task.VERIFY),
+      ContextType.PLATFORM, List.of(Task.VERIFY, Task.DELETE),
+      ContextType.SITE, List.of(Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE, Task.BACKUP,
+          Task.BACKUP_DELETE, Task.LOGIN_RESET, Task.RESTORE, Task.DEPLOY, Task.IMPORT_SITE));
+
+  private static void requireTask(Context c, Task task) {
+    requireTask(c, task, TASKS.get(c.type()).toArray(new Task[0]));
   }
 
   private static void requireTask(Context c, Task task, Task... supported) {
@@ -895,6 +912,17 @@ public final class TaskEngine {
       }
       ownDebts.clear();
       orphanDebts.clear();
+    }
+
+    /** Closes the resources while the task waits for the rest of its batch; they reopen on use. */
+    synchronized void idleResources() {
+      for (AutoCloseable r : resources.values()) {
+        try {
+          r.close();
+        } catch (Exception e) {
+          LOG.debug("closing a task resource: {}", e.toString());
+        }
+      }
     }
 
     @Override

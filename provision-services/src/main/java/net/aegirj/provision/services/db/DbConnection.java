@@ -12,15 +12,25 @@ import net.aegirj.provision.api.ProvisionException;
 
 /**
  * One JDBC connection to a db server, kept for the length of a task (a task resource) and closed
- * after it. Statements are logged by the caller in the task report, never with passwords.
+ * after it. Closed early (a task of a batch waiting for the others), it connects again when it is
+ * used. Statements are logged by the caller in the task report, never with passwords.
  */
 final class DbConnection implements AutoCloseable {
   private final String server;
-  private final Connection connection;
+  private final java.util.function.Supplier<Connection> opener;
+  private Connection connection; // guarded by this
 
-  private DbConnection(String server, Connection connection) {
+  private DbConnection(String server, java.util.function.Supplier<Connection> opener) {
     this.server = server;
-    this.connection = connection;
+    this.opener = opener;
+    this.connection = opener.get();
+  }
+
+  private synchronized Connection connection() {
+    if (connection == null) {
+      connection = opener.get();
+    }
+    return connection;
   }
 
   static DbConnection open(String server, MasterDb db, int port) {
@@ -30,16 +40,19 @@ final class DbConnection implements AutoCloseable {
     p.setProperty("connectTimeout", "10000");
     p.setProperty("sslMode", "disable");
     String url = "jdbc:mariadb://" + (db.host().contains(":") ? "[" + db.host() + "]" : db.host()) + ":" + port + "/";
-    try {
-      return new DbConnection(server, DriverManager.getConnection(url, p));
-    } catch (SQLException e) {
-      throw new ProvisionException(server + ": cannot connect to the database server at " + db.host() + ":" + port
-          + " as " + db.user() + ": " + e.getMessage() + "; check master_db and that the server accepts TCP connections", e);
-    }
+    return new DbConnection(server, () -> {
+      try {
+        return DriverManager.getConnection(url, p);
+      } catch (SQLException e) {
+        throw new ProvisionException(server + ": cannot connect to the database server at " + db.host() + ":" + port
+            + " as " + db.user() + ": " + e.getMessage() + "; check master_db and that the server accepts TCP connections",
+            e);
+      }
+    });
   }
 
   void execute(String sql) {
-    try (Statement s = connection.createStatement()) {
+    try (Statement s = connection().createStatement()) {
       s.execute(sql);
     } catch (SQLException e) {
       throw new ProvisionException(server + ": " + redact(sql) + " failed: " + e.getMessage(), e);
@@ -47,7 +60,7 @@ final class DbConnection implements AutoCloseable {
   }
 
   List<String> strings(String sql) {
-    try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+    try (Statement s = connection().createStatement(); ResultSet rs = s.executeQuery(sql)) {
       List<String> out = new ArrayList<>();
       while (rs.next()) {
         out.add(rs.getString(1));
@@ -71,12 +84,18 @@ final class DbConnection implements AutoCloseable {
     return sql.replaceAll("(?i)(IDENTIFIED BY )'[^']*'", "$1'****'");
   }
 
+  /** Closes the connection; the next statement opens a new one. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (connection == null) {
+      return;
+    }
     try {
       connection.close();
     } catch (SQLException e) {
       // closing anyway
+    } finally {
+      connection = null;
     }
   }
 }

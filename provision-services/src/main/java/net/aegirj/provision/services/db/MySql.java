@@ -285,6 +285,15 @@ public class MySql implements ServiceType {
       ctx.changed("CREATE DATABASE `" + baseName(uri) + "` on " + server.name());
       return;
     }
+    Optional<String> leftover = site.get("db_name").map(String::valueOf).filter(d -> Grammar.DB_NAME.accepts(d));
+    if (leftover.isPresent() && connection(ctx, server).databaseExists(leftover.get())) {
+      // The context records a database for a site that is not installed: an install that was
+      // killed before it could finish or roll back. Its database goes; a fresh one is made.
+      String user = site.get("db_user").map(String::valueOf).filter(u -> Grammar.DB_NAME.accepts(u))
+          .orElse(leftover.get());
+      ctx.warn(n + ": database " + leftover.get() + " was left by an install that did not finish; it is replaced");
+      dropQuietly(ctx, n, server, leftover.get(), user);
+    }
     createDatabase(ctx, site, server);
   }
 

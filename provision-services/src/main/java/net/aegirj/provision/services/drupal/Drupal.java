@@ -295,7 +295,7 @@ public class Drupal implements Application {
       throw new ProvisionException(site.name() + ": the platform root " + root + " does not exist; verify the platform first");
     }
     Path path = sitePath(site);
-    if (install && h.stat(path.resolve("settings.php")).isPresent()) {
+    if (install && h.stat(path.resolve("settings.php")).isPresent() && !leftOverByUs(ctx, h, site, path)) {
       throw new ProvisionException(site.name() + ": " + path.resolve("settings.php")
           + " exists, so the site is installed already; delete it first or verify it");
     }
@@ -310,6 +310,26 @@ public class Drupal implements Application {
         each.mkdirs(path.resolve(d), FileMode.of(CODE_DIR));
       }
     }
+  }
+
+  /**
+   * A settings.php that Provision wrote for this site, which the site's context does not record
+   * as installed: an install that was interrupted (the process killed) before it could finish or
+   * roll back. Installing again takes over from it instead of refusing.
+   */
+  private static boolean leftOverByUs(StepContext ctx, Host h, ResolvedContext planned, Path path) {
+    ResolvedContext site = ctx.resolve(planned.name());
+    if (Boolean.TRUE.equals(site.get("installed").orElse(false))) {
+      return false;
+    }
+    String uri = str(site, "uri");
+    boolean ours = h.read(path.resolve("settings.php")).map(b -> new String(b, StandardCharsets.UTF_8))
+        .filter(t -> t.contains(" settings for " + uri + ", written by Provision for Java.")).isPresent();
+    if (ours) {
+      ctx.warn(site.name() + ": " + path.resolve("settings.php") + " was left by an install that did not finish;"
+          + " this install takes over from it");
+    }
+    return ours;
   }
 
   private static void settings(StepContext ctx, ResolvedContext planned) {

@@ -118,6 +118,28 @@ class SiteEndToEndIT {
   }
 
   @Test
+  void anInstallThatWasKilledIsTakenOverByTheNextInstall() {
+    try (Provision p = provision()) {
+      installAll(p);
+      String oldDb = p.site("one.example.com").context().dbName().orElseThrow();
+      // What a SIGKILL between the last step and the end of an install leaves: our settings.php,
+      // the database recorded in the context, and the context not marked installed.
+      p.save("one.example.com", PropertyChanges.builder().reset("installed").build());
+      TaskReport again = p.site("one.example.com").run(Task.INSTALL);
+      assertThat(again.warnings()).as("the install says it takes over from the unfinished one")
+          .anyMatch(w -> w.contains("did not finish"));
+      Site s = p.site("one.example.com").context();
+      assertThat(s.installed()).as("the site is installed").contains(true);
+      assertThat(databases()).as("the unfinished install's database is gone, the new one is there")
+          .contains(s.dbName().orElseThrow());
+      assertThat(databases()).as("made afresh, not next to the leftover").doesNotContain(oldDb + "_1");
+      Http.Response r = Http.getUntil(nginx.port(), "one.example.com", "/", x -> x.body().contains(
+          "db=" + s.dbName().orElseThrow()), Duration.ofSeconds(10));
+      assertThat(r.body()).as("it answers with its database").contains("db=" + s.dbName().orElseThrow());
+    }
+  }
+
+  @Test
   void verifyTwiceChangesNothingAndRunsNoDdl() {
     try (Provision p = provision()) {
       installAll(p);

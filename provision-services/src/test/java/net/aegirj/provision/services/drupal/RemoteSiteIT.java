@@ -61,13 +61,7 @@ class RemoteSiteIT {
     sshd = SshServer.builder().listenAddress("127.0.0.2").privateMount(home, view).start();
     web = RemoteWebServer.start(sshd, Files.createDirectories(tmp.resolve("web")), home);
     try (Provision p = provision()) {
-      p.save("server_web1", PropertyChanges.builder().set("context_type", "server")
-          .set("remote_host", "127.0.0.2").set("ssh_port", Integer.toString(sshd.port()))
-          .set("ssh_user", sshd.user()).set("ssh_identity", sshd.identity().toString())
-          .set("ssh_known_hosts", sshd.knownHosts().toString())
-          .set("http_service_type", "nginx").set("http_port", Integer.toString(web.port()))
-          .set("http_listen_address", "127.0.0.1").set("phpfpm_address", web.phpFpmAddress())
-          .set("http_test_cmd", web.testCommand()).set("http_restart_cmd", web.reloadCommand()).build());
+      p.save("server_web1", web.serverContext());
       p.save("server_db", PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
           .set("db_service_type", "mysql").set("master_db", db.masterDbUrl())
           .set("db_port", Integer.toString(db.port())).build());
