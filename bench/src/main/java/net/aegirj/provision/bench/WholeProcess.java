@@ -14,9 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -164,7 +161,7 @@ public final class WholeProcess {
 
         Counters.Snapshot before = counters.snapshot();
         t0 = System.nanoTime();
-        List<TaskReport> installs = installAll(p, names, threads);
+        List<TaskReport> installs = installAll(p, names);
         Duration first = Duration.ofNanos(System.nanoTime() - t0);
         out.add(measure("provision", n, "first", first, before, counters.snapshot(), installs));
         checkServed(nginx, names, p);
@@ -207,7 +204,7 @@ public final class WholeProcess {
         .set("http_restart_cmd", "/bin/true").build());
     Counters.Snapshot before = counters.snapshot();
     long t0 = System.nanoTime();
-    List<TaskReport> installs = installAll(p, names, threads);
+    List<TaskReport> installs = installAll(p, names);
     Process reload = new ProcessBuilder("/bin/sh", "-c", nginx.testCommand() + " && " + nginx.reloadCommand())
         .redirectErrorStream(true).start();
     String output = new String(reload.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -224,9 +221,10 @@ public final class WholeProcess {
   }
 
   /** The first run: every site installed as one batch (web server tested and reloaded once per group). */
-  private static List<TaskReport> installAll(Provision p, List<String> names, int threads) {
+  private static List<TaskReport> installAll(Provision p, List<String> names) {
     return p.runAll(Task.INSTALL, names);
   }
+
 
 
   private static Measure measure(String who, int n, String run, Duration time, Counters.Snapshot a,

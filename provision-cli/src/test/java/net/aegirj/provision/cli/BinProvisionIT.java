@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import net.aegirj.provision.cli.BinProvisionProcess.Exit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * package phase, once {@code target/classes} and {@code target/lib} exist.
  */
 class BinProvisionIT {
-  private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize().getParent();
-  private static final Path SCRIPT = ROOT.resolve("bin/provision");
+  private static final Path ROOT = BinProvisionProcess.ROOT;
+  private static final Path SCRIPT = BinProvisionProcess.SCRIPT;
 
   @TempDir
   Path home;
@@ -30,8 +26,6 @@ class BinProvisionIT {
   @TempDir
   Path cwd;
 
-  /** The outcome of one child process. */
-  record Exit(int status, String out, String err) {}
 
   @BeforeEach
   void checkBuild() {
@@ -41,28 +35,9 @@ class BinProvisionIT {
   }
 
   private Exit provision(Map<String, String> env, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(SCRIPT.toString());
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
-    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-    pb.environment().remove("PROVISION_HOME");
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    p.getOutputStream().close();
-    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("bin/provision %s finishes", List.of(args)).isTrue();
-    return new Exit(p.exitValue(), out.join(), err.join());
+    return BinProvisionProcess.run(cwd, env, args);
   }
 
-  private static String read(java.io.InputStream in) {
-    try (in) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
   @Test
   void runsFromAnyDirectoryWithExitStatusZeroAndTwo() throws Exception {

@@ -3,17 +3,13 @@ package net.aegirj.provision.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import net.aegirj.provision.testkit.LocalServers;
 import net.aegirj.provision.testkit.MariaDbServer;
+import net.aegirj.provision.cli.BinProvisionProcess.Exit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,37 +18,15 @@ import org.junit.jupiter.api.io.TempDir;
  * nodes (two homes) share the contexts, and a wrong password is one error line without it.
  */
 class BinProvisionJdbcIT {
-  private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize().getParent();
-  private static final Path SCRIPT = ROOT.resolve("bin/provision");
 
   @TempDir
   Path temp;
 
-  record Exit(int status, String out, String err) {}
 
   private Exit provision(Map<String, String> env, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(SCRIPT.toString());
-    command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(temp.toFile());
-    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-    pb.environment().keySet().removeIf(k -> k.startsWith("PROVISION_"));
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    p.getOutputStream().close();
-    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("bin/provision %s finishes", List.of(args)).isTrue();
-    return new Exit(p.exitValue(), out.join(), err.join());
+    return BinProvisionProcess.run(temp, env, args);
   }
 
-  private static String read(java.io.InputStream in) {
-    try (in) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
 
   @Test
   void twoControlNodesShareContextsThroughTheDatabase() throws Exception {
