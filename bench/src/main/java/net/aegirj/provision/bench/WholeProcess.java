@@ -175,7 +175,7 @@ public final class WholeProcess {
         System.err.println(out.get(out.size() - 2).row());
         System.err.println(out.get(out.size() - 1).row());
         if (diagnose) {
-          out.add(diagnose(p, n, threads, nginx, counters));
+          out.add(diagnose(p, n, nginx, counters));
           System.err.println(out.get(out.size() - 1).row());
         }
       }
@@ -192,7 +192,7 @@ public final class WholeProcess {
    * the end instead of once per site (the server's test and reload commands are {@code /bin/true}
    * during the installs, then one real test and reload runs, inside the timing).
    */
-  private static Measure diagnose(Provision p, int n, int threads, NginxServer nginx, Counters counters) throws Exception {
+  private static Measure diagnose(Provision p, int n, NginxServer nginx, Counters counters) throws Exception {
     List<String> names = new ArrayList<>();
     for (int i = 1; i <= n; i++) {
       String s = String.format(Locale.ROOT, "d%05d.bench.test", i);
