@@ -194,32 +194,14 @@ public final class LocalHost implements Host {
           ? ((Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS)) & 07777
           : info.permissions();
       if (current != mode.permissions()) {
-        if ((mode.permissions() & 07000) != 0) {
-          run(Command.of("chmod", mode.octal(), path.toString())).orThrow();
-        } else {
-          view.setPermissions(permissions(mode.permissions()));
-        }
+        // The unix view sets the setuid, setgid and sticky bits too, without a chmod process.
+        Files.setAttribute(path, "unix:mode", mode.permissions(), LinkOption.NOFOLLOW_LINKS);
         changed = true;
       }
       return changed;
     } catch (IOException e) {
       throw failure("set mode " + mode + " on", path, e);
     }
-  }
-
-  private static Set<PosixFilePermission> permissions(int mode) {
-    Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
-    PosixFilePermission[] order = {
-      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ
-    };
-    for (int i = 0; i < order.length; i++) {
-      if ((mode & (1 << i)) != 0) {
-        s.add(order[i]);
-      }
-    }
-    return s;
   }
 
   @Override
