@@ -34,12 +34,13 @@ public final class ContextName implements Comparable<ContextName> {
    * @throws InvalidContextException naming the broken rule
    */
   public static ContextName of(String name) {
-    String problem = problem(name);
+    String n = name == null ? null : normalise(name);
+    String problem = problemOfNormalised(n);
     if (problem != null) {
       throw new InvalidContextException(null, null,
           "invalid context name " + Text.quote(name) + ": " + problem);
     }
-    return new ContextName(normalise(name));
+    return new ContextName(n);
   }
 
   /**
@@ -57,6 +58,9 @@ public final class ContextName implements Comparable<ContextName> {
     while (i < name.length() && name.charAt(i) == '@') {
       i++;
     }
+    if (i == 0 && !hasUpperCase(name)) {
+      return name; // already normal: the common case, without a copy
+    }
     // Fold ASCII letters only: Unicode case mapping would turn look-alikes such as the Kelvin
     // sign (U+212A) into ASCII letters.
     StringBuilder b = new StringBuilder(name.length() - i);
@@ -72,10 +76,23 @@ public final class ContextName implements Comparable<ContextName> {
    * @return the first rule the candidate breaks, or null when it is valid
    */
   static String problem(String name) {
-    if (name == null) {
+    return problemOfNormalised(name == null ? null : normalise(name));
+  }
+
+  private static boolean hasUpperCase(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String problemOfNormalised(String n) {
+    if (n == null) {
       return "a name is required";
     }
-    String n = normalise(name);
     if (n.isEmpty()) {
       return "a name must not be empty";
     }

@@ -177,21 +177,17 @@ public final class ContextProperties {
   }
 
   /**
-   * @param context a validated context
+   * Validates a context in one pass (see {@link #validate(Context)}) and canonicalises it.
+   *
+   * @param context a context just built
    * @return the context itself when all its values are canonical, else a canonical copy
+   * @throws InvalidContextException naming the first refused property
    */
-  static Context normalised(Context context) {
+  static Context checked(Context context) {
     Map<String, Object> props = toMap(context);
-    boolean canonical = true;
-    for (Map.Entry<String, Object> e : props.entrySet()) {
-      Optional<PropertySpec> spec = Schema.find(context.type(), e.getKey());
-      if (spec.isPresent() && !spec.get().validate(context.name(), e.getValue()).equals(e.getValue())) {
-        canonical = false;
-        break;
-      }
-    }
-    return canonical ? context : fromMap(context.type(), context.name(), props);
+    return check(context, props) ? context : fromMap(context.type(), context.name(), props);
   }
+
 
   /**
    * Validates every property of a context against its declaration, and every extra against the
@@ -202,10 +198,16 @@ public final class ContextProperties {
    * @throws InvalidContextException naming the first refused property
    */
   public static void validate(Context context) {
-    for (Map.Entry<String, Object> e : toMap(context).entrySet()) {
+    check(context, toMap(context));
+  }
+
+  /** @return whether every declared value is already in its canonical form */
+  private static boolean check(Context context, Map<String, Object> props) {
+    boolean canonical = true;
+    for (Map.Entry<String, Object> e : props.entrySet()) {
       Optional<PropertySpec> spec = Schema.find(context.type(), e.getKey());
       if (spec.isPresent()) {
-        spec.get().validate(context.name(), e.getValue());
+        canonical &= spec.get().validate(context.name(), e.getValue()).equals(e.getValue());
       } else {
         if (!Grammar.ID.accepts(e.getKey())) {
           throw new InvalidContextException(context.name().toString(), e.getKey(),
@@ -222,5 +224,7 @@ public final class ContextProperties {
             "is a declared property of a " + context.type().id() + "; set it directly, not as an extra");
       }
     }
+    return canonical;
   }
+
 }

@@ -202,7 +202,6 @@ public enum Grammar {
 
   /** The longest URL accepted: what browsers and servers reliably handle. */
   private static final int MAX_URL = 2048;
-  private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Pattern USER_RE = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
   private static final Pattern LOCAL_RE = Pattern.compile("[A-Za-z0-9._%+-]{1,64}");
   private static final Pattern URL_RE =
@@ -264,8 +263,18 @@ public enum Grammar {
     if (v.isEmpty() || v.length() > 253 || v.endsWith(".")) {
       return false;
     }
-    for (String label : v.split("\\.", -1)) {
-      if (!LABEL.matcher(label).matches()) {
+    // Labels of 1-63 of [a-z0-9-], neither starting nor ending with '-'; a loop, as this runs for
+    // every host value of every context loaded.
+    int start = 0;
+    for (int i = 0; i <= v.length(); i++) {
+      char c = i < v.length() ? v.charAt(i) : '.';
+      if (c == '.') {
+        int len = i - start;
+        if (len < 1 || len > 63 || v.charAt(start) == '-' || v.charAt(i - 1) == '-') {
+          return false;
+        }
+        start = i + 1;
+      } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
         return false;
       }
     }

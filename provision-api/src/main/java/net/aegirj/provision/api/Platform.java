@@ -58,12 +58,7 @@ public abstract class Platform implements Context {
    */
   @Value.Check
   final Platform normalise() {
-    check();
-    return (Platform) ContextProperties.normalised(this);
-  }
-
-  private void check() {
-    ContextProperties.validate(this);
+    return (Platform) ContextProperties.checked(this); // validates every property once
   }
 
   /**

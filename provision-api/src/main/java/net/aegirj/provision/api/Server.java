@@ -112,11 +112,10 @@ public abstract class Server implements Context {
   @Value.Check
   final Server normalise() {
     check();
-    return (Server) ContextProperties.normalised(this);
+    return (Server) ContextProperties.checked(this); // validates every property once
   }
 
   private void check() {
-    ContextProperties.validate(this);
     if (aegirRoot().isPresent() && !name().isMaster()) {
       throw new InvalidContextException(name().toString(), "aegir_root",
           "can only be set on @server_master; other servers use the master's value");

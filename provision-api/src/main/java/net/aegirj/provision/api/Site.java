@@ -112,7 +112,7 @@ public abstract class Site implements Context {
   @Value.Check
   final Site normalise() {
     check();
-    return (Site) ContextProperties.normalised(this);
+    return (Site) ContextProperties.checked(this); // validates every property once
   }
 
   private void check() {
@@ -125,7 +125,6 @@ public abstract class Site implements Context {
       throw new InvalidContextException(name().toString(), "uri", "'" + name().value()
           + "' is a directory of every Drupal platform (sites/" + name().value() + "), never a site's name");
     }
-    ContextProperties.validate(this);
     if (uri().isPresent() && !uri().get().equals(name().value())) {
       throw new InvalidContextException(name().toString(), "uri", Text.quote(uri().get())
           + " differs from the context name; a site's uri always equals its name");

@@ -192,4 +192,26 @@ class ContextPropertiesTest {
       assertThat(Grammar.ALIAS.accepts(alias)).as("%s escapes its directory", Text.quote(alias)).isFalse();
     }
   }
+
+  /** The definition the host grammar's hand-written loop must agree with (RFC 1123 labels, lower case). */
+  private static final java.util.regex.Pattern HOST_DEFINITION =
+      java.util.regex.Pattern.compile("(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+
+  @Test
+  void hostGrammarAgreesWithItsDefinition() {
+    char[] alphabet = {'a', 'z', '0', '9', '-', '.', 'A', '_', ' ', '\n', '\u212a', '/'};
+    qt().withExamples(20_000).forAll(longs().all()).checkAssert(seed -> {
+      Random random = new Random(seed);
+      StringBuilder b = new StringBuilder();
+      int length = random.nextInt(8) == 0 ? 60 + random.nextInt(200) : random.nextInt(12);
+      for (int i = 0; i < length; i++) {
+        b.append(random.nextInt(4) == 0 ? alphabet[random.nextInt(alphabet.length)] : (char) ('a' + random.nextInt(3)));
+      }
+      String v = b.toString();
+      assertThat(Grammar.HOST.accepts(v)).as("seed %d: host grammar on %s", seed, Text.quote(v))
+          .isEqualTo(HOST_DEFINITION.matcher(v).matches());
+    });
+    assertThat(Grammar.HOST.accepts("a".repeat(63) + ".b")).as("a 63-character label is allowed").isTrue();
+    assertThat(Grammar.HOST.accepts("a".repeat(64) + ".b")).as("a 64-character label is not").isFalse();
+  }
 }

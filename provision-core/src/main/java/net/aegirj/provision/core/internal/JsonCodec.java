@@ -1,13 +1,15 @@
 package net.aegirj.provision.core.internal;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,8 @@ public final class JsonCodec {
 
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final JsonFactory READER =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private JsonCodec() {}
 
@@ -58,74 +62,104 @@ public final class JsonCodec {
    * @throws IOException when the document is not a stored context
    */
   public static Versioned read(byte[] bytes) throws IOException {
-    JsonNode root = MAPPER.readTree(bytes);
-    if (root == null || !root.isObject()) {
-      throw new IOException("not a JSON object");
+    // A streaming parse: this runs for every context of every list(), and a tree would be built
+    // only to be copied out again. Duplicate fields are refused rather than one silently winning.
+    try (JsonParser p = READER.createParser(bytes)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new IOException("not a JSON object");
+      }
+      int format = -1;
+      String formatText = "none";
+      String name = null;
+      String type = null;
+      Long version = null;
+      Map<String, Object> properties = null;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken t = p.nextToken();
+        switch (field) {
+          case "format" -> {
+            formatText = t.isScalarValue() ? p.getText() : t.toString();
+            format = t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT
+                ? p.getIntValue() : -1;
+            p.skipChildren();
+          }
+          case "name" -> name = t == JsonToken.VALUE_STRING ? p.getText() : null;
+          case "context_type" -> type = t == JsonToken.VALUE_STRING ? p.getText() : null;
+          case "version" -> version = t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : null;
+          case "properties" -> properties = t == JsonToken.START_OBJECT ? properties(p) : null;
+          default -> p.skipChildren();
+        }
+      }
+      if (p.nextToken() != null) {
+        throw new IOException("content after the JSON object");
+      }
+      if (format != FORMAT) {
+        throw new IOException("unsupported format " + formatText + " (expected " + FORMAT + ")");
+      }
+      if (name == null) {
+        throw new IOException("missing name");
+      }
+      if (type == null) {
+        throw new IOException("missing context_type");
+      }
+      if (version == null) {
+        throw new IOException("missing version");
+      }
+      if (properties == null) {
+        throw new IOException("missing properties");
+      }
+      Context context = ContextProperties.fromMap(ContextType.fromId(type), ContextName.of(name), properties);
+      return new Versioned(context, version);
     }
-    int format = root.path("format").asInt(-1);
-    if (format != FORMAT) {
-      throw new IOException("unsupported format " + root.path("format") + " (expected " + FORMAT + ")");
-    }
-    ContextName name = ContextName.of(text(root, "name"));
-    ContextType type = ContextType.fromId(text(root, "context_type"));
-    JsonNode version = root.get("version");
-    if (version == null || !version.canConvertToLong()) {
-      throw new IOException("missing version");
-    }
-    JsonNode props = root.get("properties");
-    if (props == null || !props.isObject()) {
-      throw new IOException("missing properties");
-    }
+  }
+
+  /** Reads the members of the properties object; the parser is on its START_OBJECT. */
+  private static Map<String, Object> properties(JsonParser p) throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
-    Iterator<Map.Entry<String, JsonNode>> it = props.fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      m.put(e.getKey(), canonical(e.getValue()));
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String key = p.currentName();
+      m.put(key, value(p, p.nextToken()));
     }
-    Context context = ContextProperties.fromMap(type, name, m);
-    return new Versioned(context, version.asLong());
+    return m;
   }
 
-  private static String text(JsonNode root, String field) throws IOException {
-    JsonNode n = root.get(field);
-    if (n == null || !n.isTextual()) {
-      throw new IOException("missing " + field);
-    }
-    return n.asText();
-  }
-
-  private static Object canonical(JsonNode n) throws IOException {
-    if (n.isTextual()) {
-      return n.asText();
-    }
-    if (n.isBoolean()) {
-      return n.asBoolean();
-    }
-    if (n.isInt()) {
-      return n.asInt();
-    }
-    if (n.isArray()) {
-      List<String> l = new ArrayList<>();
-      for (JsonNode e : n) {
-        if (!e.isTextual()) {
-          throw new IOException("list entries must be strings");
+  private static Object value(JsonParser p, JsonToken t) throws IOException {
+    switch (t) {
+      case VALUE_STRING:
+        return p.getText();
+      case VALUE_TRUE:
+        return Boolean.TRUE;
+      case VALUE_FALSE:
+        return Boolean.FALSE;
+      case VALUE_NUMBER_INT:
+        if (p.getNumberType() == JsonParser.NumberType.INT) {
+          return p.getIntValue();
         }
-        l.add(e.asText());
-      }
-      return l;
-    }
-    if (n.isObject()) {
-      Map<String, String> m = new LinkedHashMap<>();
-      Iterator<Map.Entry<String, JsonNode>> it = n.fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (!e.getValue().isTextual()) {
-          throw new IOException("map values must be strings");
+        throw new IOException("unsupported JSON value " + p.getText() + " (numbers are ints)");
+      case START_ARRAY: {
+        List<String> l = new ArrayList<>();
+        for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
+          if (e != JsonToken.VALUE_STRING) {
+            throw new IOException("list entries must be strings");
+          }
+          l.add(p.getText());
         }
-        m.put(e.getKey(), e.getValue().asText());
+        return l;
       }
-      return m;
+      case START_OBJECT: {
+        Map<String, String> m = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String key = p.currentName();
+          if (p.nextToken() != JsonToken.VALUE_STRING) {
+            throw new IOException("map values must be strings");
+          }
+          m.put(key, p.getText());
+        }
+        return m;
+      }
+      default:
+        throw new IOException("unsupported JSON value " + t);
     }
-    throw new IOException("unsupported JSON value " + n.getNodeType());
   }
 }

@@ -1,0 +1,67 @@
+package net.aegirj.provision.core.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.Site;
+import net.aegirj.provision.spi.Versioned;
+import org.junit.jupiter.api.Test;
+
+/** What the context file parser accepts and what it refuses, and why. */
+class JsonCodecTest {
+  private static final String GOOD = "{\"format\":1,\"name\":\"a.example.com\",\"context_type\":\"site\","
+      + "\"version\":3,\"properties\":{\"platform\":\"@p\",\"aliases\":[\"www.a.example.com\"],"
+      + "\"site_enabled\":false,\"ssl_enabled\":1,\"ip_addresses\":{\"server_master\":\"10.0.0.1\"}}}";
+
+  private static Versioned read(String json) throws IOException {
+    return JsonCodec.read(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void readsEveryKindOfValueAndUnknownTopLevelFields() throws IOException {
+    Versioned v = read(GOOD.replace("{\"format\"", "{\"comment\":{\"x\":[1,2]},\"format\""));
+    assertThat(v.version()).as("version").isEqualTo(3);
+    Site s = (Site) v.context();
+    assertThat(s.aliases()).as("a list of strings").isEqualTo(List.of("www.a.example.com"));
+    assertThat(s.siteEnabled()).as("a boolean").contains(false);
+    assertThat(s.ipAddresses()).as("a map of strings").containsEntry("server_master", "10.0.0.1");
+    assertThat(JsonCodec.read(JsonCodec.write(v))).as("what is written reads back the same").isEqualTo(v);
+  }
+
+  @Test
+  void refusesDocumentsThatAreNotStoredContexts() {
+    record Bad(String json, String why) {}
+    List<Bad> bad = List.of(
+        new Bad("[]", "not a JSON object"),
+        new Bad(GOOD.replace("\"format\":1", "\"format\":\"1\""), "unsupported format 1"),
+        new Bad(GOOD.replace("\"format\":1", "\"format\":2"), "unsupported format 2"),
+        new Bad(GOOD.replace("\"format\":1,", ""), "unsupported format none"),
+        new Bad(GOOD.replace("\"version\":3", "\"version\":3.5"), "missing version"),
+        new Bad(GOOD.replace("\"name\":\"a.example.com\",", ""), "missing name"),
+        new Bad(GOOD.replace("\"context_type\":\"site\",", ""), "missing context_type"),
+        new Bad(GOOD.replace("\"version\":3,", "\"version\":3,\"version\":4,"), "Duplicate field 'version'"),
+        new Bad(GOOD.replace("\"site_enabled\":false", "\"site_enabled\":false,\"site_enabled\":true"),
+            "Duplicate field 'site_enabled'"),
+        new Bad(GOOD + "{}", "content after the JSON object"),
+        new Bad(GOOD.substring(0, GOOD.length() - 5), "end-of-input"),
+        new Bad(GOOD.replace("[\"www.a.example.com\"]", "[1]"), "list entries must be strings"),
+        new Bad(GOOD.replace("\"10.0.0.1\"", "1"), "map values must be strings"),
+        new Bad(GOOD.replace("\"ssl_enabled\":1", "\"ssl_enabled\":12345678901"), "numbers are ints"),
+        new Bad(GOOD.replace("\"ssl_enabled\":1", "\"ssl_enabled\":null"), "unsupported JSON value"));
+    for (Bad b : bad) {
+      assertThatThrownBy(() -> read(b.json())).as("%s is refused", b.json())
+          .isInstanceOf(IOException.class).hasMessageContaining(b.why());
+    }
+  }
+
+  @Test
+  void refusesHostileValuesThroughTheSchema() {
+    assertThatThrownBy(() -> read(GOOD.replace("www.a.example.com", "www.a.example.com;id")))
+        .as("a file is validated like a save").isInstanceOf(InvalidContextException.class)
+        .hasMessageContaining("aliases");
+  }
+}
