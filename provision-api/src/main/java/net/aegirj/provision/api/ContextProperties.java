@@ -100,7 +100,7 @@ public final class ContextProperties {
     for (Map.Entry<String, ?> e : properties.entrySet()) {
       Optional<PropertySpec> spec = Schema.find(type, e.getKey());
       if (spec.isPresent()) {
-        m.put(e.getKey(), spec.get().validate(name, e.getValue()));
+        m.put(e.getKey(), spec.get().shape(name, e.getValue())); // the build validates it
       } else if (e.getValue() instanceof String s) {
         extras.put(e.getKey(), s);
       } else {

@@ -238,14 +238,7 @@ public final class PropertySpec {
         if (!(value instanceof List<?> list)) {
           throw invalid(context, "must be a list, not " + describe(value));
         }
-        LinkedHashSet<String> out = new LinkedHashSet<>();
-        for (Object o : list) {
-          if (!(o instanceof String s)) {
-            throw invalid(context, "list entries must be strings, not " + describe(o));
-          }
-          out.add(checkString(context, s));
-        }
-        return List.copyOf(out);
+        return entries(context, list, true);
       }
       case MAP: {
         if (!(value instanceof Map<?, ?> map)) {
@@ -281,6 +274,45 @@ public final class PropertySpec {
         return checkString(context, s);
       }
     }
+  }
+
+  /**
+   * The part of {@link #validate} that the building of a context needs before it can check the
+   * value: the Java type, a derived property refused, list entries de-duplicated. The value's
+   * grammar is left to the context's own check, which validates every property of every context
+   * built (so a value read from a file is checked once, not twice).
+   *
+   * @param context the context, for messages
+   * @param value a candidate value
+   * @return the value in the form the builder takes
+   * @throws InvalidContextException when the value has the wrong type
+   */
+  Object shape(Object context, Object value) {
+    if (derived || (kind != Kind.STRING && kind != Kind.LIST)) {
+      return validate(context, value);
+    }
+    if (kind == Kind.STRING) {
+      if (!(value instanceof String)) {
+        throw invalid(context, "must be a string, not " + describe(value));
+      }
+      return value;
+    }
+    if (!(value instanceof List<?> list)) {
+      throw invalid(context, "must be a list, not " + describe(value));
+    }
+    return entries(context, list, false);
+  }
+
+  /** @return the entries of a list value, strings, each once, checked by the grammar when asked */
+  private List<String> entries(Object context, List<?> list, boolean check) {
+    LinkedHashSet<String> out = new LinkedHashSet<>();
+    for (Object o : list) {
+      if (!(o instanceof String s)) {
+        throw invalid(context, "list entries must be strings, not " + describe(o));
+      }
+      out.add(check ? checkString(context, s) : s);
+    }
+    return List.copyOf(out);
   }
 
   /**

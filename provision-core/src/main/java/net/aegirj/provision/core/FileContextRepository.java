@@ -18,13 +18,17 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
@@ -49,13 +53,20 @@ import org.slf4j.LoggerFactory;
  * old or the new file, never a torn one. Writers take an exclusive lock on
  * {@code <home>/contexts/.lock}, which holds across processes, so the version check and the rename
  * are one atomic step for every process sharing the directory. Readers take no lock.
+ *
+ * <p>In a repository of {@value #SNAPSHOT_FROM} contexts or more, {@link #list()} also keeps
+ * {@code .list-snapshot}: the files' bytes with their inode and times, so that a list only stats
+ * the files that have not changed instead of reading them (see {@link ListSnapshot}).
  */
 public final class FileContextRepository implements ContextRepository {
   private static final Logger LOG = LoggerFactory.getLogger(FileContextRepository.class);
   private static final String SUFFIX = ".json";
   private static final int MAX_PLAIN = 200;
   private static final String LOCK_FILE = ".lock";
-  private static final String TEMP_PREFIX = ".tmp-";
+  /** Temporary files of writers live in their own directory, which is quick to sweep. */
+  private static final String TEMP_DIR = ".tmp";
+  /** Where earlier builds made their temporary files: directly in the contexts directory. */
+  private static final String OLD_TEMP_PREFIX = ".tmp-";
   private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
   /** One lock per directory within this JVM: file locks are held per process, not per thread. */
@@ -63,7 +74,12 @@ public final class FileContextRepository implements ContextRepository {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path dir;
+  private final Path tempDir;
   private final ReentrantLock jvmLock;
+  private final int snapshotFrom;
+  private final LongSupplier clock;
+  /** How many context files the last {@link #list()} opened (the rest came from its snapshot). */
+  private volatile int filesReadByLastList;
 
   /**
    * Opens (and creates when missing) the repository of a Provision home.
@@ -71,7 +87,19 @@ public final class FileContextRepository implements ContextRepository {
    * @param home the Provision home; contexts live in {@code <home>/contexts}
    */
   public FileContextRepository(Path home) {
+    this(home, SNAPSHOT_FROM, FileContextRepository::epochNanos);
+  }
+
+  /**
+   * @param home the Provision home
+   * @param snapshotFrom from this many context files on, {@link #list()} keeps a {@link ListSnapshot}
+   * @param clock the wall clock in epoch nanoseconds (tests move it)
+   */
+  FileContextRepository(Path home, int snapshotFrom, LongSupplier clock) {
+    this.snapshotFrom = snapshotFrom;
+    this.clock = clock;
     this.dir = home.toAbsolutePath().normalize().resolve("contexts");
+    this.tempDir = dir.resolve(TEMP_DIR);
     try {
       if (!Files.isDirectory(dir)) {
         Files.createDirectories(dir);
@@ -80,23 +108,37 @@ public final class FileContextRepository implements ContextRepository {
     } catch (IOException e) {
       throw new ProvisionException("cannot create the context directory " + dir + ": " + e.getMessage(), e);
     }
+    try {
+      if (!Files.isDirectory(tempDir)) {
+        Files.createDirectories(tempDir);
+        Files.setPosixFilePermissions(tempDir, DIR_MODE);
+      }
+    } catch (IOException e) {
+      // A repository this process may only read; a write says so when it comes to it.
+      LOG.debug("cannot create {}: {}", tempDir, e.getMessage());
+    }
     this.jvmLock = JVM_LOCKS.computeIfAbsent(dir, d -> new ReentrantLock());
     sweepStaleTemporaryFiles();
   }
 
   /**
-   * A process killed while it wrote a context leaves its temporary file behind; every process
-   * that opens the repository removes such files. Under the write lock, a temporary file cannot
+   * A process killed while it wrote a context leaves its temporary file behind in
+   * {@code contexts/.tmp}; every process that opens the repository removes such files (a glance
+   * at a directory that is almost always empty). Under the write lock, a temporary file cannot
    * belong to a live writer. A repository that cannot be locked (read-only) is left as it is.
    */
   private void sweepStaleTemporaryFiles() {
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, TEMP_PREFIX + "*")) {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(tempDir)) {
       if (!ds.iterator().hasNext()) {
         return; // the common case: nothing to sweep, no lock taken
       }
     } catch (IOException e) {
       return;
     }
+    sweep();
+  }
+
+  private void sweep() {
     try {
       int n = removeStaleTemporaryFiles();
       LOG.debug("removed {} temporary file(s) left in {} by killed writers", n, dir);
@@ -138,21 +180,31 @@ public final class FileContextRepository implements ContextRepository {
   }
 
   private Optional<Versioned> read(Path f) {
-    byte[] bytes;
+    return readBytes(f).map(bytes -> decode(f, bytes));
+  }
+
+  private static Optional<byte[]> readBytes(Path f) {
     try {
-      bytes = Files.readAllBytes(f);
+      return Optional.of(Files.readAllBytes(f));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
       throw new ProvisionException("cannot read " + f + ": " + e.getMessage(), e);
     }
+  }
+
+  private static Versioned decode(Path f, byte[] bytes) {
+    return decode(f, bytes, 0, bytes.length);
+  }
+
+  private static Versioned decode(Path f, byte[] buffer, int offset, int length) {
     try {
-      Versioned v = JsonCodec.read(bytes);
+      Versioned v = JsonCodec.read(buffer, offset, length);
       String expected = fileName(v.context().name());
       if (!f.getFileName().toString().equals(expected)) {
         throw new IOException("holds context " + v.context().name() + ", expected file name " + expected);
       }
-      return Optional.of(v);
+      return v;
     } catch (IOException | RuntimeException e) {
       throw new ProvisionException("context file " + f + " is not valid: " + e.getMessage()
           + "; repair or remove it", e);
@@ -202,25 +254,129 @@ public final class FileContextRepository implements ContextRepository {
 
   @Override
   public List<Versioned> list() {
-    List<Path> files = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+    List<String> names = new ArrayList<>();
+    boolean oldTemporaries = false;
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path f : ds) {
-        if (!f.getFileName().toString().startsWith(".")) {
-          files.add(f);
+        String n = f.getFileName().toString();
+        if (!n.startsWith(".")) {
+          if (n.endsWith(SUFFIX)) {
+            names.add(n);
+          }
+        } else if (n.startsWith(OLD_TEMP_PREFIX)) {
+          oldTemporaries = true;
         }
       }
     } catch (IOException e) {
       throw new ProvisionException("cannot list " + dir + ": " + e.getMessage(), e);
     }
-    // Reading and checking a file is independent of the others: large repositories use every core.
-    List<Versioned> out = new ArrayList<>((files.size() < PARALLEL_LIST ? files.stream() : files.parallelStream())
-        .map(this::read).flatMap(Optional::stream).toList());
+    if (oldTemporaries) {
+      sweep(); // left by a killed writer of an earlier version; seen here at no extra cost
+    }
+    // Sorted here, as plain strings, rather than as contexts spread over the heap (which costs
+    // a cache miss or three per comparison).
+    String[] sorted = names.toArray(String[]::new);
+    Arrays.parallelSort(sorted);
+    List<Path> files = new ArrayList<>(sorted.length);
+    for (String n : sorted) {
+      files.add(dir.resolve(n));
+    }
+    List<Versioned> out;
+    if (files.size() < snapshotFrom) {
+      // Reading and checking a file is independent of the others: large repositories use every core.
+      out = new ArrayList<>((files.size() < PARALLEL_LIST ? files.stream() : files.parallelStream())
+          .map(this::read).flatMap(Optional::stream).toList());
+      filesReadByLastList = files.size();
+    } else {
+      out = listWithSnapshot(files);
+    }
+    // The files were read in file-name order, which is the name order but where one name is a
+    // prefix of another ("a.json" sorts after "a-b.json"): this last sort has little to do.
     out.sort(Comparator.comparing(v -> v.context().name()));
     return out;
   }
 
+  /** One context file as a list found it. */
+  private record Listed(String fileName, ListSnapshot.Entry entry, Versioned versioned, boolean read) {}
+
+  /**
+   * Lists through the {@link ListSnapshot}: each file is stat'ed, and read only when the snapshot
+   * cannot vouch for it; the snapshot is rewritten when any file was read or has gone.
+   */
+  private List<Versioned> listWithSnapshot(List<Path> files) {
+    long begun = clock.getAsLong(); // before any stat: see ListSnapshot
+    ListSnapshot old = ListSnapshot.load(dir);
+    List<Listed> listed = files.parallelStream().map(f -> {
+      String fileName = f.getFileName().toString();
+      ListSnapshot.Stat stat;
+      try {
+        stat = ListSnapshot.Stat.of(f);
+      } catch (NoSuchFileException e) {
+        return null; // deleted since the directory was read
+      } catch (IOException e) {
+        throw new ProvisionException("cannot read " + f + ": " + e.getMessage(), e);
+      }
+      ListSnapshot.Entry entry = old.ifUnchanged(fileName, stat);
+      boolean read = entry == null;
+      if (read) {
+        Optional<byte[]> bytes = readBytes(f);
+        if (bytes.isEmpty()) {
+          return null;
+        }
+        entry = ListSnapshot.Entry.of(stat, bytes.get());
+      }
+      return new Listed(fileName, entry, decode(f, entry.buffer(), entry.offset(), entry.length()), read);
+    }).filter(java.util.Objects::nonNull).toList();
+    int read = (int) listed.stream().filter(Listed::read).count();
+    filesReadByLastList = read;
+    if (read > 0 || listed.size() != old.size()) {
+      Map<String, ListSnapshot.Entry> entries = new HashMap<>(listed.size() * 4 / 3 + 1);
+      for (Listed l : listed) {
+        entries.put(l.fileName(), l.entry());
+      }
+      writeSnapshot(ListSnapshot.render(begun, entries));
+    }
+    return new ArrayList<>(listed.stream().map(Listed::versioned).toList());
+  }
+
+  /** Best effort, without flushing: the snapshot is a cache, checked when it is read. */
+  private void writeSnapshot(byte[] content) {
+    Path tmp = tempDir.resolve(HexFormat.of().formatHex(randomBytes()));
+    try {
+      try (FileChannel ch = FileChannel.open(tmp,
+          Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {
+        ByteBuffer buf = ByteBuffer.wrap(content);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+      }
+      Files.move(tmp, dir.resolve(ListSnapshot.FILE), StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.debug("cannot write the list snapshot in {}: {}", dir, e.getMessage());
+    } finally {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException e) {
+        LOG.debug("cannot remove {}: {}", tmp, e.getMessage());
+      }
+    }
+  }
+
+  /** @return how many context files the last {@link #list()} opened and read */
+  int filesReadByLastList() {
+    return filesReadByLastList;
+  }
+
+  private static long epochNanos() {
+    java.time.Instant now = java.time.Instant.now();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+  }
+
   /** From this many contexts on, {@link #list()} reads them in parallel. */
   private static final int PARALLEL_LIST = 512;
+  /** From this many contexts on, {@link #list()} keeps a {@link ListSnapshot}. */
+  static final int SNAPSHOT_FROM = 2_000;
 
   @Override
   public List<ContextName> referrers(ContextName target) {
@@ -266,8 +422,12 @@ public final class FileContextRepository implements ContextRepository {
   }
 
   private void writeAtomically(Path target, byte[] bytes) {
-    Path tmp = dir.resolve(TEMP_PREFIX + HexFormat.of().formatHex(randomBytes()));
+    Path tmp = tempDir.resolve(HexFormat.of().formatHex(randomBytes()));
     try {
+      if (!Files.isDirectory(tempDir)) {
+        Files.createDirectories(tempDir);
+        Files.setPosixFilePermissions(tempDir, DIR_MODE);
+      }
       try (FileChannel ch = FileChannel.open(tmp,
           Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {
         ByteBuffer buf = ByteBuffer.wrap(bytes);
@@ -311,18 +471,27 @@ public final class FileContextRepository implements ContextRepository {
   }
 
   /**
-   * Removes temporary files left behind by processes that were killed while writing. Safe to
-   * call at any time: it takes the write lock.
+   * Removes temporary files left behind by processes that were killed while writing (in
+   * {@code contexts/.tmp}, and {@code contexts/.tmp-*} of earlier versions). Safe to call at any
+   * time: it takes the write lock.
    *
    * @return how many files were removed
    */
   public int removeStaleTemporaryFiles() {
     return locked(() -> {
       int n = 0;
-      try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, TEMP_PREFIX + "*")) {
-        for (Path f : ds) {
-          Files.deleteIfExists(f);
-          n++;
+      try {
+        if (Files.isDirectory(tempDir)) {
+          try (DirectoryStream<Path> ds = Files.newDirectoryStream(tempDir)) {
+            for (Path f : ds) {
+              n += Files.deleteIfExists(f) ? 1 : 0;
+            }
+          }
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, OLD_TEMP_PREFIX + "*")) {
+          for (Path f : ds) {
+            n += Files.deleteIfExists(f) ? 1 : 0;
+          }
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);

@@ -139,20 +139,19 @@ class MultiProcessSaveTest {
         assertThat(p.list()).as("only whole contexts are listed").hasSize(1);
       }
     }
-    List<Path> temps = new ArrayList<>();
-    try (Stream<Path> s = Files.list(home.resolve("contexts"))) {
-      s.filter(f -> f.getFileName().toString().startsWith(".tmp-")).forEach(temps::add);
+    Path tempDir = home.resolve("contexts/.tmp");
+    try (Stream<Path> s = Files.list(tempDir)) {
+      assertThat(s.toList()).as("the Provision opened after the last kill swept what the worker left").isEmpty();
     }
-    for (Path t : temps) {
-      Files.deleteIfExists(t); // the Provision opened above swept any; more are made below
-    }
+    Files.write(tempDir.resolve("0123456789ab"), "{\"torn".getBytes(StandardCharsets.UTF_8));
+    Files.write(tempDir.resolve("ba9876543210"), new byte[0]);
     Files.write(home.resolve("contexts/.tmp-0123456789ab"), "{\"torn".getBytes(StandardCharsets.UTF_8));
-    Files.write(home.resolve("contexts/.tmp-ba9876543210"), new byte[0]);
     FileContextRepository repo = new FileContextRepository(home);
-    try (Stream<Path> s = Files.list(home.resolve("contexts"))) {
-      assertThat(s.map(f -> f.getFileName().toString()).filter(f -> f.startsWith(".tmp-")))
-          .as("opening the repository sweeps the temporaries that killed writers left").isEmpty();
+    try (Stream<Path> s = Files.list(tempDir)) {
+      assertThat(s.toList()).as("opening the repository sweeps the temporaries that killed writers left").isEmpty();
     }
+    assertThat(repo.list()).as("a list skips an earlier build's temporary file").hasSize(1);
+    assertThat(home.resolve("contexts/.tmp-0123456789ab")).as("and sweeps it, as it sees it").doesNotExist();
     assertThat(repo.removeStaleTemporaryFiles()).as("so there is nothing left to remove").isZero();
     assertThat(repo.load(ContextName.MASTER)).as("and the context is intact").isPresent();
   }

@@ -62,9 +62,20 @@ public final class JsonCodec {
    * @throws IOException when the document is not a stored context
    */
   public static Versioned read(byte[] bytes) throws IOException {
+    return read(bytes, 0, bytes.length);
+  }
+
+  /**
+   * @param buffer holds a JSON document written by {@link #write(Versioned)}
+   * @param offset where the document starts
+   * @param length its length in bytes
+   * @return the stored context
+   * @throws IOException when the document is not a stored context
+   */
+  public static Versioned read(byte[] buffer, int offset, int length) throws IOException {
     // A streaming parse: this runs for every context of every list(), and a tree would be built
     // only to be copied out again. Duplicate fields are refused rather than one silently winning.
-    try (JsonParser p = READER.createParser(bytes)) {
+    try (JsonParser p = READER.createParser(buffer, offset, length)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new IOException("not a JSON object");
       }
