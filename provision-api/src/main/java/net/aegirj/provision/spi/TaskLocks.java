@@ -19,7 +19,8 @@ import net.aegirj.provision.api.ContextName;
  * {@code kill -9}) or loses its connection to the storage, the lock is freed, so that a crashed
  * node never blocks a context for good. Implementations are safe for use by several threads, and
  * a lock may be released by another thread than the one that took it (a batch takes its locks on
- * worker threads and releases them when the whole group is done).
+ * worker threads and releases them when the whole group is done). Its {@code toString()} names
+ * the shared storage for the message of a busy lock, never a password.
  */
 public interface TaskLocks {
   /**

@@ -903,7 +903,9 @@ public final class JdbcContextRepository implements ContextRepository {
 
   /** What differs between the database families. */
   private enum Dialect {
-    MYSQL {
+    // GET_LOCK: 1 taken, 0 another session holds it (after the time-out of 0 s), NULL an error;
+    // RELEASE_LOCK: 1 released, 0 another session holds it, NULL nobody does
+    MYSQL("SELECT GET_LOCK(?, 0)", "SELECT RELEASE_LOCK(?)", "SELECT RELEASE_ALL_LOCKS()") {
       @Override
       List<List<String>> migrations(String p) {
         String name = " VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL";
@@ -923,22 +925,8 @@ public final class JdbcContextRepository implements ContextRepository {
       }
 
       @Override
-      boolean tryLock(Connection c, LockKey lock) throws SQLException {
-        // 1: taken; 0: another session holds it (after the time-out of 0 s); NULL: an error
-        return query(c, "SELECT GET_LOCK(?, 0)", lock.name()) == 1;
-      }
-
-      @Override
-      boolean unlock(Connection c, LockKey lock) throws SQLException {
-        // 1: released; 0: another session holds it; NULL: nobody does
-        return query(c, "SELECT RELEASE_LOCK(?)", lock.name()) == 1;
-      }
-
-      @Override
-      void unlockAll(Connection c) throws SQLException {
-        try (Statement st = c.createStatement()) {
-          st.executeQuery("SELECT RELEASE_ALL_LOCKS()").close();
-        }
+      Object parameter(LockKey lock) {
+        return lock.name();
       }
 
       @Override
@@ -946,7 +934,9 @@ public final class JdbcContextRepository implements ContextRepository {
         return "GET_LOCK('" + lock.name() + "')";
       }
     },
-    POSTGRESQL {
+    // pg_advisory_unlock: false (and a warning from the server) when this session did not hold it
+    POSTGRESQL("SELECT CASE WHEN pg_try_advisory_lock(?) THEN 1 ELSE 0 END",
+        "SELECT CASE WHEN pg_advisory_unlock(?) THEN 1 ELSE 0 END", "SELECT pg_advisory_unlock_all()") {
       @Override
       List<List<String>> migrations(String p) {
         String name = " VARCHAR(253) COLLATE \"C\" NOT NULL";
@@ -966,21 +956,8 @@ public final class JdbcContextRepository implements ContextRepository {
       }
 
       @Override
-      boolean tryLock(Connection c, LockKey lock) throws SQLException {
-        return query(c, "SELECT CASE WHEN pg_try_advisory_lock(?) THEN 1 ELSE 0 END", lock.key()) == 1;
-      }
-
-      @Override
-      boolean unlock(Connection c, LockKey lock) throws SQLException {
-        // false (and a warning from the server) when this session did not hold it
-        return query(c, "SELECT CASE WHEN pg_advisory_unlock(?) THEN 1 ELSE 0 END", lock.key()) == 1;
-      }
-
-      @Override
-      void unlockAll(Connection c) throws SQLException {
-        try (Statement st = c.createStatement()) {
-          st.executeQuery("SELECT pg_advisory_unlock_all()").close();
-        }
+      Object parameter(LockKey lock) {
+        return lock.key();
       }
 
       @Override
@@ -988,6 +965,17 @@ public final class JdbcContextRepository implements ContextRepository {
         return "advisory lock " + lock.key();
       }
     };
+
+    private final String tryLockSql;
+    private final String unlockSql;
+    private final String unlockAllSql;
+
+    /** The lock functions: each answers 1 when it took or released the lock. */
+    Dialect(String tryLockSql, String unlockSql, String unlockAllSql) {
+      this.tryLockSql = tryLockSql;
+      this.unlockSql = unlockSql;
+      this.unlockAllSql = unlockAllSql;
+    }
 
     /** @return the migration steps, in order: step {@code i} takes the schema to version {@code i + 1} */
     abstract List<List<String>> migrations(String prefix);
@@ -1001,13 +989,24 @@ public final class JdbcContextRepository implements ContextRepository {
      *
      * @return true when this session holds it now, false when another session does
      */
-    abstract boolean tryLock(Connection c, LockKey lock) throws SQLException;
+    boolean tryLock(Connection c, LockKey lock) throws SQLException {
+      return query(c, tryLockSql, parameter(lock)) == 1;
+    }
 
     /** @return true when the session held the lock and released it */
-    abstract boolean unlock(Connection c, LockKey lock) throws SQLException;
+    boolean unlock(Connection c, LockKey lock) throws SQLException {
+      return query(c, unlockSql, parameter(lock)) == 1;
+    }
 
     /** Releases every lock the session holds. */
-    abstract void unlockAll(Connection c) throws SQLException;
+    void unlockAll(Connection c) throws SQLException {
+      try (Statement st = c.createStatement()) {
+        st.executeQuery(unlockAllSql).close();
+      }
+    }
+
+    /** @return what names the lock in the dialect's lock functions */
+    abstract Object parameter(LockKey lock);
 
     /** @return how the lock is shown in messages */
     abstract String describe(LockKey lock);

@@ -2,6 +2,7 @@ package net.aegirj.provision.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -349,11 +350,36 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
     }
   }
 
-  /** Node B never waits for its own locks; it takes its tasks' locks at once. */
-  private Node nodeB(Duration lockWait) {
-    Node b = new Node("b", lockWait);
-    b.goOn.countDown();
-    return b;
+  /**
+   * Node A (waits up to 30 s for a lock) and node B (waits 1 s, never holds its own tasks), the
+   * servers {@code server_web1} and {@code server_web2} in their shared tables, and node A's task
+   * on {@code server_web1}, running until {@code a.goOn}.
+   */
+  private final class TwoNodes implements AutoCloseable {
+    final Node a = new Node("a", Duration.ofSeconds(30));
+    final Node b = new Node("b", Duration.ofSeconds(1));
+    final CompletableFuture<TaskReport> aHoldsWeb1;
+
+    TwoNodes() throws InterruptedException {
+      b.goOn.countDown();
+      a.provision.save(Server.named(WEB1.value()).remoteHost("web1.example.com"));
+      a.provision.save(Server.named(WEB2.value()).remoteHost("web2.example.com"));
+      aHoldsWeb1 = a.holdWeb1();
+    }
+
+    /** @return the conflict of node B's task on {@code server_web1} */
+    ConflictException bIsRefusedOnWeb1() {
+      return catchThrowableOfType(ConflictException.class, () -> b.provision.server(WEB1.value()).verify());
+    }
+
+    @Override
+    public void close() {
+      try {
+        b.close();
+      } finally {
+        a.close();
+      }
+    }
   }
 
   /**
@@ -364,14 +390,13 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void twoControlNodesNeverRunATaskOnOneContextAtOnce() throws Exception {
-    try (Node a = new Node("a", Duration.ofSeconds(30)); Node b = nodeB(Duration.ofSeconds(1))) {
-      a.provision.save(Server.named(WEB1.value()).remoteHost("web1.example.com"));
-      a.provision.save(Server.named(WEB2.value()).remoteHost("web2.example.com"));
-      CompletableFuture<TaskReport> held = a.holdWeb1();
+    try (TwoNodes nodes = new TwoNodes()) {
+      Node a = nodes.a;
+      Node b = nodes.b;
+      CompletableFuture<TaskReport> held = nodes.aHoldsWeb1;
       long start = System.nanoTime();
-      assertThatThrownBy(() -> b.provision.server(WEB1.value()).verify())
+      assertThat(nodes.bIsRefusedOnWeb1())
           .as("node B's task on the context node A works on is refused")
-          .isInstanceOf(ConflictException.class)
           .hasMessageContaining("@server_web1")
           .hasMessageContaining("another control node")
           .hasMessageContaining("waited 1 s")
@@ -401,21 +426,17 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void theLockOfANodeWhoseConnectionDiedIsFree() throws Exception {
-    try (Node a = new Node("a", Duration.ofSeconds(30)); Node b = nodeB(Duration.ofSeconds(1))) {
-      a.provision.save(Server.named(WEB1.value()).remoteHost("web1.example.com"));
-      a.provision.save(Server.named(WEB2.value()).remoteHost("web2.example.com"));
-      CompletableFuture<TaskReport> held = a.holdWeb1();
-      assertThatThrownBy(() -> b.provision.server(WEB1.value()).verify()).as("node A holds the lock")
-          .isInstanceOf(ConflictException.class);
+    try (TwoNodes nodes = new TwoNodes()) {
+      assertThat(nodes.bIsRefusedOnWeb1()).as("node A holds the lock").isNotNull();
       try (Connection c = DriverManager.getConnection(url(), user(), password())) {
         assertThat(killOtherSessions(c)).as("the sessions of the nodes were ended, A's lock session with them")
             .isPositive();
       }
-      assertThat(b.provision.server(WEB1.value()).verify().succeeded())
+      assertThat(nodes.b.provision.server(WEB1.value()).verify().succeeded())
           .as("node B takes the lock that died with node A's session").isTrue();
-      a.goOn.countDown();
-      held.get(60, TimeUnit.SECONDS);
-      assertThat(a.provision.server(WEB1.value()).verify().succeeded())
+      nodes.a.goOn.countDown();
+      nodes.aHoldsWeb1.get(60, TimeUnit.SECONDS);
+      assertThat(nodes.a.provision.server(WEB1.value()).verify().succeeded())
           .as("node A, its lost lock released, takes it again on a new session").isTrue();
     }
   }

@@ -149,7 +149,11 @@ public final class ContextLocks {
         held.push(taken.get()::close);
       }
     } catch (RuntimeException e) {
-      release(held);
+      try {
+        release(held);
+      } catch (RuntimeException r) {
+        e.addSuppressed(r);
+      }
       throw e;
     }
     AtomicBoolean released = new AtomicBoolean();
