@@ -68,6 +68,21 @@ public interface ContextRepository extends AutoCloseable {
    */
   List<ContextName> referrers(ContextName target);
 
+  /**
+   * The task locks that control nodes sharing this repository see, so that two machines never
+   * run a task on the same context at once. Core takes them, when offered, for every task after
+   * its own locks (one inside the JVM, one file in the home).
+   *
+   * <p>A repository that only one machine uses (a directory, memory) offers none, the default:
+   * the home's lock files already serialise tasks there. A repository that several machines
+   * share (a database) should offer them.
+   *
+   * @return the shared task locks, or empty when the repository offers none
+   */
+  default Optional<TaskLocks> taskLocks() {
+    return Optional.empty();
+  }
+
   /** Releases what the repository holds (files, connections). Does nothing by default. */
   @Override
   default void close() {}

@@ -13,9 +13,11 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -38,6 +40,7 @@ import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.core.internal.JsonCodec;
 import net.aegirj.provision.spi.ContextRepository;
+import net.aegirj.provision.spi.TaskLocks;
 import net.aegirj.provision.spi.Versioned;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +64,10 @@ import org.slf4j.LoggerFactory;
  * <p>The schema is created on first use and its version recorded in {@code <prefix>schema}; later
  * releases migrate it step by step. Migration runs under a database lock ({@code GET_LOCK} on
  * MariaDB and MySQL, an advisory lock on PostgreSQL), so processes starting together are safe.
+ *
+ * <p>Control nodes that share the tables, each with its own home, never run two tasks on one
+ * context at once: the repository offers {@linkplain #taskLocks() task locks} of the same kind,
+ * which the database drops when the node holding them dies.
  *
  * <p>The user needs to create tables (and, on PostgreSQL, indexes) in the database, or in the
  * current schema on PostgreSQL (since PostgreSQL 15 only the database owner may create in
@@ -110,6 +117,7 @@ public final class JdbcContextRepository implements ContextRepository {
   private final String schemaTable;
   private final String prefix;
   private final Object schemaLock = new Object();
+  private final SessionTaskLocks taskLocks = new SessionTaskLocks();
   /** Set once the schema is known to be current; guarded by {@link #schemaLock} for writes. */
   private volatile Dialect dialect;
   private volatile boolean closed;
@@ -579,6 +587,178 @@ public final class JdbcContextRepository implements ContextRepository {
     return secret == null || secret.isEmpty() ? out : out.replace(secret, "***");
   }
 
+  // --- task locks ------------------------------------------------------------------------------
+
+  /**
+   * Task locks that every control node using these tables sees: locks of a database session,
+   * which the database drops when the session ends, so a control node killed while it runs a
+   * task (even by {@code kill -9}) leaves no lock behind. On MariaDB and MySQL a context's lock
+   * is {@code GET_LOCK(name)}, its name the table prefix and a SHA-256 of the database, the
+   * prefix and the context's name (64 characters at most); on PostgreSQL it is the advisory lock
+   * whose 64-bit key is the start of such a hash, taken by {@code pg_try_advisory_lock}.
+   *
+   * <p>Every lock this repository holds is held by one connection of its own, opened at the
+   * first task and kept until {@link #close()}, outside the count of {@link Builder#maxConnections
+   * maxConnections} (a batch holds a lock per context of a group, and they must not drain the
+   * pool that its tasks read through). Waiting is polling: a try that does not wait, at once and
+   * then at growing intervals up to 200 ms, until the wait is over; the connection is never
+   * blocked by a waiting task. If that connection breaks while tasks run, their locks are lost
+   * (the database dropped them): the loss is logged when each task releases its lock, and the
+   * next lock opens a new connection.
+   *
+   * @return the task locks, never empty
+   */
+  @Override
+  public Optional<TaskLocks> taskLocks() {
+    return Optional.of(taskLocks);
+  }
+
+  /** The task locks, all held by one database session; guarded by itself. */
+  private final class SessionTaskLocks implements TaskLocks {
+    /** The session that holds the locks; null until the first lock or after it broke. */
+    private Connection session;
+    /** The scope of the lock names, from the session's database; null until known. */
+    private String scope;
+    /** The contexts whose locks are held through this repository, and the session of each. */
+    private final Map<ContextName, Lock> held = new HashMap<>();
+
+    /** One held lock. */
+    private final class Lock implements Held {
+      private final ContextName name;
+      private final LockKey key;
+      private final Connection on;
+      private final Dialect dialect;
+      private boolean released;
+
+      Lock(ContextName name, LockKey key, Connection on, Dialect dialect) {
+        this.name = name;
+        this.key = key;
+        this.on = on;
+        this.dialect = dialect;
+      }
+
+      @Override
+      public void close() {
+        synchronized (SessionTaskLocks.this) {
+          if (released) {
+            return;
+          }
+          released = true;
+          held.remove(name, this);
+          if (closed) {
+            return; // the repository's close released every lock
+          }
+          if (on == session) {
+            try {
+              if (dialect.unlock(on, key)) {
+                return;
+              }
+            } catch (SQLException e) {
+              if (!isConnectionFailure(e)) {
+                LOG.warn("{}: cannot release its task lock, {} in {}: {}", name, dialect.describe(key), description,
+                    scrub(String.valueOf(e.getMessage())));
+                return;
+              }
+              broke();
+            }
+          }
+          LOG.warn("{}: its task lock ({} in {}) was lost while the task ran, with the connection that held it; "
+              + "another control node may have run a task on it meanwhile", name, dialect.describe(key), description);
+        }
+      }
+    }
+
+    @Override
+    public Optional<Held> tryLock(ContextName name, Duration wait) {
+      Objects.requireNonNull(name, "name");
+      Dialect d = ensureSchema("lock " + name);
+      Held[] taken = new Held[1];
+      try {
+        long nanos = wait.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : Math.max(0, wait.toNanos());
+        poll(nanos, () -> (taken[0] = attempt(name, d)) != null);
+      } catch (SQLException e) {
+        throw failure("take the task lock of " + name, e, false);
+      }
+      return Optional.ofNullable(taken[0]);
+    }
+
+    /** @return the lock, or null when another holder, here or in another process, has it */
+    private synchronized Held attempt(ContextName name, Dialect d) throws SQLException {
+      if (held.containsKey(name)) {
+        return null;
+      }
+      for (int attempt = 1; ; attempt++) {
+        if (closed) {
+          throw new IllegalStateException(JdbcContextRepository.this + " is closed");
+        }
+        try {
+          if (session == null) {
+            session = open(d);
+          }
+          byte[] hash = sha256("net.aegirj.provision.task:" + scope + ":" + name.value());
+          LockKey key = new LockKey(prefix + HexFormat.of().formatHex(hash).substring(0, 64 - prefix.length()),
+              key(hash));
+          if (!d.tryLock(session, key)) {
+            return null;
+          }
+          Lock lock = new Lock(name, key, session, d);
+          held.put(name, lock);
+          return lock;
+        } catch (SQLException e) {
+          if (attempt == 1 && isConnectionFailure(e)) {
+            // an idle session the server ended, or one that broke under running tasks
+            LOG.debug("{}: the task locks' connection failed ({}); once more on a new one", name, e.getSQLState());
+            broke();
+            continue;
+          }
+          throw e;
+        }
+      }
+    }
+
+    private Connection open(Dialect d) throws SQLException {
+      Connection c = source.dedicated();
+      try {
+        c.setAutoCommit(true);
+        scope = scope(c, d);
+        return c;
+      } catch (SQLException | RuntimeException e) {
+        closeQuietly(c);
+        throw e;
+      }
+    }
+
+    /** Drops the broken session: the locks it held are gone with it. */
+    private void broke() {
+      if (session != null) {
+        closeQuietly(session);
+        session = null;
+      }
+    }
+
+    /** Releases every lock and closes the session, handing a pooled connection back clean. */
+    synchronized void close() {
+      if (session == null) {
+        return;
+      }
+      if (!held.isEmpty()) {
+        LOG.warn("{}: closed while the task locks of {} were held; they are released", description, held.keySet());
+        held.clear();
+      }
+      try {
+        dialect.unlockAll(session);
+      } catch (SQLException | RuntimeException e) {
+        LOG.debug("cannot release the task locks: {}", e.getMessage());
+      }
+      broke();
+    }
+
+    @Override
+    public String toString() {
+      return description + ", tables " + prefix + "*";
+    }
+  }
+
   // --- schema ----------------------------------------------------------------------------------
 
   private Dialect ensureSchema(String what) {
@@ -606,10 +786,15 @@ public final class JdbcContextRepository implements ContextRepository {
   private Dialect migrate(Connection c) throws SQLException {
     DatabaseMetaData meta = c.getMetaData();
     Dialect d = Dialect.detect(meta.getDatabaseProductName(), description);
-    String scope = c.getCatalog() + "." + (d == Dialect.POSTGRESQL ? c.getSchema() : "") + "." + prefix;
-    byte[] hash = sha256("net.aegirj.provision.JdbcContextRepository:" + scope);
+    byte[] hash = sha256("net.aegirj.provision.JdbcContextRepository:" + scope(c, d));
+    LockKey schemaLock = new LockKey("provision:" + HexFormat.of().formatHex(hash, 0, 20), key(hash));
     c.setAutoCommit(true);
-    d.lock(c, hash, description);
+    if (!poll(TimeUnit.MILLISECONDS.toNanos(LOCK_WAIT_MILLIS), () -> d.tryLock(c, schemaLock))) {
+      throw new ProvisionException(Thread.currentThread().isInterrupted()
+          ? "interrupted while waiting for the schema lock of " + description
+          : "cannot lock the schema of " + description + " within " + LOCK_WAIT_MILLIS / 1000
+              + " s: another process holds " + d.describe(schemaLock));
+    }
     try {
       try (Statement st = c.createStatement()) {
         st.execute("CREATE TABLE IF NOT EXISTS " + schemaTable
@@ -644,9 +829,60 @@ public final class JdbcContextRepository implements ContextRepository {
         LOG.info("{}: tables {}* migrated to schema version {}", description, prefix, step + 1);
       }
     } finally {
-      d.unlock(c, hash);
+      d.unlock(c, schemaLock);
     }
     return d;
+  }
+
+  /** @return what sets this repository apart on its server: database, schema (PostgreSQL), table prefix */
+  private String scope(Connection c, Dialect d) throws SQLException {
+    return c.getCatalog() + "." + (d == Dialect.POSTGRESQL ? c.getSchema() : "") + "." + prefix;
+  }
+
+  /**
+   * A lock of the database session: a name for {@code GET_LOCK} (at most 64 characters) and a
+   * key for PostgreSQL's advisory locks.
+   */
+  private record LockKey(String name, long key) {}
+
+  /** @return the first 8 bytes of a hash as a key of PostgreSQL's advisory locks */
+  private static long key(byte[] hash) {
+    long k = 0;
+    for (int i = 0; i < 8; i++) {
+      k = (k << 8) | (hash[i] & 0xff);
+    }
+    return k;
+  }
+
+  /** One try at taking a lock. */
+  private interface Attempt {
+    boolean run() throws SQLException;
+  }
+
+  /**
+   * Tries at once, then again after 10 ms, pausing twice as long each time up to 200 ms, until
+   * the attempt succeeds or the wait is over.
+   *
+   * @return whether the attempt succeeded; false when the wait ran out or the thread was
+   *     interrupted (its flag is set again then)
+   */
+  private static boolean poll(long waitNanos, Attempt attempt) throws SQLException {
+    long start = System.nanoTime();
+    long pause = 10;
+    while (!attempt.run()) {
+      long left = waitNanos - (System.nanoTime() - start);
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        Thread.sleep(Math.min(pause, TimeUnit.NANOSECONDS.toMillis(left) + 1));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+      pause = Math.min(pause * 2, 200);
+    }
+    return true;
   }
 
   /** @return the recorded schema version, or -1 when no version is recorded yet */
@@ -667,7 +903,9 @@ public final class JdbcContextRepository implements ContextRepository {
 
   /** What differs between the database families. */
   private enum Dialect {
-    MYSQL {
+    // GET_LOCK: 1 taken, 0 another session holds it (after the time-out of 0 s), NULL an error;
+    // RELEASE_LOCK: 1 released, 0 another session holds it, NULL nobody does
+    MYSQL("SELECT GET_LOCK(?, 0)", "SELECT RELEASE_LOCK(?)", "SELECT RELEASE_ALL_LOCKS()") {
       @Override
       List<List<String>> migrations(String p) {
         String name = " VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL";
@@ -687,32 +925,18 @@ public final class JdbcContextRepository implements ContextRepository {
       }
 
       @Override
-      void lock(Connection c, byte[] hash, String description) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT GET_LOCK(?, ?)")) {
-          ps.setString(1, lockName(hash));
-          ps.setLong(2, LOCK_WAIT_MILLIS / 1000);
-          try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next() || rs.getInt(1) != 1) {
-              throw new ProvisionException("cannot lock the schema of " + description + " within "
-                  + LOCK_WAIT_MILLIS / 1000 + " s: another process holds GET_LOCK('" + lockName(hash) + "')");
-            }
-          }
-        }
+      Object parameter(LockKey lock) {
+        return lock.name();
       }
 
       @Override
-      void unlock(Connection c, byte[] hash) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT RELEASE_LOCK(?)")) {
-          ps.setString(1, lockName(hash));
-          ps.executeQuery().close();
-        }
-      }
-
-      private String lockName(byte[] hash) {
-        return "provision:" + HexFormat.of().formatHex(hash, 0, 20);
+      String describe(LockKey lock) {
+        return "GET_LOCK('" + lock.name() + "')";
       }
     },
-    POSTGRESQL {
+    // pg_advisory_unlock: false (and a warning from the server) when this session did not hold it
+    POSTGRESQL("SELECT CASE WHEN pg_try_advisory_lock(?) THEN 1 ELSE 0 END",
+        "SELECT CASE WHEN pg_advisory_unlock(?) THEN 1 ELSE 0 END", "SELECT pg_advisory_unlock_all()") {
       @Override
       List<List<String>> migrations(String p) {
         String name = " VARCHAR(253) COLLATE \"C\" NOT NULL";
@@ -732,46 +956,26 @@ public final class JdbcContextRepository implements ContextRepository {
       }
 
       @Override
-      void lock(Connection c, byte[] hash, String description) throws SQLException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LOCK_WAIT_MILLIS);
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
-          ps.setLong(1, key(hash));
-          while (true) {
-            try (ResultSet rs = ps.executeQuery()) {
-              if (rs.next() && rs.getBoolean(1)) {
-                return;
-              }
-            }
-            if (System.nanoTime() > deadline) {
-              throw new ProvisionException("cannot lock the schema of " + description + " within "
-                  + LOCK_WAIT_MILLIS / 1000 + " s: another process holds advisory lock " + key(hash));
-            }
-            try {
-              Thread.sleep(20);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw new ProvisionException("interrupted while waiting for the schema lock of " + description, e);
-            }
-          }
-        }
+      Object parameter(LockKey lock) {
+        return lock.key();
       }
 
       @Override
-      void unlock(Connection c, byte[] hash) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-          ps.setLong(1, key(hash));
-          ps.executeQuery().close();
-        }
-      }
-
-      private long key(byte[] hash) {
-        long k = 0;
-        for (int i = 0; i < 8; i++) {
-          k = (k << 8) | (hash[i] & 0xff);
-        }
-        return k;
+      String describe(LockKey lock) {
+        return "advisory lock " + lock.key();
       }
     };
+
+    private final String tryLockSql;
+    private final String unlockSql;
+    private final String unlockAllSql;
+
+    /** The lock functions: each answers 1 when it took or released the lock. */
+    Dialect(String tryLockSql, String unlockSql, String unlockAllSql) {
+      this.tryLockSql = tryLockSql;
+      this.unlockSql = unlockSql;
+      this.unlockAllSql = unlockAllSql;
+    }
 
     /** @return the migration steps, in order: step {@code i} takes the schema to version {@code i + 1} */
     abstract List<List<String>> migrations(String prefix);
@@ -779,9 +983,47 @@ public final class JdbcContextRepository implements ContextRepository {
     /** @return the SQL expression of the current time */
     abstract String now();
 
-    abstract void lock(Connection c, byte[] hash, String description) throws SQLException;
+    /**
+     * Takes a lock of the connection's session without waiting; the session holds it until it
+     * is released or the session ends (a dead client's session ends with its connection).
+     *
+     * @return true when this session holds it now, false when another session does
+     */
+    boolean tryLock(Connection c, LockKey lock) throws SQLException {
+      return query(c, tryLockSql, parameter(lock)) == 1;
+    }
 
-    abstract void unlock(Connection c, byte[] hash) throws SQLException;
+    /** @return true when the session held the lock and released it */
+    boolean unlock(Connection c, LockKey lock) throws SQLException {
+      return query(c, unlockSql, parameter(lock)) == 1;
+    }
+
+    /** Releases every lock the session holds. */
+    void unlockAll(Connection c) throws SQLException {
+      try (Statement st = c.createStatement()) {
+        st.executeQuery(unlockAllSql).close();
+      }
+    }
+
+    /** @return what names the lock in the dialect's lock functions */
+    abstract Object parameter(LockKey lock);
+
+    /** @return how the lock is shown in messages */
+    abstract String describe(LockKey lock);
+
+    /** @return the integer of the one-row, one-column answer to the query; -1 for NULL */
+    static int query(Connection c, String sql, Object parameter) throws SQLException {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setObject(1, parameter);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return -1;
+          }
+          int v = rs.getInt(1);
+          return rs.wasNull() ? -1 : v;
+        }
+      }
+    }
 
     static Dialect detect(String product, String description) {
       String p = product == null ? "" : product.toLowerCase(Locale.ROOT);
@@ -806,6 +1048,12 @@ public final class JdbcContextRepository implements ContextRepository {
     /** Closes the idle connections, after one of them turned out broken. */
     default void discardIdle() {}
 
+    /**
+     * @return a connection of its own for the task locks, outside the pool's count (it is held
+     *     as long as any task runs); closing it hands it back
+     */
+    Connection dedicated() throws SQLException;
+
     void close();
   }
 
@@ -825,6 +1073,11 @@ public final class JdbcContextRepository implements ContextRepository {
     @Override
     public void release(Connection c, boolean reusable) {
       closeQuietly(c);
+    }
+
+    @Override
+    public Connection dedicated() throws SQLException {
+      return dataSource.getConnection();
     }
 
     @Override
@@ -900,6 +1153,11 @@ public final class JdbcContextRepository implements ContextRepository {
     }
 
     @Override
+    public Connection dedicated() throws SQLException {
+      return DriverManager.getConnection(url, properties);
+    }
+
+    @Override
     public void discardIdle() {
       List<Idle> all;
       synchronized (idle) {
@@ -929,10 +1187,14 @@ public final class JdbcContextRepository implements ContextRepository {
     }
   }
 
-  /** Closes the connections this repository opened; a {@link DataSource} given to it is left open. */
+  /**
+   * Closes the connections this repository opened, the task locks' included (which releases any
+   * task lock still held); a {@link DataSource} given to it is left open.
+   */
   @Override
   public void close() {
     closed = true;
+    taskLocks.close();
     source.close();
   }
 

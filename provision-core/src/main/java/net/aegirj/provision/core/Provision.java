@@ -67,7 +67,7 @@ public final class Provision implements AutoCloseable {
     this.repository = b.repository != null ? b.repository : new FileContextRepository(home);
     this.registry = b.registry != null ? b.registry : ServiceRegistry.load();
     this.contexts = new ContextService(repository, home, registry);
-    this.locks = new ContextLocks(home, b.lockWait);
+    this.locks = new ContextLocks(home, b.lockWait, repository.taskLocks().orElse(null));
     this.engine = new TaskEngine(contexts, b.hosts != null ? b.hosts : new DefaultHostProvider(),
         b.listeners, b.injector, locks);
     this.parallelism = b.parallelism;
@@ -547,7 +547,8 @@ public final class Provision implements AutoCloseable {
     }
 
     /**
-     * @param wait how long a task waits for another task on the same context (default 5 minutes)
+     * @param wait how long a task waits for another task on the same context, in this process, on
+     *     this machine or on another control node sharing the repository (default 5 minutes)
      * @return this
      */
     public Builder lockWait(Duration wait) {

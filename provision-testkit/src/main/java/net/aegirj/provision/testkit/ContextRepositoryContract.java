@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,6 +30,7 @@ import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.SslMode;
 import net.aegirj.provision.spi.ContextRepository;
+import net.aegirj.provision.spi.TaskLocks;
 import net.aegirj.provision.spi.Versioned;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
@@ -664,5 +667,47 @@ public abstract class ContextRepositoryContract {
     } finally {
       other.close();
     }
+  }
+
+  /**
+   * Task locks, when the repository offers them: a context's lock is held by one holder at a
+   * time, in this instance or another on the same storage (a control node on another machine);
+   * a wait for it ends empty; other contexts, long names included, are not blocked; any thread may
+   * release it, and then it can be taken again.
+   */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  public void taskLocksWhenOfferedAreExclusiveAcrossInstances() throws Exception {
+    Optional<TaskLocks> offered = repository.taskLocks();
+    assumeTrue(offered.isPresent(), "the repository offers no task locks");
+    TaskLocks locks = offered.get();
+    ContextName site = ContextName.of("locked.example.com");
+    ContextName longName = ContextName.of("l" + "o".repeat(200) + "ng.example.com");
+    TaskLocks.Held held = locks.tryLock(site, Duration.ZERO).orElseThrow();
+    assertThat(locks.tryLock(site, Duration.ZERO)).as("a held lock is not taken twice through one instance")
+        .isEmpty();
+    TaskLocks.Held other = locks.tryLock(longName, Duration.ZERO).orElseThrow();
+    other.close();
+    long start = System.nanoTime();
+    assertThat(locks.tryLock(site, Duration.ofMillis(300))).as("a wait for a held lock ends empty").isEmpty();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("after the wait")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    if (supportsPersistence()) {
+      try (ContextRepository second = reopen()) {
+        TaskLocks elsewhere = second.taskLocks().orElseThrow();
+        assertThat(elsewhere.tryLock(site, Duration.ZERO)).as("another instance on the storage is refused")
+            .isEmpty();
+        assertThat(elsewhere.tryLock(longName, Duration.ZERO)).as("but takes another context's lock")
+            .hasValueSatisfying(TaskLocks.Held::close);
+        CompletableFuture.runAsync(held::close).get(30, TimeUnit.SECONDS);
+        held.close();
+        elsewhere.tryLock(site, Duration.ofSeconds(5)).orElseThrow(() -> new AssertionError(
+            "released by another thread, the lock is free for another instance")).close();
+      }
+    } else {
+      CompletableFuture.runAsync(held::close).get(30, TimeUnit.SECONDS);
+    }
+    assertThat(locks.tryLock(site, Duration.ZERO)).as("a released lock can be taken again")
+        .hasValueSatisfying(TaskLocks.Held::close);
   }
 }

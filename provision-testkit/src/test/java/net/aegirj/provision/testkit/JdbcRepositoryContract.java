@@ -2,6 +2,7 @@ package net.aegirj.provision.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -10,8 +11,10 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,20 +22,29 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
+import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.JdbcContextRepository;
+import net.aegirj.provision.core.Provision;
 import net.aegirj.provision.spi.ContextRepository;
+import net.aegirj.provision.spi.FileMode;
+import net.aegirj.provision.spi.TaskListener;
+import net.aegirj.provision.spi.TaskLocks;
 import net.aegirj.provision.spi.Versioned;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The repository contract for {@link JdbcContextRepository} against a real database, plus what is
  * particular to it: the schema and its version, concurrent first use, two control processes on
- * one database, connections from a {@link DataSource}, and errors that never show the password.
+ * one database, task locks shared by control nodes with their own homes, connections from a
+ * {@link DataSource}, and errors that never show the password.
  * Each test gets its own table prefix, so its repository starts empty.
  */
 abstract class JdbcRepositoryContract extends ContextRepositoryContract {
@@ -281,5 +293,191 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
           .hasMessageContaining("cannot be reached")
           .satisfies(e -> assertThat(e.getMessage()).as("the password is never shown").doesNotContain(password()));
     }
+  }
+
+  // --- task locks shared by control nodes ------------------------------------------------------
+
+  private static final ContextName WEB1 = ContextName.of("server_web1");
+  private static final ContextName WEB2 = ContextName.of("server_web2");
+
+  @TempDir
+  Path nodes;
+
+  /**
+   * A control node: its own home, its own repository instance on the shared tables, fake remote
+   * servers, and a listener that holds its tasks on {@code server_web1} until told to go on.
+   */
+  private final class Node implements AutoCloseable {
+    final JdbcContextRepository repository = open(prefix);
+    final Provision provision;
+    final CountDownLatch running = new CountDownLatch(1);
+    final CountDownLatch goOn = new CountDownLatch(1);
+
+    Node(String name, Duration lockWait) {
+      Path home = nodes.resolve(name).toAbsolutePath().normalize();
+      FakeHost web1 = new FakeHost(WEB1.value());
+      FakeHost web2 = new FakeHost(WEB2.value());
+      web1.mkdirs(home, FileMode.of(0755));
+      web2.mkdirs(home, FileMode.of(0755));
+      provision = Provision.builder().home(home).repository(repository).hosts(FakeHost.provider(web1, web2))
+          .lockWait(lockWait).listener(new TaskListener() {
+            @Override
+            public void taskStarted(Task task, ContextName context, int steps) {
+              if (context.equals(WEB1)) {
+                running.countDown();
+                try {
+                  goOn.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+            }
+          }).build();
+    }
+
+    /** Starts a verify of {@code server_web1} and returns once it runs, holding the lock. */
+    CompletableFuture<TaskReport> holdWeb1() throws InterruptedException {
+      CompletableFuture<TaskReport> task = CompletableFuture.supplyAsync(() -> provision.server(WEB1.value()).verify());
+      assertThat(running.await(30, TimeUnit.SECONDS)).as("the node's task on server_web1 runs").isTrue();
+      return task;
+    }
+
+    @Override
+    public void close() {
+      goOn.countDown();
+      provision.close();
+      repository.close();
+    }
+  }
+
+  /**
+   * Node A (waits up to 30 s for a lock) and node B (waits 1 s, never holds its own tasks), the
+   * servers {@code server_web1} and {@code server_web2} in their shared tables, and node A's task
+   * on {@code server_web1}, running until {@code a.goOn}.
+   */
+  private final class TwoNodes implements AutoCloseable {
+    final Node a = new Node("a", Duration.ofSeconds(30));
+    final Node b = new Node("b", Duration.ofSeconds(1));
+    final CompletableFuture<TaskReport> aHoldsWeb1;
+
+    TwoNodes() throws InterruptedException {
+      b.goOn.countDown();
+      a.provision.save(Server.named(WEB1.value()).remoteHost("web1.example.com"));
+      a.provision.save(Server.named(WEB2.value()).remoteHost("web2.example.com"));
+      aHoldsWeb1 = a.holdWeb1();
+    }
+
+    /** @return the conflict of node B's task on {@code server_web1} */
+    ConflictException bIsRefusedOnWeb1() {
+      return catchThrowableOfType(ConflictException.class, () -> b.provision.server(WEB1.value()).verify());
+    }
+
+    @Override
+    public void close() {
+      try {
+        b.close();
+      } finally {
+        a.close();
+      }
+    }
+  }
+
+  /**
+   * Two control nodes (own homes, one database): while node A runs a task on a context, node B's
+   * task on it fails after B's wait with a conflict naming the context and the other node; a task
+   * on another context runs; once A's task is done, B's runs.
+   */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void twoControlNodesNeverRunATaskOnOneContextAtOnce() throws Exception {
+    try (TwoNodes nodes = new TwoNodes()) {
+      Node a = nodes.a;
+      Node b = nodes.b;
+      CompletableFuture<TaskReport> held = nodes.aHoldsWeb1;
+      long start = System.nanoTime();
+      assertThat(nodes.bIsRefusedOnWeb1())
+          .as("node B's task on the context node A works on is refused")
+          .hasMessageContaining("@server_web1")
+          .hasMessageContaining("another control node")
+          .hasMessageContaining("waited 1 s")
+          .satisfies(e -> assertThat(e.getMessage()).as("never the password").doesNotContain(password()));
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("after node B's wait of 1 s")
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(1)).isLessThan(Duration.ofSeconds(20));
+      assertThat(b.provision.server(WEB2.value()).verify().succeeded())
+          .as("another context is not blocked").isTrue();
+      assertThat(held).as("node A's task is still running").isNotDone();
+      a.goOn.countDown();
+      assertThat(held.get(60, TimeUnit.SECONDS).succeeded()).as("node A's task succeeds").isTrue();
+      assertThat(b.provision.server(WEB1.value()).verify().succeeded())
+          .as("once node A released the context, node B's task on it runs").isTrue();
+      assertThat(b.provision.verifyAll(List.of(WEB1.value(), WEB2.value())))
+          .as("a batch takes the locks on its worker threads").allMatch(TaskReport::succeeded);
+      long batchDone = System.nanoTime();
+      assertThat(a.provision.server(WEB1.value()).verify().succeeded()).as("node A's task runs again").isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - batchDone))
+          .as("at once: the batch released its locks, from whichever thread").isLessThan(Duration.ofSeconds(5));
+    }
+  }
+
+  /**
+   * A control node that dies while it runs a task leaves no lock behind: when its sessions end
+   * (as they do when its process is killed), another node takes the context's lock at once.
+   */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void theLockOfANodeWhoseConnectionDiedIsFree() throws Exception {
+    try (TwoNodes nodes = new TwoNodes()) {
+      assertThat(nodes.bIsRefusedOnWeb1()).as("node A holds the lock").isNotNull();
+      try (Connection c = DriverManager.getConnection(url(), user(), password())) {
+        assertThat(killOtherSessions(c)).as("the sessions of the nodes were ended, A's lock session with them")
+            .isPositive();
+      }
+      assertThat(nodes.b.provision.server(WEB1.value()).verify().succeeded())
+          .as("node B takes the lock that died with node A's session").isTrue();
+      nodes.a.goOn.countDown();
+      nodes.aHoldsWeb1.get(60, TimeUnit.SECONDS);
+      assertThat(nodes.a.provision.server(WEB1.value()).verify().succeeded())
+          .as("node A, its lost lock released, takes it again on a new session").isTrue();
+    }
+  }
+
+  /**
+   * A control process killed by {@code kill -9} while it holds a task lock leaves none behind:
+   * the database ends its session, and the lock is free.
+   */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void aControlProcessKilledWhileItHoldsATaskLockLeavesNoneBehind() throws Exception {
+    Process child = worker(JdbcSaveWorker.TASK_LOCK, 1);
+    try {
+      java.io.BufferedReader out = new java.io.BufferedReader(
+          new java.io.InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(out.readLine()).as("the child process holds the task lock of @server_master").isEqualTo("locked");
+      TaskLocks locks = repository().taskLocks().orElseThrow();
+      assertThat(locks.tryLock(ContextName.MASTER, Duration.ofMillis(200))).as("so this process is refused")
+          .isEmpty();
+    } finally {
+      child.destroyForcibly();
+    }
+    assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("the child was killed").isTrue();
+    long start = System.nanoTime();
+    assertThat(repository().taskLocks().orElseThrow().tryLock(ContextName.MASTER, Duration.ofSeconds(30)))
+        .as("the killed process's lock died with its session").hasValueSatisfying(TaskLocks.Held::close);
+    System.out.printf("the lock of a killed process was free after %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+  }
+
+  /** A repository on a caller's data source takes the same task locks, and its close releases them. */
+  @Test
+  void dataSourceRepositorySharesTheTaskLocks() {
+    TaskLocks locks = repository().taskLocks().orElseThrow();
+    try (JdbcContextRepository viaDataSource = JdbcContextRepository.builder().dataSource(dataSource())
+        .tablePrefix(prefix).build()) {
+      assertThat(viaDataSource.taskLocks().orElseThrow().tryLock(WEB1, Duration.ZERO))
+          .as("the data source repository takes the lock").isPresent();
+      assertThat(locks.tryLock(WEB1, Duration.ZERO)).as("which the URL repository sees").isEmpty();
+    }
+    assertThat(locks.tryLock(WEB1, Duration.ofSeconds(5))).as("the data source repository's close released it")
+        .hasValueSatisfying(TaskLocks.Held::close);
   }
 }

@@ -7,16 +7,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.spi.TaskLocks;
 
 /**
- * One task at a time per context, across threads and processes: a file lock on
- * {@code <home>/locks/<name>.lock} plus a lock per name inside this JVM. A thread that holds a
- * context's lock may take it again (the inner hold only counts).
+ * One task at a time per context, across threads, processes and control nodes: a lock per name
+ * inside this JVM, a file lock on {@code <home>/locks/<name>.lock}, and, when the repository
+ * offers them ({@link net.aegirj.provision.spi.ContextRepository#taskLocks()}), its task lock
+ * that other machines sharing the repository see. A thread that holds a context's lock may take
+ * it again (the inner hold only counts).
  */
 public final class ContextLocks {
   private static final ConcurrentHashMap<Path, JvmLock> JVM = new ConcurrentHashMap<>();
@@ -65,14 +72,30 @@ public final class ContextLocks {
 
   private final Path dir;
   private final Duration wait;
+  private final TaskLocks shared;
 
   /**
+   * Locks of one machine: the JVM and the home's lock files.
+   *
    * @param home the Provision home
    * @param wait how long to wait for a lock held by another task
    */
   public ContextLocks(Path home, Duration wait) {
+    this(home, wait, null);
+  }
+
+  /**
+   * Locks of one machine, then the repository's task locks that every control node sharing it
+   * sees.
+   *
+   * @param home the Provision home
+   * @param wait how long to wait, in all, for a lock held by another task
+   * @param shared the repository's task locks, or null when it offers none
+   */
+  public ContextLocks(Path home, Duration wait, TaskLocks shared) {
     this.dir = home.resolve("locks");
     this.wait = wait;
+    this.shared = shared;
   }
 
   /** @return the directory of the lock files, {@code <home>/locks} */
@@ -87,15 +110,20 @@ public final class ContextLocks {
   }
 
   /**
+   * Takes the lock inside the JVM, then the lock file, then the repository's task lock when it
+   * offers one, all within the one wait; closing the held lock releases them in reverse order,
+   * from any thread. A thread that holds the context's lock already only counts a nested hold.
+   *
    * @param name the context
    * @return the held lock
-   * @throws ConflictException when another task holds it for longer than the wait
+   * @throws ConflictException when another task, here or on another control node, holds it for
+   *     longer than the wait
    */
   public Held lock(ContextName name) {
     Path file = dir.resolve(name.value() + ".lock");
     JvmLock jvm = JVM.computeIfAbsent(file, f -> new JvmLock());
     if (jvm.heldByCurrentThread()) {
-      // Nested (a delete task inside the delete of the context): the file lock is held already.
+      // Nested (a delete task inside the delete of the context): the other locks are held already.
       jvm.enterNested();
       return jvm::unlock;
     }
@@ -108,43 +136,101 @@ public final class ContextLocks {
       Thread.currentThread().interrupt();
       throw busy(name);
     }
+    Deque<Runnable> held = new ArrayDeque<>();
+    held.push(jvm::unlock);
+    try {
+      held.push(lockFile(name, file, deadline));
+      if (shared != null) {
+        Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+        Optional<TaskLocks.Held> taken = shared.tryLock(name, left);
+        if (taken.isEmpty()) {
+          throw Thread.currentThread().isInterrupted() ? busy(name) : busyElsewhere(name);
+        }
+        held.push(taken.get()::close);
+      }
+    } catch (RuntimeException e) {
+      try {
+        release(held);
+      } catch (RuntimeException r) {
+        e.addSuppressed(r);
+      }
+      throw e;
+    }
+    AtomicBoolean released = new AtomicBoolean();
+    return () -> {
+      if (released.compareAndSet(false, true)) {
+        release(held);
+      }
+    };
+  }
+
+  /** @return what releases the lock file, once it is taken before the deadline */
+  private Runnable lockFile(ContextName name, Path file, long deadline) {
+    FileChannel ch = null;
     try {
       Files.createDirectories(dir);
-      FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock lock;
       while ((lock = ch.tryLock()) == null) {
         if (System.nanoTime() > deadline) {
-          ch.close();
           throw busy(name);
         }
         Thread.sleep(20);
       }
-      FileLock held = lock;
+      FileLock taken = lock;
+      FileChannel open = ch;
+      ch = null;
       return () -> {
         try {
-          held.release();
-          ch.close();
+          taken.release();
+          open.close();
         } catch (IOException e) {
           // released when the channel closes anyway
-        } finally {
-          jvm.unlock();
         }
       };
     } catch (IOException e) {
-      jvm.unlock();
       throw new ProvisionException("cannot lock " + file + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
-      jvm.unlock();
       Thread.currentThread().interrupt();
       throw busy(name);
-    } catch (RuntimeException e) {
-      jvm.unlock();
-      throw e;
+    } finally {
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException e) {
+          // nothing was locked through it
+        }
+      }
+    }
+  }
+
+  /** Runs every release, the last taken first, even when one fails; then throws the first failure. */
+  private static void release(Deque<Runnable> held) {
+    RuntimeException failure = null;
+    while (!held.isEmpty()) {
+      try {
+        held.pop().run();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 
   private ConflictException busy(ContextName name) {
     return new ConflictException(name + ": another task is running on this context (waited "
         + wait.toSeconds() + " s); try again when it has finished");
+  }
+
+  private ConflictException busyElsewhere(ContextName name) {
+    return new ConflictException(name + ": another control node is running a task on this context (it holds "
+        + "the context's task lock in " + shared + "; waited " + wait.toSeconds()
+        + " s); try again when it has finished");
   }
 }
