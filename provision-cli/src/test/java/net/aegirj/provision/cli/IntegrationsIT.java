@@ -149,9 +149,12 @@ class IntegrationsIT {
         "    - provision_context: {name: platform_x, type: platform, provision: '" + PROVISION + "', home: '" + home + "',",
         "        properties: {root: '" + tmp.resolve("missing") + "'}}",
         "      ignore_errors: true",
+        "    - provision_context: {name: server_y, type: server, provision: '" + PROVISION + "', home: '" + home + "',",
+        "        properties: {admin_email: \"a@b.com\\ncron_key=" + NEW_CRON_KEY + "\"}}",
+        "      ignore_errors: true",
         ""));
     JsonNode failed = ansible(playbook, failing);
-    assertThat(stats(failed, "ignored")).as("both tasks failed").isEqualTo(2);
+    assertThat(stats(failed, "ignored")).as("the three tasks failed").isEqualTo(3);
     JsonNode refused = taskResult(failed, 0);
     assertThat(refused.get("msg").asText()).as("the CLI's message").contains("@server_x: property 'frob'");
     assertThat(refused.get("rc").asInt()).as("refused input: rc 2").isEqualTo(2);
@@ -159,6 +162,9 @@ class IntegrationsIT {
     assertThat(verifyFailed.get("error_type").asText()).as("the verify failed").isEqualTo("task_failed");
     assertThat(verifyFailed.get("msg").asText()).as("the CLI's message").contains("verify @platform_x: failed");
     assertThat(verifyFailed.get("reverted").asBoolean()).as("the new platform was deleted again").isTrue();
+    JsonNode lineBreak = taskResult(failed, 2);
+    assertThat(lineBreak.get("msg").asText()).as("a value with a line break would be two lines on stdin: refused")
+        .isEqualTo("property 'admin_email': line breaks and NUL are not allowed in a value");
     assertRemoved();
   }
 
