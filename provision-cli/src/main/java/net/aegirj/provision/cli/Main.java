@@ -274,7 +274,8 @@ public final class Main {
   }
 
   /**
-   * Runs the command line in this process, without exiting.
+   * Runs the command line in this process, without exiting, with an empty standard input
+   * ({@code save --properties-from=-} reads no properties).
    *
    * @param args the command line
    * @param out where the output goes (stdout)

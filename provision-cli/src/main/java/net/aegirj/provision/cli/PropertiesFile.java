@@ -90,7 +90,7 @@ final class PropertiesFile {
     String source = describe(from);
     if (STDIN.equals(from)) {
       if (stdin.terminal()) {
-        throw new UsageException(source + ": standard input is a terminal; pipe the properties in"
+        throw new UsageException("--properties-from=-: standard input is a terminal; pipe the properties in"
             + " ('provision save @name --properties-from=- < FILE'), or give"
             + " --properties-from=/dev/stdin to type them (end with Ctrl-D)");
       }

@@ -40,10 +40,7 @@ final class Cli {
    * @return what the run produced
    */
   Outcome run(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.add("--home");
-    all.add(home.toString());
-    return raw(all.toArray(String[]::new));
+    return runWithInput(StandardInput.empty(), args);
   }
 
   /**
