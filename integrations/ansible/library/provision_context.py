@@ -23,6 +23,8 @@ description:
     context made, then the context); servers with C(provision save --delete).
   - Check mode saves nothing and runs no task; it reports whether anything would change, the
     would-be diff and the output of C(provision plan) for the task that would run.
+  - Property values reach C(provision save) on its standard input (C(--properties-from=-)), never
+    on its command line, so secrets do not show in the process list.
 options:
   name:
     description: The context name, with or without the leading C(@) (C(server_master), C(@example.com)).
@@ -43,7 +45,7 @@ options:
       - Properties to set, by Aegir's names (C(root), C(platform), C(aliases), C(db_server) ...).
         Only the properties given are compared and changed; the others keep their stored values.
       - Lists become comma-separated values, booleans C(true)/C(false); C(null) (C(~)) resets a
-        property to its default.
+        property to its default. Values must not contain line breaks or NUL.
       - Values of secret properties (C(db_passwd), C(master_db), C(cron_key), names containing
         C(passw) or C(secret), and whatever C(provision show) flags as secret) are never returned
         or logged.
@@ -69,7 +71,8 @@ options:
     type: path
 notes:
   - Supports check mode and diff mode.
-  - Secret values are passed to C(provision save) on its command line.
+  - Every property value, secrets included, is passed to C(provision save) on its standard input
+    as C(name=value) lines (C(--properties-from=-)), never on its command line.
 author: Provision for Java
 '''
 
@@ -193,6 +196,17 @@ def as_text(value, prop):
     return str(value)
 
 
+def properties_input(properties):
+    """The stdin of `provision save --properties-from=-`: UTF-8 name=value lines."""
+    lines = []
+    for prop, text in properties:
+        if '\n' in text or '\r' in text or '\0' in text:
+            # Never echo the value: it may be a secret.
+            raise ValueError("property '%s': line breaks and NUL are not allowed in a value" % prop)
+        lines.append('%s=%s\n' % (prop, text))
+    return ''.join(lines).encode('utf-8')
+
+
 def same_value(wanted, current):
     """Whether a wanted text value equals the current (text) value, context references normalised."""
     if wanted == current:
@@ -214,10 +228,19 @@ class Cli(object):
         if module.params['home']:
             self.base += ['--home', module.params['home']]
 
-    def run(self, *args):
+    def run(self, *args, **kwargs):
+        """Runs provision with args; properties (a list of (name, text) pairs) go to its stdin."""
+        properties = kwargs.get('properties')
         cmd = self.base + list(args) + ['--json']
+        data = None
+        if properties is not None:
+            # `provision save --properties-from=-`: one name=value a line on stdin, so that no value
+            # (a secret, say) is ever on a command line, where other local users can read it.
+            cmd.append('--properties-from=-')
+            data = properties_input(properties)
         # No shell, and no ~ or $VAR expansion: the arguments reach provision exactly as given.
-        rc, out, err = self.module.run_command(cmd, expand_user_and_vars=False)
+        # binary_data: the bytes go to stdin as they are (no newline added to them).
+        rc, out, err = self.module.run_command(cmd, expand_user_and_vars=False, data=data, binary_data=True)
         try:
             result = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
         except ValueError:
@@ -227,8 +250,8 @@ class Cli(object):
                                   % (args[0], rc, (err or out).strip()), rc=rc)
         return rc, result
 
-    def ok(self, *args):
-        rc, result = self.run(*args)
+    def ok(self, *args, **kwargs):
+        rc, result = self.run(*args, **kwargs)
         if rc != 0 or not result.get('ok'):
             self.fail(args, rc, result)
         return result
@@ -283,6 +306,7 @@ def main():
                              % (prop, '; give the type option' if prop == 'context_type' else ''))
         try:
             wanted[prop] = as_text(value, prop)
+            properties_input([(prop, wanted[prop])])
         except ValueError as e:
             module.fail_json(msg=str(e))
     if p['install'] and wanted_type not in (None, 'site'):
@@ -381,11 +405,9 @@ def main():
         module.exit_json(**result)
 
     if created or changed_props:
-        args = ['save', name]
-        if created:
-            args.append('--context_type=' + context_type)
-        args += ['--%s=%s' % (k, wanted[k]) for k in (sorted(wanted) if created else changed_props)]
-        saved = cli.ok(*args)['context']
+        properties = [('context_type', context_type)] if created else []
+        properties += [(k, wanted[k]) for k in (sorted(wanted) if created else changed_props)]
+        saved = cli.ok('save', name, properties=properties)['context']
         result['version'] = saved['version']
         if not saved.get('changed'):
             # The stored values were the same once the command line had canonicalised them.
@@ -407,9 +429,12 @@ def main():
             if created:
                 reverted = cli.run('save', name, '--delete')[0] == 0
             elif changed_props:
-                back = ['--%s=%s' % (k, current_values[k][0] if current_values.get(k, (None, None))[1] == 'set'
-                                     else 'null') for k in changed_props]
-                reverted = cli.run('save', name, *back)[0] == 0
+                back = [(k, current_values[k][0] if current_values.get(k, (None, None))[1] == 'set' else 'null')
+                        for k in changed_props]
+                try:
+                    reverted = cli.run('save', name, properties=back)[0] == 0
+                except ValueError:
+                    reverted = False
             cli.fail((task, name), rc, ran, tasks=tasks, reverted=reverted)
         result['report'] = ran['report']
     result['changed'] = bool(created or changed_props or tasks)

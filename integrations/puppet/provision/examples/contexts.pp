@@ -35,7 +35,8 @@ provision::context { 'example.com':
     'install_method' => 'manual',
     'ssl_enabled'    => 0,
     'site_enabled'   => true,
-    # A secret: Puppet redacts the commands that carry it. Keep real ones in Hiera (eyaml).
+    # A secret: it reaches `provision save` in a 0600 file whose content Puppet redacts, never on
+    # a command line. Keep real ones in Hiera (eyaml).
     'cron_key'       => Sensitive('cronkey-4f9a8b7c6d5e'),
   },
 }

@@ -4,19 +4,23 @@
 # Idempotent: every command runs under an `unless` or `onlyif` check that reads the context with
 # `provision show --json`, so a second `puppet apply` changes nothing.
 #
-# * ensure => present: `provision save` runs unless the context exists with this type and every
-#   given property stored with the given value; `provision verify` runs when the save ran
-#   (refreshonly, also on a notify from elsewhere); with install => true, `provision install` runs
-#   for a site whose `installed` property is not true.
+# * ensure => present: the properties go to a file, `<provision::properties_dir>/<name>.properties`
+#   (mode 0600, content Sensitive, no diff, no backup); `provision save --properties-from=<file>`
+#   runs unless the context exists with this type and every given property stored with the given
+#   value; `provision verify` runs when the save ran (refreshonly, also on a notify from
+#   elsewhere); with install => true, `provision install` runs for a site whose `installed`
+#   property is not true. No property value is ever on a command line: not in the save's, and not
+#   in the check's (it reads the values it looks for from the same file).
 # * ensure => absent: `provision delete` (sites and platforms: what the context made, then the
-#   context) or `provision save --delete` (servers) runs only if the context exists.
+#   context) or `provision save --delete` (servers) runs only if the context exists; the
+#   properties file is removed.
 #
 # Property values are compared with what `provision show --json` prints, so give them as the
 # command line stores them: context references with their `@` and in lower case (`@platform_d10`),
 # numbers as Integer, flags as Boolean, lists as Array (no commas in items), secrets as
-# Sensitive[String] (the secret properties are redacted in Puppet's logs and reports in any case).
+# Sensitive[String] (the file's content is Sensitive: redacted in Puppet's logs and reports).
 # Only the properties given are compared and changed; the others keep their stored values. Values
-# reach the shell quoted (shellquote); values with control characters are refused.
+# with control characters are refused.
 #
 # @example
 #   provision::context { 'example.com':
@@ -57,11 +61,8 @@ define provision::context (
     fail("provision::context[${title}]: install applies to sites only")
   }
 
-  # Secrets (Sensitive values, and the properties the command line treats as secret) make every
-  # command of this context Sensitive: Puppet then redacts them in its logs and reports.
-  $secret = $properties.any |$p, $v| {
-    $v =~ Sensitive or $p in ['cron_key', 'db_passwd', 'master_db'] or 'passw' in $p or 'secret' in $p
-  }
+  include provision
+  $properties_file = "${provision::properties_dir}/${name_lc}.properties"
   $plain = Hash($properties.map |$p, $v| { [$p, $v ? { Sensitive => $v.unwrap, default => $v }] })
 
   $home_args = $home ? { undef => [], default => ['--home', $home] }
@@ -83,8 +84,12 @@ define provision::context (
       onlyif  => "${cli} show ${shellquote($at_name)} >/dev/null 2>&1",
       *       => $exec_defaults,
     }
+    file { $properties_file:
+      ensure => absent,
+      backup => false,
+    }
   } else {
-    # The text form save takes (--prop=value), and the JSON fragment show prints for the value.
+    # The text form save takes (a name=value line), and the JSON fragment show prints for the value.
     $texts = $plain.map |$p, $v| {
       $t = $v ? {
         Array   => $v.join(','),
@@ -107,15 +112,40 @@ define provision::context (
       "\"${p}\":{\"value\":${json},\"source\":\"set\""
     }
     $wanted = ["\"name\":\"${at_name}\",\"context_type\":\"${type}\""] + $fragments
-    $checks = $wanted.map |$f| { "case \"\$out\" in *${shellquote($f)}*) ;; *) exit 1 ;; esac" }
     $show = "out=\$(${cli} show ${shellquote($at_name)} --json --show-secrets 2>/dev/null) || exit 1"
-    $save_args = ["--context_type=${type}"] + $texts.map |$pt| { "--${pt[0]}=${pt[1]}" }
 
-    $save = "${cli} save ${shellquote([$at_name] + $save_args)}"
-    $unchanged = ([$show] + $checks + ['exit 0']).join('; ')
+    # One file holds what the save reads (name=value lines) and what the check looks for in
+    # `provision show --json` (the "#json:" lines, comments to the save), so that neither command
+    # line carries a value: the check reads the file with the shell's own `read` and `case`.
+    $content = (
+      [
+        "# provision::context ${at_name}, kept by Puppet: the properties of",
+        "# `provision save ${at_name} --properties-from=<this file>`. The #json: lines are what the",
+        "# check looks for in `provision show ${at_name} --json --show-secrets`.",
+        "context_type=${type}",
+      ]
+      + $texts.map |$pt| { "${pt[0]}=${pt[1]}" }
+      + $wanted.map |$f| { "#json:${f}" }
+    ).join("\n")
+    file { $properties_file:
+      ensure    => file,
+      mode      => '0600',
+      content   => Sensitive("${content}\n"),
+      show_diff => false,
+      backup    => false,
+    }
+
+    $save = "${cli} save ${shellquote($at_name)} --properties-from=${shellquote($properties_file)}"
+    $checks = [
+      'while IFS= read -r line; do',
+      'case "$line" in \'#json:\'*) f=${line#*:}; case "$out" in *"$f"*) ;; *) exit 1 ;; esac ;; esac;',
+      "done < ${shellquote($properties_file)}",
+    ].join(' ')
+    $unchanged = [$show, $checks, 'exit 0'].join('; ')
     exec { "provision::context ${at_name} save":
-      command => $secret ? { true => Sensitive($save), default => $save },
-      unless  => $secret ? { true => Sensitive($unchanged), default => $unchanged },
+      command => $save,
+      unless  => $unchanged,
+      require => File[$properties_file],
       *       => $exec_defaults,
     }
     if $install {

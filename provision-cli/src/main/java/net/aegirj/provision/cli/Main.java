@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -34,6 +35,7 @@ import picocli.CommandLine.ParseResult;
  * <pre>
  * provision [--home DIR] [--json] [--debug] save @name --context_type=site --platform=@p --aliases=a.com,b.com
  * provision save @name --aliases=null         (reset a property to its default)
+ * provision save @name --properties-from=-    (properties as name=value lines on stdin: no secrets in argv)
  * provision save @name --delete
  * provision-save @name ...                    (Aegir's drush command name, same as save)
  * provision show @name [--show-secrets]
@@ -52,7 +54,9 @@ import picocli.CommandLine.ParseResult;
  * {@code --json}, {@code --debug} (stack traces and debug logs on stderr) and {@code --verbose}
  * (task progress on stderr). On {@code save}, every option after the name other than
  * {@code --delete} and {@code --help} is a property: {@code --prop=value}, or
- * {@code --prop value}; the value {@code null} resets the property.
+ * {@code --prop value}; the value {@code null} resets the property. {@code --properties-from=FILE}
+ * reads more properties from FILE, or from standard input when FILE is {@code -}, one
+ * {@code name=value} a line ({@link PropertiesFile}).
  *
  * <p>Contexts live in the home's {@code contexts} directory unless {@code $PROVISION_REPOSITORY}
  * names a JDBC URL ({@code jdbc:mariadb:…}, {@code jdbc:mysql:…}; {@code jdbc:postgresql:…} with
@@ -237,17 +241,20 @@ public final class Main {
         }
       }
     }
-    System.exit(run(args, System.out, System.err, stderrIsTerminal()));
+    StandardInput stdin = new StandardInput(System.in, isTerminal(0));
+    System.exit(run(args, stdin, System.out, System.err, isTerminal(2)));
   }
 
   /**
-   * Java 17 cannot ask whether stderr is a terminal: on Linux, {@code /proc/self/fd/2} links to
-   * the terminal's device; elsewhere, a console (stdin and stdout on a terminal) is taken to mean
-   * that stderr is one too.
+   * Java 17 cannot ask whether stdin or stderr is a terminal: on Linux, {@code /proc/self/fd/N}
+   * links to the terminal's device; elsewhere, a console (stdin and stdout on a terminal) is taken
+   * to mean that the stream is one too.
+   *
+   * @param fd 0 for stdin, 2 for stderr
    */
-  private static boolean stderrIsTerminal() {
+  private static boolean isTerminal(int fd) {
     try {
-      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
       return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return System.console() != null;
@@ -267,7 +274,8 @@ public final class Main {
   }
 
   /**
-   * Runs the command line in this process, without exiting.
+   * Runs the command line in this process, without exiting, with an empty standard input
+   * ({@code save --properties-from=-} reads no properties).
    *
    * @param args the command line
    * @param out where the output goes (stdout)
@@ -276,21 +284,38 @@ public final class Main {
    * @return the exit status: {@link #OK}, {@link #FAILED} or {@link #BAD_INPUT}
    */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    return run(args, out, err, false);
+    return run(args, StandardInput.empty(), out, err, false);
+  }
+
+  /**
+   * Runs the command line in this process, without exiting, with a standard input for
+   * {@code save --properties-from=-}.
+   *
+   * @param args the command line
+   * @param in standard input (taken not to be a terminal)
+   * @param out where the output goes (stdout)
+   * @param err where error lines, stack traces and progress go (stderr), taken not to be a
+   *     terminal
+   * @return the exit status: {@link #OK}, {@link #FAILED} or {@link #BAD_INPUT}
+   */
+  public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+    return run(args, new StandardInput(in, false), out, err, false);
   }
 
   /**
    * Runs the command line in this process, without exiting.
    *
    * @param args the command line
+   * @param in standard input
    * @param out where the output goes (stdout)
    * @param err where error lines, stack traces and progress go (stderr)
    * @param errIsTerminal whether {@code err} is a terminal: a task's step progress is printed then
    *     even without {@code --verbose}
    * @return the exit status: {@link #OK}, {@link #FAILED} or {@link #BAD_INPUT}
    */
-  static int run(String[] args, PrintStream out, PrintStream err, boolean errIsTerminal) {
+  static int run(String[] args, StandardInput in, PrintStream out, PrintStream err, boolean errIsTerminal) {
     Objects.requireNonNull(args, "args");
+    Objects.requireNonNull(in, "in");
     Objects.requireNonNull(out, "out");
     Objects.requireNonNull(err, "err");
     Invocation invocation;
@@ -302,7 +327,7 @@ public final class Main {
       return BAD_INPUT;
     }
     try {
-      return new Main.Run(invocation, out, err, errIsTerminal).execute();
+      return new Main.Run(invocation, in, out, err, errIsTerminal).execute();
     } finally {
       out.flush();
       err.flush();
@@ -312,11 +337,12 @@ public final class Main {
   /**
    * Builds the picocli command tree; one per run, since picocli fills the command objects.
    *
+   * @param in standard input, for {@code save --properties-from=-}
    * @return the top-level command line with its subcommands
    */
-  static CommandLine commandLine() {
+  static CommandLine commandLine(StandardInput in) {
     CommandLine cl = new CommandLine(new ProvisionCommand());
-    cl.addSubcommand(new SaveCommand());
+    cl.addSubcommand(new SaveCommand(in));
     cl.addSubcommand(new ShowCommand());
     cl.addSubcommand(new ListCommand());
     cl.addSubcommand(new PlanCommand());
@@ -337,14 +363,16 @@ public final class Main {
   /** One run: the invocation, the streams and the command being run, for error reports. */
   private static final class Run {
     private final Invocation invocation;
+    private final StandardInput in;
     private final PrintStream out;
     private final PrintStream err;
     private final Progress progress;
     private boolean commandKnown;
     private String command;
 
-    Run(Invocation invocation, PrintStream out, PrintStream err, boolean errIsTerminal) {
+    Run(Invocation invocation, StandardInput in, PrintStream out, PrintStream err, boolean errIsTerminal) {
       this.invocation = invocation;
+      this.in = in;
       this.out = out;
       this.err = err;
       this.progress = new Progress(err, errIsTerminal || invocation.verbose());
@@ -378,7 +406,7 @@ public final class Main {
       if (invocation.problem().isPresent()) {
         throw new UsageException(invocation.problem().get());
       }
-      CommandLine cl = commandLine();
+      CommandLine cl = commandLine(in);
       List<String> args = invocation.arguments();
       if (args.isEmpty()) {
         throw new UsageException("missing command; use one of " + commandNames()

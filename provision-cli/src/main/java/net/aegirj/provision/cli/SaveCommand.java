@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.core.ContextHandle;
 import net.aegirj.provision.core.Provision;
@@ -17,29 +18,55 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code provision save @name --prop=value ...} (also {@code provision-save}): creates or merges a
- * context, or deletes it with {@code --delete}.
+ * context, or deletes it with {@code --delete}. Properties may also come from a file or standard
+ * input ({@code --properties-from}, read by {@link PropertiesFile}), so that secrets stay out of
+ * the process list.
  */
 @Command(name = "save", aliases = "provision-save", sortOptions = false, usageHelpWidth = 100,
-    customSynopsis = {"provision save @name [--property=value...]",
+    customSynopsis = {"provision save @name [--property=value...] [--properties-from=FILE|-]",
         "       provision save @name --delete"},
     description = {
         "Creates a context, or merges properties into an existing one (only the properties given"
             + " change). Properties are given as --property=value; the value 'null' resets a"
             + " property to its default; list properties take comma-separated values.",
-        "--context_type=server|platform|site is required for a new context."},
+        "--context_type=server|platform|site is required for a new context.",
+        "Secrets on the command line are visible to other local users in the process list while"
+            + " save runs: give them with --properties-from instead."},
     footer = {"", "Examples:",
         "  provision save @server_web --context_type=server --remote_host=web1.example.com",
         "  provision save @platform_d10 --context_type=platform --root=/var/aegir/platforms/d10",
         "  provision save @example.com --context_type=site --platform=@platform_d10",
         "  provision save @example.com --aliases=www.example.com,example.net",
         "  provision save @example.com --aliases=null",
+        "  printf 'db_passwd=%%s\\n' \"$DB_PASSWD\" | provision save @example.com --properties-from=-",
+        "  provision save @example.com --properties-from=/root/example.com.properties",
         "  provision save @example.com --delete"})
 final class SaveCommand implements CliCommand {
   @Option(names = "--delete", description = "Delete the context (refused while others reference it).")
   boolean delete;
 
+  @Option(names = "--properties-from", paramLabel = "FILE|-", description = {
+      "Also read properties from FILE, or from standard input when FILE is '-': one name=value a"
+          + " line, UTF-8, as --name=value would give it (the value is everything after the first"
+          + " '=', spaces included; name=null resets; lists comma-separated). Empty lines, lines of"
+          + " blanks and lines starting with '#' are ignored. Refused, naming the line number but"
+          + " never showing the line: a line without '=', a bad property name, a property given"
+          + " twice or also on the command line, a line ending in a carriage return (CRLF: write"
+          + " LF line ends), NUL, text that is not UTF-8, a file over 1 MiB.",
+      "Standard input that is a terminal is refused rather than waited on; to type the properties,"
+          + " give --properties-from=/dev/stdin and end with Ctrl-D.",
+      "The file is read as it is: keeping it private (mode 0600) is up to its owner."})
+  String propertiesFrom;
+
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
   boolean help;
+
+  private final StandardInput stdin;
+
+  /** @param stdin standard input, for {@code --properties-from=-} */
+  SaveCommand(StandardInput stdin) {
+    this.stdin = stdin;
+  }
 
   @Parameters(paramLabel = "@name [--property=value...]", arity = "0..*",
       description = "The context name, then its properties.")
@@ -52,11 +79,20 @@ final class SaveCommand implements CliCommand {
       if (!args.changes().isEmpty()) {
         throw new UsageException("--delete takes no properties; got " + args.changes());
       }
+      if (propertiesFrom != null) {
+        throw new UsageException("--delete takes no properties; leave out --properties-from");
+      }
       return delete(provision, args.name());
+    }
+    PropertyChanges changes = args.changes();
+    if (propertiesFrom != null) {
+      String source = PropertiesFile.describe(propertiesFrom);
+      changes = PropertiesFile.merge(changes, source,
+          PropertiesFile.parse(source, PropertiesFile.read(propertiesFrom, stdin)));
     }
     ContextName name = ContextName.of(args.name());
     Optional<Versioned> before = provision.repository().load(name);
-    ContextHandle handle = provision.save(args.name(), args.changes());
+    ContextHandle handle = provision.save(args.name(), changes);
     Versioned after = provision.repository().load(handle.name()).orElseThrow(() ->
         new ProvisionException(handle.name() + ": was saved but has disappeared since"
             + " (deleted concurrently?)"));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,10 +40,7 @@ final class Cli {
    * @return what the run produced
    */
   Outcome run(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.add("--home");
-    all.add(home.toString());
-    return raw(all.toArray(String[]::new));
+    return runWithInput(StandardInput.empty(), args);
   }
 
   /**
@@ -59,12 +57,44 @@ final class Cli {
    * @return what the run produced
    */
   static Outcome raw(boolean errIsTerminal, String... args) {
+    return raw(StandardInput.empty(), errIsTerminal, args);
+  }
+
+  /**
+   * @param stdin the run's standard input
+   * @param args the command line, without {@code --home} (it is appended)
+   * @return what the run produced
+   */
+  Outcome runWithInput(StandardInput stdin, String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--home");
+    all.add(home.toString());
+    return raw(stdin, false, all.toArray(String[]::new));
+  }
+
+  /**
+   * @param stdin the text on standard input (not a terminal)
+   * @param args the command line, without {@code --home} (it is appended)
+   * @return what the run produced
+   */
+  Outcome runWithInput(String stdin, String... args) {
+    return runWithInput(new StandardInput(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), false),
+        args);
+  }
+
+  /**
+   * @param stdin the run's standard input
+   * @param errIsTerminal whether stderr is to be taken as a terminal
+   * @param args the complete command line
+   * @return what the run produced
+   */
+  static Outcome raw(StandardInput stdin, boolean errIsTerminal, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit;
     try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      exit = Main.run(args, o, e, errIsTerminal);
+      exit = Main.run(args, stdin, o, e, errIsTerminal);
     }
     return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
@@ -74,6 +104,16 @@ final class Cli {
     Outcome o = run(args);
     assertThat(o.exit()).as("exit status of %s (stderr: %s)", List.of(args), o.err()).isZero();
     return o.out();
+  }
+
+  /**
+   * @param name a context name
+   * @return the {@code properties} of {@code show NAME --json --show-secrets}, which must succeed
+   */
+  JsonNode showSecretsOf(String name) {
+    Outcome o = run("show", name, "--json", "--show-secrets");
+    assertThat(o.exit()).as("show %s (stderr: %s)", name, o.err()).isZero();
+    return o.json().get("context").get("properties");
   }
 
   /** @return every file under the home's contexts directory with its content */

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,8 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code provision::context} through {@code puppet parser validate} and real {@code puppet apply}
  * runs of the example manifest. Both create a server, a platform and an installed site (no web or
  * database service, so no servers are needed), change nothing on a second run, and remove them
- * again. A Failsafe integration test: it needs {@code target/classes} and {@code target/lib}.
- * Skipped (not passed) when {@code ansible-playbook} or {@code puppet} is not installed.
+ * again. Both run {@code provision} through a wrapper that logs every command line it is given
+ * (and its parent's: Puppet's {@code sh -c} check) before it runs {@code bin/provision}: the secret
+ * must be stored, and never be on a command line, where other local users would see it in the
+ * process list. A Failsafe integration test: it needs {@code target/classes} and
+ * {@code target/lib}. Skipped (not passed) when {@code ansible-playbook} or {@code puppet} is not
+ * installed.
  */
 class IntegrationsIT {
   private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize().getParent();
@@ -40,12 +45,17 @@ class IntegrationsIT {
   private static final Path ANSIBLE = ROOT.resolve("integrations/ansible");
   private static final Path PUPPET = ROOT.resolve("integrations/puppet");
   private static final String CRON_KEY = "cronkey-4f9a8b7c6d5e";
+  private static final String NEW_CRON_KEY = "cronkey-new-0123";
 
   @TempDir
   Path tmp;
 
   private Path home;
   private Path platformRoot;
+  /** The wrapper given to Ansible and Puppet as {@code provision}. */
+  private Path wrapper;
+  /** What the wrapper logs: each command line, and its parent's. */
+  private Path argvLog;
 
   /** The outcome of one child process. */
   record Exit(int status, String out, String err) {}
@@ -59,6 +69,26 @@ class IntegrationsIT {
     Files.createDirectories(platformRoot.resolve("core/lib"));
     Files.writeString(platformRoot.resolve("core/lib/Drupal.php"),
         "<?php\nclass Drupal {\n  const VERSION = '10.3.0';\n}\n");
+    argvLog = tmp.resolve("argv.log");
+    wrapper = Files.writeString(Files.createDirectories(tmp.resolve("bin")).resolve("provision"), String.join("\n",
+        "#!/bin/sh",
+        "# Logs the command line it is given, and its parent's, then runs the real provision.",
+        "{",
+        "  printf 'argv:'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; printf '\\n'",
+        "  printf 'parent: '; tr '\\000' ' ' < /proc/$PPID/cmdline; printf '\\n'",
+        "} >> '" + argvLog + "'",
+        "exec '" + PROVISION + "' \"$@\"",
+        ""));
+    Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  /** Asserts that provision ran, saved from standard input or a file, and never had a secret on a command line. */
+  private void assertNoSecretOnACommandLine(String how) throws IOException {
+    String log = Files.readString(argvLog);
+    assertThat(log).as("the wrapper logged the runs of provision").contains("argv: [--home]");
+    assertThat(log).as("save read its properties %s", how).contains("[save]").contains(how);
+    assertThat(log).as("no secret was on a command line, provision's or its parent's")
+        .doesNotContain(CRON_KEY).doesNotContain(NEW_CRON_KEY);
   }
 
   @Test
@@ -90,9 +120,18 @@ class IntegrationsIT {
     assertThat(wouldChange.get("plan").get("task").asText()).as("the task that would run").isEqualTo("verify");
     assertThat(wouldChange.get("diff").toString()).as("the diff, secrets redacted").contains("cron_key = ****")
         .doesNotContain(CRON_KEY);
-    assertThat(check.toString()).as("neither key appears").doesNotContain("cronkey-new-0123").doesNotContain(CRON_KEY);
+    assertThat(check.toString()).as("neither key appears").doesNotContain(NEW_CRON_KEY).doesNotContain(CRON_KEY);
 
-    assertThat(tree(tmp.resolve("ansible")).toString()).as("no secret left in Ansible's files").doesNotContain(CRON_KEY);
+    JsonNode changed = example(playbook, "-e", "site_cron_key=" + NEW_CRON_KEY);
+    assertThat(stats(changed, "changed")).as("a new cron key: the site changes").isEqualTo(1);
+    assertThat(taskResult(changed, 2).get("changed_properties").toString()).as("only the cron key changed")
+        .isEqualTo("[\"cron_key\"]");
+    assertThat(value(show("@example.com"), "cron_key")).as("the new key is stored").isEqualTo(NEW_CRON_KEY);
+    assertThat(changed.toString()).as("and never shown").doesNotContain(NEW_CRON_KEY);
+    assertNoSecretOnACommandLine("[--properties-from=-]");
+
+    assertThat(tree(tmp.resolve("ansible")).toString()).as("no secret left in Ansible's files")
+        .doesNotContain(CRON_KEY).doesNotContain(NEW_CRON_KEY);
 
     JsonNode absent = example(playbook, "-e", "state=absent");
     assertThat(stats(absent, "failures")).as("state=absent: no failures").isZero();
@@ -110,9 +149,12 @@ class IntegrationsIT {
         "    - provision_context: {name: platform_x, type: platform, provision: '" + PROVISION + "', home: '" + home + "',",
         "        properties: {root: '" + tmp.resolve("missing") + "'}}",
         "      ignore_errors: true",
+        "    - provision_context: {name: server_y, type: server, provision: '" + PROVISION + "', home: '" + home + "',",
+        "        properties: {admin_email: \"a@b.com\\ncron_key=" + NEW_CRON_KEY + "\"}}",
+        "      ignore_errors: true",
         ""));
     JsonNode failed = ansible(playbook, failing);
-    assertThat(stats(failed, "ignored")).as("both tasks failed").isEqualTo(2);
+    assertThat(stats(failed, "ignored")).as("the three tasks failed").isEqualTo(3);
     JsonNode refused = taskResult(failed, 0);
     assertThat(refused.get("msg").asText()).as("the CLI's message").contains("@server_x: property 'frob'");
     assertThat(refused.get("rc").asInt()).as("refused input: rc 2").isEqualTo(2);
@@ -120,6 +162,9 @@ class IntegrationsIT {
     assertThat(verifyFailed.get("error_type").asText()).as("the verify failed").isEqualTo("task_failed");
     assertThat(verifyFailed.get("msg").asText()).as("the CLI's message").contains("verify @platform_x: failed");
     assertThat(verifyFailed.get("reverted").asBoolean()).as("the new platform was deleted again").isTrue();
+    JsonNode lineBreak = taskResult(failed, 2);
+    assertThat(lineBreak.get("msg").asText()).as("a value with a line break would be two lines on stdin: refused")
+        .isEqualTo("property 'admin_email': line breaks and NUL are not allowed in a value");
     assertRemoved();
   }
 
@@ -130,7 +175,8 @@ class IntegrationsIT {
 
     Path module = PUPPET.resolve("provision");
     Exit valid = run(List.of(puppet.toString(), "parser", "validate",
-        module.resolve("manifests/context.pp").toString(), module.resolve("functions/json_string.pp").toString(),
+        module.resolve("manifests/init.pp").toString(), module.resolve("manifests/context.pp").toString(),
+        module.resolve("functions/json_string.pp").toString(),
         module.resolve("examples/contexts.pp").toString()), Map.of());
     assertThat(valid.status()).as("puppet parser validate (stderr: %s)", valid.err()).isZero();
 
@@ -139,19 +185,35 @@ class IntegrationsIT {
         .isEqualTo(2);
     assertCreated();
 
+    Path propertiesDir = tmp.resolve("puppet/var/provision");
+    Path siteProperties = propertiesDir.resolve("example.com.properties");
+    assertThat(Files.readString(siteProperties)).as("the site's properties file holds the secret")
+        .contains("cron_key=" + CRON_KEY + "\n");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(siteProperties)))
+        .as("the properties file is the owner's only").isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(propertiesDir)))
+        .as("so is its directory").isEqualTo("rwx------");
+    assertNoSecretOnACommandLine("[--properties-from=" + siteProperties + "]");
+
     Map<String, String> before = tree(home);
     Exit second = puppetApply(puppet, "present");
     assertThat(second.status()).as("second apply: no changes (0); stdout: %s", second.out()).isZero();
     assertThat(tree(home)).as("the second apply changed nothing on disk").isEqualTo(before);
+    assertNoSecretOnACommandLine("[--properties-from=" + siteProperties + "]");
 
     assertThat(first.out() + first.err() + second.out() + second.err()).as("Puppet's output never shows the secret")
         .doesNotContain(CRON_KEY);
-    assertThat(tree(tmp.resolve("puppet")).toString()).as("nor do its reports and state files")
+    Map<String, String> puppetFiles = tree(tmp.resolve("puppet"));
+    puppetFiles.keySet().removeIf(f -> f.startsWith("var/provision/"));
+    assertThat(puppetFiles.toString()).as("nor do its reports and state files (beside the properties files)")
         .doesNotContain(CRON_KEY);
 
     Exit absent = puppetApply(puppet, "absent");
     assertThat(absent.status()).as("ensure=absent applies (stderr: %s)", absent.err()).isEqualTo(2);
     assertRemoved();
+    try (Stream<Path> left = Files.list(propertiesDir)) {
+      assertThat(left.toList()).as("the properties files are removed with their contexts").isEmpty();
+    }
   }
 
   private void assertCreated() {
@@ -193,7 +255,7 @@ class IntegrationsIT {
   /** Runs the example playbook with this test's paths. */
   private JsonNode example(Path ansiblePlaybook, String... extra) throws IOException, InterruptedException {
     List<String> arguments = new ArrayList<>(List.of(ANSIBLE.resolve("example-playbook.yml").toString(),
-        "-e", "provision_bin=" + PROVISION, "-e", "provision_home=" + home, "-e", "platform_root=" + platformRoot));
+        "-e", "provision_bin=" + wrapper, "-e", "provision_home=" + home, "-e", "platform_root=" + platformRoot));
     arguments.addAll(List.of(extra));
     return ansiblePlaybook(ansiblePlaybook, arguments);
   }
@@ -240,7 +302,7 @@ class IntegrationsIT {
         "--codedir", dir.resolve("code").toString(), "--logdir", dir.resolve("log").toString(),
         "--rundir", dir.resolve("run").toString(),
         "--modulepath", PUPPET.toString(), PUPPET.resolve("provision/examples/contexts.pp").toString());
-    return run(command, Map.of("FACTER_provision_bin", PROVISION.toString(), "FACTER_provision_home",
+    return run(command, Map.of("FACTER_provision_bin", wrapper.toString(), "FACTER_provision_home",
         home.toString(), "FACTER_platform_root", platformRoot.toString(), "FACTER_provision_ensure", ensure));
   }
 
