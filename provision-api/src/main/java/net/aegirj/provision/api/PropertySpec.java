@@ -278,7 +278,8 @@ public final class PropertySpec {
 
   /**
    * The part of {@link #validate} that the building of a context needs before it can check the
-   * value: the Java type, a derived property refused, list entries de-duplicated. The value's
+   * value: the Java type, a derived property refused, list entries de-duplicated; the whole of
+   * it for values the builder converts (a choice among {@code allowed} values, a path). The value's
    * grammar is left to the context's own check, which validates every property of every context
    * built (so a value read from a file is checked once, not twice).
    *
@@ -288,7 +289,9 @@ public final class PropertySpec {
    * @throws InvalidContextException when the value has the wrong type
    */
   Object shape(Object context, Object value) {
-    if (derived || (kind != Kind.STRING && kind != Kind.LIST)) {
+    // Values the builder converts (enumerations, paths) are checked before the conversion can
+    // see them; the others reach the builder as the text they are.
+    if (derived || (kind != Kind.STRING && kind != Kind.LIST) || !allowed.isEmpty() || grammar == Grammar.PATH) {
       return validate(context, value);
     }
     if (kind == Kind.STRING) {

@@ -1,8 +1,11 @@
 package net.aegirj.provision.core;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -125,7 +128,9 @@ public final class FileContextRepository implements ContextRepository {
    * A process killed while it wrote a context leaves its temporary file behind in
    * {@code contexts/.tmp}; every process that opens the repository removes such files (a glance
    * at a directory that is almost always empty). Under the write lock, a temporary file cannot
-   * belong to a live writer. A repository that cannot be locked (read-only) is left as it is.
+   * belong to a live writer of contexts; one of a list writing its snapshot (which takes no lock)
+   * may go, and that list's snapshot with it, which costs the next list a full read and nothing
+   * else. A repository that cannot be locked (read-only) is left as it is.
    */
   private void sweepStaleTemporaryFiles() {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(tempDir)) {
@@ -283,6 +288,7 @@ public final class FileContextRepository implements ContextRepository {
     }
     List<Versioned> out;
     if (files.size() < snapshotFrom) {
+      removeSnapshot(); // a repository that shrank: no copy of deleted contexts (and their secrets) stays
       // Reading and checking a file is independent of the others: large repositories use every core.
       out = new ArrayList<>((files.size() < PARALLEL_LIST ? files.stream() : files.parallelStream())
           .map(this::read).flatMap(Optional::stream).toList());
@@ -334,21 +340,19 @@ public final class FileContextRepository implements ContextRepository {
       for (Listed l : listed) {
         entries.put(l.fileName(), l.entry());
       }
-      writeSnapshot(ListSnapshot.render(begun, entries));
+      writeSnapshot(begun, entries);
     }
     return new ArrayList<>(listed.stream().map(Listed::versioned).toList());
   }
 
   /** Best effort, without flushing: the snapshot is a cache, checked when it is read. */
-  private void writeSnapshot(byte[] content) {
+  private void writeSnapshot(long begun, Map<String, ListSnapshot.Entry> entries) {
     Path tmp = tempDir.resolve(HexFormat.of().formatHex(randomBytes()));
     try {
       try (FileChannel ch = FileChannel.open(tmp,
-          Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {
-        ByteBuffer buf = ByteBuffer.wrap(content);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
+              Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode());
+          OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
+        ListSnapshot.write(out, begun, entries);
       }
       Files.move(tmp, dir.resolve(ListSnapshot.FILE), StandardCopyOption.ATOMIC_MOVE,
           StandardCopyOption.REPLACE_EXISTING);
@@ -360,6 +364,14 @@ public final class FileContextRepository implements ContextRepository {
       } catch (IOException e) {
         LOG.debug("cannot remove {}: {}", tmp, e.getMessage());
       }
+    }
+  }
+
+  private void removeSnapshot() {
+    try {
+      Files.deleteIfExists(dir.resolve(ListSnapshot.FILE));
+    } catch (IOException e) {
+      LOG.debug("cannot remove the list snapshot in {}: {}", dir, e.getMessage());
     }
   }
 

@@ -614,6 +614,9 @@ public final class JdbcContextRepository implements ContextRepository {
   }
 
   /** The task locks, all held by one database session; guarded by itself. */
+  /** How long a call on the lock session may wait for the network. */
+  private static final java.time.Duration LOCK_NETWORK_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   private final class SessionTaskLocks implements TaskLocks {
     /** The session that holds the locks; null until the first lock or after it broke. */
     private Connection session;
@@ -720,6 +723,15 @@ public final class JdbcContextRepository implements ContextRepository {
       Connection c = source.dedicated();
       try {
         c.setAutoCommit(true);
+        // A task may run longer than the server's idle limit (often short where the same server
+        // holds the sites' databases); the session and its locks must outlive it.
+        try (Statement s = c.createStatement()) {
+          s.execute(d.keepSession());
+        } catch (SQLException e) {
+          LOG.debug("{}: cannot lift the idle limit of the lock session: {}", description, e.getMessage());
+        }
+        // A hung network fails the lock calls instead of hanging every task of this node.
+        c.setNetworkTimeout(Runnable::run, (int) LOCK_NETWORK_TIMEOUT.toMillis());
         scope = scope(c, d);
         return c;
       } catch (SQLException | RuntimeException e) {
@@ -925,6 +937,11 @@ public final class JdbcContextRepository implements ContextRepository {
       }
 
       @Override
+      String keepSession() {
+        return "SET SESSION wait_timeout = 31536000"; // the most the server allows: a year
+      }
+
+      @Override
       Object parameter(LockKey lock) {
         return lock.name();
       }
@@ -956,6 +973,11 @@ public final class JdbcContextRepository implements ContextRepository {
       }
 
       @Override
+      String keepSession() {
+        return "SET idle_session_timeout = 0"; // PostgreSQL 14 and later; older ones have none
+      }
+
+      @Override
       Object parameter(LockKey lock) {
         return lock.key();
       }
@@ -982,6 +1004,9 @@ public final class JdbcContextRepository implements ContextRepository {
 
     /** @return the SQL expression of the current time */
     abstract String now();
+
+    /** @return the statement that keeps an idle session open: the locks held on it live as long */
+    abstract String keepSession();
 
     /**
      * Takes a lock of the connection's session without waiting; the session holds it until it

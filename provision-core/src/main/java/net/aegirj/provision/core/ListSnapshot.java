@@ -1,8 +1,8 @@
 package net.aegirj.provision.core;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -145,37 +145,33 @@ final class ListSnapshot {
   }
 
   /**
-   * Renders a snapshot.
+   * Writes a snapshot.
    *
+   * @param out where to (buffered by the caller)
    * @param begunNanos when the list that read these files began (before any stat), epoch nanoseconds
    * @param entries the files by name
-   * @return the snapshot file's content
+   * @throws IOException when the stream fails
    */
-  static byte[] render(long begunNanos, Map<String, Entry> entries) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(entries.size() * 400 + 64);
+  static void write(OutputStream out, long begunNanos, Map<String, Entry> entries) throws IOException {
     CRC32 crc = new CRC32();
-    try (DataOutputStream out = new DataOutputStream(new CheckedOutputStream(buf, crc))) {
-      out.write(MAGIC);
-      out.writeLong(begunNanos);
-      out.writeInt(entries.size());
-      for (Map.Entry<String, Entry> e : entries.entrySet()) {
-        byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);
-        out.writeShort(name.length);
-        out.write(name);
-        Stat s = e.getValue().stat();
-        out.writeLong(s.inode());
-        out.writeLong(s.size());
-        out.writeLong(s.modifiedNanos());
-        out.writeLong(s.changedNanos());
-        Entry entry = e.getValue();
-        out.writeInt(entry.length());
-        out.write(entry.buffer(), entry.offset(), entry.length());
-      }
-      out.flush();
-      new DataOutputStream(buf).writeLong(crc.getValue());
-    } catch (IOException e) {
-      throw new IllegalStateException("in-memory stream", e);
+    DataOutputStream data = new DataOutputStream(new CheckedOutputStream(out, crc));
+    data.write(MAGIC);
+    data.writeLong(begunNanos);
+    data.writeInt(entries.size());
+    for (Map.Entry<String, Entry> e : entries.entrySet()) {
+      byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);
+      data.writeShort(name.length);
+      data.write(name);
+      Stat s = e.getValue().stat();
+      data.writeLong(s.inode());
+      data.writeLong(s.size());
+      data.writeLong(s.modifiedNanos());
+      data.writeLong(s.changedNanos());
+      Entry entry = e.getValue();
+      data.writeInt(entry.length());
+      data.write(entry.buffer(), entry.offset(), entry.length());
     }
-    return buf.toByteArray();
+    data.flush();
+    new DataOutputStream(out).writeLong(crc.getValue());
   }
 }

@@ -14,12 +14,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Server;
+import net.aegirj.provision.core.internal.JsonCodec;
 import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
 import org.junit.jupiter.api.Test;
@@ -39,9 +42,22 @@ class ListSnapshotTest {
     return new FileContextRepository(home, 1, () -> System.currentTimeMillis() * 1_000_000L + AHEAD);
   }
 
-  /** The reference: the same directory, every file read. */
+  /** The reference: every context file of the directory read and decoded, in name order. */
   private static List<Versioned> reference(Path home) {
-    return new FileContextRepository(home, Integer.MAX_VALUE, System::nanoTime).list();
+    try (Stream<Path> files = Files.list(home.resolve("contexts"))) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".json") && !f.getFileName().toString().startsWith("."))
+          .map(f -> {
+            try {
+              return JsonCodec.read(Files.readAllBytes(f));
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          })
+          .sorted(Comparator.comparing(v -> v.context().name()))
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static Server server(int i, String host) {
@@ -124,6 +140,20 @@ class ListSnapshotTest {
     assertThat(repo.list()).as("an edit right after the snapshot").isEqualTo(reference(home))
         .contains(new Versioned(server(2, "y2.example.com"), 1));
     assertThat(repo.filesReadByLastList()).as("every recently changed file is read").isEqualTo(5);
+  }
+
+  @Test
+  void aRepositoryThatShrankKeepsNoSnapshot() {
+    Path home = tmp.resolve("shrank");
+    FileContextRepository repo = new FileContextRepository(home, 5, () -> System.currentTimeMillis() * 1_000_000L + AHEAD);
+    saveServers(repo, 6);
+    repo.list();
+    Path snapshot = home.resolve("contexts").resolve(ListSnapshot.FILE);
+    assertThat(snapshot).as("kept from the threshold on").exists();
+    repo.delete(ContextName.of("server_0"), 1);
+    repo.delete(ContextName.of("server_1"), 1);
+    assertThat(repo.list()).as("below the threshold").hasSize(4).isEqualTo(reference(home));
+    assertThat(snapshot).as("no copy of the deleted contexts stays behind").doesNotExist();
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.util.Random;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextProperties;
+import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
@@ -213,5 +214,25 @@ class ContextPropertiesTest {
     });
     assertThat(Grammar.HOST.accepts("a".repeat(63) + ".b")).as("a 63-character label is allowed").isTrue();
     assertThat(Grammar.HOST.accepts("a".repeat(64) + ".b")).as("a 64-character label is not").isFalse();
+  }
+
+  @Test
+  void valuesTheBuilderConvertsAreRefusedBeforeTheConversion() {
+    record Bad(ContextType type, String name, String property, Object value) {}
+    for (Bad b : List.of(
+        new Bad(ContextType.SITE, "a.example.com", "install_method", "PROFILE"),
+        new Bad(ContextType.SITE, "a.example.com", "install_method", "prof\u0131le"),
+        new Bad(ContextType.SITE, "a.example.com", "install_method", "bogus"),
+        new Bad(ContextType.PLATFORM, "platform_a", "root", "/var/aegir/a\u0000b"),
+        new Bad(ContextType.SERVER, "server_a", "ssh_identity", "relative/key"))) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put(b.property(), b.value());
+      if (b.type() == ContextType.PLATFORM) {
+        m.put("web_server", "@server_master");
+      }
+      assertThatThrownBy(() -> ContextProperties.fromMap(b.type(), ContextName.of(b.name()), m))
+          .as("%s=%s is refused with an error naming the property", b.property(), Text.quote(String.valueOf(b.value())))
+          .isInstanceOf(InvalidContextException.class).hasMessageContaining(b.property());
+    }
   }
 }

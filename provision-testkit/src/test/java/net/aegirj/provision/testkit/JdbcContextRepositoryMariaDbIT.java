@@ -68,6 +68,11 @@ class JdbcContextRepositoryMariaDbIT extends JdbcRepositoryContract {
   }
 
   @Override
+  protected String idleLimit(boolean shortLimit) {
+    return "SET GLOBAL wait_timeout = " + (shortLimit ? 2 : 28800);
+  }
+
+  @Override
   protected int killOtherSessions(Connection c) throws SQLException {
     List<Long> ids = new ArrayList<>();
     try (Statement st = c.createStatement();

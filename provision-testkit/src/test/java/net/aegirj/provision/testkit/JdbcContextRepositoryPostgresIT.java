@@ -76,6 +76,11 @@ class JdbcContextRepositoryPostgresIT extends JdbcRepositoryContract {
   }
 
   @Override
+  protected String idleLimit(boolean shortLimit) {
+    return "ALTER ROLE " + user() + (shortLimit ? " SET idle_session_timeout = '2s'" : " RESET idle_session_timeout");
+  }
+
+  @Override
   protected int killOtherSessions(Connection c) throws SQLException {
     int n = 0;
     try (Statement st = c.createStatement();

@@ -77,6 +77,13 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
    */
   protected abstract int killOtherSessions(Connection c) throws SQLException;
 
+  /**
+   * @param shortLimit true: new sessions of the test user are ended after 2 idle seconds; false:
+   *     the server's default again
+   * @return the statement that does it
+   */
+  protected abstract String idleLimit(boolean shortLimit);
+
   private static String freshPrefix() {
     return "t" + PREFIXES.incrementAndGet() + "_";
   }
@@ -465,6 +472,29 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
         .as("the killed process's lock died with its session").hasValueSatisfying(TaskLocks.Held::close);
     System.out.printf("the lock of a killed process was free after %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+  }
+
+  /**
+   * A task may run longer than the server's idle limit for sessions (short where the same server
+   * holds the sites' databases): the lock session lifts it for itself, so its locks last.
+   */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void aTaskLockOutlivesTheServersIdleLimit() throws Exception {
+    try (Connection c = DriverManager.getConnection(url(), user(), password()); Statement st = c.createStatement()) {
+      st.execute(idleLimit(true));
+      try (JdbcContextRepository a = open(prefix); JdbcContextRepository b = open(prefix)) {
+        TaskLocks.Held held = a.taskLocks().orElseThrow().tryLock(WEB1, Duration.ZERO).orElseThrow();
+        Thread.sleep(3_500);
+        assertThat(b.taskLocks().orElseThrow().tryLock(WEB1, Duration.ZERO))
+            .as("after longer than the idle limit, node A's lock still holds").isEmpty();
+        held.close();
+        assertThat(b.taskLocks().orElseThrow().tryLock(WEB1, Duration.ofSeconds(5)))
+            .as("until A releases it").hasValueSatisfying(TaskLocks.Held::close);
+      } finally {
+        st.execute(idleLimit(false));
+      }
+    }
   }
 
   /** A repository on a caller's data source takes the same task locks, and its close releases them. */

@@ -125,7 +125,12 @@ public final class ContextLocks {
     if (jvm.heldByCurrentThread()) {
       // Nested (a delete task inside the delete of the context): the other locks are held already.
       jvm.enterNested();
-      return jvm::unlock;
+      AtomicBoolean released = new AtomicBoolean();
+      return () -> {
+        if (released.compareAndSet(false, true)) {
+          jvm.unlock(); // once: a second close must not end the outer hold
+        }
+      };
     }
     long deadline = System.nanoTime() + wait.toNanos();
     try {

@@ -17,6 +17,7 @@ import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextProperties;
 import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.Text;
 import net.aegirj.provision.spi.Versioned;
 
 /**
@@ -95,10 +96,10 @@ public final class JsonCodec {
                 ? p.getIntValue() : -1;
             p.skipChildren();
           }
-          case "name" -> name = t == JsonToken.VALUE_STRING ? p.getText() : null;
-          case "context_type" -> type = t == JsonToken.VALUE_STRING ? p.getText() : null;
-          case "version" -> version = t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : null;
-          case "properties" -> properties = t == JsonToken.START_OBJECT ? properties(p) : null;
+          case "name" -> name = t == JsonToken.VALUE_STRING ? p.getText() : skip(p);
+          case "context_type" -> type = t == JsonToken.VALUE_STRING ? p.getText() : skip(p);
+          case "version" -> version = t == JsonToken.VALUE_NUMBER_INT ? Long.valueOf(p.getLongValue()) : skip(p);
+          case "properties" -> properties = t == JsonToken.START_OBJECT ? properties(p) : skip(p);
           default -> p.skipChildren();
         }
       }
@@ -106,7 +107,7 @@ public final class JsonCodec {
         throw new IOException("content after the JSON object");
       }
       if (format != FORMAT) {
-        throw new IOException("unsupported format " + formatText + " (expected " + FORMAT + ")");
+        throw new IOException("unsupported format " + Text.quote(formatText) + " (expected " + FORMAT + ")");
       }
       if (name == null) {
         throw new IOException("missing name");
@@ -123,6 +124,12 @@ public final class JsonCodec {
       Context context = ContextProperties.fromMap(ContextType.fromId(type), ContextName.of(name), properties);
       return new Versioned(context, version);
     }
+  }
+
+  /** Skips a value of the wrong type (an object or array whole), so that what follows still parses. */
+  private static <T> T skip(JsonParser p) throws IOException {
+    p.skipChildren();
+    return null;
   }
 
   /** Reads the members of the properties object; the parser is on its START_OBJECT. */

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -111,6 +112,7 @@ final class ReloadDebts {
     // file): another task never sees a debt that is not locked yet and takes it for an orphan.
     Path fresh = dir.resolve(".new-" + id);
     HELD.add(file);
+    HELD.add(fresh);
     try {
       Files.createDirectories(dir);
       FileChannel ch = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -134,9 +136,51 @@ final class ReloadDebts {
     } catch (RuntimeException e) {
       HELD.remove(file);
       throw e;
+    } finally {
+      HELD.remove(fresh); // renamed, or removed above
     }
   }
 
+
+  /** A {@code .new-} file older than this was left by a process killed before it renamed it. */
+  static final Duration ABANDONED = Duration.ofMinutes(1);
+
+  /**
+   * Removes the {@code .new-} files of processes killed between making a debt and renaming it. Such
+   * a debt was never in force (it is recorded before the task's first change), so nothing is owed;
+   * a file is removed only when it is old and no process holds its lock, as a live task renames its
+   * own within microseconds.
+   */
+  void removeAbandoned() {
+    long before = System.currentTimeMillis() - ABANDONED.toMillis();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".new-*")) {
+      for (Path f : ds) {
+        // A file this process is making is never opened here: closing a descriptor would drop the
+        // lock its task holds on it (see HELD). Another process's is locked, or young.
+        if (!HELD.add(f)) {
+          continue;
+        }
+        try {
+          if (Files.getLastModifiedTime(f).toMillis() >= before) {
+            continue;
+          }
+          try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            FileLock lock = ch.tryLock();
+            if (lock != null) {
+              Files.deleteIfExists(f);
+              LOG.debug("removed {}, left by a process killed while it recorded a pending reload", f);
+            }
+          }
+        } catch (OverlappingFileLockException | IOException e) {
+          // renamed or removed meanwhile: not abandoned
+        } finally {
+          HELD.remove(f);
+        }
+      }
+    } catch (IOException e) {
+      LOG.debug("cannot look for abandoned pending reloads in {}: {}", dir, e.getMessage());
+    }
+  }
 
   /**
    * @param server the server
@@ -149,6 +193,7 @@ final class ReloadDebts {
     if (!Files.isDirectory(dir)) {
       return out;
     }
+    removeAbandoned();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, key(server, service) + "*")) {
       for (Path f : ds) {
         if (!HELD.add(f)) {

@@ -33,6 +33,7 @@ class ContextLocksTest {
     ContextLocks.Held outer = locks.lock(site);
     ContextLocks.Held inner = locks.lock(site);
     inner.close();
+    inner.close(); // a second close of the inner hold changes nothing
     assertThatThrownBy(() -> CompletableFuture.runAsync(() -> locks.lock(site).close()).join())
         .as("another thread still waits after the inner hold is released").hasCauseInstanceOf(ConflictException.class);
     outer.close();

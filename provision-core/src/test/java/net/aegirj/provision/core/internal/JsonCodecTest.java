@@ -37,9 +37,11 @@ class JsonCodecTest {
     record Bad(String json, String why) {}
     List<Bad> bad = List.of(
         new Bad("[]", "not a JSON object"),
-        new Bad(GOOD.replace("\"format\":1", "\"format\":\"1\""), "unsupported format 1"),
-        new Bad(GOOD.replace("\"format\":1", "\"format\":2"), "unsupported format 2"),
-        new Bad(GOOD.replace("\"format\":1,", ""), "unsupported format none"),
+        new Bad(GOOD.replace("\"format\":1", "\"format\":\"1\""), "unsupported format '1'"),
+        new Bad(GOOD.replace("\"format\":1", "\"format\":2"), "unsupported format '2'"),
+        new Bad(GOOD.replace("\"format\":1,", ""), "unsupported format 'none'"),
+        new Bad(GOOD.replace("\"name\":\"a.example.com\"", "\"name\":{\"x\":[1]}"), "missing name"),
+        new Bad(GOOD.replace("\"version\":3", "\"version\":[3]"), "missing version"),
         new Bad(GOOD.replace("\"version\":3", "\"version\":3.5"), "missing version"),
         new Bad(GOOD.replace("\"name\":\"a.example.com\",", ""), "missing name"),
         new Bad(GOOD.replace("\"context_type\":\"site\",", ""), "missing context_type"),

@@ -2,7 +2,10 @@ package net.aegirj.provision.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.List;
 import net.aegirj.provision.api.ContextName;
 import org.junit.jupiter.api.Test;
@@ -37,5 +40,18 @@ class ReloadDebtsTest {
     assertThat(debts.orphans(MASTER, "http")).as("while that task holds it, no other task takes it").isEmpty();
     orphans.forEach(ReloadDebts.Debt::pay);
     assertThat(debts.orphans(MASTER, "http")).as("paid once the reload ran").isEmpty();
+  }
+
+  @Test
+  void aDebtAbandonedBeforeItWasRenamedIsRemovedOnceOld() throws Exception {
+    Path owed = dir.resolve("reload-owed");
+    ReloadDebts debts = new ReloadDebts(owed);
+    debts.owe(MASTER, "http").pay(); // makes the directory
+    Path old = Files.writeString(owed.resolve(".new-0011223344556677"), "@server_master http\n");
+    Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(ReloadDebts.ABANDONED).minusSeconds(5)));
+    Path young = Files.writeString(owed.resolve(".new-8899aabbccddeeff"), "@server_master http\n");
+    assertThat(debts.orphans(MASTER, "http")).as("a debt never renamed was never in force: nothing owed").isEmpty();
+    assertThat(old).as("a kill's leftover is removed once it is old").doesNotExist();
+    assertThat(young).as("a young one may belong to a live task and is left alone").exists();
   }
 }
