@@ -7,14 +7,20 @@
 # instead of from its command line, where other local users could see them in the process list.
 # The default is Puppet's vardir as the catalog sees it (`$settings::vardir`): right for
 # `puppet apply`; with a Puppet server, give a directory on the agent (such as
-# `/var/lib/provision-puppet`).
+# `/var/lib/provision-puppet`). Files in it that no `provision::context` of the catalog manages
+# are removed.
 #
 # @param properties_dir The directory of the properties files (an absolute path).
 class provision (
   Pattern[/\A\/[^\x00-\x1f\x7f]*\z/] $properties_dir = "${settings::vardir}/provision",
 ) {
+  # Purged: the file of a context dropped from the catalog (rather than made absent) goes too,
+  # and its secrets with it.
   file { $properties_dir:
-    ensure => directory,
-    mode   => '0700',
+    ensure  => directory,
+    mode    => '0700',
+    recurse => true,
+    purge   => true,
+    backup  => false,
   }
 }

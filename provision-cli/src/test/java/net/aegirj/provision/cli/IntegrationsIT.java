@@ -208,11 +208,13 @@ class IntegrationsIT {
     assertThat(puppetFiles.toString()).as("nor do its reports and state files (beside the properties files)")
         .doesNotContain(CRON_KEY);
 
+    // A context dropped from a manifest leaves no properties file (and no secret) behind.
+    Files.writeString(propertiesDir.resolve("dropped.example.com.properties"), "cron_key=" + CRON_KEY + "\n");
     Exit absent = puppetApply(puppet, "absent");
     assertThat(absent.status()).as("ensure=absent applies (stderr: %s)", absent.err()).isEqualTo(2);
     assertRemoved();
     try (Stream<Path> left = Files.list(propertiesDir)) {
-      assertThat(left.toList()).as("the properties files are removed with their contexts").isEmpty();
+      assertThat(left.toList()).as("the properties files are removed with their contexts, and any other").isEmpty();
     }
   }
 

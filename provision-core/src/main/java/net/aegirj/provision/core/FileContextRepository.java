@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -259,6 +260,9 @@ public final class FileContextRepository implements ContextRepository {
 
   @Override
   public List<Versioned> list() {
+    // The snapshot, when there is one, is read while the directory is.
+    CompletableFuture<ListSnapshot> snapshot = Files.isRegularFile(dir.resolve(ListSnapshot.FILE))
+        ? CompletableFuture.supplyAsync(() -> ListSnapshot.load(dir)) : null;
     List<String> names = new ArrayList<>();
     boolean oldTemporaries = false;
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
@@ -294,7 +298,7 @@ public final class FileContextRepository implements ContextRepository {
           .map(this::read).flatMap(Optional::stream).toList());
       filesReadByLastList = files.size();
     } else {
-      out = listWithSnapshot(files);
+      out = listWithSnapshot(files, snapshot == null ? ListSnapshot.empty() : snapshot.join());
     }
     // The files were read in file-name order, which is the name order but where one name is a
     // prefix of another ("a.json" sorts after "a-b.json"): this last sort has little to do.
@@ -309,9 +313,8 @@ public final class FileContextRepository implements ContextRepository {
    * Lists through the {@link ListSnapshot}: each file is stat'ed, and read only when the snapshot
    * cannot vouch for it; the snapshot is rewritten when any file was read or has gone.
    */
-  private List<Versioned> listWithSnapshot(List<Path> files) {
+  private List<Versioned> listWithSnapshot(List<Path> files, ListSnapshot old) {
     long begun = clock.getAsLong(); // before any stat: see ListSnapshot
-    ListSnapshot old = ListSnapshot.load(dir);
     List<Listed> listed = files.parallelStream().map(f -> {
       String fileName = f.getFileName().toString();
       ListSnapshot.Stat stat;
