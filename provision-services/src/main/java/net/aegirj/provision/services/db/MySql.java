@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
@@ -325,12 +326,15 @@ public class MySql implements ServiceType {
     String db = Sql.ident(n, "db_name", name);
     ddl(ctx, c, server, "CREATE DATABASE " + db + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
     ctx.onRollback("DROP DATABASE " + db + " on " + server.name(), () -> c.execute("DROP DATABASE IF EXISTS " + db));
-    for (String host : grantHosts(ctx, site, server)) {
-      String account = Sql.account(n, name, host);
-      ddl(ctx, c, server, "CREATE USER " + account + " IDENTIFIED BY " + Sql.password(n, password));
-      ctx.onRollback("DROP USER " + account + " on " + server.name(), () -> c.execute("DROP USER IF EXISTS " + account));
-      ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + Sql.grantTarget(n, name) + ".* TO " + account);
-    }
+    // One statement creates the accounts of every grant host, one grants them the database: the
+    // server writes its privilege tables twice, not twice per host.
+    String user = name;
+    List<String> accounts = grantHosts(ctx, site, server).stream().map(h -> Sql.account(n, user, h)).toList();
+    String identified = " IDENTIFIED BY " + Sql.password(n, password);
+    ddl(ctx, c, server, "CREATE USER " + accounts.stream().map(a -> a + identified).collect(Collectors.joining(", ")));
+    String all = String.join(", ", accounts);
+    ctx.onRollback("DROP USER " + all + " on " + server.name(), () -> c.execute("DROP USER IF EXISTS " + all));
+    ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + Sql.grantTarget(n, name) + ".* TO " + all);
     ctx.save(n, PropertyChanges.builder().set("db_name", name).set("db_user", name).set("db_passwd", password).build());
     return name;
   }
