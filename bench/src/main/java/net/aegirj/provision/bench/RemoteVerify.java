@@ -70,9 +70,7 @@ public final class RemoteVerify {
       };
       try (Provision p = Provision.builder().home(home).hosts(counting).parallelism(4).build()) {
         p.save("server_web1", web.serverContext());
-        p.save("server_db", PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
-            .set("db_service_type", "mysql").set("master_db", db.masterDbUrl())
-            .set("db_port", Integer.toString(db.port())).build());
+        p.save("server_db", db.serverContext());
         Path root = home.resolve("platforms/fixture");
         Fixtures.phpPlatform(root);
         p.save("platform_fixture", PropertyChanges.builder().set("context_type", "platform")

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,15 @@ final class BinProvisionProcess {
     List<String> command = new ArrayList<>();
     command.add(SCRIPT.toString());
     command.addAll(List.of(args));
+    return exec(command, cwd, env, Duration.ofSeconds(120));
+  }
+
+  /**
+   * Runs a command as a child process: this JVM's Java, no {@code PROVISION_*} variable of the
+   * test's environment, the given ones, no input.
+   */
+  static Exit exec(List<String> command, Path cwd, Map<String, String> env, Duration timeout)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
     pb.environment().keySet().removeIf(k -> k.startsWith("PROVISION_"));
@@ -38,7 +48,10 @@ final class BinProvisionProcess {
     p.getOutputStream().close();
     CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
     CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("bin/provision %s finishes", List.of(args)).isTrue();
+    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      p.destroyForcibly();
+    }
+    assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("%s finishes within %s", command, timeout).isTrue();
     return new Exit(p.exitValue(), out.join(), err.join());
   }
 

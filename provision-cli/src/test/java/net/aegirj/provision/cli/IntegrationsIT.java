@@ -6,21 +6,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import net.aegirj.provision.cli.BinProvisionProcess.Exit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,9 +54,6 @@ class IntegrationsIT {
   private Path wrapper;
   /** What the wrapper logs: each command line, and its parent's. */
   private Path argvLog;
-
-  /** The outcome of one child process. */
-  record Exit(int status, String out, String err) {}
 
   @BeforeEach
   void setUp() throws IOException {
@@ -309,29 +304,9 @@ class IntegrationsIT {
   }
 
   private Exit run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
-    Path cwd = Files.createDirectories(tmp.resolve("cwd"));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
-    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-    pb.environment().remove("PROVISION_HOME");
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    p.getOutputStream().close();
-    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    if (!p.waitFor(600, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-    }
-    assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("%s finishes", command).isTrue();
-    return new Exit(p.exitValue(), out.join(), err.join());
+    return BinProvisionProcess.exec(command, Files.createDirectories(tmp.resolve("cwd")), env, Duration.ofSeconds(600));
   }
 
-  private static String read(InputStream in) {
-    try (in) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   private static Optional<Path> onPath(String command) {
     String path = Optional.ofNullable(System.getenv("PATH")).orElse("/usr/bin:/bin");

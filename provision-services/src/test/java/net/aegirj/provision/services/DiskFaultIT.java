@@ -53,13 +53,8 @@ class DiskFaultIT {
     NginxServer nginx = servers.nginx(home);
     db = servers.mariadb();
     try (Provision p = provision()) {
-      p.save("server_master", PropertyChanges.builder().set("http_service_type", "nginx")
-          .set("http_port", Integer.toString(nginx.port())).set("http_listen_address", "127.0.0.1")
-          .set("phpfpm_address", fpm.address()).set("http_test_cmd", nginx.testCommand())
-          .set("http_restart_cmd", nginx.reloadCommand()).build());
-      p.save("server_db", PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
-          .set("db_service_type", "mysql").set("master_db", db.masterDbUrl())
-          .set("db_port", Integer.toString(db.port())).build());
+      p.save("server_master", nginx.masterContext(fpm));
+      p.save("server_db", db.serverContext());
       p.server("server_master").verify();
       p.server("server_db").verify();
     }

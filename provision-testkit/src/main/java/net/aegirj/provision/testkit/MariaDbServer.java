@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import net.aegirj.provision.api.PropertyChanges;
 
 /**
  * A MariaDB 10.11 server, started by {@link LocalServers#mariadb()}: a fresh data directory made
@@ -159,6 +160,16 @@ public final class MariaDbServer implements AutoCloseable {
   public String masterDbUrl() {
     return "mysql://" + ADMIN_USER + ":" + URLEncoder.encode(adminPassword, StandardCharsets.UTF_8) + "@127.0.0.1:"
         + port;
+  }
+
+  /**
+   * @return what a server context needs to be this db server: {@code context_type=server},
+   *     {@code remote_host=127.0.0.1}, the mysql db service with {@link #masterDbUrl()} and the port
+   */
+  public PropertyChanges serverContext() {
+    return PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
+        .set("db_service_type", "mysql").set("master_db", masterDbUrl()).set("db_port", Integer.toString(port))
+        .build();
   }
 
   /** @return the state directory */

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import net.aegirj.provision.api.PropertyChanges;
 
 /**
  * An nginx 1.22 master, started by {@link LocalServers#nginx(Path)} as
@@ -170,6 +171,17 @@ public final class NginxServer implements AutoCloseable {
    */
   public String reloadCommand() {
     return NGINX + options() + " -s reload";
+  }
+
+  /**
+   * @param fpm the PHP-FPM server the vhosts pass PHP to
+   * @return what {@code @server_master} needs to serve through this nginx: the http service type,
+   *     port and listen address, {@code phpfpm_address}, and the test and reload commands
+   */
+  public PropertyChanges masterContext(PhpFpmServer fpm) {
+    return PropertyChanges.builder().set("http_service_type", "nginx").set("http_port", Integer.toString(port()))
+        .set("http_listen_address", "127.0.0.1").set("phpfpm_address", fpm.address())
+        .set("http_test_cmd", testCommand()).set("http_restart_cmd", reloadCommand()).build();
   }
 
   /**

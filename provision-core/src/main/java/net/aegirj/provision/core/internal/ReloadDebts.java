@@ -146,39 +146,32 @@ final class ReloadDebts {
   static final Duration ABANDONED = Duration.ofMinutes(1);
 
   /**
-   * Removes the {@code .new-} files of processes killed between making a debt and renaming it. Such
-   * a debt was never in force (it is recorded before the task's first change), so nothing is owed;
-   * a file is removed only when it is old and no process holds its lock, as a live task renames its
+   * Removes a {@code .new-} file of a process killed between making a debt and renaming it. Such a
+   * debt was never in force (it is recorded before the task's first change), so nothing is owed; a
+   * file is removed only when it is old and no process holds its lock, as a live task renames its
    * own within microseconds.
    */
-  void removeAbandoned() {
-    long before = System.currentTimeMillis() - ABANDONED.toMillis();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, ".new-*")) {
-      for (Path f : ds) {
-        // A file this process is making is never opened here: closing a descriptor would drop the
-        // lock its task holds on it (see HELD). Another process's is locked, or young.
-        if (!HELD.add(f)) {
-          continue;
-        }
-        try {
-          if (Files.getLastModifiedTime(f).toMillis() >= before) {
-            continue;
-          }
-          try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-            FileLock lock = ch.tryLock();
-            if (lock != null) {
-              Files.deleteIfExists(f);
-              LOG.debug("removed {}, left by a process killed while it recorded a pending reload", f);
-            }
-          }
-        } catch (OverlappingFileLockException | IOException e) {
-          // renamed or removed meanwhile: not abandoned
-        } finally {
-          HELD.remove(f);
+  private void removeIfAbandoned(Path f, long before) {
+    // A file this process is making is never opened here: closing a descriptor would drop the lock
+    // its task holds on it (see HELD). Another process's is locked, or young.
+    if (!HELD.add(f)) {
+      return;
+    }
+    try {
+      if (Files.getLastModifiedTime(f).toMillis() >= before) {
+        return;
+      }
+      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+        FileLock lock = ch.tryLock();
+        if (lock != null) {
+          Files.deleteIfExists(f);
+          LOG.debug("removed {}, left by a process killed while it recorded a pending reload", f);
         }
       }
-    } catch (IOException e) {
-      LOG.debug("cannot look for abandoned pending reloads in {}: {}", dir, e.getMessage());
+    } catch (OverlappingFileLockException | IOException e) {
+      // renamed or removed meanwhile: not abandoned
+    } finally {
+      HELD.remove(f);
     }
   }
 
@@ -193,9 +186,19 @@ final class ReloadDebts {
     if (!Files.isDirectory(dir)) {
       return out;
     }
-    removeAbandoned();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, key(server, service) + "*")) {
+    String prefix = key(server, service);
+    long abandonedBefore = System.currentTimeMillis() - ABANDONED.toMillis();
+    // One pass over the directory: this runs for every task with a step for the service.
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path f : ds) {
+        String fileName = f.getFileName().toString();
+        if (fileName.startsWith(".new-")) {
+          removeIfAbandoned(f, abandonedBefore);
+          continue;
+        }
+        if (!fileName.startsWith(prefix)) {
+          continue;
+        }
         if (!HELD.add(f)) {
           continue; // a running task of this process holds it (or another thread is looking at it)
         }

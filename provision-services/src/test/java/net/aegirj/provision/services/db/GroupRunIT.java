@@ -55,9 +55,7 @@ class GroupRunIT {
           .set("http_test_cmd", "! grep -rqs broken.example.com " + vhosts + " && " + nginx.testCommand())
           .set("http_restart_cmd", "echo reload >> " + tmp.resolve("reloads") + " && " + nginx.reloadCommand())
           .build());
-      p.save("server_db", PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
-          .set("db_service_type", "mysql").set("master_db", db.masterDbUrl())
-          .set("db_port", Integer.toString(db.port())).build());
+      p.save("server_db", db.serverContext());
       Fixtures.phpPlatform(home.resolve("platforms/fixture"));
       p.save("platform_fixture", PropertyChanges.builder().set("context_type", "platform")
           .set("root", home.resolve("platforms/fixture").toString()).build());

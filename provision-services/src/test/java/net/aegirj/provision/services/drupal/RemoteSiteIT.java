@@ -62,9 +62,7 @@ class RemoteSiteIT {
     web = RemoteWebServer.start(sshd, Files.createDirectories(tmp.resolve("web")), home);
     try (Provision p = provision()) {
       p.save("server_web1", web.serverContext());
-      p.save("server_db", PropertyChanges.builder().set("context_type", "server").set("remote_host", "127.0.0.1")
-          .set("db_service_type", "mysql").set("master_db", db.masterDbUrl())
-          .set("db_port", Integer.toString(db.port())).build());
+      p.save("server_db", db.serverContext());
       for (String platform : List.of("fixture", "two")) {
         Fixtures.phpPlatform(home.resolve("platforms/" + platform));
         p.save("platform_" + platform, PropertyChanges.builder().set("context_type", "platform")
