@@ -7,10 +7,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
- * A PHP-FPM 8.2 master with one pool, started by {@link LocalServers#phpFpm()} as
- * {@code php-fpm8.2 -F -R -y <stateDir>/php-fpm.conf}. Everything lives in its state directory:
+ * A PHP-FPM master with one pool, started by {@link LocalServers#phpFpm()} as
+ * {@code php-fpm<version> -F -R -y <stateDir>/php-fpm.conf} (see {@link #PHP_FPM}). Everything lives in its state directory:
  * the configuration, the pid file, the error log (which also gets the workers' output), the
  * listening socket {@code php-fpm.sock}, PHP's session and temporary directories. Debian's
  * {@code php.ini} and {@code conf.d} are used as they are, so the pool has the extensions that are
@@ -23,8 +26,13 @@ import java.util.List;
  * then {@code SIGKILL} on the whole tree).
  */
 public final class PhpFpmServer implements AutoCloseable {
-  /** The PHP-FPM binary used. */
-  public static final Path PHP_FPM = Path.of("/usr/sbin/php-fpm8.2");
+  private static final Pattern VERSIONED = Pattern.compile("php-fpm([0-9]{1,2})\\.([0-9]{1,2})");
+  /**
+   * The PHP-FPM binary used: {@code $PROVISION_PHP_FPM} when set, else the newest
+   * {@code /usr/sbin/php-fpm<major>.<minor>} installed (Debian names it after the PHP version),
+   * else {@code /usr/sbin/php-fpm8.2}.
+   */
+  public static final Path PHP_FPM = find(System.getenv("PROVISION_PHP_FPM"), Path.of("/usr/sbin"));
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
@@ -52,8 +60,36 @@ public final class PhpFpmServer implements AutoCloseable {
    * @return the running server
    * @throws IllegalStateException when PHP-FPM is missing or does not start in time
    */
+  /**
+   * @param override an explicit binary, or null
+   * @param sbin where Debian installs {@code php-fpm<version>}
+   * @return the binary to use
+   */
+  static Path find(String override, Path sbin) {
+    if (override != null && !override.isBlank()) {
+      return Path.of(override);
+    }
+    Path best = null;
+    int[] bestVersion = null;
+    try (Stream<Path> files = Files.list(sbin)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        Matcher m = VERSIONED.matcher(p.getFileName().toString());
+        if (m.matches() && Files.isExecutable(p)) {
+          int[] v = {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+          if (bestVersion == null || v[0] > bestVersion[0] || (v[0] == bestVersion[0] && v[1] > bestVersion[1])) {
+            best = p;
+            bestVersion = v;
+          }
+        }
+      }
+    } catch (IOException | UncheckedIOException e) {
+      // no such directory: the default below, reported by requireExecutable when used
+    }
+    return best != null ? best : sbin.resolve("php-fpm8.2");
+  }
+
   static PhpFpmServer start(Path dir) {
-    ServerProcess.requireExecutable(PHP_FPM, "php8.2-fpm (php-fpm)");
+    ServerProcess.requireExecutable(PHP_FPM, "php-fpm (Debian's php-fpm package)");
     Instant t0 = Instant.now();
     Path config = dir.resolve("php-fpm.conf");
     Path socket = dir.resolve("php-fpm.sock");

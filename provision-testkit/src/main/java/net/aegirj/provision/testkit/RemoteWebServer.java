@@ -27,7 +27,7 @@ import java.util.List;
  */
 public final class RemoteWebServer implements AutoCloseable {
   private static final Path NGINX = Path.of("/usr/sbin/nginx");
-  private static final Path PHP_FPM = Path.of("/usr/sbin/php-fpm8.2");
+  private static final Path PHP_FPM = PhpFpmServer.PHP_FPM;
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private final SshServer ssh;
@@ -57,7 +57,7 @@ public final class RemoteWebServer implements AutoCloseable {
    */
   public static RemoteWebServer start(SshServer ssh, Path dir, Path aegirRoot) {
     ServerProcess.requireExecutable(NGINX, "nginx");
-    ServerProcess.requireExecutable(PHP_FPM, "php8.2-fpm (php-fpm)");
+    ServerProcess.requireExecutable(PHP_FPM, "php-fpm (Debian's php-fpm package)");
     int port = Ports.free(1).get(0);
     Path socket = dir.resolve("php-fpm.sock");
     LocalServers.checkSocketPath(socket);
