@@ -409,8 +409,21 @@ public final class ContextService {
    * @throws ContextInUseException naming the referrers
    */
   public void delete(ContextName name) {
+    delete(name, c -> { });
+  }
+
+  /**
+   * Deletes a context that no other context references, once {@code check} accepts the version
+   * that is deleted (it sees each version loaded, so a concurrent change is checked again).
+   *
+   * @param name the context
+   * @param check throws to refuse the deletion of the context as stored
+   * @throws ContextInUseException naming the referrers
+   */
+  public void delete(ContextName name, java.util.function.Consumer<Context> check) {
     for (int attempt = 1; ; attempt++) {
       Versioned v = repository.load(name).orElseThrow(() -> new ContextNotFoundException(name, ""));
+      check.accept(v.context());
       List<ContextName> referrers = referrers(name);
       if (!referrers.isEmpty()) {
         throw new ContextInUseException(name, referrers);
