@@ -42,6 +42,7 @@ import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.core.internal.JsonCodec;
+import net.aegirj.provision.core.internal.PrivateState;
 import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
 import org.slf4j.Logger;
@@ -104,14 +105,8 @@ public final class FileContextRepository implements ContextRepository {
     this.clock = clock;
     this.dir = home.toAbsolutePath().normalize().resolve("contexts");
     this.tempDir = dir.resolve(TEMP_DIR);
-    try {
-      if (!Files.isDirectory(dir)) {
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, DIR_MODE);
-      }
-    } catch (IOException e) {
-      throw new ProvisionException("cannot create the context directory " + dir + ": " + e.getMessage(), e);
-    }
+    // 0700, its files 0600: created so, and repaired when found open to other users.
+    PrivateState.directory(dir);
     try {
       if (!Files.isDirectory(tempDir)) {
         Files.createDirectories(tempDir);
