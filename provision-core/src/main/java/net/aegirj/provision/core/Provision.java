@@ -28,6 +28,7 @@ import net.aegirj.provision.core.internal.TaskEngine;
 import net.aegirj.provision.spi.FailureInjector;
 import net.aegirj.provision.spi.HostProvider;
 import net.aegirj.provision.spi.TaskListener;
+import net.aegirj.provision.spi.ContextListing;
 import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
 
@@ -244,6 +245,17 @@ public final class Provision implements AutoCloseable {
    */
   public List<Context> list(ContextType type) {
     return contexts.list(Objects.requireNonNull(type)).stream().map(Versioned::context).toList();
+  }
+
+  /**
+   * Lists what can be read: one damaged context (a context file that is not valid) is reported
+   * rather than failing the whole list as {@link #list()} does.
+   *
+   * @param type a context type, or null for every type
+   * @return the readable contexts (of that type), ordered by name, and every unreadable one
+   */
+  public ContextListing listReadable(ContextType type) {
+    return contexts.listReadable(type);
   }
 
   /**
