@@ -51,6 +51,17 @@ public interface ContextRepository extends AutoCloseable {
   List<Versioned> list();
 
   /**
+   * Lists what can be read: unlike {@link #list()}, which fails on the first stored context it
+   * cannot read, this lists the others and reports each unreadable one. By default it is
+   * {@link #list()} with nothing unreadable (a repository that cannot hold a damaged context).
+   *
+   * @return the readable contexts, ordered by name, and the unreadable ones
+   */
+  default ContextListing listReadable() {
+    return new ContextListing(list(), List.of());
+  }
+
+  /**
    * @param type a context type
    * @return the stored contexts of that type, ordered by name
    */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.stream.Collectors;
 import net.aegirj.provision.api.ConflictException;
@@ -218,9 +219,14 @@ public final class Main {
   /**
    * The MariaDB driver logs a warning for every error the server returns (a refused password, for
    * one); the command line reports the error itself, so the driver is quieted unless
-   * {@code --debug}.
+   * {@code --debug}. With {@code --debug} it logs warnings, never more: at debug level it logs the
+   * text of every statement it sends, and {@code CREATE USER … IDENTIFIED BY '…'} holds a site's
+   * database password.
    */
   private static final String MARIADB_LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.log.org.mariadb.jdbc";
+
+  /** The most the MariaDB driver logs with {@code --debug}: its debug and info logs hold SQL text. */
+  static final String MARIADB_DEBUG_LEVEL = "warn";
 
   private Main() {}
 
@@ -234,6 +240,8 @@ public final class Main {
       if (System.getProperty(LOG_LEVEL_PROPERTY) == null) {
         System.setProperty(LOG_LEVEL_PROPERTY, "debug");
       }
+      // Whatever the default level: the driver's statement log would show passwords.
+      System.setProperty(MARIADB_LOG_LEVEL_PROPERTY, quietest(System.getProperty(MARIADB_LOG_LEVEL_PROPERTY)));
     } else {
       for (String quieted : List.of(ENGINE_LOG_LEVEL_PROPERTY, MARIADB_LOG_LEVEL_PROPERTY)) {
         if (System.getProperty(quieted) == null) {
@@ -259,6 +267,16 @@ public final class Main {
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return System.console() != null;
     }
+  }
+
+  /**
+   * @param level a level set for the MariaDB driver's logger (a system property), or null
+   * @return that level when it logs no more than {@link #MARIADB_DEBUG_LEVEL}, else that level
+   */
+  static String quietest(String level) {
+    List<String> order = List.of("trace", "debug", "info", "warn", "error", "off");
+    int given = level == null ? -1 : order.indexOf(level.strip().toLowerCase(Locale.ROOT));
+    return given >= order.indexOf(MARIADB_DEBUG_LEVEL) ? level.strip() : MARIADB_DEBUG_LEVEL;
   }
 
   private static boolean wantsDebug(String[] args) {

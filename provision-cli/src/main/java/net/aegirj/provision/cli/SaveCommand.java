@@ -8,6 +8,7 @@ import java.util.Optional;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.core.ContextHandle;
 import net.aegirj.provision.core.Provision;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "save", aliases = "provision-save", sortOptions = false, usageHelpWidth = 100,
     customSynopsis = {"provision save @name [--property=value...] [--properties-from=FILE|-]",
-        "       provision save @name --delete"},
+        "       provision save @name --delete [--forget]"},
     description = {
         "Creates a context, or merges properties into an existing one (only the properties given"
             + " change). Properties are given as --property=value; the value 'null' resets a"
@@ -40,10 +41,17 @@ import picocli.CommandLine.Parameters;
         "  provision save @example.com --aliases=null",
         "  printf 'db_passwd=%%s\\n' \"$DB_PASSWD\" | provision save @example.com --properties-from=-",
         "  provision save @example.com --properties-from=/root/example.com.properties",
-        "  provision save @example.com --delete"})
+        "  provision save @platform_old --delete",
+        "  provision save @example.com --delete --forget   (an installed site: forget it, leave it running)"})
 final class SaveCommand implements CliCommand {
-  @Option(names = "--delete", description = "Delete the context (refused while others reference it).")
+  @Option(names = "--delete", description = {"Delete the context (refused while others reference it).",
+      "An installed site is refused: 'provision delete @name' removes its database, files and web"
+          + " server configuration, then the context."})
   boolean delete;
+
+  @Option(names = "--forget", description = "With --delete: also forget an installed site, leaving its"
+      + " database, files and web server configuration in place, serving, and no longer managed.")
+  boolean forget;
 
   @Option(names = "--properties-from", paramLabel = "FILE|-", description = {
       "Also read properties from FILE, or from standard input when FILE is '-': one name=value a"
@@ -82,7 +90,10 @@ final class SaveCommand implements CliCommand {
       if (propertiesFrom != null) {
         throw new UsageException("--delete takes no properties; leave out --properties-from");
       }
-      return delete(provision, args.name());
+      return delete(provision, args.name(), forget);
+    }
+    if (forget) {
+      throw new UsageException("--forget goes with --delete: 'provision save " + args.name() + " --delete --forget'");
     }
     PropertyChanges changes = args.changes();
     if (propertiesFrom != null) {
@@ -134,10 +145,14 @@ final class SaveCommand implements CliCommand {
     return new Result(json, text.toString());
   }
 
-  private static Result delete(Provision provision, String rawName) {
+  private static Result delete(Provision provision, String rawName, boolean forget) {
     ContextName name = ContextName.of(rawName);
     Optional<Versioned> before = provision.repository().load(name);
-    provision.delete(rawName);
+    if (forget) {
+      provision.forget(rawName);
+    } else {
+      provision.delete(rawName);
+    }
     ObjectNode json = Values.MAPPER.createObjectNode();
     ObjectNode c = json.putObject("context");
     c.put("name", name.toString());
@@ -149,7 +164,11 @@ final class SaveCommand implements CliCommand {
       c.putNull("version");
     }
     c.put("deleted", true);
+    boolean leftRunning = forget && before.map(v -> v.context() instanceof Site s && s.installed().orElse(false))
+        .orElse(false);
+    c.put("left_running", leftRunning);
     String type = before.map(v -> " " + v.context().type().id()).orElse("");
-    return new Result(json, name + ": deleted" + type + "\n");
+    String note = leftRunning ? "; its database, files and web server configuration are left in place, unmanaged" : "";
+    return new Result(json, name + ": deleted" + type + note + "\n");
   }
 }

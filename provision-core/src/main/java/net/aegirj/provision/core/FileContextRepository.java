@@ -42,6 +42,8 @@ import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.core.internal.JsonCodec;
+import net.aegirj.provision.core.internal.PrivateState;
+import net.aegirj.provision.spi.ContextListing;
 import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
 import org.slf4j.Logger;
@@ -104,14 +106,8 @@ public final class FileContextRepository implements ContextRepository {
     this.clock = clock;
     this.dir = home.toAbsolutePath().normalize().resolve("contexts");
     this.tempDir = dir.resolve(TEMP_DIR);
-    try {
-      if (!Files.isDirectory(dir)) {
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, DIR_MODE);
-      }
-    } catch (IOException e) {
-      throw new ProvisionException("cannot create the context directory " + dir + ": " + e.getMessage(), e);
-    }
+    // 0700, its files 0600: created so, and repaired when found open to other users.
+    PrivateState.directory(dir);
     try {
       if (!Files.isDirectory(tempDir)) {
         Files.createDirectories(tempDir);
@@ -195,7 +191,8 @@ public final class FileContextRepository implements ContextRepository {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new ProvisionException("cannot read " + f + ": " + e.getMessage(), e);
+      throw new ProvisionException("cannot read the context file " + f + ": " + e.getMessage()
+          + "; make it readable by " + System.getProperty("user.name") + " or remove it", e);
     }
   }
 
@@ -260,6 +257,59 @@ public final class FileContextRepository implements ContextRepository {
 
   @Override
   public List<Versioned> list() {
+    Scan scan = scan();
+    if (!scan.failures().isEmpty()) {
+      throw scan.failures().get(0).error(); // names the file and what is wrong with it
+    }
+    return scan.contexts();
+  }
+
+  /**
+   * Lists every context file that can be read; each one that cannot (not valid JSON, not a
+   * context, the wrong file name, unreadable) is reported with its file and what is wrong, and the
+   * others are listed all the same.
+   */
+  @Override
+  public ContextListing listReadable() {
+    Scan scan = scan();
+    List<ContextListing.Unreadable> unreadable = new ArrayList<>();
+    for (Failure f : scan.failures()) {
+      unreadable.add(new ContextListing.Unreadable(nameOf(f.file()), f.file().toString(), f.error().getMessage()));
+    }
+    return new ContextListing(scan.contexts(), unreadable);
+  }
+
+  /** @return the context name a file name stands for, when it can be told (not for cut long names) */
+  private static Optional<ContextName> nameOf(Path file) {
+    String n = file.getFileName().toString();
+    if (!n.endsWith(SUFFIX) || n.contains("~")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(ContextName.of(n.substring(0, n.length() - SUFFIX.length())));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** A context file that could not be read. */
+  private record Failure(Path file, ProvisionException error) {}
+
+  /** The readable contexts, ordered by name, and the files that could not be read, in file order. */
+  private record Scan(List<Versioned> contexts, List<Failure> failures) {}
+
+  /** One file as a list read it: its context, nothing (gone since), or its failure. */
+  private record Read(Versioned versioned, Failure failure) {}
+
+  private Read readForList(Path f) {
+    try {
+      return new Read(read(f).orElse(null), null);
+    } catch (ProvisionException e) {
+      return new Read(null, new Failure(f, e));
+    }
+  }
+
+  private Scan scan() {
     // The snapshot, when there is one, is read while the directory is.
     CompletableFuture<ListSnapshot> snapshot = Files.isRegularFile(dir.resolve(ListSnapshot.FILE))
         ? CompletableFuture.supplyAsync(() -> ListSnapshot.load(dir)) : null;
@@ -290,20 +340,29 @@ public final class FileContextRepository implements ContextRepository {
     for (String n : sorted) {
       files.add(dir.resolve(n));
     }
-    List<Versioned> out;
+    List<Read> reads;
     if (files.size() < snapshotFrom) {
       removeSnapshot(); // a repository that shrank: no copy of deleted contexts (and their secrets) stays
       // Reading and checking a file is independent of the others: large repositories use every core.
-      out = new ArrayList<>((files.size() < PARALLEL_LIST ? files.stream() : files.parallelStream())
-          .map(this::read).flatMap(Optional::stream).toList());
+      reads = (files.size() < PARALLEL_LIST ? files.stream() : files.parallelStream()).map(this::readForList).toList();
       filesReadByLastList = files.size();
     } else {
-      out = listWithSnapshot(files, snapshot == null ? ListSnapshot.empty() : snapshot.join());
+      reads = listWithSnapshot(files, snapshot == null ? ListSnapshot.empty() : snapshot.join());
+    }
+    List<Versioned> out = new ArrayList<>(reads.size());
+    List<Failure> failures = new ArrayList<>();
+    for (Read r : reads) {
+      if (r.versioned() != null) {
+        out.add(r.versioned());
+      } else if (r.failure() != null) {
+        failures.add(r.failure());
+        LOG.debug("{}", r.failure().error().getMessage());
+      }
     }
     // The files were read in file-name order, which is the name order but where one name is a
     // prefix of another ("a.json" sorts after "a-b.json"): this last sort has little to do.
     out.sort(Comparator.comparing(v -> v.context().name()));
-    return out;
+    return new Scan(out, failures);
   }
 
   /** One context file as a list found it. */
@@ -311,31 +370,19 @@ public final class FileContextRepository implements ContextRepository {
 
   /**
    * Lists through the {@link ListSnapshot}: each file is stat'ed, and read only when the snapshot
-   * cannot vouch for it; the snapshot is rewritten when any file was read or has gone.
+   * cannot vouch for it; the snapshot is rewritten when any file was read or has gone. A file
+   * that cannot be read is reported, and left out of the snapshot.
    */
-  private List<Versioned> listWithSnapshot(List<Path> files, ListSnapshot old) {
+  private List<Read> listWithSnapshot(List<Path> files, ListSnapshot old) {
     long begun = clock.getAsLong(); // before any stat: see ListSnapshot
-    List<Listed> listed = files.parallelStream().map(f -> {
-      String fileName = f.getFileName().toString();
-      ListSnapshot.Stat stat;
+    List<Object> results = files.parallelStream().map(f -> {
       try {
-        stat = ListSnapshot.Stat.of(f);
-      } catch (NoSuchFileException e) {
-        return null; // deleted since the directory was read
-      } catch (IOException e) {
-        throw new ProvisionException("cannot read " + f + ": " + e.getMessage(), e);
+        return (Object) listOne(f, old);
+      } catch (ProvisionException e) {
+        return new Failure(f, e);
       }
-      ListSnapshot.Entry entry = old.ifUnchanged(fileName, stat);
-      boolean read = entry == null;
-      if (read) {
-        Optional<byte[]> bytes = readBytes(f);
-        if (bytes.isEmpty()) {
-          return null;
-        }
-        entry = ListSnapshot.Entry.of(stat, bytes.get());
-      }
-      return new Listed(fileName, entry, decode(f, entry.buffer(), entry.offset(), entry.length()), read);
     }).filter(java.util.Objects::nonNull).toList();
+    List<Listed> listed = results.stream().filter(r -> r instanceof Listed).map(r -> (Listed) r).toList();
     int read = (int) listed.stream().filter(Listed::read).count();
     filesReadByLastList = read;
     if (read > 0 || listed.size() != old.size()) {
@@ -345,7 +392,31 @@ public final class FileContextRepository implements ContextRepository {
       }
       writeSnapshot(begun, entries);
     }
-    return new ArrayList<>(listed.stream().map(Listed::versioned).toList());
+    return results.stream().map(r -> r instanceof Listed l ? new Read(l.versioned(), null)
+        : new Read(null, (Failure) r)).toList();
+  }
+
+  /** @return the file as listed, or null when it was deleted since the directory was read */
+  private Listed listOne(Path f, ListSnapshot old) {
+    String fileName = f.getFileName().toString();
+    ListSnapshot.Stat stat;
+    try {
+      stat = ListSnapshot.Stat.of(f);
+    } catch (NoSuchFileException e) {
+      return null; // deleted since the directory was read
+    } catch (IOException e) {
+      throw new ProvisionException("cannot read " + f + ": " + e.getMessage(), e);
+    }
+    ListSnapshot.Entry entry = old.ifUnchanged(fileName, stat);
+    boolean read = entry == null;
+    if (read) {
+      Optional<byte[]> bytes = readBytes(f);
+      if (bytes.isEmpty()) {
+        return null;
+      }
+      entry = ListSnapshot.Entry.of(stat, bytes.get());
+    }
+    return new Listed(fileName, entry, decode(f, entry.buffer(), entry.offset(), entry.length()), read);
   }
 
   /** Best effort, without flushing: the snapshot is a cache, checked when it is read. */

@@ -28,6 +28,7 @@ import net.aegirj.provision.core.internal.TaskEngine;
 import net.aegirj.provision.spi.FailureInjector;
 import net.aegirj.provision.spi.HostProvider;
 import net.aegirj.provision.spi.TaskListener;
+import net.aegirj.provision.spi.ContextListing;
 import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
 
@@ -247,16 +248,56 @@ public final class Provision implements AutoCloseable {
   }
 
   /**
-   * Deletes a context ({@code provision save @name --delete}).
+   * Lists what can be read: one damaged context (a context file that is not valid) is reported
+   * rather than failing the whole list as {@link #list()} does.
+   *
+   * @param type a context type, or null for every type
+   * @return the readable contexts (of that type), ordered by name, and every unreadable one
+   */
+  public ContextListing listReadable(ContextType type) {
+    return contexts.listReadable(type);
+  }
+
+  /**
+   * Deletes a context ({@code provision save @name --delete}). An installed site is refused: its
+   * database, files and web server configuration would keep serving with nothing managing them;
+   * the delete task ({@code provision delete @name}) removes them and then the context, and
+   * {@link #forget(String)} drops the context deliberately, leaving the site running.
    *
    * @param name the context
+   * @throws InvalidContextException when the context is an installed site
    * @throws ContextInUseException while other contexts reference it, naming them
    * @throws ContextNotFoundException when there is no such context
    */
   public void delete(String name) {
     ContextName n = ContextName.of(name);
+    contexts.delete(n, Provision::refuseInstalledSite);
+    fire(l -> l.deleted(n));
+  }
+
+  /**
+   * Forgets a context ({@code provision save @name --delete --forget}): deletes it as
+   * {@link #delete(String)} does, also when it is an installed site, whose database, files and
+   * web server configuration are left as they are, serving, and no longer managed.
+   *
+   * @param name the context
+   * @throws ContextInUseException while other contexts reference it, naming them
+   * @throws ContextNotFoundException when there is no such context
+   */
+  public void forget(String name) {
+    ContextName n = ContextName.of(name);
     contexts.delete(n);
     fire(l -> l.deleted(n));
+  }
+
+  private static void refuseInstalledSite(Context context) {
+    if (context instanceof Site site && site.installed().orElse(false)) {
+      String n = site.name().toString();
+      throw new InvalidContextException(n, null, "is an installed site: deleting only its context would leave"
+          + " its database, files and web server configuration serving, unmanaged; remove the site with"
+          + " 'provision delete " + n + "', or forget it deliberately, leaving it running, with 'provision save "
+          + n + " --delete --forget'");
+    }
   }
 
   /**

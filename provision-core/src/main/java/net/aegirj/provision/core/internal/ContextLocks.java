@@ -1,15 +1,22 @@
 package net.aegirj.provision.core.internal;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,6 +31,13 @@ import net.aegirj.provision.spi.TaskLocks;
  * offers them ({@link net.aegirj.provision.spi.ContextRepository#taskLocks()}), its task lock
  * that other machines sharing the repository see. A thread that holds a context's lock may take
  * it again (the inner hold only counts).
+ *
+ * <p>The lock directory is 0700 and its files 0600 ({@link PrivateState}): no other local user
+ * can take a context's lock and stall its tasks. A lock file names its holder (pid, user, task,
+ * since when: {@link LockHolder}); a lock held by a process of another user (found through
+ * {@code /proc/locks}) fails the task at once, naming that process, rather than after the wait,
+ * since no task of this user will release it; a lock held by a task of this user is waited for,
+ * as a queued task expects, and the error after the wait names the holder too.
  */
 public final class ContextLocks {
   private static final ConcurrentHashMap<Path, JvmLock> JVM = new ConcurrentHashMap<>();
@@ -73,6 +87,8 @@ public final class ContextLocks {
   private final Path dir;
   private final Duration wait;
   private final TaskLocks shared;
+  /** Set once the lock directory was made (or found) private by this instance. */
+  private volatile boolean dirReady;
 
   /**
    * Locks of one machine: the JVM and the home's lock files.
@@ -173,15 +189,27 @@ public final class ContextLocks {
   private Runnable lockFile(ContextName name, Path file, long deadline) {
     FileChannel ch = null;
     try {
-      Files.createDirectories(dir);
-      ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      if (!dirReady) {
+        PrivateState.directory(dir); // 0700: no other user opens a lock file, let alone locks it
+        dirReady = true;
+      }
+      ch = open(name, file);
       FileLock lock;
+      LockHolder holder = null;
       while ((lock = ch.tryLock()) == null) {
+        if (holder == null) {
+          holder = LockHolder.of(file).orElse(LockHolder.UNKNOWN);
+          if (holder.otherUser()) {
+            // Another user's process: not a task of ours that will end soon; waiting helps nobody.
+            throw heldByOtherUser(name, file, holder);
+          }
+        }
         if (System.nanoTime() > deadline) {
-          throw busy(name);
+          throw busy(name, LockHolder.of(file).orElse(holder));
         }
         Thread.sleep(20);
       }
+      recordHolder(ch);
       FileLock taken = lock;
       FileChannel open = ch;
       ch = null;
@@ -197,7 +225,7 @@ public final class ContextLocks {
       throw new ProvisionException("cannot lock " + file + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw busy(name);
+      throw busy(name, LockHolder.UNKNOWN);
     } finally {
       if (ch != null) {
         try {
@@ -206,6 +234,58 @@ public final class ContextLocks {
           // nothing was locked through it
         }
       }
+    }
+  }
+
+  /** Opens a lock file, created 0600; one found open to others is made 0600 first. */
+  private static FileChannel open(ContextName name, Path file) throws IOException {
+    try {
+      return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+          StandardOpenOption.WRITE), PrivateState.fileAttribute());
+    } catch (FileAlreadyExistsException e) {
+      // existing: below
+    }
+    try {
+      PosixFileAttributes a = Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!a.isRegularFile()) {
+        throw new ProvisionException(name + ": the lock file " + file + " is not a regular file; remove it");
+      }
+      if (!a.permissions().equals(PrivateState.FILE)) {
+        try {
+          Files.setPosixFilePermissions(file, PrivateState.FILE); // made by an earlier version: 0644
+        } catch (IOException e) {
+          // another user's file: opening it says so
+        }
+      }
+      return FileChannel.open(file, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE,
+          LinkOption.NOFOLLOW_LINKS));
+    } catch (AccessDeniedException e) {
+      throw new ProvisionException(name + ": cannot open the lock file " + file + " (permission denied): it"
+          + " belongs to " + owner(file) + "; run provision as that user, or make the file "
+          + System.getProperty("user.name") + "'s", e);
+    }
+  }
+
+  private static String owner(Path file) {
+    try {
+      return Files.getOwner(file, LinkOption.NOFOLLOW_LINKS).getName();
+    } catch (IOException e) {
+      return "another user";
+    }
+  }
+
+  /** Writes who holds the lock into the lock file, for a task that finds it taken. */
+  private static void recordHolder(FileChannel ch) {
+    try {
+      byte[] line = LockHolder.describeThisProcess().getBytes(StandardCharsets.UTF_8);
+      ch.truncate(0);
+      ByteBuffer b = ByteBuffer.wrap(line);
+      long at = 0;
+      while (b.hasRemaining()) {
+        at += ch.write(b, at);
+      }
+    } catch (IOException e) {
+      // The lock is held all the same; a task that finds it taken names the holder from /proc.
     }
   }
 
@@ -229,8 +309,18 @@ public final class ContextLocks {
   }
 
   private ConflictException busy(ContextName name) {
-    return new ConflictException(name + ": another task is running on this context (waited "
-        + wait.toSeconds() + " s); try again when it has finished");
+    return busy(name, LockHolder.UNKNOWN);
+  }
+
+  private ConflictException busy(ContextName name, LockHolder holder) {
+    return new ConflictException(name + ": another task is running on this context" + holder.describe()
+        + " (waited " + wait.toSeconds() + " s); try again when it has finished");
+  }
+
+  private static ConflictException heldByOtherUser(ContextName name, Path file, LockHolder holder) {
+    return new ConflictException(name + ": the context's lock " + file + " is held by a process of another user"
+        + holder.describe() + "; no task runs on the context while it holds it: wait for that process to end,"
+        + " or end it");
   }
 
   private ConflictException busyElsewhere(ContextName name) {

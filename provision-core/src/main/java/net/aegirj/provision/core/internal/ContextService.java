@@ -29,6 +29,7 @@ import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ServiceRegistry;
+import net.aegirj.provision.spi.ContextListing;
 import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
 import org.slf4j.Logger;
@@ -344,7 +345,22 @@ public final class ContextService {
       }
     }
     java.util.Set<String> mine = hostNames(site);
-    for (Versioned v : repository.list(ContextType.SITE)) {
+    ContextListing all = repository.listReadable();
+    for (ContextListing.Unreadable u : all.unreadable()) {
+      // A damaged context does not block the save of another site: only one stored under a name
+      // the site would serve (a site's file is named after its uri) may be serving it already.
+      if (u.name().isPresent() && !u.name().get().equals(site.name()) && mine.contains(u.name().get().value())) {
+        String h = u.name().get().value();
+        throw new InvalidContextException(n, h.equals(site.effectiveUri()) ? "uri" : "aliases", "'" + h
+            + "' may be served by " + u.name().get() + ", whose context cannot be read (" + u.problem()
+            + "); repair or remove that file first");
+      }
+      LOG.warn("{}: host names not checked against {}, which cannot be read: {}", n, u.source(), u.problem());
+    }
+    for (Versioned v : all.contexts()) {
+      if (v.context().type() != ContextType.SITE) {
+        continue;
+      }
       if (v.context().name().equals(site.name()) || !(v.context() instanceof Site other)) {
         continue;
       }
@@ -409,8 +425,21 @@ public final class ContextService {
    * @throws ContextInUseException naming the referrers
    */
   public void delete(ContextName name) {
+    delete(name, c -> { });
+  }
+
+  /**
+   * Deletes a context that no other context references, once {@code check} accepts the version
+   * that is deleted (it sees each version loaded, so a concurrent change is checked again).
+   *
+   * @param name the context
+   * @param check throws to refuse the deletion of the context as stored
+   * @throws ContextInUseException naming the referrers
+   */
+  public void delete(ContextName name, java.util.function.Consumer<Context> check) {
     for (int attempt = 1; ; attempt++) {
       Versioned v = repository.load(name).orElseThrow(() -> new ContextNotFoundException(name, ""));
+      check.accept(v.context());
       List<ContextName> referrers = referrers(name);
       if (!referrers.isEmpty()) {
         throw new ContextInUseException(name, referrers);
@@ -434,6 +463,9 @@ public final class ContextService {
    *     default (every other context, for the master)
    */
   public List<ContextName> referrers(ContextName name) {
+    if (!name.isMaster() && repository.load(name).map(v -> v.context().type() == ContextType.SITE).orElse(false)) {
+      return List.of(); // no property references a site: no other context needs reading
+    }
     TreeSet<ContextName> out = new TreeSet<>(repository.referrers(name));
     if (name.isMaster()) {
       for (Versioned v : repository.list()) {
@@ -451,6 +483,20 @@ public final class ContextService {
    */
   public List<Versioned> list(ContextType type) {
     return type == null ? repository.list() : repository.list(type);
+  }
+
+  /**
+   * @param type a type, or null for all
+   * @return the stored contexts that can be read, ordered by name, and those that cannot (all of
+   *     them, whatever the type: the type of a damaged context is not known)
+   */
+  public ContextListing listReadable(ContextType type) {
+    ContextListing all = repository.listReadable();
+    if (type == null) {
+      return all;
+    }
+    return new ContextListing(all.contexts().stream().filter(v -> v.context().type() == type).toList(),
+        all.unreadable());
   }
 
   /**

@@ -114,8 +114,11 @@ final class ReloadDebts {
     HELD.add(file);
     HELD.add(fresh);
     try {
-      Files.createDirectories(dir);
-      FileChannel ch = FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      if (!Files.isDirectory(dir)) {
+        PrivateState.directory(dir);
+      }
+      FileChannel ch = FileChannel.open(fresh, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+          PrivateState.fileAttribute());
       FileLock lock;
       try {
         lock = ch.lock();
