@@ -336,7 +336,8 @@ public class Drupal implements Application {
 
   private static void directories(StepContext ctx, ResolvedContext site, boolean install) {
     Host h = host(ctx, site);
-    Path root = Path.of(str(site, "root"));
+    // Also for verify, which has no code-base check: nothing is ever created in a system directory.
+    Path root = PlatformRoots.check(site.name(), Path.of(str(site, "root")));
     if (h.stat(root).isEmpty()) {
       throw new ProvisionException(site.name() + ": the platform root " + root + " does not exist; verify the platform first");
     }
