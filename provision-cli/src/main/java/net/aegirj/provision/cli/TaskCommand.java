@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ContextHandle;
@@ -116,7 +118,8 @@ final class TaskCommand implements CliCommand {
         && !names.get(1).startsWith("@")) {
       ContextHandle handle = provision.context(names.get(0));
       progress.start();
-      TaskReport report = handle.run(task, java.util.Map.of(task == Task.BACKUP ? "file" : "files", names.get(1)));
+      // The option's name comes from TaskOptions, where the steps read it too.
+      TaskReport report = handle.run(task, Map.of(TaskOptions.archiveOption(task), names.get(1)));
       ObjectNode json = Values.MAPPER.createObjectNode();
       json.set("report", Reports.json(report));
       return new Result(json, Reports.text(report));
@@ -128,7 +131,7 @@ final class TaskCommand implements CliCommand {
       ContextHandle handle = provision.context(names.get(0));
       progress.start();
       TaskReport report = overrideSlaveAuthority
-          ? handle.run(task, java.util.Map.of("override_slave_authority", "true")) : handle.run(task);
+          ? handle.run(task, Map.of("override_slave_authority", "true")) : handle.run(task);
       ObjectNode json = Values.MAPPER.createObjectNode();
       json.set("report", Reports.json(report));
       return new Result(json, Reports.text(report));
@@ -176,7 +179,7 @@ final class TaskCommand implements CliCommand {
           throw new UsageException("usage: provision deploy @site FILE");
         }
         progress.start();
-        return provision.site(names.get(0)).run(Task.DEPLOY, java.util.Map.of("file", names.get(1)));
+        return provision.site(names.get(0)).run(Task.DEPLOY, Map.of(TaskOptions.archiveOption(Task.DEPLOY), names.get(1)));
       }
       case DELETE -> {
         if (!backup) {

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
+import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.internal.ContextLocks;
 import net.aegirj.provision.core.internal.ContextService;
@@ -386,7 +387,8 @@ public final class Provision implements AutoCloseable {
     }
     contexts.save(target, changes.build());
     try {
-      return engine.run(Task.DEPLOY, target, false, java.util.Map.of("file", archive, "old_uri", source.value()));
+      return relabel(Task.CLONE, () -> engine.run(Task.DEPLOY, target, false,
+          java.util.Map.of(TaskOptions.FILE, archive, "old_uri", source.value())));
     } catch (RuntimeException e) {
       try {
         contexts.delete(target);
@@ -396,7 +398,7 @@ public final class Provision implements AutoCloseable {
       throw e;
     } finally {
       try {
-        engine.run(Task.BACKUP_DELETE, source, false, java.util.Map.of("files", archive));
+        engine.run(Task.BACKUP_DELETE, source, false, java.util.Map.of(TaskOptions.FILES, archive));
       } catch (RuntimeException ignored) {
         // the clone's backup stays; it is a normal backup of the source
       }
@@ -449,9 +451,10 @@ public final class Provision implements AutoCloseable {
         .set("db_server", newDb.toString()).reset("installed").reset("db_name").reset("db_user")
         .reset("db_passwd").build());
     try {
-      return engine.run(Task.DEPLOY, name, false, Map.of("file", archive, "old_uri", name.value(),
-          "old_db_name", before.dbName().get(), "old_db_user", before.dbUser().orElse(before.dbName().get()),
-          "old_db_server", oldDb.toString(), "old_site_path", oldSitePath));
+      return relabel(Task.MIGRATE, () -> engine.run(Task.DEPLOY, name, false, Map.of(TaskOptions.FILE, archive,
+          "old_uri", name.value(), "old_db_name", before.dbName().get(),
+          "old_db_user", before.dbUser().orElse(before.dbName().get()), "old_db_server", oldDb.toString(),
+          "old_site_path", oldSitePath)));
     } catch (RuntimeException e) {
       PropertyChanges.Builder back = PropertyChanges.builder();
       for (String k : List.of("platform", "db_server", "installed", "db_name", "db_user", "db_passwd")) {
@@ -466,11 +469,34 @@ public final class Provision implements AutoCloseable {
       throw e;
     } finally {
       try {
-        engine.run(Task.BACKUP_DELETE, name, false, Map.of("files", archive));
+        engine.run(Task.BACKUP_DELETE, name, false, Map.of(TaskOptions.FILES, archive));
       } catch (RuntimeException ignored) {
         // the migration's backup stays; it is a normal backup of the site
       }
     }
+  }
+
+  /**
+   * Runs the deploy that does the work of a clone or a migrate and reports it under the task the
+   * user asked for, so that its summary line says {@code clone @copy: succeeded}, not
+   * {@code deploy}; a failure is rethrown with its report relabelled the same way.
+   */
+  private static TaskReport relabel(Task task, java.util.function.Supplier<TaskReport> deploy) {
+    try {
+      return relabel(task, deploy.get());
+    } catch (TaskFailedException e) {
+      if (e.report() == null) {
+        throw e;
+      }
+      TaskFailedException relabelled = new TaskFailedException(relabel(task, e.report()), e.getCause());
+      relabelled.setStackTrace(e.getStackTrace());
+      throw relabelled;
+    }
+  }
+
+  private static TaskReport relabel(Task task, TaskReport r) {
+    return new TaskReport(task, r.context(), r.status(), r.steps(), r.reloads(), r.warnings(), r.duration(),
+        r.failure(), r.results());
   }
 
   /** Runs the delete task, then removes the context. */

@@ -4,6 +4,7 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.api.TaskReport;
 
 /** A handle on a site context; tasks on the site are run from here. */
@@ -54,7 +55,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report
    */
   public TaskReport backup(String file) {
-    return run(Task.BACKUP, java.util.Map.of("file", file));
+    return run(Task.BACKUP, java.util.Map.of(TaskOptions.FILE, file));
   }
 
   /**
@@ -65,7 +66,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report
    */
   public TaskReport backupDelete(java.util.List<String> files) {
-    return run(Task.BACKUP_DELETE, java.util.Map.of("files", String.join(",", files)));
+    return run(Task.BACKUP_DELETE, java.util.Map.of(TaskOptions.FILES, String.join(",", files)));
   }
 
   /**
@@ -97,7 +98,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report
    */
   public TaskReport restore(String file) {
-    return run(Task.RESTORE, java.util.Map.of("file", file));
+    return run(Task.RESTORE, java.util.Map.of(TaskOptions.FILE, file));
   }
 
   /**

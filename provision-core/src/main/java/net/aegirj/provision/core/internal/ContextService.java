@@ -19,6 +19,7 @@ import net.aegirj.provision.api.ContextProperties;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PlatformRoots;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ResolvedContext;
@@ -283,6 +284,9 @@ public final class ContextService {
     String n = context.name().toString();
     if (context instanceof Platform p && p.root().isEmpty()) {
       throw new InvalidContextException(n, "root", "is required for a platform");
+    }
+    if (context instanceof Platform p) {
+      PlatformRoots.check(n, p.root().orElseThrow());
     }
     if (context instanceof Site s && s.platform().isEmpty()) {
       throw new InvalidContextException(n, "platform", "is required for a site");

@@ -12,6 +12,7 @@ import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.FileMode;
@@ -44,7 +45,7 @@ final class Backups {
       throw new ProvisionException(n + ": the backup directory " + dir + " does not exist; verify @server_master first");
     }
     Path archive;
-    Optional<String> named = ctx.option("file");
+    Optional<String> named = ctx.option(TaskOptions.FILE);
     if (named.isPresent()) {
       archive = Path.of(Grammar.PATH.check(n, "file", named.get()));
       if (h.stat(archive).isPresent()) {
@@ -83,7 +84,7 @@ final class Backups {
     ContextName n = site.name();
     String uri = Drupal.str(site, "uri");
     Path dir = backupPath(ctx).normalize();
-    String files = ctx.option("files").orElseThrow(() ->
+    String files = ctx.option(TaskOptions.FILES).orElseThrow(() ->
         new InvalidContextException(n.toString(), "files", "name the archives to delete"));
     List<Path> targets = new ArrayList<>();
     for (String f : files.split(",")) {

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.PlatformRoots;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
@@ -76,6 +77,7 @@ public class Drupal implements Application {
     String n = target.name().toString();
     return switch (task) {
       case INSTALL -> List.of(
+          Step.of("drupal: check the platform code base of " + n, ctx -> siteCodeBase(ctx, target)),
           Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, true)),
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
           Step.of("drupal: install " + n, ctx -> install(ctx, target)),
@@ -95,6 +97,7 @@ public class Drupal implements Application {
       case LOGIN_RESET -> List.of(Step.of("drupal: one-time login link for " + n, ctx -> loginReset(ctx, target)));
       case IMPORT_SITE -> List.of(Step.of("drupal: read the credentials of " + n, ctx -> SiteImport.run(ctx, target)));
       case DEPLOY -> List.of(
+          Step.of("drupal: check the platform code base of " + n, ctx -> siteCodeBase(ctx, target)),
           Step.of("drupal: unpack the archive into " + n, ctx -> Restore.unpackNew(ctx, target)),
           Step.of("drupal: import the archive's database of " + n, ctx -> Restore.importDatabaseNew(ctx, target)),
           Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, false)),
@@ -222,9 +225,53 @@ public class Drupal implements Application {
 
   // ------------------------------------------------------------------ platform
 
+  /**
+   * The root of a platform, checked: a path of the grammar, not a system directory
+   * ({@link PlatformRoots}).
+   */
+  private static Path platformRoot(ResolvedContext platform) {
+    return PlatformRoots.check(platform.name(), Path.of(Grammar.PATH.check(platform.name(), "root",
+        str(platform, "root"))));
+  }
+
+  /**
+   * The code-base check of platform verify, read-only: the root is no system directory, exists and
+   * holds a Drupal code base ({@link DrupalVersion#detect}).
+   *
+   * @return the version found
+   */
+  private static DrupalVersion codeBase(Host h, ResolvedContext platform, Path root) {
+    if (h.stat(root).isEmpty()) {
+      throw new ProvisionException(platform.name() + ": root " + root + " does not exist; put a Drupal code "
+          + "base there, or set makefile to build it, then run 'provision verify " + platform.name() + "'");
+    }
+    return DrupalVersion.detect(h, root).orElseThrow(() -> new ProvisionException(platform.name()
+        + ": " + root + " is not a Drupal code base: looked for " + DrupalVersion.LOOKED_FOR));
+  }
+
+  /**
+   * The first step of install and deploy (and so of clone and migrate): the site's platform must be
+   * a code base that platform verify accepts, before anything is created under its root. Changes
+   * nothing.
+   */
+  private static void siteCodeBase(StepContext ctx, ResolvedContext site) {
+    ResolvedContext platform = ctx.resolve(ContextName.of(str(site, "platform")));
+    Host h = host(ctx, platform);
+    Path root;
+    DrupalVersion v;
+    try {
+      root = platformRoot(platform);
+      v = codeBase(h, platform, root);
+    } catch (ProvisionException e) {
+      throw new ProvisionException(site.name() + ": its platform " + platform.name() + " cannot take a site: "
+          + e.getMessage(), e);
+    }
+    ctx.skip(platform.name() + ": Drupal " + v.version() + " at " + root);
+  }
+
   private static void platformVerify(StepContext ctx, ResolvedContext platform) {
     Host h = host(ctx, platform);
-    Path root = Path.of(Grammar.PATH.check(platform.name(), "root", str(platform, "root")));
+    Path root = platformRoot(platform);
     if (h.stat(root).isEmpty()) {
       Optional<Object> makefile = platform.get("makefile");
       if (makefile.isEmpty()) {
@@ -248,8 +295,7 @@ public class Drupal implements Application {
         return;
       }
     }
-    DrupalVersion v = DrupalVersion.detect(h, root).orElseThrow(() -> new ProvisionException(platform.name()
-        + ": " + root + " is not a Drupal code base: looked for " + DrupalVersion.LOOKED_FOR));
+    DrupalVersion v = codeBase(h, platform, root);
     Path sites = root.resolve("sites");
     h.mkdirs(sites.resolve("all"), FileMode.of(0755));
     for (String d : List.of("modules", "themes", "libraries")) {
@@ -290,7 +336,8 @@ public class Drupal implements Application {
 
   private static void directories(StepContext ctx, ResolvedContext site, boolean install) {
     Host h = host(ctx, site);
-    Path root = Path.of(str(site, "root"));
+    // Also for verify, which has no code-base check: nothing is ever created in a system directory.
+    Path root = PlatformRoots.check(site.name(), Path.of(str(site, "root")));
     if (h.stat(root).isEmpty()) {
       throw new ProvisionException(site.name() + ": the platform root " + root + " does not exist; verify the platform first");
     }

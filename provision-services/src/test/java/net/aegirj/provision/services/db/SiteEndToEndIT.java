@@ -324,7 +324,7 @@ class SiteEndToEndIT {
     }
     String dbsBefore = databases();
     String usersBefore = users();
-    int deploySteps = 7; // six Drupal steps and the vhost
+    int deploySteps = 8; // the code-base check, six more Drupal steps and the vhost
     for (int n = 1; n <= deploySteps; n++) {
       int step = n;
       try (Provision p = Provision.builder().home(home).failureInjector((task, ctx, index, name) -> {
@@ -408,7 +408,7 @@ class SiteEndToEndIT {
     }
     String dbsBefore = databases();
     String usersBefore = users();
-    for (int n = 1; n <= 7; n++) {
+    for (int n = 1; n <= 8; n++) { // the code-base check, six more Drupal steps and the vhost
       int step = n;
       try (Provision p = Provision.builder().home(home).failureInjector((task, ctx, index, name) -> {
         if (task == Task.DEPLOY && index == step) {
