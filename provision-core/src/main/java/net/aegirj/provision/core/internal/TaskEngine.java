@@ -672,7 +672,7 @@ public final class TaskEngine {
           raw.run(cmd.get()).orThrow();
           Optional<String> problem = type.checkReload(rs, raw);
           if (problem.isPresent()) {
-            failures.add("after the rollback, " + service + " on " + e.getValue() + " was reloaded but " + problem.get());
+            failures.add("after the rollback and a reload, " + problem.get());
           } else {
             run.rollbackNotes.add(service + " on " + e.getValue() + " reloaded and serves the restored configuration");
           }

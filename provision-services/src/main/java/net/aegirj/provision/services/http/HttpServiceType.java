@@ -167,16 +167,26 @@ public abstract class HttpServiceType implements ServiceType {
     if (seconds <= 0) {
       return Optional.empty();
     }
-    Path conf = serverConfPath(server);
-    Optional<String> marker = host.read(conf).flatMap(b -> ReloadCheck.markerIn(new String(b, StandardCharsets.UTF_8)));
+    // What the configuration on disk listens on: after a rollback that is the restored file,
+    // whatever the server's context says now.
+    String conf = host.read(serverConfPath(server)).map(b -> new String(b, StandardCharsets.UTF_8)).orElse("");
+    Optional<ReloadCheck.Targets> targets = ReloadCheck.targetsIn(conf);
+    String address;
     List<ReloadCheck.Port> ports = new ArrayList<>();
-    ports.add(new ReloadCheck.Port("http", ((Number) server.get("http_port").orElse(80)).intValue()));
-    if (ssl()) {
-      ports.add(new ReloadCheck.Port("https", ((Number) server.get("http_ssl_port").orElse(443)).intValue()));
+    if (targets.isPresent()) {
+      address = targets.get().address();
+      ports.addAll(targets.get().ports());
+    } else {
+      // An operator's template without the line: the ports the server's properties name.
+      address = ReloadCheck.connectAddress(Grammar.IP.check(server.name(), "http_listen_address",
+          str(server, "http_listen_address")));
+      ports.add(new ReloadCheck.Port("http", ((Number) server.get("http_port").orElse(80)).intValue()));
+      if (ssl()) {
+        ports.add(new ReloadCheck.Port("https", ((Number) server.get("http_ssl_port").orElse(443)).intValue()));
+      }
     }
-    String listen = Grammar.IP.check(server.name(), "http_listen_address", str(server, "http_listen_address"));
-    ReloadCheck check = new ReloadCheck(server.name().toString(), displayName(), ReloadCheck.connectAddress(listen),
-        ports, marker, seconds);
+    ReloadCheck check = new ReloadCheck(server.name().toString(), displayName(), address, ports,
+        ReloadCheck.markerIn(conf), seconds);
     return check.run(host).map(problem -> problem + "; " + reloadAdvice(ports));
   }
 
@@ -336,6 +346,7 @@ public abstract class HttpServiceType implements ServiceType {
     String listen = Grammar.IP.check(ctx, "http_listen_address", str(server, "http_listen_address"));
     // nginx's listen and Apache's <VirtualHost> take an IPv6 address in brackets before ':port'
     m.put("listen", listen.contains(":") ? "[" + listen + "]" : listen);
+    m.put("check_address", ReloadCheck.connectAddress(listen));
     Path app = appPath(server);
     Grammar.PATH.check(ctx, "config_path", app.toString());
     m.put("pred_path", app.resolve("pre.d").toString());

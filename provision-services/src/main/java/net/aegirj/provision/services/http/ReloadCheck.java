@@ -20,8 +20,10 @@ import net.aegirj.provision.spi.Host;
  * What an http service type asks its web server after a reload: does every port the server should
  * listen on answer {@value #PATH} with the marker of the configuration on disk?
  *
- * <p>The server-level configuration's default server answers {@value #PATH} with
- * {@code provision-config-check <marker>}, the marker being a hash of that file without it (so it
+ * <p>The server-level configuration names the address and ports to ask in a line
+ * {@code # provision-reload-check: <address> http:<port> [https:<port>]} (so that after a rollback
+ * the restored file's ports are asked, not those the server's context names now), and its default
+ * server answers {@value #PATH} with {@code provision-config-check <marker>}, the marker being a hash of that file without it (so it
  * changes with the configuration and never on a verify that changes nothing; it is no secret). The
  * question is a bash loop run on the web server's machine with its values as arguments, never
  * inside the script: curl when the machine has it, else bash's {@code /dev/tcp} (which speaks no
@@ -37,6 +39,8 @@ final class ReloadCheck {
   static final String HOST_HEADER = "default.invalid";
 
   private static final Pattern MARKER = Pattern.compile("provision-config-check ([0-9a-f]{16})");
+  private static final Pattern TARGETS = Pattern.compile(
+      "^# provision-reload-check: ([0-9a-fA-F.:]+)((?: https?:[0-9]{1,5})+)$", Pattern.MULTILINE);
   private static final Duration SLACK = Duration.ofSeconds(30);
 
   /**
@@ -155,6 +159,34 @@ final class ReloadCheck {
   static Optional<String> markerIn(String config) {
     Matcher m = MARKER.matcher(config);
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  /**
+   * Where a server-level configuration says it listens.
+   *
+   * @param address the address to ask on the server's machine
+   * @param ports the ports
+   */
+  record Targets(String address, List<Port> ports) {}
+
+  /**
+   * @param config a server-level configuration
+   * @return the address and ports its {@code # provision-reload-check:} line names, if it has one
+   */
+  static Optional<Targets> targetsIn(String config) {
+    Matcher m = TARGETS.matcher(config);
+    if (!m.find()) {
+      return Optional.empty();
+    }
+    List<Port> ports = new ArrayList<>();
+    for (String t : m.group(2).strip().split(" ")) {
+      int port = Integer.parseInt(t.substring(t.indexOf(':') + 1));
+      if (port < 1 || port > 65535) {
+        return Optional.empty();
+      }
+      ports.add(new Port(t.substring(0, t.indexOf(':')), port));
+    }
+    return Optional.of(new Targets(m.group(1), List.copyOf(ports)));
   }
 
   /**

@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
@@ -82,6 +84,12 @@ class HttpConfigTest {
           .as("%s: on every port of the default server", type).hasSize(type.endsWith("_ssl") ? 3 : 2);
       assertThat(marker.get()).as("%s: the marker is a hash of the file without it", type)
           .isEqualTo(ReloadCheck.marker(first.replace(marker.get(), "").getBytes(StandardCharsets.UTF_8)));
+      List<ReloadCheck.Port> ports = new ArrayList<>(List.of(new ReloadCheck.Port("http", 8080)));
+      if (type.endsWith("_ssl")) {
+        ports.add(new ReloadCheck.Port("https", 443));
+      }
+      assertThat(ReloadCheck.targetsIn(first)).as("%s: the file names what the check asks (listen '*': loopback)", type)
+          .contains(new ReloadCheck.Targets("127.0.0.1", ports));
       TaskReport again = p.server("server_master").verify();
       assertThat(again.reloads()).as("%s: a verify that changes nothing reloads and checks nothing", type).isEmpty();
       assertThat(read(file)).as("%s: and keeps the marker", type).isEqualTo(first);
