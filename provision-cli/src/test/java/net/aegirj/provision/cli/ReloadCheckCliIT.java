@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import net.aegirj.provision.cli.BinProvisionProcess.Exit;
@@ -33,6 +34,10 @@ class ReloadCheckCliIT {
 
   @Test
   void verifyWithAPortAnotherProcessHoldsFailsAndTheOldConfigurationServes() throws Exception {
+    // nginx's workers (www-data when root) must reach the home and its state; a JUnit @TempDir is 0700
+    for (Path dir : new Path[] {home, state}) {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
     try (LocalServers servers = LocalServers.in(state)) {
       NginxServer nginx = servers.nginx(home);
       Exit saved = provision("save", "@server_master", "--http_service_type=nginx",
