@@ -61,7 +61,7 @@ class ReloadCheckCliIT {
         assertThat(failed.status()).as("the verify fails (stdout: %s)", failed.out()).isEqualTo(1);
         assertThat(failed.out()).as("the report names the port, the likely cause and the rollback")
             .contains("verify @server_master: failed", "http port " + held, "another process holds it",
-                "http on @server_master reloaded and serves the restored configuration")
+                "http on @server_master reloaded with the restored files and passed its reload check")
             .doesNotContain("succeeded");
         assertThat(failed.err()).as("one error line").startsWith("provision: error: verify @server_master: failed");
         assertThat(Files.readString(conf)).as("the configuration that served is back on disk").isEqualTo(served);

@@ -85,7 +85,7 @@ class ReloadCheckEngineTest {
     assertThat(report.reloads()).as("no reload counts as done").isEmpty();
     assertThat(report.failure().orElse("")).as("the check's finding and the rollback's outcome")
         .contains("reload failed", "@server_web1: fakeweb does not serve the new configuration: port 80 serves marker old",
-            "rolled back", "http on @server_web1 reloaded and serves the restored configuration")
+            "rolled back", "http on @server_web1 reloaded with the restored files and passed its reload check")
         .doesNotContain("rollback incomplete");
     assertThat(web1.snapshot()).as("the files the task wrote are restored").isEqualTo(before);
     assertThat(web1.commandLines()).as("reload, check; after the rollback: reload, check again")

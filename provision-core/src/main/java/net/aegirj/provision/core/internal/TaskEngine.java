@@ -674,7 +674,7 @@ public final class TaskEngine {
           if (problem.isPresent()) {
             failures.add("after the rollback and a reload, " + problem.get());
           } else {
-            run.rollbackNotes.add(service + " on " + e.getValue() + " reloaded and serves the restored configuration");
+            run.rollbackNotes.add(service + " on " + e.getValue() + " reloaded with the restored files and passed its reload check");
           }
         }
       } catch (RuntimeException ex) {

@@ -61,7 +61,7 @@ class ReloadCheckIT {
         assertThat(report.reloads()).as("%s: no reload is reported as done", type).isEmpty();
         assertThat(report.failure().orElse("")).as("%s: the message names the server, the port and the cause", type)
             .contains("@server_master", "http port " + held, "another process holds it",
-                "rolled back", "http on @server_master reloaded and serves the restored configuration")
+                "rolled back", "http on @server_master reloaded with the restored files and passed its reload check")
             .doesNotContain("rollback incomplete");
         assertThat(Files.readString(conf)).as("%s: the configuration that served is back on disk", type)
             .isEqualTo(served).contains(":" + web.port());
