@@ -25,8 +25,8 @@ import net.aegirj.provision.spi.Host;
  * the restored file's ports are asked, not those the server's context names now), and its default
  * server answers {@value #PATH} with {@code provision-config-check <marker>}, the marker being a hash of that file without it (so it
  * changes with the configuration and never on a verify that changes nothing; it is no secret). The
- * question is a bash loop run on the web server's machine with its values as arguments, never
- * inside the script: curl when the machine has it, else bash's {@code /dev/tcp} (which speaks no
+ * question is a bash loop run on the web server's machine ({@code bash -s}, the script on standard
+ * input) with its values as arguments, never inside the script: curl when the machine has it, else bash's {@code /dev/tcp} (which speaks no
  * TLS, so an HTTPS port is then only seen to accept connections). It polls until every port
  * answers with the marker or the time is up: nginx and Apache apply a reload asynchronously.
  * When the file on disk has no marker (an operator's template without one), any HTTP answer
@@ -44,13 +44,15 @@ final class ReloadCheck {
   private static final Duration SLACK = Duration.ofSeconds(30);
 
   /**
-   * The loop: {@code $1} seconds, {@code $2} the address, {@code $3} the marker (may be empty),
+   * The loop, run as {@code bash -s} with the script on standard input: {@code $1} seconds,
+   * {@code $2} the address, {@code $3} the marker ({@code -} for none),
    * then {@code scheme:port} pairs. Prints one line per port ({@code scheme:port outcome}) and
    * exits 0 when every port answered with the marker, 1 when the time ran out.
    */
   static final String SCRIPT = """
       limit=$1 addr=$2 marker=$3
       shift 3
+      if [ "$marker" = - ]; then marker=; fi
       host=$addr
       case $addr in *:*) host="[$addr]" ;; esac
       curl_ok=0
@@ -204,12 +206,14 @@ final class ReloadCheck {
 
   /** @return the command that asks */
   Command command() {
-    List<String> argv = new ArrayList<>(List.of("bash", "-c", SCRIPT, "provision-config-check",
-        Integer.toString(seconds), address, marker.orElse("")));
+    // The script on standard input, the values as its arguments: argv stays one printable line.
+    List<String> argv = new ArrayList<>(List.of("bash", "-s", Integer.toString(seconds), address,
+        marker.orElse("-")));
     for (Port p : ports) {
       argv.add(p.scheme() + ":" + p.port());
     }
-    return Command.of(argv).withTimeout(Duration.ofSeconds(seconds).plus(SLACK))
+    return Command.of(argv).withStdin(SCRIPT.getBytes(StandardCharsets.UTF_8))
+        .withTimeout(Duration.ofSeconds(seconds).plus(SLACK))
         .withDisplay("reload check: " + software + " serves " + marker.map(m -> "marker " + m).orElse("HTTP")
             + " on " + address + " " + ports);
   }
