@@ -63,4 +63,25 @@ public interface ServiceType {
   default Optional<Command> reloadCommand(ResolvedContext server) {
     return Optional.empty();
   }
+
+  /**
+   * Asks the service, after its {@link #reloadCommand reload command} returned, whether it now
+   * serves the configuration on disk: a reload can be accepted by the command and still be
+   * rejected by the service (nginx keeps its old configuration when it cannot bind a new port).
+   * Reloads are often applied asynchronously, so a check waits, within its own bound, for the
+   * service to catch up. The task engine calls it after every reload; when it reports a problem,
+   * the task fails, its files are restored, and the service is reloaded and checked again, so
+   * that it serves the configuration that worked.
+   *
+   * <p>Run what needs the service's machine through {@code host}: a remote server is asked from
+   * its own machine. The default checks nothing.
+   *
+   * @param server the server, resolved
+   * @param host the server's host
+   * @return empty when the service serves the configuration on disk; else what it does not serve
+   *     (naming the server, the ports or addresses concerned and the likely cause)
+   */
+  default Optional<String> checkReload(ResolvedContext server, Host host) {
+    return Optional.empty();
+  }
 }

@@ -240,6 +240,9 @@ public final class TaskEngine {
         for (int i = ok.size() - 1; i >= 0; i--) {
           discard(ok.get(i));
         }
+        if (e instanceof GroupReloadFailedException g) {
+          reloadRestored(g.reloaded);
+        }
         for (Member m : ok) {
           try {
             m.report = run(task, m.name, false);
@@ -337,17 +340,62 @@ public final class TaskEngine {
         }
       }
     }
-    for (Pending p : pending) {
-      Optional<Command> cmd = p.type().reloadCommand(p.rs());
-      if (cmd.isPresent()) {
-        p.run().host(p.server()).run(cmd.get()).orThrow();
-        done.put(p.key(), List.of(p.server() + ": " + p.service()));
+    List<Pending> reloadedNow = new ArrayList<>();
+    try {
+      for (Pending p : pending) {
+        Optional<Command> cmd = p.type().reloadCommand(p.rs());
+        if (cmd.isPresent()) {
+          reloadedNow.add(p);
+          p.run().host(p.server()).run(cmd.get()).orThrow();
+          done.put(p.key(), List.of(p.server() + ": " + p.service()));
+        }
       }
+      List<String> problems = new ArrayList<>();
+      for (Pending p : reloadedNow) {
+        p.type().checkReload(p.rs(), p.run().host(p.server())).ifPresent(problems::add);
+      }
+      if (!problems.isEmpty()) {
+        throw new ReloadCheckFailedException("(the shared reload) " + String.join("; ", problems));
+      }
+    } catch (RuntimeException e) {
+      // The services saw the group's files: once the tasks are undone they must see the restored ones.
+      throw new GroupReloadFailedException(e, reloadedNow.stream()
+          .map(p -> new Reloaded(p.server(), p.type(), p.rs())).toList());
     }
     for (Member m : ok) {
       m.prepared.run.reloaded = true;
     }
     return done;
+  }
+
+  /** A service a group reloaded. */
+  private record Reloaded(ContextName server, ServiceType type, ResolvedContext rs) {}
+
+  /** A shared reload failed, or a service did not serve the group's configuration after it. */
+  private static final class GroupReloadFailedException extends ProvisionException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<Reloaded> reloaded;
+
+    GroupReloadFailedException(RuntimeException cause, List<Reloaded> reloaded) {
+      super(message(cause), cause);
+      this.reloaded = reloaded;
+    }
+  }
+
+  /**
+   * After a group's tasks were undone: reloads what the group had reloaded, so that each service
+   * serves the restored files before the tasks run again alone, and asks each whether it does.
+   */
+  private void reloadRestored(List<Reloaded> reloaded) {
+    for (Reloaded r : reloaded) {
+      try (Host host = hosts.open(r.rs())) {
+        r.type().reloadCommand(r.rs()).ifPresent(cmd -> host.run(cmd).orThrow());
+        r.type().checkReload(r.rs(), host).ifPresent(problem ->
+            LOG.warn("{}: after undoing the group, {}", r.server(), problem));
+      } catch (RuntimeException e) {
+        LOG.warn("{}: reloading {} after undoing the group failed: {}", r.server(), r.type().service(), message(e));
+      }
+    }
   }
 
   /** A task whose steps have run: it waits for its reloads and its end. */
@@ -498,6 +546,7 @@ public final class TaskEngine {
     String where = failedAt < steps.size() ? "step '" + steps.get(failedAt).step().name() + "'" : "reload";
     String outcome = rollbackFailures.isEmpty()
         ? "rolled back " + run.journal.size() + " change(s)"
+            + (run.rollbackNotes.isEmpty() ? "" : "; " + String.join("; ", run.rollbackNotes))
         : "rollback incomplete: " + String.join("; ", rollbackFailures);
     TaskReport report = new TaskReport(task, name, TaskReport.Status.FAILED, finalReports, List.of(),
         run.warnings, Duration.ofNanos(System.nanoTime() - start),
@@ -567,6 +616,7 @@ public final class TaskEngine {
         }
       }
     }
+    List<Pending> reloadedNow = new ArrayList<>();
     for (Pending p : pending) {
       Optional<Command> cmd = p.type().reloadCommand(p.rs());
       if (cmd.isEmpty()) {
@@ -575,21 +625,57 @@ public final class TaskEngine {
       if (!planOnly) {
         run.reloaded = true;
         run.host(p.server()).run(cmd.get()).orThrow();
+        reloadedNow.add(p);
       }
       done.add(p.server() + ": " + p.service());
+    }
+    // A reload the command accepted may still be refused by the service (nginx keeps its old
+    // configuration when it cannot bind a port): each service is asked whether it serves the new one.
+    List<String> problems = new ArrayList<>();
+    for (Pending p : reloadedNow) {
+      p.type().checkReload(p.rs(), run.host(p.server())).ifPresent(problems::add);
+    }
+    if (!problems.isEmpty()) {
+      throw new ReloadCheckFailedException(String.join("; ", problems));
     }
     return done;
   }
 
+  /**
+   * A service reloaded without error does not serve its new configuration ({@link
+   * ServiceType#checkReload}); the task is rolled back and the service reloaded again.
+   */
+  private static final class ReloadCheckFailedException extends ProvisionException {
+    private static final long serialVersionUID = 1L;
+
+    ReloadCheckFailedException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Reloads, after a rollback, what the task changed, so that each service serves the restored
+   * files, and asks each whether it does.
+   *
+   * @return what failed; what worked is added to the run's rollback notes
+   */
   private List<String> reloadAfterRollback(Run run) {
     List<String> failures = new ArrayList<>();
     for (Map.Entry<String, ContextName> e : run.pendingReloads.entrySet()) {
       String service = e.getKey().substring(e.getKey().indexOf('|') + 1);
       try {
         ResolvedContext rs = run.resolve(e.getValue());
-        Optional<Command> cmd = registry.selected((Server) rs.context()).get(service).reloadCommand(rs);
+        ServiceType type = registry.selected((Server) rs.context()).get(service);
+        Optional<Command> cmd = type.reloadCommand(rs);
         if (cmd.isPresent()) {
-          run.rawHost(e.getValue()).run(cmd.get()).orThrow();
+          Host raw = run.rawHost(e.getValue());
+          raw.run(cmd.get()).orThrow();
+          Optional<String> problem = type.checkReload(rs, raw);
+          if (problem.isPresent()) {
+            failures.add("after the rollback and a reload, " + problem.get());
+          } else {
+            run.rollbackNotes.add(service + " on " + e.getValue() + " reloaded with the restored files and passed its reload check");
+          }
         }
       } catch (RuntimeException ex) {
         failures.add("reload of " + service + " on " + e.getValue() + " after rollback failed: " + message(ex));
@@ -739,6 +825,8 @@ public final class TaskEngine {
     final Map<String, ReloadDebts.Debt> ownDebts = new LinkedHashMap<>();
     /** Debts left by killed tasks, paid when this task succeeds. */
     final List<ReloadDebts.Debt> orphanDebts = new ArrayList<>();
+    /** What the reloads after a rollback achieved, for the failure message. */
+    final List<String> rollbackNotes = new ArrayList<>();
     JournalingHost local;
     volatile StepRecorder current = new StepRecorder(0);
     String currentService;

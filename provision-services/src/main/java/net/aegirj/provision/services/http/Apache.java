@@ -1,5 +1,6 @@
 package net.aegirj.provision.services.http;
 
+import java.util.List;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.StepContext;
@@ -37,6 +38,18 @@ public class Apache extends HttpServiceType {
   @Override
   protected String defaultTestCommand() {
     return "apache2ctl -t";
+  }
+
+  @Override
+  String displayName() {
+    return "Apache";
+  }
+
+  @Override
+  String reloadAdvice(List<ReloadCheck.Port> ports) {
+    return "Apache answers only on ports the system's configuration has a Listen directive for (ports.conf), and"
+        + " its error log says why a graceful restart did not apply: add 'Listen " + ports.get(0).port()
+        + "' there, free the port, or choose another " + (ports.size() > 1 ? "http_port or http_ssl_port" : "http_port");
   }
 
   @Override

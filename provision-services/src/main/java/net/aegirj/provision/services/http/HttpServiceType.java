@@ -43,6 +43,9 @@ public abstract class HttpServiceType implements ServiceType {
   static final int CONFIG_FILE = 0644;
   static final int KEY_FILE = 0600;
   static final String DEFAULT_KEY = "default";
+  /** Seconds a reload may take to show on every port, by default. */
+  static final int DEFAULT_RELOAD_CHECK = 15;
+  static final int MAX_RELOAD_CHECK = 600;
 
   private volatile List<PropertySpec> properties;
 
@@ -90,6 +93,9 @@ public abstract class HttpServiceType implements ServiceType {
         out.add(spec("http_ssl_port", PropertySpec.Kind.INTEGER).range(1, 65535).defaultValue(443)
             .description("port of HTTPS virtual hosts").build());
       }
+      out.add(spec("http_reload_check", PropertySpec.Kind.INTEGER).range(0, MAX_RELOAD_CHECK)
+          .defaultValue(DEFAULT_RELOAD_CHECK).description("seconds a reload may take until every port serves the new "
+              + "configuration's marker (0: do not check)").build());
       p = List.copyOf(out);
       properties = p;
     }
@@ -146,6 +152,58 @@ public abstract class HttpServiceType implements ServiceType {
   @Override
   public Optional<Command> reloadCommand(ResolvedContext server) {
     return Optional.of(Command.shell(str(server, "http_restart_cmd")));
+  }
+
+  /**
+   * Asks every port the server should listen on ({@code http_port}, and {@code http_ssl_port} for
+   * the SSL types) for {@value ReloadCheck#PATH} until each answers with the marker of the server
+   * configuration on disk, for up to {@code http_reload_check} seconds. The question is asked on
+   * the web server's own machine (a bash loop run through {@code host}, with curl when the machine
+   * has it), so it works for remote web servers too.
+   */
+  @Override
+  public Optional<String> checkReload(ResolvedContext server, Host host) {
+    int seconds = ((Number) server.get("http_reload_check").orElse(DEFAULT_RELOAD_CHECK)).intValue();
+    if (seconds <= 0) {
+      return Optional.empty();
+    }
+    // What the configuration on disk listens on: after a rollback that is the restored file,
+    // whatever the server's context says now.
+    String conf = host.read(serverConfPath(server)).map(b -> new String(b, StandardCharsets.UTF_8)).orElse("");
+    Optional<ReloadCheck.Targets> targets = ReloadCheck.targetsIn(conf);
+    String address;
+    List<ReloadCheck.Port> ports = new ArrayList<>();
+    if (targets.isPresent()) {
+      address = targets.get().address();
+      ports.addAll(targets.get().ports());
+    } else {
+      // An operator's template without the line: the ports the server's properties name.
+      address = ReloadCheck.connectAddress(Grammar.IP.check(server.name(), "http_listen_address",
+          str(server, "http_listen_address")));
+      ports.add(new ReloadCheck.Port("http", ((Number) server.get("http_port").orElse(80)).intValue()));
+      if (ssl()) {
+        ports.add(new ReloadCheck.Port("https", ((Number) server.get("http_ssl_port").orElse(443)).intValue()));
+      }
+    }
+    ReloadCheck check = new ReloadCheck(server.name().toString(), displayName(), address, ports,
+        ReloadCheck.markerIn(conf), seconds);
+    return check.run(host).map(problem -> problem + "; " + reloadAdvice(ports));
+  }
+
+  /** @return how messages name the web server: {@code nginx} or {@code Apache} */
+  String displayName() {
+    return app();
+  }
+
+  /**
+   * What an operator does when a reload did not show: where the web server says why, and the
+   * usual fixes.
+   *
+   * @param ports the ports that were checked
+   * @return the advice, one sentence
+   */
+  String reloadAdvice(List<ReloadCheck.Port> ports) {
+    return displayName() + "'s error log says why it did not apply the configuration";
   }
 
   // ---------------------------------------------------------------- paths
@@ -220,10 +278,19 @@ public abstract class HttpServiceType implements ServiceType {
     }
   }
 
+  /** @return {@code <config_path>/<app>.conf}, the server-level configuration */
+  Path serverConfPath(ResolvedContext server) {
+    return Path.of(str(server, "config_path")).resolve(app() + ".conf");
+  }
+
   private void serverFiles(StepContext ctx, ResolvedContext server) {
     Host h = ctx.host(server.name());
     Map<String, Object> model = serverModel(server);
-    Path conf = Path.of(str(server, "config_path")).resolve(app() + ".conf");
+    Path conf = serverConfPath(server);
+    // The marker the reload check looks for: a hash of the file without it, so it changes with the
+    // configuration and never on a verify that changes nothing.
+    model.put("marker", "");
+    model.put("marker", ReloadCheck.marker(render(ctx, server, "server", model)));
     boolean changed = h.write(conf, render(ctx, server, "server", model), FileMode.of(CONFIG_FILE));
     changed |= extraServerFiles(ctx, server, model);
     Path link = Path.of(str(server, "aegir_root")).resolve("config").resolve(app() + ".conf");
@@ -279,6 +346,7 @@ public abstract class HttpServiceType implements ServiceType {
     String listen = Grammar.IP.check(ctx, "http_listen_address", str(server, "http_listen_address"));
     // nginx's listen and Apache's <VirtualHost> take an IPv6 address in brackets before ':port'
     m.put("listen", listen.contains(":") ? "[" + listen + "]" : listen);
+    m.put("check_address", ReloadCheck.connectAddress(listen));
     Path app = appPath(server);
     Grammar.PATH.check(ctx, "config_path", app.toString());
     m.put("pred_path", app.resolve("pre.d").toString());

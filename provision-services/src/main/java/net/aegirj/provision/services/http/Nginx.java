@@ -1,6 +1,7 @@
 package net.aegirj.provision.services.http;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.spi.FileMode;
@@ -38,6 +39,13 @@ public class Nginx extends HttpServiceType {
   @Override
   protected String defaultTestCommand() {
     return "nginx -t -q";
+  }
+
+  @Override
+  String reloadAdvice(List<ReloadCheck.Port> ports) {
+    return "nginx keeps serving its old configuration when it cannot apply a new one, and its error log says why"
+        + " (e.g. 'bind() to …:" + ports.get(0).port() + " failed (98: Address already in use)'): free the port"
+        + " or choose another " + (ports.size() > 1 ? "http_port or http_ssl_port" : "http_port");
   }
 
   @Override

@@ -4,19 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.Provision;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The http types' files, written by real tasks on the local host, with the test and reload
- * commands replaced by {@code true}/{@code false} (the real servers are exercised by HttpServersIT).
+ * commands replaced by {@code true}/{@code false} and the reload check off, as nothing serves
+ * (the real servers are exercised by HttpServersIT).
  */
 class HttpConfigTest {
   @TempDir Path home;
@@ -26,7 +32,7 @@ class HttpConfigTest {
     Provision p = Provision.builder().home(home).build();
     p.save("server_master", PropertyChanges.builder().set("http_service_type", type).set("http_port", "8080")
         .set("phpfpm_address", "unix:/run/php/php8.2-fpm.sock").set("http_test_cmd", "true")
-        .set("http_restart_cmd", "true").build());
+        .set("http_restart_cmd", "true").set("http_reload_check", "0").build());
     p.save("platform_a", PropertyChanges.builder().set("context_type", "platform")
         .set("root", home.resolve("platforms/a").toString()).build());
     p.save("a.example.com", PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_a")
@@ -62,6 +68,35 @@ class HttpConfigTest {
       TaskReport again = p.site("a.example.com").verify();
       assertThat(again.changedPaths()).as("a second verify writes nothing").isEmpty();
       assertThat(again.reloads()).as("and reloads nothing").isEmpty();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"nginx", "nginx_ssl", "apache", "apache_ssl"})
+  void theServerFileCarriesAMarkerThatChangesWithItAndOnlyWithIt(String type) throws IOException {
+    try (Provision p = provision(type)) {
+      String file = "config/server_master/" + (type.startsWith("nginx") ? "nginx" : "apache") + ".conf";
+      p.server("server_master").verify();
+      String first = read(file);
+      var marker = ReloadCheck.markerIn(first);
+      assertThat(marker).as("%s: the server file serves a marker at %s", type, ReloadCheck.PATH).isPresent();
+      assertThat(first.split("provision-config-check " + marker.get(), -1))
+          .as("%s: on every port of the default server", type).hasSize(type.endsWith("_ssl") ? 3 : 2);
+      assertThat(marker.get()).as("%s: the marker is a hash of the file without it", type)
+          .isEqualTo(ReloadCheck.marker(first.replace(marker.get(), "").getBytes(StandardCharsets.UTF_8)));
+      List<ReloadCheck.Port> ports = new ArrayList<>(List.of(new ReloadCheck.Port("http", 8080)));
+      if (type.endsWith("_ssl")) {
+        ports.add(new ReloadCheck.Port("https", 443));
+      }
+      assertThat(ReloadCheck.targetsIn(first)).as("%s: the file names what the check asks (listen '*': loopback)", type)
+          .contains(new ReloadCheck.Targets("127.0.0.1", ports));
+      TaskReport again = p.server("server_master").verify();
+      assertThat(again.reloads()).as("%s: a verify that changes nothing reloads and checks nothing", type).isEmpty();
+      assertThat(read(file)).as("%s: and keeps the marker", type).isEqualTo(first);
+      p.save("server_master", PropertyChanges.builder().set("http_port", "8081").build());
+      p.server("server_master").verify();
+      assertThat(ReloadCheck.markerIn(read(file))).as("%s: a new port is a new configuration, with a new marker", type)
+          .isPresent().isNotEqualTo(marker);
     }
   }
 
