@@ -50,6 +50,7 @@ public final class TaskEngine {
   private final FailureInjector injector;
   private final ContextLocks locks;
   private final ReloadDebts debts;
+  private final IntentJournal intents;
 
   /**
    * @param contexts the contexts
@@ -67,6 +68,8 @@ public final class TaskEngine {
     this.injector = injector;
     this.locks = locks;
     this.debts = new ReloadDebts(locks.directory().resolve("reload-owed"));
+    // <home>/state/intents: the lock directory is <home>/locks
+    this.intents = new IntentJournal(locks.directory().resolveSibling("state").resolve("intents"));
   }
 
   /**
@@ -297,6 +300,7 @@ public final class TaskEngine {
     run.reconnectLostHosts();
     List<String> failures = run.journal.rollback();
     run.settleReloadDebts(false, failures.isEmpty());
+    run.endIntents(failures.isEmpty());
     if (!failures.isEmpty()) {
       LOG.warn("{}: undoing before running again alone: {}", m.name, String.join("; ", failures));
     }
@@ -400,6 +404,9 @@ public final class TaskEngine {
     Prepared prepared = new Prepared(task, name, planOnly, start, steps, run);
     List<StepReport> reports = prepared.reports;
     try {
+      if (!planOnly) {
+        settleLeftIntents(run);
+      }
       emit(l -> l.taskStarted(task, name, steps.size()));
       for (int i = 0; i < steps.size(); i++) {
         Planned p = steps.get(i);
@@ -469,6 +476,7 @@ public final class TaskEngine {
     }
     if (failure == null) {
       run.settleReloadDebts(true, true);
+      run.endIntents(true);
       TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
           : TaskReport.Status.SUCCEEDED, reports, reloads, run.warnings,
           Duration.ofNanos(System.nanoTime() - start), Optional.empty(), run.results);
@@ -484,6 +492,7 @@ public final class TaskEngine {
       rollbackFailures.addAll(reloadAfterRollback(run));
     }
     run.settleReloadDebts(false, rollbackFailures.isEmpty());
+    run.endIntents(rollbackFailures.isEmpty());
     List<StepReport> finalReports = new ArrayList<>();
     for (int i = 0; i < reports.size(); i++) {
       StepReport s = reports.get(i);
@@ -507,6 +516,154 @@ public final class TaskEngine {
     throw new TaskFailedException(report, failure);
   }
 
+
+  /**
+   * Before a task's steps: settles the intents that killed tasks on its context left (each by the
+   * service type that recorded it), and, in a verify of a server, those left on that server for
+   * contexts that no longer exist. What cannot be settled now (a server down) is kept for a later
+   * task, with a warning; it never stops this task.
+   */
+  private void settleLeftIntents(Run run) {
+    List<IntentJournal.Left> left = new ArrayList<>();
+    int ownCount;
+    try {
+      left.addAll(intents.leftFor(run.target.name()));
+      ownCount = left.size();
+      if (run.target.context().type() == ContextType.SERVER && run.task == Task.VERIFY) {
+        for (IntentJournal.Left l : intents.leftAll()) {
+          if (l.context() != null && isGone(l.context())
+              && l.intents().stream().anyMatch(s -> s.intent().server().equals(run.target.name()))) {
+            left.add(l);
+          } else {
+            l.close();
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      left.forEach(IntentJournal.Left::close);
+      run.warn("cannot read what killed tasks left in " + intents.directory() + ": " + message(e));
+      return;
+    }
+    for (int i = 0; i < left.size(); i++) {
+      IntentJournal.Left l = left.get(i);
+      boolean own = i < ownCount; // its file is named after this context
+      Optional<ResolvedContext> saved = own ? Optional.of(run.target) : Optional.empty();
+      String who = "a killed " + (l.task() == null ? "task" : l.task().id()) + " of " + l.context()
+          + (l.pid() > 0 ? " (process " + l.pid() + ")" : "");
+      if (!own) {
+        run.warn(who + " left intents on " + run.target.name() + " for a context that no longer exists: "
+            + l.intents().stream().map(s -> s.intent().toString()).toList() + "; settling them");
+      }
+      boolean all = true;
+      for (IntentJournal.Stored s : l.intents()) {
+        try {
+          ServiceType type = settlingType(s);
+          if (type == null) {
+            all = false;
+            run.warn(who + " meant to create " + s.intent() + ", and no service type '" + s.type() + "' for "
+                + s.intent().service() + " is installed to settle it; kept in " + l.file());
+            continue;
+          }
+          LOG.info("{}: settling {} left by {}", run.target.name(), s.intent(), who);
+          ContextName of = own ? run.target.name() : l.context();
+          if (!type.settle(new Leftover(l, of, s.intent(), saved), run)) {
+            all = false;
+            run.warn(who + " meant to create " + s.intent() + "; the " + s.intent().service() + " type "
+                + type.id() + " did not settle it; kept in " + l.file());
+          }
+        } catch (RuntimeException e) {
+          all = false;
+          run.warn(who + " meant to create " + s.intent() + "; settling it failed: " + message(e)
+              + "; a later task tries again");
+        }
+      }
+      if (all) {
+        l.remove();
+      } else {
+        l.close();
+      }
+    }
+  }
+
+  private boolean isGone(ContextName name) {
+    try {
+      return contexts.repository().load(name).isEmpty();
+    } catch (RuntimeException e) {
+      return false; // unreadable is not gone
+    }
+  }
+
+  private ServiceType settlingType(IntentJournal.Stored s) {
+    Optional<ServiceType> byId = registry.find(s.intent().service(), s.type());
+    if (byId.isPresent() && byId.get().id() != null) {
+      return byId.get();
+    }
+    try {
+      ResolvedContext rs = contexts.resolve(s.intent().server());
+      ServiceType selected = registry.selected((Server) rs.context()).get(s.intent().service());
+      return selected == null || selected.id() == null ? null : selected;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** An intent of a killed task, as a service type sees it while it settles it. */
+  private final class Leftover implements net.aegirj.provision.spi.LeftIntent {
+    private final IntentJournal.Left left;
+    private final ContextName context;
+    private final net.aegirj.provision.spi.Intent intent;
+    private final Optional<ResolvedContext> saved;
+
+    Leftover(IntentJournal.Left left, ContextName context, net.aegirj.provision.spi.Intent intent,
+        Optional<ResolvedContext> saved) {
+      this.left = left;
+      this.context = context;
+      this.intent = intent;
+      this.saved = saved;
+    }
+
+    @Override
+    public net.aegirj.provision.spi.Intent intent() {
+      return intent;
+    }
+
+    @Override
+    public ContextName context() {
+      return context;
+    }
+
+    @Override
+    public Task task() {
+      return left.task();
+    }
+
+    @Override
+    public Optional<ResolvedContext> saved() {
+      return saved;
+    }
+
+    @Override
+    public boolean claimedByAnother(String property) {
+      if (intents.claimedByRunningTask(intent.server(), intent.kind(), intent.name())) {
+        return true;
+      }
+      try {
+        for (net.aegirj.provision.spi.Versioned v : contexts.repository().list()) {
+          if (v.context().name().equals(context)) {
+            continue;
+          }
+          Object value = v.context().properties().get(property);
+          if (value != null && String.valueOf(value).equals(intent.name())) {
+            return true;
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("cannot list the contexts to see who owns {}: {}; it is kept", intent, message(e));
+        return true;
+      }
+      return false;
+    }
+  }
 
   /**
    * Before a service's first step on a server: records that its reload may be owed, and takes over
@@ -739,6 +896,8 @@ public final class TaskEngine {
     final Map<String, ReloadDebts.Debt> ownDebts = new LinkedHashMap<>();
     /** Debts left by killed tasks, paid when this task succeeds. */
     final List<ReloadDebts.Debt> orphanDebts = new ArrayList<>();
+    /** What this task is about to create outside the home; made on its first intent. */
+    IntentJournal.Record intentRecord;
     JournalingHost local;
     volatile StepRecorder current = new StepRecorder(0);
     String currentService;
@@ -891,6 +1050,43 @@ public final class TaskEngine {
       return planOnly;
     }
 
+    @Override
+    public void intent(net.aegirj.provision.spi.Intent intent) {
+      Objects.requireNonNull(intent, "intent");
+      if (planOnly) {
+        return;
+      }
+      ResolvedContext rs = resolve(intent.server());
+      if (rs.context().type() != ContextType.SERVER) {
+        throw new InvalidContextException(intent.server().toString(), null, "is a " + rs.context().type().id()
+            + ", not a server; an intent names the server it creates " + intent.name() + " on");
+      }
+      ServiceType type = registry.selected((Server) rs.context()).get(intent.service());
+      String id = type == null || type.id() == null ? "" : type.id();
+      synchronized (this) {
+        if (intentRecord == null) {
+          intentRecord = intents.open(target.name(), task, id, intent);
+        } else {
+          intentRecord.add(id, intent);
+        }
+      }
+    }
+
+    /**
+     * Clears this task's intents when nothing is left to settle (it succeeded, or its rollback
+     * was complete); otherwise keeps them for the next task on the context.
+     */
+    synchronized void endIntents(boolean nothingLeft) {
+      if (intentRecord != null) {
+        if (nothingLeft) {
+          intentRecord.clear();
+        } else {
+          intentRecord.close();
+        }
+        intentRecord = null;
+      }
+    }
+
     /**
      * Pays this task's reload debts when it succeeded (its reloads ran) or rolled back completely,
      * and the killed tasks' debts only when it succeeded; the others stay for the next task.
@@ -928,6 +1124,7 @@ public final class TaskEngine {
     @Override
     public void close() {
       settleReloadDebts(false, false); // only what an unexpected error left: kept for the next task
+      endIntents(false);
       for (AutoCloseable r : resources.values()) {
         try {
           r.close();
