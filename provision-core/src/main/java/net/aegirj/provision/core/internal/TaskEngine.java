@@ -557,6 +557,10 @@ public final class TaskEngine {
       boolean all = true;
       for (IntentJournal.Stored s : l.intents()) {
         try {
+          if (s.intent().service().equals(CORE)) {
+            settleAside(run, s.intent(), who);
+            continue;
+          }
           ServiceType type = settlingType(s);
           if (type == null) {
             all = false;
@@ -582,6 +586,44 @@ public final class TaskEngine {
       } else {
         l.close();
       }
+    }
+  }
+
+  /** The engine's own intents (a path moved aside by a journaled host): the service {@value #CORE}. */
+  static final String CORE = "core";
+  private static final String ASIDE = "moved aside";
+
+  private static net.aegirj.provision.spi.Intent asideIntent(ContextName server, java.nio.file.Path path,
+      java.nio.file.Path aside) {
+    return new net.aegirj.provision.spi.Intent(CORE, server, ASIDE, path.toString(), List.of(aside.toString()));
+  }
+
+  /**
+   * Settles a path a killed task moved aside to remove it at its end: put back when nothing took
+   * its place (the task never got further, and the next task decides again), removed when
+   * something did (the task had replaced it).
+   */
+  private void settleAside(Run run, net.aegirj.provision.spi.Intent intent, String who) {
+    if (!intent.kind().equals(ASIDE) || intent.details().size() != 1) {
+      throw new ProvisionException("unknown intent " + intent);
+    }
+    java.nio.file.Path path = java.nio.file.Path.of(intent.name());
+    java.nio.file.Path aside = java.nio.file.Path.of(intent.details().get(0));
+    if (!aside.getParent().equals(path.getParent())
+        || !aside.getFileName().toString().startsWith("." + path.getFileName() + ".removed-")) {
+      throw new ProvisionException("refusing " + intent + ": the aside is not the path's own");
+    }
+    Host h = run.rawHost(intent.server());
+    if (h.stat(aside).isEmpty()) {
+      return;
+    }
+    if (h.stat(path).isEmpty()) {
+      h.rename(aside, path);
+      run.warn(who + " moved " + path + " on " + intent.server() + " aside and did not finish; put back");
+    } else {
+      h.remove(aside);
+      run.warn(who + " replaced " + path + " on " + intent.server() + " and did not finish; removed the old copy "
+          + aside);
     }
   }
 
@@ -991,6 +1033,7 @@ public final class TaskEngine {
               + ", not a server");
         }
         h = new JournalingHost(hosts.open(rs), planOnly, journal, () -> current);
+        h.beforeAside((path, aside) -> intent(asideIntent(server, path, aside)));
         open.put(server, h);
       }
       return h;
@@ -1016,6 +1059,7 @@ public final class TaskEngine {
     public synchronized Host localHost() {
       if (local == null) {
         local = new JournalingHost(new LocalHost("local"), planOnly, journal, () -> current);
+        local.beforeAside((path, aside) -> intent(asideIntent(ContextName.MASTER, path, aside)));
       }
       return local;
     }
@@ -1061,7 +1105,8 @@ public final class TaskEngine {
         throw new InvalidContextException(intent.server().toString(), null, "is a " + rs.context().type().id()
             + ", not a server; an intent names the server it creates " + intent.name() + " on");
       }
-      ServiceType type = registry.selected((Server) rs.context()).get(intent.service());
+      ServiceType type = intent.service().equals(CORE) ? null
+          : registry.selected((Server) rs.context()).get(intent.service());
       String id = type == null || type.id() == null ? "" : type.id();
       synchronized (this) {
         if (intentRecord == null) {
