@@ -84,4 +84,23 @@ public interface ServiceType {
   default Optional<String> checkReload(ResolvedContext server, Host host) {
     return Optional.empty();
   }
+
+  /**
+   * Settles what a killed task meant to create with this type ({@link StepContext#intent(Intent)}):
+   * keeps what the saved context owns ({@link LeftIntent#saved()}) or another owner claims
+   * ({@link LeftIntent#claimedByAnother(String)}), removes the rest if it exists. Runs at the
+   * start of the next task on that context (before its steps), or in a verify of the intent's
+   * server when the context no longer exists, with {@code ctx} being that task's context; it
+   * must be idempotent (an earlier settling may have been killed too). Warnings go to
+   * {@link StepContext#warn(String)}.
+   *
+   * @param left what was left
+   * @param ctx the settling task's context (its hosts and resources)
+   * @return true when settled (the record is removed), false to keep it for a later task; the
+   *     default keeps it, so a type that records intents must settle them
+   * @throws RuntimeException when settling failed; the record is kept and the task goes on
+   */
+  default boolean settle(LeftIntent left, StepContext ctx) {
+    return false;
+  }
 }

@@ -119,4 +119,18 @@ public interface StepContext {
 
   /** @return true when the task is only being planned: hosts record, nothing changes */
   boolean planOnly();
+
+  /**
+   * Records, durably (the file is synced before this returns), that the step is about to create
+   * something outside the home, so that a task killed before it ends leaves a record the next
+   * task on the context settles ({@link ServiceType#settle(LeftIntent, StepContext)}). Call it
+   * before acting; it fails (and the step with it) when the record cannot be written. The record
+   * is cleared when the task succeeds or rolls back completely. Nothing is recorded in a plan.
+   *
+   * <p>Added after the first release: the default records nothing, for implementations outside
+   * Provision (a test double).
+   *
+   * @param intent what will be created; never a secret
+   */
+  default void intent(Intent intent) {}
 }

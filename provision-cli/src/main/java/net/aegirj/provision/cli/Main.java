@@ -500,6 +500,7 @@ public final class Main {
     private Provision open(JdbcContextRepository shared) {
       Provision.Builder b = Provision.builder().listener(progress);
       invocation.home().ifPresent(b::home);
+      TestHaltHook.install(b); // test only: PROVISION_TEST_HALT_AT
       if (shared != null) {
         b.repository(shared);
       }

@@ -45,6 +45,12 @@ import org.junit.jupiter.api.io.TempDir;
  * everything: every site answers over HTTP, on its name and on every alias it was last saved
  * with, with its own database.
  *
+ * <p>Issue 14 adds kills at every step boundary ({@link
+ * #killedAtEveryStepBoundaryOfInstallAndDeleteTheNextTaskLeavesNoOrphan}): the test-only hook
+ * {@code PROVISION_TEST_HALT_AT=<task>:<k>} ({@link TestHaltHook}) halts the JVM before step k, or
+ * after the last step, and the next task must leave no orphan in MariaDB, on disk or in nginx's
+ * configuration.
+ *
  * <p>CI: {@value #DEFAULT_KILLS} kills, 3 in 5 during save, with the seed {@value #DEFAULT_SEED}
  * (printed). {@code -Dtorture.kills=2000 -Dtorture.seed=…} for a longer run.
  */
@@ -98,13 +104,21 @@ class TortureIT {
   record Child(boolean killed, int status, String out, String err, long millis) {}
 
   private Child run(List<String> args, long killAfterMillis) throws Exception {
+    return run(args, killAfterMillis, Map.of());
+  }
+
+  /** Runs the command line with extra environment variables (e.g. the test-only halt hook). */
+  private Child run(List<String> args, long killAfterMillis, Map<String, String> env) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+UseSerialGC",
         "-cp", CLI.resolve("target/classes") + ":" + CLI.resolve("target/lib") + "/*",
         "net.aegirj.provision.cli.Main", "--home", home.toString()));
     command.addAll(args);
     long start = System.nanoTime();
-    Process p = new ProcessBuilder(command).start();
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().keySet().removeIf(k -> k.startsWith("PROVISION_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
     p.getOutputStream().close();
     CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
     CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
@@ -278,6 +292,72 @@ class TortureIT {
       }
     }
     System.out.printf("TortureIT: %d installs killed, each completed by install or verify%n", kills);
+  }
+
+  private int steps(String json) throws IOException {
+    return JSON.readTree(json).path("report").path("steps").size();
+  }
+
+  private List<String> orphans() throws IOException {
+    return Orphans.find(home, db, home.resolve("platforms/fixture/sites"),
+        home.resolve("config/server_master/nginx/vhost.d"));
+  }
+
+  /**
+   * For every step boundary of install (before step k, for every k, and after the last step):
+   * the command line is halted there ({@code Runtime.halt}, as {@code kill -9}: no rollback), then
+   * install is run again: it completes the install (or is refused as done, and verify completes
+   * it), the site gets its normal database name, answers over HTTP with it, and nothing is left
+   * that no context owns: no database or user in MariaDB, no site directory, vhost, temporary file
+   * or intent record. Then the site's delete is halted at a step boundary in turn, the next delete
+   * completes it, and again nothing is left.
+   */
+  @Test
+  void killedAtEveryStepBoundaryOfInstallAndDeleteTheNextTaskLeavesNoOrphan() throws Exception {
+    String save = "--context_type=site";
+    ok("save", "@b0.example.com", save, "--platform=@platform_fixture", "--db_server=@server_db",
+        "--install_method=manual");
+    int installSteps = steps(ok("--json", "install", "@b0.example.com").out());
+    int deleteSteps = steps(ok("--json", "delete", "@b0.example.com").out());
+    assertThat(installSteps).as("install has steps to kill between").isGreaterThan(2);
+    assertThat(orphans()).as("nothing is left before the kills").isEmpty();
+    int kills = 0;
+    for (int k = 1; k <= installSteps + 1; k++) {
+      String site = "b" + k + ".example.com";
+      String name = "b" + k + "examplecom";
+      ok("save", "@" + site, save, "--platform=@platform_fixture", "--db_server=@server_db", "--install_method=manual");
+      Child halted = run(List.of("install", "@" + site), -1, Map.of(TestHaltHook.ENV, "install:" + k));
+      assertThat(halted.status()).as("install halted before step %d of %d: %s %s", k, installSteps, halted.out(),
+          halted.err()).isEqualTo(TestHaltHook.STATUS);
+      kills++;
+      Child again = run(List.of("install", "@" + site), -1);
+      assertThat(again.status() == 0 || again.err().contains("the site is installed already"))
+          .as("@%s (halted at %d): installing again completes it, or is refused as done: %s %s", site, k,
+              again.out(), again.err()).isTrue();
+      ok("verify", "@" + site);
+      try (Provision p = Provision.builder().home(home).build()) {
+        Site s = p.site(site).context();
+        assertThat(s.dbName()).as("@%s (halted at %d) has its normal database name", site, k).contains(name);
+      }
+      Http.Response r = Http.getUntil(nginx.port(), site, "/", x -> x.status() == 200
+          && x.body().contains("db=" + name), Duration.ofSeconds(20));
+      assertThat(r.body()).as("@%s (halted at %d) answers with its own database", site, k).contains("db=" + name);
+      assertThat(orphans()).as("after an install halted before step %d and the next install", k).isEmpty();
+
+      int d = Math.min(k, deleteSteps + 1);
+      Child deleteHalted = run(List.of("delete", "@" + site), -1, Map.of(TestHaltHook.ENV, "delete:" + d));
+      assertThat(deleteHalted.status()).as("delete halted before step %d of %d: %s %s", d, deleteSteps,
+          deleteHalted.out(), deleteHalted.err()).isEqualTo(TestHaltHook.STATUS);
+      kills++;
+      ok("delete", "@" + site);
+      assertThat(db.sql("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '" + name + "%'"))
+          .as("@%s: no database after a delete halted at %d and the next delete", site, d).isEmpty();
+      assertThat(db.sql("SELECT User FROM mysql.user WHERE User LIKE '" + name + "%'"))
+          .as("@%s: no user", site).isEmpty();
+      assertThat(orphans()).as("after a delete halted before step %d and the next delete", d).isEmpty();
+    }
+    System.out.printf("TortureIT: %d halts at step boundaries (install: %d steps, delete: %d), no orphan after any%n",
+        kills, installSteps, deleteSteps);
   }
 
   private List<String> storedAliases(String site) {

@@ -38,6 +38,17 @@ final class JournalingHost implements Host {
     return delegate;
   }
 
+  /** Called with (path, aside) before a path is moved aside; throwing stops the removal. */
+  private volatile java.util.function.BiConsumer<Path, Path> beforeAside = (path, aside) -> {};
+
+  /**
+   * @param hook records the intent to move a path aside (so that a killed task's aside is found
+   *     and settled by the next task), called before the move; when it throws, nothing is moved
+   */
+  void beforeAside(java.util.function.BiConsumer<Path, Path> hook) {
+    this.beforeAside = hook;
+  }
+
   private String on(Object what) {
     return delegate.isLocal() ? what.toString() : delegate.name() + ":" + what;
   }
@@ -221,6 +232,7 @@ final class JournalingHost implements Host {
     byte[] id = new byte[6];
     RANDOM.nextBytes(id);
     Path aside = path.resolveSibling("." + path.getFileName() + ".removed-" + java.util.HexFormat.of().formatHex(id));
+    beforeAside.accept(path, aside);
     try {
       if (!delegate.rename(path, aside)) {
         return false;

@@ -50,6 +50,7 @@ public final class TaskEngine {
   private final FailureInjector injector;
   private final ContextLocks locks;
   private final ReloadDebts debts;
+  private final IntentJournal intents;
 
   /**
    * @param contexts the contexts
@@ -67,6 +68,8 @@ public final class TaskEngine {
     this.injector = injector;
     this.locks = locks;
     this.debts = new ReloadDebts(locks.directory().resolve("reload-owed"));
+    // <home>/state/intents: the lock directory is <home>/locks
+    this.intents = new IntentJournal(locks.directory().resolveSibling("state").resolve("intents"));
   }
 
   /**
@@ -300,6 +303,7 @@ public final class TaskEngine {
     run.reconnectLostHosts();
     List<String> failures = run.journal.rollback();
     run.settleReloadDebts(false, failures.isEmpty());
+    run.endIntents(failures.isEmpty());
     if (!failures.isEmpty()) {
       LOG.warn("{}: undoing before running again alone: {}", m.name, String.join("; ", failures));
     }
@@ -448,6 +452,9 @@ public final class TaskEngine {
     Prepared prepared = new Prepared(task, name, planOnly, start, steps, run);
     List<StepReport> reports = prepared.reports;
     try {
+      if (!planOnly) {
+        settleLeftIntents(run);
+      }
       emit(l -> l.taskStarted(task, name, steps.size()));
       for (int i = 0; i < steps.size(); i++) {
         Planned p = steps.get(i);
@@ -517,6 +524,7 @@ public final class TaskEngine {
     }
     if (failure == null) {
       run.settleReloadDebts(true, true);
+      run.endIntents(true);
       TaskReport report = new TaskReport(task, name, planOnly ? TaskReport.Status.PLANNED
           : TaskReport.Status.SUCCEEDED, reports, reloads, run.warnings,
           Duration.ofNanos(System.nanoTime() - start), Optional.empty(), run.results);
@@ -532,6 +540,7 @@ public final class TaskEngine {
       rollbackFailures.addAll(reloadAfterRollback(run));
     }
     run.settleReloadDebts(false, rollbackFailures.isEmpty());
+    run.endIntents(rollbackFailures.isEmpty());
     List<StepReport> finalReports = new ArrayList<>();
     for (int i = 0; i < reports.size(); i++) {
       StepReport s = reports.get(i);
@@ -556,6 +565,196 @@ public final class TaskEngine {
     throw new TaskFailedException(report, failure);
   }
 
+
+  /**
+   * Before a task's steps: settles the intents that killed tasks on its context left (each by the
+   * service type that recorded it), and, in a verify of a server, those left on that server for
+   * contexts that no longer exist. What cannot be settled now (a server down) is kept for a later
+   * task, with a warning; it never stops this task.
+   */
+  private void settleLeftIntents(Run run) {
+    List<IntentJournal.Left> left = new ArrayList<>();
+    int ownCount;
+    try {
+      left.addAll(intents.leftFor(run.target.name()));
+      ownCount = left.size();
+      if (run.target.context().type() == ContextType.SERVER && run.task == Task.VERIFY) {
+        for (IntentJournal.Left l : intents.leftAll()) {
+          if (l.context() != null && isGone(l.context())
+              && l.intents().stream().anyMatch(s -> s.intent().server().equals(run.target.name()))) {
+            left.add(l);
+          } else {
+            l.close();
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      left.forEach(IntentJournal.Left::close);
+      run.warn("cannot read what killed tasks left in " + intents.directory() + ": " + message(e));
+      return;
+    }
+    for (int i = 0; i < left.size(); i++) {
+      IntentJournal.Left l = left.get(i);
+      boolean own = i < ownCount; // its file is named after this context
+      Optional<ResolvedContext> saved = own ? Optional.of(run.target) : Optional.empty();
+      String who = "a killed " + (l.task() == null ? "task" : l.task().id()) + " of " + l.context()
+          + (l.pid() > 0 ? " (process " + l.pid() + ")" : "");
+      if (!own) {
+        run.warn(who + " left intents on " + run.target.name() + " for a context that no longer exists: "
+            + l.intents().stream().map(s -> s.intent().toString()).toList() + "; settling them");
+      }
+      boolean all = true;
+      for (IntentJournal.Stored s : l.intents()) {
+        try {
+          if (s.intent().service().equals(CORE)) {
+            settleAside(run, s.intent(), who);
+            continue;
+          }
+          ServiceType type = settlingType(s);
+          if (type == null) {
+            all = false;
+            run.warn(who + " meant to create " + s.intent() + ", and no service type '" + s.type() + "' for "
+                + s.intent().service() + " is installed to settle it; kept in " + l.file());
+            continue;
+          }
+          LOG.info("{}: settling {} left by {}", run.target.name(), s.intent(), who);
+          ContextName of = own ? run.target.name() : l.context();
+          if (!type.settle(new Leftover(l, of, s.intent(), saved), run)) {
+            all = false;
+            run.warn(who + " meant to create " + s.intent() + "; the " + s.intent().service() + " type "
+                + type.id() + " did not settle it; kept in " + l.file());
+          }
+        } catch (RuntimeException e) {
+          all = false;
+          run.warn(who + " meant to create " + s.intent() + "; settling it failed: " + message(e)
+              + "; a later task tries again");
+        }
+      }
+      if (all) {
+        l.remove();
+      } else {
+        l.close();
+      }
+    }
+  }
+
+  /** The engine's own intents (a path moved aside by a journaled host): the service {@value #CORE}. */
+  static final String CORE = "core";
+  private static final String ASIDE = "moved aside";
+
+  private static net.aegirj.provision.spi.Intent asideIntent(ContextName server, java.nio.file.Path path,
+      java.nio.file.Path aside) {
+    return new net.aegirj.provision.spi.Intent(CORE, server, ASIDE, path.toString(), List.of(aside.toString()));
+  }
+
+  /**
+   * Settles a path a killed task moved aside to remove it at its end: put back when nothing took
+   * its place (the task never got further, and the next task decides again), removed when
+   * something did (the task had replaced it).
+   */
+  private void settleAside(Run run, net.aegirj.provision.spi.Intent intent, String who) {
+    if (!intent.kind().equals(ASIDE) || intent.details().size() != 1) {
+      throw new ProvisionException("unknown intent " + intent);
+    }
+    java.nio.file.Path path = java.nio.file.Path.of(intent.name());
+    java.nio.file.Path aside = java.nio.file.Path.of(intent.details().get(0));
+    if (!aside.getParent().equals(path.getParent())
+        || !aside.getFileName().toString().startsWith("." + path.getFileName() + ".removed-")) {
+      throw new ProvisionException("refusing " + intent + ": the aside is not the path's own");
+    }
+    Host h = run.rawHost(intent.server());
+    if (h.stat(aside).isEmpty()) {
+      return;
+    }
+    if (h.stat(path).isEmpty()) {
+      h.rename(aside, path);
+      run.warn(who + " moved " + path + " on " + intent.server() + " aside and did not finish; put back");
+    } else {
+      h.remove(aside);
+      run.warn(who + " replaced " + path + " on " + intent.server() + " and did not finish; removed the old copy "
+          + aside);
+    }
+  }
+
+  private boolean isGone(ContextName name) {
+    try {
+      return contexts.repository().load(name).isEmpty();
+    } catch (RuntimeException e) {
+      return false; // unreadable is not gone
+    }
+  }
+
+  private ServiceType settlingType(IntentJournal.Stored s) {
+    Optional<ServiceType> byId = registry.find(s.intent().service(), s.type());
+    if (byId.isPresent() && byId.get().id() != null) {
+      return byId.get();
+    }
+    try {
+      ResolvedContext rs = contexts.resolve(s.intent().server());
+      ServiceType selected = registry.selected((Server) rs.context()).get(s.intent().service());
+      return selected == null || selected.id() == null ? null : selected;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** An intent of a killed task, as a service type sees it while it settles it. */
+  private final class Leftover implements net.aegirj.provision.spi.LeftIntent {
+    private final IntentJournal.Left left;
+    private final ContextName context;
+    private final net.aegirj.provision.spi.Intent intent;
+    private final Optional<ResolvedContext> saved;
+
+    Leftover(IntentJournal.Left left, ContextName context, net.aegirj.provision.spi.Intent intent,
+        Optional<ResolvedContext> saved) {
+      this.left = left;
+      this.context = context;
+      this.intent = intent;
+      this.saved = saved;
+    }
+
+    @Override
+    public net.aegirj.provision.spi.Intent intent() {
+      return intent;
+    }
+
+    @Override
+    public ContextName context() {
+      return context;
+    }
+
+    @Override
+    public Task task() {
+      return left.task();
+    }
+
+    @Override
+    public Optional<ResolvedContext> saved() {
+      return saved;
+    }
+
+    @Override
+    public boolean claimedByAnother(String property) {
+      if (intents.claimedByRunningTask(intent.server(), intent.kind(), intent.name())) {
+        return true;
+      }
+      try {
+        for (net.aegirj.provision.spi.Versioned v : contexts.repository().list()) {
+          if (v.context().name().equals(context)) {
+            continue;
+          }
+          Object value = v.context().properties().get(property);
+          if (value != null && String.valueOf(value).equals(intent.name())) {
+            return true;
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("cannot list the contexts to see who owns {}: {}; it is kept", intent, message(e));
+        return true;
+      }
+      return false;
+    }
+  }
 
   /**
    * Before a service's first step on a server: records that its reload may be owed, and takes over
@@ -827,6 +1026,8 @@ public final class TaskEngine {
     final List<ReloadDebts.Debt> orphanDebts = new ArrayList<>();
     /** What the reloads after a rollback achieved, for the failure message. */
     final List<String> rollbackNotes = new ArrayList<>();
+    /** What this task is about to create outside the home; made on its first intent. */
+    IntentJournal.Record intentRecord;
     JournalingHost local;
     volatile StepRecorder current = new StepRecorder(0);
     String currentService;
@@ -920,6 +1121,7 @@ public final class TaskEngine {
               + ", not a server");
         }
         h = new JournalingHost(hosts.open(rs), planOnly, journal, () -> current);
+        h.beforeAside((path, aside) -> intent(asideIntent(server, path, aside)));
         open.put(server, h);
       }
       return h;
@@ -945,6 +1147,7 @@ public final class TaskEngine {
     public synchronized Host localHost() {
       if (local == null) {
         local = new JournalingHost(new LocalHost("local"), planOnly, journal, () -> current);
+        local.beforeAside((path, aside) -> intent(asideIntent(ContextName.MASTER, path, aside)));
       }
       return local;
     }
@@ -977,6 +1180,44 @@ public final class TaskEngine {
     @Override
     public boolean planOnly() {
       return planOnly;
+    }
+
+    @Override
+    public void intent(net.aegirj.provision.spi.Intent intent) {
+      Objects.requireNonNull(intent, "intent");
+      if (planOnly) {
+        return;
+      }
+      ResolvedContext rs = resolve(intent.server());
+      if (rs.context().type() != ContextType.SERVER) {
+        throw new InvalidContextException(intent.server().toString(), null, "is a " + rs.context().type().id()
+            + ", not a server; an intent names the server it creates " + intent.name() + " on");
+      }
+      ServiceType type = intent.service().equals(CORE) ? null
+          : registry.selected((Server) rs.context()).get(intent.service());
+      String id = type == null || type.id() == null ? "" : type.id();
+      synchronized (this) {
+        if (intentRecord == null) {
+          intentRecord = intents.open(target.name(), task, id, intent);
+        } else {
+          intentRecord.add(id, intent);
+        }
+      }
+    }
+
+    /**
+     * Clears this task's intents when nothing is left to settle (it succeeded, or its rollback
+     * was complete); otherwise keeps them for the next task on the context.
+     */
+    synchronized void endIntents(boolean nothingLeft) {
+      if (intentRecord != null) {
+        if (nothingLeft) {
+          intentRecord.clear();
+        } else {
+          intentRecord.close();
+        }
+        intentRecord = null;
+      }
     }
 
     /**
@@ -1016,6 +1257,7 @@ public final class TaskEngine {
     @Override
     public void close() {
       settleReloadDebts(false, false); // only what an unexpected error left: kept for the next task
+      endIntents(false);
       for (AutoCloseable r : resources.values()) {
         try {
           r.close();

@@ -15,6 +15,8 @@ import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.spi.Intent;
+import net.aegirj.provision.spi.LeftIntent;
 import net.aegirj.provision.spi.ServiceType;
 import net.aegirj.provision.spi.Step;
 import net.aegirj.provision.spi.StepContext;
@@ -34,6 +36,10 @@ import net.aegirj.provision.spi.StepContext;
  *       {@code db_grant_all_hosts}); all undone if the task fails.
  *   <li>Site verify: re-creates a missing user or grant; changes nothing when all is in place.
  *   <li>Site delete: drops the database and the users.
+ *   <li>Every database and user it creates is first recorded as an {@link Intent} (kinds
+ *       {@value #DATABASE} and {@value #USER}, the user's hosts as details); what a killed task
+ *       left is settled by {@link #settle(LeftIntent, StepContext)}: kept when the saved context
+ *       records it, dropped otherwise.
  * </ul>
  */
 public class MySql implements ServiceType {
@@ -42,6 +48,10 @@ public class MySql implements ServiceType {
   private static final String PASSWORD_CHARS =
       "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
   private static final int PASSWORD_LENGTH = 24;
+  /** The kind of an {@link Intent} to create a database. */
+  public static final String DATABASE = "database";
+  /** The kind of an {@link Intent} to create a user's accounts (the hosts are its details). */
+  public static final String USER = "db user";
 
   /** Creates it (for {@link java.util.ServiceLoader}). */
   public MySql() {}
@@ -124,6 +134,7 @@ public class MySql implements ServiceType {
     }
     DbConnection c = connection(ctx, server);
     String name = scratch();
+    ctx.intent(Intent.of("db", server.name(), DATABASE, name));
     try {
       c.execute("CREATE DATABASE " + Sql.ident(server.name(), "database", name));
     } catch (ProvisionException e) {
@@ -151,6 +162,7 @@ public class MySql implements ServiceType {
     DbConnection c = connection(ctx, server);
     String user = scratch().substring(0, 24);
     String account = Sql.account(server.name(), user, "localhost");
+    ctx.intent(new Intent("db", server.name(), USER, user, List.of("localhost")));
     try {
       c.execute("CREATE USER " + account + " IDENTIFIED BY " + Sql.password(server.name(), password()));
       c.execute("GRANT ALL PRIVILEGES ON `provision\\_check\\_%`.* TO " + account);
@@ -324,12 +336,17 @@ public class MySql implements ServiceType {
     }
     String password = password();
     String db = Sql.ident(n, "db_name", name);
+    String user = name;
+    Set<String> hosts = grantHosts(ctx, site, server);
+    // Recorded (synced to disk) before anything is created: a task killed from here until it ends
+    // leaves a record, and the next task on the site drops what the saved site does not own.
+    ctx.intent(Intent.of("db", server.name(), DATABASE, name));
+    ctx.intent(new Intent("db", server.name(), USER, user, List.copyOf(hosts)));
     ddl(ctx, c, server, "CREATE DATABASE " + db + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
     ctx.onRollback("DROP DATABASE " + db + " on " + server.name(), () -> c.execute("DROP DATABASE IF EXISTS " + db));
     // One statement creates the accounts of every grant host, one grants them the database: the
     // server writes its privilege tables twice, not twice per host.
-    String user = name;
-    List<String> accounts = grantHosts(ctx, site, server).stream().map(h -> Sql.account(n, user, h)).toList();
+    List<String> accounts = hosts.stream().map(h -> Sql.account(n, user, h)).toList();
     String identified = " IDENTIFIED BY " + Sql.password(n, password);
     ddl(ctx, c, server, "CREATE USER " + accounts.stream().map(a -> a + identified).collect(Collectors.joining(", ")));
     String all = String.join(", ", accounts);
@@ -544,10 +561,18 @@ public class MySql implements ServiceType {
 
   /** A site's recorded database must never be one of the server's own, nor its user the admin. */
   static void refuseSystemNames(ContextName site, ResolvedContext server, String db, String user) {
+    refuseSystemDatabase(site, db);
+    refuseAdminUser(site, server, user);
+  }
+
+  private static void refuseSystemDatabase(ContextName site, String db) {
     if (SYSTEM_SCHEMAS.contains(db.toLowerCase(Locale.ROOT))) {
       throw new net.aegirj.provision.api.InvalidContextException(site.toString(), "db_name",
           "'" + db + "' is a system database of the server, never a site's; refusing to touch it");
     }
+  }
+
+  private static void refuseAdminUser(ContextName site, ResolvedContext server, String user) {
     Optional<Object> url = server.get("master_db");
     if (url.isPresent()) {
       String admin = MasterDb.parse(server.name(), String.valueOf(url.get())).user();
@@ -556,6 +581,67 @@ public class MySql implements ServiceType {
             "'" + user + "' is the server's administrative account (master_db), never a site's; refusing to touch it");
       }
     }
+  }
+
+  /**
+   * Settles a database or user that a killed task meant to create: kept when the saved context
+   * records it ({@code db_name} or {@code db_user}, on this server) or another context or a
+   * running task claims it; otherwise dropped if it exists (a user only on the hosts the intent
+   * names), with a warning naming what was dropped.
+   */
+  @Override
+  public boolean settle(LeftIntent left, StepContext ctx) {
+    Intent i = left.intent();
+    String property = switch (i.kind()) {
+      case DATABASE -> "db_name";
+      case USER -> "db_user";
+      default -> null;
+    };
+    if (property == null) {
+      return false;
+    }
+    ContextName n = left.context();
+    String name = Grammar.DB_NAME.check(n, property, i.name());
+    String by = "a killed " + (left.task() == null ? "task" : left.task().id()) + " of " + n;
+    boolean owned = left.saved().filter(s -> name.equals(s.get(property).map(String::valueOf).orElse(null)))
+        .filter(s -> i.server().equals(s.get("db_server").map(v -> ContextName.of(String.valueOf(v)))
+            .orElse(ContextName.MASTER)))
+        .isPresent();
+    if (owned) {
+      return true; // the site records it: its own tasks look after it
+    }
+    if (left.claimedByAnother(property)) {
+      ctx.warn(i + " was meant to be created by " + by + ", and another context or a running task uses the name;"
+          + " it is kept");
+      return true;
+    }
+    ResolvedContext server = ctx.resolve(i.server());
+    DbConnection c = connection(ctx, server);
+    if (i.kind().equals(DATABASE)) {
+      refuseSystemDatabase(n, name);
+      if (c.databaseExists(name)) {
+        ddl(ctx, c, server, "DROP DATABASE " + Sql.ident(n, "db_name", name));
+        ctx.warn("database " + name + " on " + server.name() + " was left by " + by + " and no context records it;"
+            + " dropped");
+      }
+    } else {
+      refuseAdminUser(n, server, name);
+      List<String> hosts = i.details().isEmpty()
+          ? c.strings("SELECT Host FROM mysql.user WHERE User = '" + name + "'") : i.details();
+      List<String> dropped = new java.util.ArrayList<>();
+      for (String host : hosts) {
+        String account = Sql.account(n, name, host); // checks the host's grammar before it reaches SQL
+        if (c.userExists(name, host)) {
+          ddl(ctx, c, server, "DROP USER IF EXISTS " + account);
+          dropped.add("'" + name + "'@'" + host + "'");
+        }
+      }
+      if (!dropped.isEmpty()) {
+        ctx.warn("user " + String.join(", ", dropped) + " on " + server.name() + " was left by " + by
+            + " and no context records it; dropped");
+      }
+    }
+    return true;
   }
 
   @Override
