@@ -98,8 +98,9 @@ final class ArchiveCheck {
    * @param mode its permission bits as the archive gives them
    * @param size its bytes (files only)
    * @param target a link's target, else null
+   * @param name its name as the archive gives it, for messages
    */
-  record Member(String path, Kind kind, int mode, long size, String target) {}
+  record Member(String path, Kind kind, int mode, long size, String target, String name) {}
 
   /** Receives the members of an archive in their order, each checked before it arrives. */
   interface Sink {
@@ -280,7 +281,7 @@ final class ArchiveCheck {
     if (path.equals(".") && kind != Kind.DIRECTORY) {
       throw refuse(raw, "stands for the site directory itself but is not a directory");
     }
-    return new Member(path, kind, mode, kind == Kind.FILE ? size : 0, target);
+    return new Member(path, kind, mode, kind == Kind.FILE ? size : 0, target, raw);
   }
 
   /** The member's path relative to the site directory; refuses what could lead outside it. */
@@ -373,7 +374,7 @@ final class ArchiveCheck {
       }
       if (c.equals("..")) {
         if (at.isEmpty()) {
-          throw refuse(link.path(), "is a symbolic link to " + Text.quote(link.target())
+          throw refuse(link.name(), "is a symbolic link to " + Text.quote(link.target())
               + ", which leads out of the site directory; links must stay inside it");
         }
         at.removeLast();
@@ -383,12 +384,12 @@ final class ArchiveCheck {
       Member m = byPath.get(String.join("/", at));
       if (m != null && m.kind() == Kind.SYMLINK) {
         if (++hops > MAX_LINK_HOPS) {
-          throw refuse(link.path(), "is a symbolic link that passes through more than " + MAX_LINK_HOPS
+          throw refuse(link.name(), "is a symbolic link that passes through more than " + MAX_LINK_HOPS
               + " links (a loop?)");
         }
         at.removeLast();
         if (m.target().startsWith("/")) {
-          throw refuse(link.path(), "is a symbolic link through " + Text.quote(m.path()) + " to an absolute path");
+          throw refuse(link.name(), "is a symbolic link through " + Text.quote(m.path()) + " to an absolute path");
         }
         List<String> next = List.of(m.target().split("/"));
         for (int i = next.size() - 1; i >= 0; i--) {
@@ -398,11 +399,11 @@ final class ArchiveCheck {
     }
     String resolved = String.join("/", at);
     if (SITE_FILES.contains(resolved)) {
-      throw refuse(link.path(), "is a symbolic link to the site's " + resolved + "; links to it are refused");
+      throw refuse(link.name(), "is a symbolic link to the site's " + resolved + "; links to it are refused");
     }
     boolean fromPrivate = link.path().equals("private") || link.path().startsWith("private/");
     if (!fromPrivate && (resolved.equals("private") || resolved.startsWith("private/"))) {
-      throw refuse(link.path(), "is a symbolic link into the site's private directory from outside it;"
+      throw refuse(link.name(), "is a symbolic link into the site's private directory from outside it;"
           + " links to private files are refused");
     }
   }
