@@ -132,7 +132,7 @@ final class ArchiveCheck {
   InvalidContextException refuse(String member, String why) {
     String what = member == null ? "" : " member " + Text.quote(member);
     return new InvalidContextException(context, "file", archive + ":" + what + " " + why
-        + "; nothing was unpacked from it (archives are untrusted: see 'provision help restore')");
+        + "; nothing was unpacked from it");
   }
 
   /**
