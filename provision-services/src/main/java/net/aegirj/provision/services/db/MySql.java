@@ -360,6 +360,16 @@ public class MySql implements ServiceType {
    * Imports a dump into the site's current database with the site's own credentials, streamed by
    * the {@code mysql} client from the file (no JVM memory grows with the dump).
    *
+   * <p>A dump is untrusted input (it may come from anyone's archive), so it can only run SQL on
+   * the site's own database: the client reads no option file but ours ({@code --defaults-file},
+   * so no {@code [client]} section of the machine can turn anything back on), runs in
+   * {@code --sandbox} mode (a client command that touches the file system or runs a program,
+   * such as {@code \!}, {@code system}, {@code \.}/{@code source}, {@code tee} or {@code pager},
+   * is an error that stops the import), with {@code --local-infile=0} ({@code LOAD DATA LOCAL}
+   * cannot read the master's files), as the site's own account (its grants reach its own
+   * database only; never the server's admin), with the database named on the command line.
+   * The first error stops the import and fails the step.
+   *
    * @param ctx the step's context
    * @param site the site, resolved with its current credentials
    * @param sql the dump on the master
@@ -367,11 +377,13 @@ public class MySql implements ServiceType {
   public static void importDump(StepContext ctx, ResolvedContext site, java.nio.file.Path sql) {
     ContextName n = site.name();
     String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").orElseThrow()));
-    // The option file arrives on standard input and is moved to fd 3 before the dump takes stdin.
+    // The option file (the site's account, see clientOptions) arrives on standard input and is
+    // moved to fd 3 before the dump takes stdin; --defaults-file must come first.
     ctx.host(ContextName.MASTER).run(net.aegirj.provision.spi.Command.of("sh", "-c",
-        "exec 3<&0; exec mysql --defaults-extra-file=/dev/fd/3 \"$1\" < \"$2\"", "sh", db, sql.toString())
+        "exec 3<&0; exec mysql --defaults-file=/dev/fd/3 --sandbox --local-infile=0 --batch \"$1\" < \"$2\"",
+        "sh", db, sql.toString())
         .withStdin(clientOptions(site)).withTimeout(java.time.Duration.ofHours(2))
-        .withDisplay("mysql " + db + " < " + sql)).orThrow();
+        .withDisplay("mysql --sandbox --local-infile=0 " + db + " < " + sql)).orThrow();
     ctx.changed("imported " + sql + " into " + db);
   }
 

@@ -20,6 +20,11 @@ import net.aegirj.provision.spi.StepContext;
  * old one), rewrite the settings (the vhost follows in the http step); once the whole task has
  * succeeded the old database and directory are removed. Every step before that is undone on a
  * failure.
+ *
+ * <p>Archives are untrusted input: restore and deploy unpack them only after {@link ArchiveCheck}
+ * accepted every member, without {@code tar} and without taking ownership or set-id bits from
+ * them ({@link SafeExtract}); the dump is imported in the client's sandbox mode with the site's
+ * own account ({@link MySql#importDump}).
  */
 final class Restore {
   private Restore() {}
@@ -40,6 +45,16 @@ final class Restore {
     argv[3] = "sh";
     System.arraycopy(args, 0, argv, 4, args.length);
     h.run(Command.of(argv).withTimeout(Duration.ofHours(2)).withDisplay(display)).orThrow();
+  }
+
+  /**
+   * Checks an archive a user named and unpacks it into a new directory ({@link ArchiveCheck},
+   * {@link SafeExtract}): a refused archive fails the step with an {@link InvalidContextException}
+   * that names the archive and the member, and nothing is written.
+   */
+  private static void extract(StepContext ctx, ResolvedContext site, Host h, Path archive, Path target) {
+    ArchiveCheck check = new ArchiveCheck(site.name().toString(), archive.toString(), ArchiveCheck.Limits.DEFAULT);
+    SafeExtract.unpack(check, h, archive, target, Drupal.webGroup(ctx, site));
   }
 
   static void unpack(StepContext ctx, ResolvedContext site) {
@@ -71,9 +86,7 @@ final class Restore {
       return;
     }
     ctx.onRollback("remove " + target, () -> h.run(Command.of("rm", "-rf", "--", target.toString())));
-    // GNU tar refuses members that climb out with '..' and strips leading '/'.
-    shell(h, "tar -xzf " + archive + " -C " + target, "umask 077; mkdir \"$2\" && exec tar -xzpf \"$1\" -C \"$2\"",
-        archive.toString(), target.toString());
+    extract(ctx, site, h, archive, target);
     if (h.stat(target.resolve(MySql.DUMP)).isEmpty()) {
       throw new ProvisionException(n + ": " + archive + " holds no ./" + MySql.DUMP + "; is it a backup made by Provision?");
     }
@@ -109,14 +122,13 @@ final class Restore {
       return;
     }
     ctx.onRollback("remove " + target, () -> h.run(Command.of("rm", "-rf", "--", target.toString())));
-    shell(h, "tar -xzf " + archive + " -C " + target, "umask 022; mkdir \"$2\" && exec tar -xzpf \"$1\" -C \"$2\"",
-        archive.toString(), target.toString());
+    extract(ctx, site, h, archive, target);
     if (h.stat(target.resolve(MySql.DUMP)).isEmpty()) {
       throw new ProvisionException(n + ": " + archive + " holds no ./" + MySql.DUMP + "; is it a backup made by Provision?");
     }
     // The archive's settings belong to the site it came from; ours are written next.
-    h.run(Command.of("rm", "-f", "--", target.resolve("settings.php").toString(), target.resolve("drushrc.php").toString()))
-        .orThrow();
+    h.remove(target.resolve("settings.php"));
+    h.remove(target.resolve("drushrc.php"));
   }
 
   static void importDatabaseNew(StepContext ctx, ResolvedContext planned) {
