@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import net.aegirj.provision.cli.BinProvisionProcess.Exit;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,23 +26,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The configuration-management integrations drive {@code bin/provision}: the Ansible module
- * {@code integrations/ansible/library/provision_context.py} through a real
- * {@code ansible-playbook} run of the example playbook, and the Puppet defined type
- * {@code provision::context} through {@code puppet parser validate} and real {@code puppet apply}
- * runs of the example manifest. Both create a server, a platform and an installed site (no web or
- * database service, so no servers are needed), change nothing on a second run, and remove them
- * again. Both run {@code provision} through a wrapper that logs every command line it is given
- * (and its parent's: Puppet's {@code sh -c} check) before it runs {@code bin/provision}: the secret
- * must be stored, and never be on a command line, where other local users would see it in the
- * process list. A Failsafe integration test: it needs {@code target/classes} and
- * {@code target/lib}. Skipped (not passed) when {@code ansible-playbook} or {@code puppet} is not
- * installed.
+ * The configuration-management integrations drive {@code bin/provision}: the Ansible collection
+ * {@code aegirj.provision} ({@code integrations/ansible/ansible_collections/aegirj/provision}) by
+ * its fully qualified names through real {@code ansible-playbook} runs (the example playbook with
+ * {@code aegirj.provision.context}, and {@code aegirj.provision.task}), its files through
+ * {@code ansible-test sanity} and {@code ansible-doc}, and the Puppet module's native type
+ * {@code provision_context} (and its wrapper, the defined type {@code provision::context}) through
+ * {@code puppet parser validate} and real {@code puppet apply} runs of the example manifest. Both
+ * create a server, a platform and an installed site (no web or database service, so no servers
+ * are needed), change nothing on a second run, and remove them again. Both run {@code provision}
+ * through a wrapper that logs every command line it is given (and its parent's) before it runs
+ * {@code bin/provision}: the secret must be stored, and never be on a command line, where other
+ * local users would see it in the process list. A Failsafe integration test: it needs
+ * {@code target/classes} and {@code target/lib}. Skipped (not passed) when
+ * {@code ansible-playbook}, {@code ansible-test} or {@code puppet} is not installed.
  */
 class IntegrationsIT {
   private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().normalize().getParent();
   private static final Path PROVISION = ROOT.resolve("bin/provision");
   private static final Path ANSIBLE = ROOT.resolve("integrations/ansible");
+  private static final Path COLLECTION = ANSIBLE.resolve("ansible_collections/aegirj/provision");
   private static final Path PUPPET = ROOT.resolve("integrations/puppet");
   private static final String CRON_KEY = "cronkey-4f9a8b7c6d5e";
   private static final String NEW_CRON_KEY = "cronkey-new-0123";
@@ -138,13 +143,13 @@ class IntegrationsIT {
         "  connection: local",
         "  gather_facts: false",
         "  tasks:",
-        "    - provision_context: {name: server_x, type: server, provision: '" + PROVISION + "', home: '" + home + "',",
+        "    - aegirj.provision.context: {name: server_x, type: server, provision: '" + PROVISION + "', home: '" + home + "',",
         "        properties: {frob: 1}}",
         "      ignore_errors: true",
-        "    - provision_context: {name: platform_x, type: platform, provision: '" + PROVISION + "', home: '" + home + "',",
+        "    - aegirj.provision.context: {name: platform_x, type: platform, provision: '" + PROVISION + "', home: '" + home + "',",
         "        properties: {root: '" + tmp.resolve("missing") + "'}}",
         "      ignore_errors: true",
-        "    - provision_context: {name: server_y, type: server, provision: '" + PROVISION + "', home: '" + home + "',",
+        "    - aegirj.provision.context: {name: server_y, type: server, provision: '" + PROVISION + "', home: '" + home + "',",
         "        properties: {admin_email: \"a@b.com\\ncron_key=" + NEW_CRON_KEY + "\"}}",
         "      ignore_errors: true",
         ""));
@@ -164,6 +169,211 @@ class IntegrationsIT {
   }
 
   @Test
+  void ansibleTaskModuleTakesChangedFromTheReportAndPlansInCheckMode() throws Exception {
+    Path playbook = onPath("ansible-playbook").orElse(null);
+    assumeTrue(playbook != null, "ansible-playbook is not installed (bin/install-packages installs it)");
+
+    // A server with no services, saved without a verify: its first verify makes its directories.
+    String defaults = "{provision: '" + wrapper + "', home: '" + home + "'}";
+    Path create = Files.writeString(tmp.resolve("create.yml"), String.join("\n",
+        "- hosts: localhost",
+        "  connection: local",
+        "  gather_facts: false",
+        "  module_defaults:",
+        "    aegirj.provision.context: " + defaults,
+        "  tasks:",
+        "    - aegirj.provision.context: {name: server_t, type: server, verify: false,",
+        "        properties: {remote_host: localhost}}",
+        ""));
+    Path verify = Files.writeString(tmp.resolve("verify.yml"), String.join("\n",
+        "- hosts: localhost",
+        "  connection: local",
+        "  gather_facts: false",
+        "  module_defaults:",
+        "    aegirj.provision.task: " + defaults,
+        "  tasks:",
+        "    - name: verify",
+        "      aegirj.provision.task: {name: server_t, task: verify}",
+        "    - name: install on a server is refused",
+        "      aegirj.provision.task: {name: server_t, task: install}",
+        "      ignore_errors: true",
+        ""));
+    assertThat(stats(ansible(playbook, create), "changed")).as("the server is saved").isEqualTo(1);
+    Path configDir = home.resolve("config/server_t");
+    assertThat(configDir).as("not verified yet").doesNotExist();
+
+    Map<String, String> before = tree(home);
+    JsonNode check = ansible(playbook, verify, "--check");
+    JsonNode planned = taskResult(check, 0);
+    assertThat(tree(home)).as("check mode changes nothing on disk").isEqualTo(before);
+    assertThat(planned.get("changed").asBoolean()).as("check mode: the first verify would change something").isTrue();
+    assertThat(planned.get("plan").get("status").asText()).as("check mode ran provision plan").isEqualTo("planned");
+    assertThat(planned.get("changed_paths").toString()).as("the paths it would change")
+        .contains(configDir.toString());
+    assertThat(Files.readString(argvLog)).as("check mode ran plan, and no verify")
+        .contains("[plan] [@server_t] [verify] [--json]").doesNotContain("[verify] [@server_t]");
+
+    JsonNode first = ansible(playbook, verify);
+    JsonNode verified = taskResult(first, 0);
+    assertThat(verified.get("changed").asBoolean()).as("the first verify changed something").isTrue();
+    assertThat(verified.get("report").get("status").asText()).as("the task's report").isEqualTo("succeeded");
+    assertThat(verified.get("changed_paths").toString()).as("what it changed").contains(configDir.toString());
+    assertThat(configDir).as("verify made the server's config directory").isDirectory();
+    JsonNode refused = taskResult(first, 1);
+    assertThat(refused.get("failed").asBoolean()).as("install does not apply to a server").isTrue();
+    assertThat(refused.get("msg").asText()).as("the CLI's message").contains("the install task does not apply to a server");
+    assertThat(refused.get("error_type").asText()).as("its error type").isEqualTo("invalid_context");
+    assertThat(refused.get("rc").asInt()).as("refused input: rc 2").isEqualTo(2);
+
+    JsonNode again = ansible(playbook, verify);
+    assertThat(taskResult(again, 0).get("changed").asBoolean()).as("a verify that changes nothing: changed=false")
+        .isFalse();
+    assertThat(stats(again, "changed")).as("second run: changed=0").isZero();
+    assertThat(taskResult(again, 0).get("report").get("steps").get(0).get("status").asText())
+        .as("the report says why: the step found everything in place").isEqualTo("unchanged");
+
+    JsonNode checkAgain = ansible(playbook, verify, "--check");
+    assertThat(taskResult(checkAgain, 0).get("changed").asBoolean()).as("check mode: nothing would change now")
+        .isFalse();
+    assertThat(Files.readString(argvLog)).as("the task module ran provision with --json")
+        .contains("argv: [--home] [" + home + "] [verify] [@server_t] [--json]");
+  }
+
+  @Test
+  void ansibleCollectionPassesAnsibleTestSanityAndAnsibleDoc() throws Exception {
+    Path ansibleTest = onPath("ansible-test").orElse(null);
+    assumeTrue(ansibleTest != null, "ansible-test is not installed (Debian's ansible-core package has it)");
+
+    // ansible-test wants the collection at .../ansible_collections/aegirj/provision, and writes
+    // tests/output there: a copy in the temporary directory.
+    Path copy = tmp.resolve("sanity/ansible_collections/aegirj/provision");
+    copyTree(COLLECTION, copy);
+    AnsibleTest sanity = new AnsibleTest(ansibleTest, copy);
+    Exit passed = sanity.run();
+    assertThat(passed.status()).as("ansible-test sanity passes (skipped for want of their Python packages: %s);"
+        + " stdout: %s, stderr: %s", sanity.skipped, passed.out(), passed.err()).isZero();
+    for (String test : List.of("ansible-doc", "compile", "import", "no-assert", "shebang", "future-import-boilerplate",
+        "metaclass-boilerplate", "line-endings", "use-argspec-type-path")) {
+      assertThat(passed.out() + passed.err()).as("the sanity test %s ran", test)
+          .containsPattern("Running sanity test \"" + test + "\"");
+    }
+    for (String test : List.of("validate-modules", "runtime-metadata", "yamllint", "pep8", "pylint")) {
+      if (!sanity.skipped.contains(test)) {
+        assertThat(passed.out() + passed.err()).as("the sanity test %s ran", test)
+            .contains("Running sanity test \"" + test + "\"");
+      }
+    }
+
+    // The checks can fail: an assert and an undocumented option in a copy of the task module.
+    Path task = copy.resolve("plugins/modules/task.py");
+    String module = Files.readString(task);
+    Files.writeString(task, module.replace("            home=dict(type='path'),\n",
+        "            home=dict(type='path'),\n            frob=dict(type='str'),\n")
+        .replace("    cli = Cli(module)\n", "    assert p['frob'] is None\n    cli = Cli(module)\n"));
+    List<String> tests = new ArrayList<>(List.of("--test", "no-assert"));
+    if (!sanity.skipped.contains("validate-modules")) {
+      tests.addAll(List.of("--test", "validate-modules"));
+    }
+    Exit broken = sanity.run(tests.toArray(String[]::new));
+    assertThat(broken.status()).as("ansible-test sanity fails on the broken copy").isNotZero();
+    assertThat(broken.out() + broken.err()).as("it names the assert").contains("plugins/modules/task.py")
+        .contains("raise AssertionError instead of");
+    if (!sanity.skipped.contains("validate-modules")) {
+      assertThat(broken.out() + broken.err()).as("and the undocumented option").contains("undocumented-parameter");
+    }
+
+    // The documentation, as ansible-doc reads it by the fully qualified names.
+    Path ansibleDoc = onPath("ansible-doc").orElse(null);
+    assumeTrue(ansibleDoc != null, "ansible-doc is not installed");
+    Exit doc = run(List.of(ansibleDoc.toString(), "--json", "-t", "module", "aegirj.provision.context",
+        "aegirj.provision.task"), ansibleEnv());
+    assertThat(doc.status()).as("ansible-doc reads both modules (stderr: %s)", doc.err()).isZero();
+    JsonNode docs = Cli.MAPPER.readTree(doc.out());
+    for (String name : List.of("aegirj.provision.context", "aegirj.provision.task")) {
+      JsonNode d = docs.get(name);
+      assertThat(d).as("%s is documented", name).isNotNull();
+      JsonNode attributes = d.get("doc").get("attributes");
+      assertThat(attributes.get("check_mode").get("support").asText()).as("%s supports check mode", name)
+          .isEqualTo("full");
+      assertThat(attributes.has("diff_mode")).as("%s says whether it supports diff mode", name).isTrue();
+      assertThat(d.get("doc").get("requirements").toString()).as("%s names its requirements", name)
+          .contains("provision");
+      assertThat(d.get("examples").asText()).as("%s's examples use its fully qualified name", name).contains(name + ":");
+      assertThat(d.get("return").size()).as("%s documents what it returns", name).isPositive();
+    }
+    assertThat(docs.get("aegirj.provision.context").get("doc").get("attributes").get("diff_mode").get("support")
+        .asText()).as("the context module supports diff mode").isEqualTo("full");
+  }
+
+  /**
+   * Runs {@code ansible-test sanity --local} offline on a copy of the collection. ansible-test
+   * installs each test's pinned Python packages into a virtual environment of its own with pip,
+   * from the network; here the environment is made beforehand, once per test, from the interpreter
+   * ansible-test runs with and its system packages (Debian's {@code python3-voluptuous},
+   * {@code yamllint}, {@code python3-pycodestyle}, {@code pylint}), and marked as made. A test whose
+   * package is not installed is skipped ({@code --skip-test}), and named in {@link #skipped}.
+   */
+  private final class AnsibleTest {
+    private final Path executable;
+    private final Path collection;
+    private final String python;
+    private final Map<String, String> env = new HashMap<>();
+    final List<String> skipped = new ArrayList<>();
+
+    AnsibleTest(Path executable, Path collection) throws IOException, InterruptedException {
+      this.executable = executable;
+      this.collection = collection;
+      String shebang = Files.readAllLines(executable).get(0);
+      python = shebang.startsWith("#!") ? shebang.substring(2).trim().split("\\s+")[0] : "/usr/bin/python3";
+      env.put("HOME", Files.createDirectories(tmp.resolve("sanity-home")).toString());
+      env.put("LC_ALL", "C.UTF-8");
+      Map<String, String> packages = Map.of("validate-modules", "voluptuous", "runtime-metadata", "voluptuous",
+          "yamllint", "yamllint", "pep8", "pycodestyle", "pylint", "pylint");
+      for (Map.Entry<String, String> p : new TreeMap<>(packages).entrySet()) {
+        if (IntegrationsIT.this.run(List.of(python, "-c", "import " + p.getValue()), env).status() != 0) {
+          skipped.add(p.getKey());
+        }
+      }
+      prime();
+    }
+
+    /** Makes the virtual environments ansible-test asks for, until it asks for none. */
+    private void prime() throws IOException, InterruptedException {
+      Pattern wanted = Pattern.compile("Python [0-9.]+ at \"([^\"]+)/bin/python\" does not have pip available");
+      for (int i = 0; i < 20; i++) {
+        Exit primed = run("--prime-venvs");
+        Matcher m = wanted.matcher(primed.out() + primed.err());
+        if (!m.find()) {
+          assertThat(primed.status()).as("ansible-test sanity --prime-venvs (stdout: %s, stderr: %s)", primed.out(),
+              primed.err()).isZero();
+          return;
+        }
+        Path venv = Path.of(m.group(1));
+        assertThat(venv.startsWith(tmp)).as("ansible-test keeps its environments under HOME, here %s", venv).isTrue();
+        Exit made = IntegrationsIT.this.run(List.of(python, "-m", "venv", "--system-site-packages", "--without-pip",
+            venv.toString()), env);
+        assertThat(made.status()).as("python -m venv %s (stderr: %s)", venv, made.err()).isZero();
+        Files.writeString(venv.resolve("meta.install.json"), "[]");
+        Exit yaml = IntegrationsIT.this.run(List.of(python, "-c", "import yaml; print(yaml.__with_libyaml__)"), env);
+        Files.writeString(venv.resolve("meta.yaml.json"), yaml.out().trim().equals("True") ? "true" : "false");
+        Files.writeString(venv.resolve("marker.txt"), "made by IntegrationsIT from " + python + "\n");
+      }
+      throw new AssertionError("ansible-test kept asking for virtual environments");
+    }
+
+    /** Runs {@code ansible-test sanity --local} with the interpreter, the skipped tests and {@code extra}. */
+    Exit run(String... extra) throws IOException, InterruptedException {
+      List<String> command = new ArrayList<>(List.of(executable.toString(), "sanity", "--local",
+          "--python-interpreter", python, "--color", "no"));
+      for (String test : skipped) {
+        command.addAll(List.of("--skip-test", test));
+      }
+      command.addAll(List.of(extra));
+      return BinProvisionProcess.exec(command, collection, env, Duration.ofSeconds(600));
+    }
+  }
+
+  @Test
   void puppetApplyCreatesChangesNothingTheSecondTimeAndRemoves() throws Exception {
     Path puppet = onPath("puppet").orElse(null);
     assumeTrue(puppet != null, "puppet is not installed (bin/install-packages installs it)");
@@ -171,46 +381,80 @@ class IntegrationsIT {
     Path module = PUPPET.resolve("provision");
     Exit valid = run(List.of(puppet.toString(), "parser", "validate",
         module.resolve("manifests/init.pp").toString(), module.resolve("manifests/context.pp").toString(),
-        module.resolve("functions/json_string.pp").toString(),
         module.resolve("examples/contexts.pp").toString()), Map.of());
     assertThat(valid.status()).as("puppet parser validate (stderr: %s)", valid.err()).isZero();
+    JsonNode metadata = Cli.MAPPER.readTree(module.resolve("metadata.json").toFile());
+    assertThat(metadata.get("name").asText()).as("metadata.json names the module").isEqualTo("aegirj-provision");
+    assertThat(metadata.get("license").asText()).as("metadata.json: the project's licence").isEqualTo("Apache-2.0");
 
-    Exit first = puppetApply(puppet, "present");
+    Exit first = puppetApply(puppet, "present", module.resolve("examples/contexts.pp"));
     assertThat(first.status()).as("first apply: changes (2 with --detailed-exitcodes); stderr: %s", first.err())
         .isEqualTo(2);
+    assertThat(first.out()).as("the native type made them")
+        .contains("Provision_context[server_web]/ensure: created")
+        .contains("Provision_context[example.com]/ensure: created");
     assertCreated();
-
-    Path propertiesDir = tmp.resolve("puppet/var/provision");
-    Path siteProperties = propertiesDir.resolve("example.com.properties");
-    assertThat(Files.readString(siteProperties)).as("the site's properties file holds the secret")
-        .contains("cron_key=" + CRON_KEY + "\n");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(siteProperties)))
-        .as("the properties file is the owner's only").isEqualTo("rw-------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(propertiesDir)))
-        .as("so is its directory").isEqualTo("rwx------");
-    assertNoSecretOnACommandLine("[--properties-from=" + siteProperties + "]");
+    assertNoSecretOnACommandLine("[--properties-from=-]");
 
     Map<String, String> before = tree(home);
-    Exit second = puppetApply(puppet, "present");
-    assertThat(second.status()).as("second apply: no changes (0); stdout: %s", second.out()).isZero();
+    Exit second = puppetApply(puppet, "present", module.resolve("examples/contexts.pp"));
+    assertThat(second.status()).as("second apply: no changes (0); stdout: %s, stderr: %s", second.out(), second.err())
+        .isZero();
     assertThat(tree(home)).as("the second apply changed nothing on disk").isEqualTo(before);
-    assertNoSecretOnACommandLine("[--properties-from=" + siteProperties + "]");
+    assertThat(Files.readString(argvLog).lines().filter(l -> l.startsWith("argv:") && l.contains("[save]")).count())
+        .as("the second apply saved nothing: three saves, the first apply's").isEqualTo(3);
 
-    assertThat(first.out() + first.err() + second.out() + second.err()).as("Puppet's output never shows the secret")
-        .doesNotContain(CRON_KEY);
-    Map<String, String> puppetFiles = tree(tmp.resolve("puppet"));
-    puppetFiles.keySet().removeIf(f -> f.startsWith("var/provision/"));
-    assertThat(puppetFiles.toString()).as("nor do its reports and state files (beside the properties files)")
-        .doesNotContain(CRON_KEY);
+    // The defined type provision::context, a wrapper of the native type: a new secret for the site.
+    Path propertiesDir = tmp.resolve("puppet/var/provision");
+    Files.createDirectories(propertiesDir);
+    Files.writeString(propertiesDir.resolve("example.com.properties"), "cron_key=" + CRON_KEY + "\n");
+    Path wrapped = Files.writeString(tmp.resolve("wrapped.pp"), String.join("\n",
+        "provision::context { 'example.com':",
+        "  type       => 'site',",
+        "  install    => true,",
+        "  provision  => '" + wrapper + "',",
+        "  home       => '" + home + "',",
+        "  properties => { 'platform' => 'Platform_D10', 'cron_key' => Sensitive('" + NEW_CRON_KEY + "') },",
+        "}",
+        ""));
+    Exit changed = puppetApply(puppet, "present", wrapped);
+    assertThat(changed.status()).as("a new cron key through provision::context: a change (stderr: %s)", changed.err())
+        .isEqualTo(2);
+    assertThat(value(show("@example.com"), "cron_key")).as("the new key is stored").isEqualTo(NEW_CRON_KEY);
+    assertThat(Files.readString(argvLog)).as("verify ran after the save")
+        .contains("argv: [--home] [" + home + "] [verify] [@example.com] [--json]");
+    try (Stream<Path> left = Files.list(propertiesDir)) {
+      assertThat(left.toList()).as("the properties file an earlier version kept (a secret in it) is removed").isEmpty();
+    }
+    Exit unchanged = puppetApply(puppet, "present", wrapped);
+    assertThat(unchanged.status()).as("again: no changes, the platform given as Platform_D10 matches @platform_d10"
+        + " (stdout: %s)", unchanged.out()).isZero();
+    assertNoSecretOnACommandLine("[--properties-from=-]");
 
-    // A context dropped from a manifest leaves no properties file (and no secret) behind.
-    Files.writeString(propertiesDir.resolve("dropped.example.com.properties"), "cron_key=" + CRON_KEY + "\n");
-    Exit absent = puppetApply(puppet, "absent");
+    String output = first.out() + first.err() + second.out() + second.err() + changed.out() + changed.err();
+    assertThat(output).as("Puppet's output never shows a secret").doesNotContain(CRON_KEY).doesNotContain(NEW_CRON_KEY);
+    assertThat(changed.out()).as("the change to a Sensitive property is redacted")
+        .contains("Provision_context[example.com]/properties: changed [redacted] to [redacted]");
+    assertThat(tree(tmp.resolve("puppet")).toString()).as("nor do its reports and state files")
+        .doesNotContain(CRON_KEY).doesNotContain(NEW_CRON_KEY);
+
+    Exit absent = puppetApply(puppet, "absent", module.resolve("examples/contexts.pp"));
     assertThat(absent.status()).as("ensure=absent applies (stderr: %s)", absent.err()).isEqualTo(2);
     assertRemoved();
-    try (Stream<Path> left = Files.list(propertiesDir)) {
-      assertThat(left.toList()).as("the properties files are removed with their contexts, and any other").isEmpty();
-    }
+
+    Path failing = Files.writeString(tmp.resolve("failing.pp"), String.join("\n",
+        "provision_context { 'platform_x':",
+        "  context_type => 'platform',",
+        "  provision    => '" + wrapper + "',",
+        "  home         => '" + home + "',",
+        "  properties   => { 'root' => '" + tmp.resolve("missing") + "' },",
+        "}",
+        ""));
+    Exit failed = puppetApply(puppet, "present", failing);
+    assertThat(failed.status()).as("a failed verify fails the apply (4 or 6 with --detailed-exitcodes)")
+        .isIn(4, 6);
+    assertThat(failed.err()).as("with the CLI's message").contains("verify @platform_x: failed");
+    assertRemoved();
   }
 
   private void assertCreated() {
@@ -258,29 +502,37 @@ class IntegrationsIT {
   }
 
   /** Runs a playbook of this test's own. */
-  private JsonNode ansible(Path ansiblePlaybook, Path playbook) throws IOException, InterruptedException {
-    return ansiblePlaybook(ansiblePlaybook, List.of(playbook.toString()));
+  private JsonNode ansible(Path ansiblePlaybook, Path playbook, String... extra)
+      throws IOException, InterruptedException {
+    List<String> arguments = new ArrayList<>(List.of(playbook.toString()));
+    arguments.addAll(List.of(extra));
+    return ansiblePlaybook(ansiblePlaybook, arguments);
   }
 
   private JsonNode ansiblePlaybook(Path ansiblePlaybook, List<String> arguments)
       throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(ansiblePlaybook.toString(), "-i", "localhost,"));
     command.addAll(arguments);
+    Exit exit = run(command, ansibleEnv());
+    assertThat(exit.status()).as("ansible-playbook %s exits with 0 (stdout: %s, stderr: %s)", arguments,
+        exit.out(), exit.err()).isZero();
+    return Cli.MAPPER.readTree(exit.out());
+  }
+
+  /** The environment of Ansible's commands: the example's ansible.cfg, JSON output, files under tmp. */
+  private Map<String, String> ansibleEnv() {
     Map<String, String> env = new HashMap<>();
-    env.put("ANSIBLE_LIBRARY", ANSIBLE.resolve("library").toString());
     env.put("ANSIBLE_HOME", tmp.resolve("ansible").toString());
     env.put("ANSIBLE_LOCAL_TEMP", tmp.resolve("ansible/tmp").toString());
     env.put("ANSIBLE_REMOTE_TEMP", tmp.resolve("ansible/remote-tmp").toString());
+    // Its collections_path (relative to the file) puts aegirj.provision where Ansible finds it.
     env.put("ANSIBLE_CONFIG", ANSIBLE.resolve("ansible.cfg").toString());
     env.put("ANSIBLE_STDOUT_CALLBACK", "json");
     env.put("ANSIBLE_PYTHON_INTERPRETER", "auto_silent");
     env.put("ANSIBLE_RETRY_FILES_ENABLED", "false");
     env.put("ANSIBLE_NOCOLOR", "1");
     env.put("LC_ALL", "C.UTF-8"); // ansible-core refuses to run under a locale that is not UTF-8
-    Exit exit = run(command, env);
-    assertThat(exit.status()).as("ansible-playbook %s exits with 0 (stdout: %s, stderr: %s)", arguments,
-        exit.out(), exit.err()).isZero();
-    return Cli.MAPPER.readTree(exit.out());
+    return env;
   }
 
   private static int stats(JsonNode run, String field) {
@@ -292,13 +544,13 @@ class IntegrationsIT {
     return run.get("plays").get(0).get("tasks").get(index).get("hosts").get("localhost");
   }
 
-  private Exit puppetApply(Path puppet, String ensure) throws IOException, InterruptedException {
+  private Exit puppetApply(Path puppet, String ensure, Path manifest) throws IOException, InterruptedException {
     Path dir = tmp.resolve("puppet");
     List<String> command = List.of(puppet.toString(), "apply", "--detailed-exitcodes", "--color=false",
         "--confdir", dir.resolve("conf").toString(), "--vardir", dir.resolve("var").toString(),
         "--codedir", dir.resolve("code").toString(), "--logdir", dir.resolve("log").toString(),
         "--rundir", dir.resolve("run").toString(),
-        "--modulepath", PUPPET.toString(), PUPPET.resolve("provision/examples/contexts.pp").toString());
+        "--modulepath", PUPPET.toString(), manifest.toString());
     return run(command, Map.of("FACTER_provision_bin", wrapper.toString(), "FACTER_provision_home",
         home.toString(), "FACTER_platform_root", platformRoot.toString(), "FACTER_provision_ensure", ensure));
   }
@@ -312,6 +564,24 @@ class IntegrationsIT {
     String path = Optional.ofNullable(System.getenv("PATH")).orElse("/usr/bin:/bin");
     return Stream.of(path.split(File.pathSeparator)).filter(d -> !d.isEmpty())
         .map(d -> Path.of(d, command)).filter(Files::isExecutable).findFirst();
+  }
+
+  /** Copies the files under {@code from} to {@code to} (created), skipping what ansible-test left there. */
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path f : walk.toList()) {
+        Path relative = from.relativize(f);
+        if (relative.startsWith(Path.of("tests/output"))) {
+          continue;
+        }
+        Path target = to.resolve(relative.toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(f, target);
+        }
+      }
+    }
   }
 
   /** Every file under {@code dir} (symbolic links not followed) with its content. */

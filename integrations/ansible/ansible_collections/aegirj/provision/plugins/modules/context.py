@@ -1,9 +1,12 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 #
-# provision_context: an Ansible module that manages a Provision for Java context (a server, a
-# platform or a site) through the `provision` command line and its `--json` output.
-# Standard library and Ansible's module_utils only.
+# Copyright: Provision for Java contributors
+# Apache License 2.0 (see LICENSE at the root of https://github.com/aegirj/provision-java)
+#
+# aegirj.provision.context: an Ansible module that manages a Provision for Java context (a server,
+# a platform or a site) through the `provision` command line and its `--json` output.
+# Standard library, Ansible's module_utils and this collection's module_utils only.
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,7 +14,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 ---
-module: provision_context
+module: context
 short_description: Manage a Provision for Java context (server, platform or site)
 description:
   - Creates, updates and deletes a named context of Provision for Java (Aegir's hosting backend
@@ -69,16 +72,38 @@ options:
   home:
     description: The Provision home (C(--home)); default C($PROVISION_HOME), else C(~/.provision).
     type: path
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Saves nothing and runs no task. Reports whether the context would change, the properties that
+        would, the tasks that would run and, for an existing context, C(provision plan)'s report for
+        the first of them (I(plan)).
+  diff_mode:
+    support: full
+    details:
+      - The given properties before and after as C(key = value) lines, secrets as C(****); for
+        I(state=absent), every stored property before.
+  platform:
+    platforms: posix
+requirements:
+  - The C(provision) command line of Provision for Java (C(bin/provision) of a checkout or of the
+    C(provision-<version>.tar.gz) distribution) and Java 17 on the host that runs the module.
 notes:
-  - Supports check mode and diff mode.
   - Every property value, secrets included, is passed to C(provision save) on its standard input
     as C(name=value) lines (C(--properties-from=-)), never on its command line.
-author: Provision for Java
+  - The module writes nothing to the system log (its arguments may hold secrets).
+seealso:
+  - module: aegirj.provision.task
+author:
+  - Provision for Java (@aegirj)
 '''
 
 EXAMPLES = r'''
 - name: A web server
-  provision_context:
+  aegirj.provision.context:
     name: server_web
     type: server
     properties:
@@ -86,7 +111,7 @@ EXAMPLES = r'''
       http_service_type: nginx
 
 - name: A platform
-  provision_context:
+  aegirj.provision.context:
     name: platform_d10
     type: platform
     properties:
@@ -94,7 +119,7 @@ EXAMPLES = r'''
       web_server: "@server_web"
 
 - name: A site, installed
-  provision_context:
+  aegirj.provision.context:
     name: example.com
     type: site
     install: true
@@ -103,7 +128,7 @@ EXAMPLES = r'''
       aliases: [www.example.com]
 
 - name: The site is gone
-  provision_context:
+  aegirj.provision.context:
     name: example.com
     state: absent
 '''
@@ -155,10 +180,10 @@ plan:
 '''
 
 import json
-import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aegirj.provision.plugins.module_utils.cli import Cli, properties_input
 
 REDACTED = '****'
 # Mirrors the command line's own rule (net.aegirj.provision.cli.Values#isSecret).
@@ -196,17 +221,6 @@ def as_text(value, prop):
     return str(value)
 
 
-def properties_input(properties):
-    """The stdin of `provision save --properties-from=-`: UTF-8 name=value lines."""
-    lines = []
-    for prop, text in properties:
-        if '\n' in text or '\r' in text or '\0' in text:
-            # Never echo the value: it may be a secret.
-            raise ValueError("property '%s': line breaks and NUL are not allowed in a value" % prop)
-        lines.append('%s=%s\n' % (prop, text))
-    return ''.join(lines).encode('utf-8')
-
-
 def same_value(wanted, current):
     """Whether a wanted text value equals the current (text) value, context references normalised."""
     if wanted == current:
@@ -214,58 +228,6 @@ def same_value(wanted, current):
     if current is not None and current.startswith('@') and NAME_RE.match(wanted):
         return '@' + wanted.lstrip('@').lower() == current
     return False
-
-
-class Cli(object):
-    """Runs `provision ... --json` and returns its one JSON object."""
-
-    def __init__(self, module):
-        self.module = module
-        executable = module.params['provision']
-        if os.sep not in executable:
-            executable = module.get_bin_path(executable, required=True)
-        self.base = [executable]
-        if module.params['home']:
-            self.base += ['--home', module.params['home']]
-
-    def run(self, *args, **kwargs):
-        """Runs provision with args; properties (a list of (name, text) pairs) go to its stdin."""
-        properties = kwargs.get('properties')
-        cmd = self.base + list(args) + ['--json']
-        data = None
-        if properties is not None:
-            # `provision save --properties-from=-`: one name=value a line on stdin, so that no value
-            # (a secret, say) is ever on a command line, where other local users can read it.
-            cmd.append('--properties-from=-')
-            data = properties_input(properties)
-        # No shell, and no ~ or $VAR expansion: the arguments reach provision exactly as given.
-        # binary_data: the bytes go to stdin as they are (no newline added to them).
-        rc, out, err = self.module.run_command(cmd, expand_user_and_vars=False, data=data, binary_data=True)
-        try:
-            result = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
-        except ValueError:
-            result = None
-        if not isinstance(result, dict):
-            self.module.fail_json(msg='provision %s: no JSON output (exit status %d): %s'
-                                  % (args[0], rc, (err or out).strip()), rc=rc)
-        return rc, result
-
-    def ok(self, *args, **kwargs):
-        rc, result = self.run(*args, **kwargs)
-        if rc != 0 or not result.get('ok'):
-            self.fail(args, rc, result)
-        return result
-
-    def fail(self, args, rc, result, **extra):
-        error = result.get('error') or {}
-        fields = dict(rc=rc, error_type=error.get('type'), command='provision ' + ' '.join(args[:1]))
-        if 'report' in result:
-            fields['report'] = result['report']
-        elif 'report' in error:
-            fields['report'] = error['report']
-        fields.update(extra)
-        self.module.fail_json(msg=error.get('message') or 'provision %s failed (exit status %d)' % (args[0], rc),
-                              **fields)
 
 
 def main():
