@@ -65,6 +65,19 @@ public interface ServiceType {
   }
 
   /**
+   * Runs just before every {@link #reloadCommand reload command} of this service (after a task's
+   * steps, after a rollback, in a group): a type whose {@link #checkReload check} must tell the
+   * new configuration from the old even when only an included file changed writes a fresh token
+   * here for the check to look for. It must be cheap and change nothing a verify compares. The
+   * default does nothing.
+   *
+   * @param server the server, resolved
+   * @param host the server's host
+   */
+  default void beforeReload(ResolvedContext server, Host host) {
+  }
+
+  /**
    * Asks the service, after its {@link #reloadCommand reload command} returned, whether it now
    * serves the configuration on disk: a reload can be accepted by the command and still be
    * rejected by the service (nginx keeps its old configuration when it cannot bind a new port).

@@ -1,5 +1,6 @@
 package net.aegirj.provision.services.http;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.spi.FileMode;
@@ -33,6 +34,16 @@ public class Apache extends HttpServiceType {
   @Override
   protected String defaultRestartCommand() {
     return "apache2ctl graceful";
+  }
+
+  @Override
+  protected byte[] generationFile(String generation) {
+    return ("Define PROVISION_GENERATION " + generation + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  protected String generationReference() {
+    return "${PROVISION_GENERATION}";
   }
 
   @Override

@@ -185,10 +185,42 @@ public abstract class HttpServiceType implements ServiceType {
         ports.add(new ReloadCheck.Port("https", ((Number) server.get("http_ssl_port").orElse(443)).intValue()));
       }
     }
-    ReloadCheck check = new ReloadCheck(server.name().toString(), displayName(), address, ports,
-        ReloadCheck.markerIn(conf), seconds);
+    // A configuration that serves the generation (ours does) is asked for the one written just
+    // before this reload, so that a reload for a site's file alone is seen as well.
+    Optional<String> marker = ReloadCheck.markerIn(conf);
+    if (marker.isPresent() && conf.contains(generationReference())) {
+      Optional<String> generation = host.read(generationPath(server))
+          .flatMap(b -> ReloadCheck.generationIn(new String(b, StandardCharsets.UTF_8)));
+      if (generation.isPresent()) {
+        marker = Optional.of(marker.get() + "." + generation.get());
+      }
+    }
+    ReloadCheck check = new ReloadCheck(server.name().toString(), displayName(), address, ports, marker, seconds);
     return check.run(host).map(problem -> problem + "; " + reloadAdvice(ports));
   }
+
+  /** Writes a fresh generation for {@link #checkReload} to look for, when the server has a generation file. */
+  @Override
+  public void beforeReload(ResolvedContext server, Host host) {
+    Path generation = generationPath(server);
+    if (host.stat(generation).isPresent()) {
+      host.write(generation, generationFile(ReloadCheck.newGeneration()), FileMode.of(CONFIG_FILE));
+    }
+  }
+
+  /** @return {@code <config_path>/<app>/generation.conf}: the token the reload check asks for */
+  Path generationPath(ResolvedContext server) {
+    return appPath(server).resolve("generation.conf");
+  }
+
+  /**
+   * @param generation a fresh token of 16 hex digits
+   * @return the generation file, in the web server's syntax
+   */
+  protected abstract byte[] generationFile(String generation);
+
+  /** @return how the server configuration refers to the generation */
+  protected abstract String generationReference();
 
   /** @return how messages name the web server: {@code nginx} or {@code Apache} */
   String displayName() {
@@ -289,6 +321,11 @@ public abstract class HttpServiceType implements ServiceType {
     Path conf = serverConfPath(server);
     // The marker the reload check looks for: a hash of the file without it, so it changes with the
     // configuration and never on a verify that changes nothing.
+    Path generation = generationPath(server);
+    if (h.stat(generation).isEmpty()) {
+      // Before the configuration that includes it; each reload writes a fresh one.
+      h.write(generation, generationFile(ReloadCheck.newGeneration()), FileMode.of(CONFIG_FILE));
+    }
     model.put("marker", "");
     model.put("marker", ReloadCheck.marker(render(ctx, server, "server", model)));
     boolean changed = h.write(conf, render(ctx, server, "server", model), FileMode.of(CONFIG_FILE));
@@ -354,6 +391,7 @@ public abstract class HttpServiceType implements ServiceType {
     m.put("platformd_path", app.resolve("platform.d").toString());
     m.put("vhostd_path", app.resolve("vhost.d").toString());
     m.put("subdird_path", app.resolve("subdir.d").toString());
+    m.put("generation_path", app.resolve("generation.conf").toString());
     m.put("common_include", Path.of(str(server, "config_path")).resolve(app() + "_vhost_common.conf").toString());
     String fpm = Grammar.FASTCGI.check(ctx, "phpfpm_address", str(server, "phpfpm_address"));
     m.put("fastcgi_pass", fpm);

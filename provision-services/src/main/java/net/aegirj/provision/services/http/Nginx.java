@@ -1,5 +1,6 @@
 package net.aegirj.provision.services.http;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,16 @@ public class Nginx extends HttpServiceType {
   @Override
   protected String defaultTestCommand() {
     return "nginx -t -q";
+  }
+
+  @Override
+  protected byte[] generationFile(String generation) {
+    return ("set $provision_generation \"" + generation + "\";\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  protected String generationReference() {
+    return "$provision_generation";
   }
 
   @Override

@@ -3,6 +3,7 @@ package net.aegirj.provision.services.http;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -28,7 +29,11 @@ import net.aegirj.provision.spi.Host;
  * question is a bash loop run on the web server's machine ({@code bash -s}, the script on standard
  * input) with its values as arguments, never inside the script: curl when the machine has it, else bash's {@code /dev/tcp} (which speaks no
  * TLS, so an HTTPS port is then only seen to accept connections). It polls until every port
- * answers with the marker or the time is up: nginx and Apache apply a reload asynchronously.
+ * answers with the marker four times in a row (0.1 s apart: nginx lets its old workers accept
+ * connections for about 0.1 s after its new ones start) or the time is up: nginx and Apache apply
+ * a reload asynchronously. The marker may carry the generation the web server type wrote just
+ * before the reload ({@code <marker>.<generation>}), so that a reload for a site's file alone,
+ * which leaves the server-level file as it was, is seen too.
  * When the file on disk has no marker (an operator's template without one), any HTTP answer
  * will do.
  */
@@ -39,8 +44,11 @@ final class ReloadCheck {
   static final String HOST_HEADER = "default.invalid";
 
   private static final Pattern MARKER = Pattern.compile("provision-config-check ([0-9a-f]{16})");
+  private static final Pattern GENERATION = Pattern.compile(
+      "(?:provision_generation \"|PROVISION_GENERATION )([0-9a-f]{16})");
   private static final Pattern TARGETS = Pattern.compile(
       "^# provision-reload-check: ([0-9a-fA-F.:]+)((?: https?:[0-9]{1,5})+)$", Pattern.MULTILINE);
+  private static final SecureRandom RANDOM = new SecureRandom();
   private static final Duration SLACK = Duration.ofSeconds(30);
 
   /**
@@ -80,7 +88,7 @@ final class ReloadCheck {
           return
         fi
         if [ -z "$out" ]; then echo silent; return; fi
-        if [[ $out =~ provision-config-check\\ ([0-9a-f]{16}) ]]; then
+        if [[ $out =~ provision-config-check\\ ([0-9a-f]{16}(\\.[0-9a-f]{16})?) ]]; then
           if [ -z "$marker" ] || [ "${BASH_REMATCH[1]}" = "$marker" ]; then echo ok; else echo "old ${BASH_REMATCH[1]}"; fi
           return
         fi
@@ -90,6 +98,7 @@ final class ReloadCheck {
         echo "other ${line:0:120}"
       }
       SECONDS=0
+      streak=0
       while :; do
         all=1 report=
         for spec in "$@"; do
@@ -97,9 +106,10 @@ final class ReloadCheck {
           case $r in ok|unverified) ;; *) all=0 ;; esac
           report+="$spec $r"$'\\n'
         done
-        if [ "$all" = 1 ]; then printf '%s' "$report"; exit 0; fi
-        if [ "$SECONDS" -ge "$limit" ]; then printf '%s' "$report"; exit 1; fi
-        sleep 0.2
+        if [ "$all" = 1 ]; then streak=$((streak + 1)); else streak=0; fi
+        if [ "$streak" -ge 4 ]; then printf '%s' "$report"; exit 0; fi
+        if [ "$SECONDS" -ge "$limit" ] && [ "$streak" = 0 ]; then printf '%s' "$report"; exit 1; fi
+        if [ "$streak" -gt 0 ]; then sleep 0.1; else sleep 0.2; fi
       done
       """;
 
@@ -152,6 +162,22 @@ final class ReloadCheck {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("no SHA-256", e);
     }
+  }
+
+  /** @return a fresh generation: 16 hex digits, different for every reload (no secret) */
+  static String newGeneration() {
+    byte[] b = new byte[8];
+    RANDOM.nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  /**
+   * @param file a generation file, nginx's or Apache's
+   * @return the generation it sets, if it is well formed
+   */
+  static Optional<String> generationIn(String file) {
+    Matcher m = GENERATION.matcher(file);
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
   /**

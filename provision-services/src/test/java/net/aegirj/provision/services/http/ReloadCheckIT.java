@@ -35,15 +35,8 @@ class ReloadCheckIT {
   void aPortAnotherProcessHoldsFailsTheVerifyAndTheOldConfigurationServes(String type, @TempDir Path temp)
       throws IOException {
     try (Rig rig = new Rig(temp)) {
-      Web web = rig.start(type);
+      Web web = siteServed(rig, type, "before the port changes");
       Provision p = rig.provision;
-      rig.saveServer(type, web);
-      p.server("server_master").verify();
-      rig.savePlatform();
-      p.platform(PLATFORM).verify();
-      rig.saveSite("a.test");
-      p.site("a.test").verify();
-      assertServes(web, "before the port changes");
       Path conf = rig.home.resolve("config/server_master").resolve(app(type) + ".conf");
       String served = Files.readString(conf);
 
@@ -80,6 +73,52 @@ class ReloadCheckIT {
         assertThat(again.reloads()).as("a verify that changes nothing reloads and checks nothing").isEmpty();
       }
     }
+  }
+
+  /**
+   * A change to one site's file alone leaves the server-level file (and its marker) as it was: the
+   * generation written before the reload is what tells the new configuration from the old. With a
+   * reload command that reloads nothing, the verify fails and the site's file is restored.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"nginx", "apache"})
+  void aSiteChangeTheWebServerDidNotLoadFailsTheVerify(String type, @TempDir Path temp) throws IOException {
+    try (Rig rig = new Rig(temp)) {
+      Web web = siteServed(rig, type, "before the alias");
+      Provision p = rig.provision;
+      Path vhost = rig.home.resolve("config/server_master").resolve(app(type)).resolve("vhost.d/a.test");
+      String served = Files.readString(vhost);
+
+      p.save("server_master", PropertyChanges.builder().set("http_restart_cmd", "true")
+          .set("http_reload_check", "3").build());
+      p.save("a.test", PropertyChanges.builder().set("aliases", "b.test").build());
+      TaskFailedException failed = catchThrowableOfType(TaskFailedException.class, () -> p.site("a.test").verify());
+      assertThat(failed).as("%s: a reload that did not load the site's new file fails the verify", type).isNotNull();
+      assertThat(failed.report().failure().orElse("")).as("%s: the message says the previous configuration serves", type)
+          .contains("@server_master", "still serves the previous configuration", "did not apply the reload");
+      assertThat(Files.readString(vhost)).as("%s: the site's file that served is back", type).isEqualTo(served);
+
+      p.save("server_master", PropertyChanges.builder().set("http_restart_cmd", web.reloadCommand()).build());
+      TaskReport ok = p.site("a.test").verify();
+      assertThat(ok.reloads()).as("%s: with a real reload the same verify succeeds", type)
+          .containsExactly("@server_master: http");
+      assertThat(httpUntil(web, "b.test", "/", x -> x.status() == 200).body()).as("%s: the alias answers", type)
+          .startsWith("host=b.test site=");
+    }
+  }
+
+  /** Starts the web server of {@code type} and verifies a server, a platform and a.test on it. */
+  private static Web siteServed(Rig rig, String type, String why) {
+    Web web = rig.start(type);
+    Provision p = rig.provision;
+    rig.saveServer(type, web);
+    p.server("server_master").verify();
+    rig.savePlatform();
+    p.platform(PLATFORM).verify();
+    rig.saveSite("a.test");
+    p.site("a.test").verify();
+    assertServes(web, why);
+    return web;
   }
 
   private static void assertServes(Web web, String why) {

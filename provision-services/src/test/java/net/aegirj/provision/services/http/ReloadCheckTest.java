@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import net.aegirj.provision.core.host.LocalHost;
 import net.aegirj.provision.testkit.Ports;
 import net.aegirj.provision.testkit.ServerProcess;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReloadCheckTest {
   private static final String NEW = "0123456789abcdef";
   private static final String OLD = "fedcba9876543210";
+  private static final String GEN = "00112233aabbccdd";
   private final List<AutoCloseable> servers = new ArrayList<>();
 
   @AfterEach
@@ -106,6 +108,47 @@ class ReloadCheckTest {
     assertThat(problem.get()).as("the message names the server, the port and both markers")
         .contains("@server_web", "http port " + b, "previous configuration", OLD, NEW)
         .doesNotContain("http port " + a + " ");
+  }
+
+  @Test
+  void anOldWorkerStillAcceptingIsNotTakenForTheNewConfiguration() throws IOException {
+    // nginx's old workers accept connections for a moment after the new ones answer.
+    AtomicInteger asked = new AtomicInteger();
+    HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    s.createContext("/", ex -> {
+      String marker = asked.incrementAndGet() % 2 == 0 ? NEW + "." + GEN : NEW + "." + OLD;
+      byte[] b = ("provision-config-check " + marker + "\n").getBytes(StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(200, b.length);
+      ex.getResponseBody().write(b);
+      ex.close();
+    });
+    s.start();
+    servers.add(() -> s.stop(0));
+    Optional<String> problem = check(Optional.of(NEW + "." + GEN), 1, s.getAddress().getPort());
+    assertThat(problem).as("every other answer comes from the previous generation").isPresent();
+    assertThat(problem.get()).as("the message names the generation still served")
+        .contains("previous configuration", NEW + "." + OLD);
+  }
+
+  @Test
+  void theGenerationBeforeEachReloadIsFreshAndReadBack() {
+    String a = ReloadCheck.newGeneration();
+    String b = ReloadCheck.newGeneration();
+    assertThat(a).as("16 hex digits").matches("[0-9a-f]{16}").isNotEqualTo(b);
+    assertThat(ReloadCheck.generationIn(new String(new Nginx().generationFile(a), StandardCharsets.UTF_8)))
+        .as("nginx's file gives it back").contains(a);
+    assertThat(ReloadCheck.generationIn(new String(new Apache().generationFile(b), StandardCharsets.UTF_8)))
+        .as("Apache's file gives it back").contains(b);
+    assertThat(ReloadCheck.generationIn("set $provision_generation \"$(id)\";")).as("nothing else is read").isEmpty();
+  }
+
+  @Test
+  void aMarkerWithItsGenerationPasses() throws IOException {
+    int a = answering("provision-config-check " + NEW + "." + GEN + "\n");
+    assertThat(check(Optional.of(NEW + "." + GEN), 5, a)).as("the marker and the generation answered").isEmpty();
+    int b = answering("provision-config-check " + NEW + "." + OLD + "\n");
+    assertThat(check(Optional.of(NEW + "." + GEN), 1, b)).as("the same file, the previous generation")
+        .hasValueSatisfying(p -> assertThat(p).contains("previous configuration"));
   }
 
   @Test
