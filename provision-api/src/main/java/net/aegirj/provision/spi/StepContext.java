@@ -103,6 +103,20 @@ public interface StepContext {
   <T extends AutoCloseable> T resource(String key, java.util.function.Supplier<T> create);
 
   /**
+   * A resource kept for the life of the {@code Provision} instance that runs the task (a pool of
+   * idle connections, say), shared by all its tasks, made on first use and closed when the
+   * instance is closed, never before. Nothing a service type keeps between tasks may be static:
+   * an application may run several instances in one JVM and expects {@code close()} to leave no
+   * thread or connection behind. It must be safe for tasks running at once.
+   *
+   * @param key names the resource within the instance (prefix it with the service's name)
+   * @param create makes it
+   * @param <T> its type
+   * @return the instance's resource for that key
+   */
+  <T extends AutoCloseable> T shared(String key, java.util.function.Supplier<T> create);
+
+  /**
    * @param name an option of the task (e.g. {@code file} for backup)
    * @return its value, when the caller gave one
    */

@@ -51,6 +51,7 @@ public final class TaskEngine {
   private final ContextLocks locks;
   private final ReloadDebts debts;
   private final IntentJournal intents;
+  private final SharedResources shared;
 
   /**
    * @param contexts the contexts
@@ -61,6 +62,12 @@ public final class TaskEngine {
    */
   public TaskEngine(ContextService contexts, HostProvider hosts, List<TaskListener> listeners,
       FailureInjector injector, ContextLocks locks) {
+    this(contexts, hosts, listeners, injector, locks, new SharedResources());
+  }
+
+  private TaskEngine(ContextService contexts, HostProvider hosts, List<TaskListener> listeners,
+      FailureInjector injector, ContextLocks locks, SharedResources shared) {
+    this.shared = shared;
     this.contexts = contexts;
     this.registry = contexts.registry();
     this.hosts = hosts;
@@ -80,7 +87,15 @@ public final class TaskEngine {
    */
   public Batch batch() {
     SharedHosts shared = new SharedHosts(hosts);
-    return new Batch(new TaskEngine(contexts, shared, listeners, injector, locks), shared);
+    return new Batch(new TaskEngine(contexts, shared, listeners, injector, locks, this.shared), shared);
+  }
+
+  /**
+   * Closes what the tasks of this engine (and its batches) share for the life of their {@code
+   * Provision} ({@link StepContext#shared}): idle connections, their sweeper thread.
+   */
+  public void close() {
+    shared.close();
   }
 
   /**
@@ -166,8 +181,13 @@ public final class TaskEngine {
       }
     }
     List<TaskReport> out = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-        Math.max(1, Math.min(threads, names.size())));
+        Math.max(1, Math.min(threads, names.size())), r -> {
+          Thread t = new Thread(r, "provision-batch-" + task.id() + "-" + made.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
     try {
       for (int from = 0; from < names.size(); from += GROUP_SIZE) {
         out.addAll(runOneGroup(task, names.subList(from, Math.min(names.size(), from + GROUP_SIZE)), pool));
@@ -350,6 +370,7 @@ public final class TaskEngine {
         Optional<Command> cmd = p.type().reloadCommand(p.rs());
         if (cmd.isPresent()) {
           reloadedNow.add(p);
+          p.type().beforeReload(p.rs(), p.run().rawHost(p.server()));
           p.run().host(p.server()).run(cmd.get()).orThrow();
           done.put(p.key(), List.of(p.server() + ": " + p.service()));
         }
@@ -393,7 +414,10 @@ public final class TaskEngine {
   private void reloadRestored(List<Reloaded> reloaded) {
     for (Reloaded r : reloaded) {
       try (Host host = hosts.open(r.rs())) {
-        r.type().reloadCommand(r.rs()).ifPresent(cmd -> host.run(cmd).orThrow());
+        r.type().reloadCommand(r.rs()).ifPresent(cmd -> {
+          r.type().beforeReload(r.rs(), host);
+          host.run(cmd).orThrow();
+        });
         r.type().checkReload(r.rs(), host).ifPresent(problem ->
             LOG.warn("{}: after undoing the group, {}", r.server(), problem));
       } catch (RuntimeException e) {
@@ -562,7 +586,7 @@ public final class TaskEngine {
         Optional.of(where + " failed: " + message(failure) + "; " + outcome));
     emit(l -> l.taskFinished(report));
     LOG.warn("{}", report.summary());
-    throw new TaskFailedException(report, failure);
+    throw new TaskFailedException(report, failure, rollbackFailures.isEmpty());
   }
 
 
@@ -823,6 +847,7 @@ public final class TaskEngine {
       }
       if (!planOnly) {
         run.reloaded = true;
+        p.type().beforeReload(p.rs(), run.rawHost(p.server()));
         run.host(p.server()).run(cmd.get()).orThrow();
         reloadedNow.add(p);
       }
@@ -868,6 +893,7 @@ public final class TaskEngine {
         Optional<Command> cmd = type.reloadCommand(rs);
         if (cmd.isPresent()) {
           Host raw = run.rawHost(e.getValue());
+          type.beforeReload(rs, raw);
           raw.run(cmd.get()).orThrow();
           Optional<String> problem = type.checkReload(rs, raw);
           if (problem.isPresent()) {
@@ -1102,6 +1128,11 @@ public final class TaskEngine {
           resolved.clear();
         }
       });
+    }
+
+    @Override
+    public <T extends AutoCloseable> T shared(String key, java.util.function.Supplier<T> create) {
+      return shared.get(key, create);
     }
 
     @Override

@@ -88,7 +88,8 @@ public class MySql implements ServiceType {
               + "provision save " + server.name() + " --master_db=mysql://user:password@host"));
       MasterDb db = MasterDb.parse(server.name(), url);
       int port = db.port().orElse(((Number) server.get("db_port").orElse(3306)).intValue());
-      return DbConnection.open(server.name().toString(), db, port);
+      return DbConnection.open(server.name().toString(), db, port,
+          ctx.shared("mysql:idle-connections", DbPool::new));
     });
   }
 

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import net.aegirj.provision.core.Provision;
 import net.aegirj.provision.testkit.LocalServers;
 import net.aegirj.provision.testkit.MariaDbServer;
 import org.junit.jupiter.api.AfterEach;
@@ -15,29 +16,34 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link DbConnection} on a real MariaDB: a connection given back is taken by the next task, one
- * the server has ended is replaced, and no more than {@link DbConnection#MAX_IDLE} stay open.
+ * {@link DbConnection} and its {@link DbPool} on a real MariaDB: a connection given back is taken
+ * by the next task, one the server has ended is replaced, no more than {@link DbPool#MAX_IDLE}
+ * stay open, and closing the pool (or the {@code Provision} instance that owns it) closes them
+ * all and stops its thread.
  */
 class DbConnectionIT {
   @TempDir Path tmp;
   LocalServers servers;
   MariaDbServer db;
   MasterDb admin;
+  DbPool pool;
 
   @BeforeEach
   void start() throws IOException {
     servers = LocalServers.in(Files.createDirectories(tmp.resolve("state")));
     db = servers.mariadb();
     admin = MasterDb.parse("@server_master", db.masterDbUrl());
+    pool = new DbPool();
   }
 
   @AfterEach
   void stop() {
+    pool.close();
     servers.close();
   }
 
   private DbConnection open() {
-    return DbConnection.open("@server_master", admin, db.port());
+    return DbConnection.open("@server_master", admin, db.port(), pool);
   }
 
   private static long id(DbConnection c) {
@@ -82,14 +88,60 @@ class DbConnectionIT {
   @Test
   void atMostMaxIdleStayOpen() {
     List<DbConnection> many = new ArrayList<>();
-    for (int i = 0; i < DbConnection.MAX_IDLE + 4; i++) {
+    for (int i = 0; i < DbPool.MAX_IDLE + 4; i++) {
       DbConnection c = open();
       id(c);
       many.add(c);
     }
     int busy = adminSessions();
     many.forEach(DbConnection::close);
-    assertThat(adminSessions()).as("given back, all but %d are closed", DbConnection.MAX_IDLE)
+    assertThat(adminSessions()).as("given back, all but %d are closed", DbPool.MAX_IDLE)
         .isEqualTo(busy - 4);
+  }
+
+  @Test
+  void closingThePoolClosesItsConnectionsAndStopsItsThread() {
+    int before = adminSessions();
+    try (DbConnection a = open(); DbConnection b = open()) {
+      id(a);
+      id(b);
+    }
+    assertThat(pool.idleCount()).as("two connections wait for the next task").isEqualTo(2);
+    assertThat(sweepers()).as("the pool's sweeper runs while connections wait").isEqualTo(1);
+    pool.close();
+    assertThat(adminSessions()).as("closing the pool closes its connections").isEqualTo(before);
+    assertThat(sweepers()).as("and stops its sweeper").isZero();
+    DbConnection late = open();
+    id(late);
+    late.close();
+    assertThat(adminSessions()).as("a connection given back to a closed pool is closed").isEqualTo(before);
+  }
+
+  /**
+   * A {@code Provision} instance owns its pool: after tasks that used the database, {@code close()}
+   * leaves no connection open and no thread of ours running.
+   */
+  @Test
+  void closingProvisionLeavesNoConnectionAndNoThreadOfOurs() throws IOException {
+    int before = adminSessions();
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    try (Provision p = Provision.builder().home(home).build()) {
+      p.save("server_db", db.serverContext());
+      p.server("server_db").verify();
+      p.server("server_db").verify();
+      assertThat(adminSessions()).as("between tasks, the instance keeps a connection for the next").isGreaterThan(before);
+    }
+    assertThat(adminSessions()).as("closed, the instance leaves no connection open").isEqualTo(before);
+    assertThat(ourThreads()).as("nor any thread of ours").isEmpty();
+  }
+
+  private static long sweepers() {
+    return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive)
+        .filter(t -> t.getName().equals(DbPool.SWEEPER_NAME)).count();
+  }
+
+  private static List<String> ourThreads() {
+    return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+        .filter(n -> n.startsWith("provision")).toList();
   }
 }
