@@ -277,14 +277,11 @@ class CliTasksIT {
   }
 
   /**
-   * {@code migrate @site --new_db_server=@db} without a platform (the database moves, the site
-   * stays on its platform) fails today: the deploy it runs refuses the site directory that exists.
-   * Reported in changes/e2e.md; enable this test with the fix.
+   * {@code migrate @site --new_db_server=@db} without a platform: the database moves, the site
+   * stays on its platform and its directory (a restore from its own backup into the new server).
    */
   @Test
   @Order(12)
-  @org.junit.jupiter.api.Disabled("migrate --new_db_server on the same platform fails: deploy's unpack refuses the"
-      + " existing site directory (Restore.unpackNew); reported in changes/e2e.md")
   void migrateToAnotherDbServerOnly() {
     String before = w.databaseServed(SITE);
     w.ok("migrate", "@" + SITE, "--new_db_server=@server_master");
@@ -292,6 +289,8 @@ class CliTasksIT {
     assertThat(CliWorld.databases(w.db)).as("the site's database is back on the first MariaDB").contains(db);
     assertThat(CliWorld.databases(w.db2)).as("and gone from the second").doesNotContain(before);
     assertThat(w.db.sql("SELECT v FROM `" + db + "`.marker")).as("with its data").isEqualTo("before");
+    assertThat(w.property("@" + SITE, "db_server")).as("the context names the new db server")
+        .isEqualTo("@server_master");
   }
 
   @Test

@@ -447,10 +447,21 @@ public final class Provision implements AutoCloseable {
     TaskReport backup = engine.run(Task.BACKUP, name, false);
     String archive = backup.results().get("backup_file");
     Map<String, Object> original = before.properties();
-    contexts.save(name, PropertyChanges.builder().set("platform", newPlatform.toString())
-        .set("db_server", newDb.toString()).reset("installed").reset("db_name").reset("db_user")
-        .reset("db_passwd").build());
+    boolean databaseOnly = newPlatform.equals(oldPlatform);
+    if (databaseOnly) {
+      // The site stays where it is: a restore from its own backup, with the new database on the
+      // new server; the old one is dropped on the old server once the whole task succeeded.
+      contexts.save(name, PropertyChanges.builder().set("db_server", newDb.toString()).build());
+    } else {
+      contexts.save(name, PropertyChanges.builder().set("platform", newPlatform.toString())
+          .set("db_server", newDb.toString()).reset("installed").reset("db_name").reset("db_user")
+          .reset("db_passwd").build());
+    }
     try {
+      if (databaseOnly) {
+        return relabel(Task.MIGRATE, () -> engine.run(Task.RESTORE, name, false, Map.of(TaskOptions.FILE, archive,
+            "old_db_server", oldDb.toString())));
+      }
       return relabel(Task.MIGRATE, () -> engine.run(Task.DEPLOY, name, false, Map.of(TaskOptions.FILE, archive,
           "old_uri", name.value(), "old_db_name", before.dbName().get(),
           "old_db_user", before.dbUser().orElse(before.dbName().get()), "old_db_server", oldDb.toString(),
@@ -488,7 +499,8 @@ public final class Provision implements AutoCloseable {
       if (e.report() == null) {
         throw e;
       }
-      TaskFailedException relabelled = new TaskFailedException(relabel(task, e.report()), e.getCause());
+      TaskFailedException relabelled = new TaskFailedException(relabel(task, e.report()), e.getCause(),
+          e.rolledBackCompletely());
       relabelled.setStackTrace(e.getStackTrace());
       throw relabelled;
     }
@@ -548,11 +560,15 @@ public final class Provision implements AutoCloseable {
   }
 
 
-  /** Closes the repository when this instance opened it. */
+  /** Closes what its tasks share (idle database connections, their sweeper thread) and the repository when this instance opened it. */
   @Override
   public void close() {
-    if (ownsRepository) {
-      repository.close();
+    try {
+      engine.close();
+    } finally {
+      if (ownsRepository) {
+        repository.close();
+      }
     }
   }
 

@@ -64,7 +64,7 @@ final class Backups {
     }
     Path target = archive;
     ctx.onRollback("remove " + target, () -> h.remove(target));
-    h.run(Command.of("sh", "-c", "umask 077; exec tar -czf \"$1\" -C \"$2\" .", "sh", target.toString(), sitePath.toString())
+    h.run(Command.of("sh", "-c", "umask 077; exec tar --hard-dereference -czf \"$1\" -C \"$2\" .", "sh", target.toString(), sitePath.toString())
         .withTimeout(Duration.ofHours(2)).withDisplay("tar -czf " + target + " -C " + sitePath + " .")).orThrow();
     // Not through the journal, which would keep a copy of the whole dump in memory to undo this.
     h.run(Command.of("rm", "-f", "--", sitePath.resolve(net.aegirj.provision.services.db.MySql.DUMP).toString())).orThrow();

@@ -7,6 +7,7 @@ import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.services.db.MySql;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileInfo;
@@ -60,17 +61,17 @@ final class Restore {
   static void unpack(StepContext ctx, ResolvedContext site) {
     ContextName n = site.name();
     Host h = Drupal.host(ctx, site);
-    if (ctx.planOnly() && ctx.option("file").isEmpty()) {
+    if (ctx.planOnly() && ctx.option(TaskOptions.FILE).isEmpty()) {
       ctx.changed(restoreDir(site).toString());
       return;
     }
-    String file = ctx.option("file").orElseThrow(() ->
-        new InvalidContextException(n.toString(), "file", "name the backup archive to restore"));
-    Path archive = Path.of(Grammar.PATH.check(n, "file", file));
+    String file = ctx.option(TaskOptions.FILE).orElseThrow(() ->
+        new InvalidContextException(n.toString(), TaskOptions.FILE, "name the backup archive to restore"));
+    Path archive = Path.of(Grammar.PATH.check(n, TaskOptions.FILE, file));
     FileInfo info = h.stat(archive).orElseThrow(() ->
-        new InvalidContextException(n.toString(), "file", archive + " does not exist"));
+        new InvalidContextException(n.toString(), TaskOptions.FILE, archive + " does not exist"));
     if (info.type() != FileInfo.Type.FILE) {
-      throw new InvalidContextException(n.toString(), "file", archive + " is not a file");
+      throw new InvalidContextException(n.toString(), TaskOptions.FILE, archive + " is not a file");
     }
     if (site.get("db_name").isEmpty()) {
       throw new ProvisionException(n + ": the site is not installed; restore replaces an installed site");
@@ -100,15 +101,15 @@ final class Restore {
     ContextName n = site.name();
     Host h = Drupal.host(ctx, site);
     Path target = Drupal.sitePath(site);
-    if (ctx.planOnly() && ctx.option("file").isEmpty()) {
+    if (ctx.planOnly() && ctx.option(TaskOptions.FILE).isEmpty()) {
       ctx.changed(target.toString());
       return;
     }
-    String file = ctx.option("file").orElseThrow(() ->
-        new InvalidContextException(n.toString(), "file", "name the archive to deploy"));
-    Path archive = Path.of(Grammar.PATH.check(n, "file", file));
+    String file = ctx.option(TaskOptions.FILE).orElseThrow(() ->
+        new InvalidContextException(n.toString(), TaskOptions.FILE, "name the archive to deploy"));
+    Path archive = Path.of(Grammar.PATH.check(n, TaskOptions.FILE, file));
     if (h.stat(archive).filter(i -> i.type() == FileInfo.Type.FILE).isEmpty()) {
-      throw new InvalidContextException(n.toString(), "file", archive + " does not exist or is not a file");
+      throw new InvalidContextException(n.toString(), TaskOptions.FILE, archive + " does not exist or is not a file");
     }
     if (Boolean.TRUE.equals(site.get("installed").orElse(false)) || h.stat(target).isPresent()) {
       throw new ProvisionException(n + ": " + target + " exists or the site is installed; deploy makes a new site"
@@ -194,8 +195,11 @@ final class Restore {
     // The old credentials, from before this task changed them.
     String oldDb = Drupal.str(planned, "db_name");
     String oldUser = planned.get("db_user").map(String::valueOf).orElse(oldDb);
-    ResolvedContext server = ctx.resolve(ContextName.of(Drupal.str(planned, "db_server")));
-    ctx.onSuccess("drop the old database " + oldDb, () -> MySql.dropQuietly(ctx, planned.name(), server, oldDb, oldUser));
+    // A migrate that moves only the database names the server the old one is on.
+    String oldServer = ctx.option("old_db_server").orElse(Drupal.str(planned, "db_server"));
+    ResolvedContext server = ctx.resolve(ContextName.of(oldServer));
+    ctx.onSuccess("drop the old database " + oldDb + " on " + server.name(),
+        () -> MySql.dropQuietly(ctx, planned.name(), server, oldDb, oldUser));
     ctx.onSuccess("remove " + old, () -> h.run(Command.of("rm", "-rf", "--", old.toString())).orThrow());
   }
 }
