@@ -431,11 +431,17 @@ public final class Main {
             + " (see 'provision --help')");
       }
       String first = args.get(0);
+      if (first.equals("help")) {
+        return helpOn(cl, args.subList(1, args.size()));
+      }
       if (!first.startsWith("-") && !cl.getSubcommands().containsKey(first)) {
         throw new UsageException("unknown command " + Text.quote(first) + "; use one of "
             + commandNames() + " (see 'provision --help')");
       }
       ParseResult parsed = cl.parseArgs(args.toArray(String[]::new));
+      if (parsed.isVersionHelpRequested()) {
+        return version();
+      }
       ParseResult leaf = parsed;
       while (true) {
         if (leaf.isUsageHelpRequested()) {
@@ -505,6 +511,39 @@ public final class Main {
         b.repository(shared);
       }
       return b.build();
+    }
+
+    /** {@code provision help [COMMAND]}: the usage of the whole command line or of one command. */
+    private int helpOn(CommandLine cl, List<String> rest) {
+      if (rest.isEmpty()) {
+        return help(cl);
+      }
+      if (rest.size() > 1) {
+        throw new UsageException("usage: provision help [COMMAND]");
+      }
+      CommandLine sub = cl.getSubcommands().get(rest.get(0));
+      if (sub == null) {
+        throw new UsageException("unknown command " + Text.quote(rest.get(0)) + "; use one of " + commandNames());
+      }
+      return help(sub);
+    }
+
+    /** {@code provision --version}: this build's version and the JVM's. */
+    private int version() {
+      String version = Version.get();
+      String jvm = Runtime.version() + ", " + System.getProperty("java.vendor", "?");
+      if (invocation.json()) {
+        ObjectNode node = Values.MAPPER.createObjectNode();
+        node.put("ok", true);
+        node.put("command", "version");
+        node.put("version", version);
+        node.put("java", jvm);
+        node.put("exit_code", OK);
+        printJson(node);
+      } else {
+        out.println("provision " + version + " (Java " + jvm + ")");
+      }
+      return OK;
     }
 
     private int help(CommandLine cl) {
@@ -586,7 +625,7 @@ public final class Main {
     }
 
     private static String commandNames() {
-      return "save, show, list, plan, import, export, or a task: "
+      return "save, show, list, plan, import, export, help, or a task: "
           + Arrays.stream(Task.values()).map(Task::id).collect(Collectors.joining(", "));
     }
   }

@@ -24,11 +24,14 @@ import picocli.CommandLine.Parameters;
         "Prints the steps TASK (default: verify) would run on the context and the files each would"
             + " change: one line per step, the paths indented under it, the services that would be"
             + " reloaded and a summary line.",
-        "TASK is a task id, with or without Aegir's 'provision-' prefix: verify, install, delete,"
-            + " enable, disable, backup, restore, deploy, migrate, clone."},
+        "TASK is a task id, with or without Aegir's 'provision-' prefix: " + PlanCommand.TASK_IDS + "."},
     footer = {"", "Examples:", "  provision plan @server_master verify", "  provision @example.com plan verify",
         "  provision plan @example.com --json"})
 final class PlanCommand implements CliCommand {
+  /** Every task's id, for the help; checked against {@link net.aegirj.provision.api.Task} by a test. */
+  static final String TASK_IDS = "verify, install, delete, enable, disable, backup, backup-delete, restore,"
+      + " deploy, migrate, clone, login-reset, import-site";
+
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
   boolean help;
 

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
         "The global options --home, --json, --debug and --verbose may be given before or after the command.",
         "",
         "Exit status: 0 success; 1 the operation or a task failed; 2 bad input (nothing was changed).",
-        "Run 'provision <command> --help' for the options of a command."})
+        "Run 'provision help <command>' or 'provision <command> --help' for the options of a command."})
 final class ProvisionCommand {
   @Option(names = Invocation.HOME, paramLabel = "DIR",
       description = "The Provision home (default: $PROVISION_HOME, else ~/.provision).")
@@ -33,6 +33,9 @@ final class ProvisionCommand {
   @Option(names = Invocation.DEBUG,
       description = "Print stack traces of errors and debug logs on stderr.")
   boolean debug;
+
+  @Option(names = "--version", versionHelp = true, description = "Print the version and exit.")
+  boolean version;
 
   @Option(names = Invocation.VERBOSE,
       description = "Print a progress line on stderr as each step of a task finishes (the default when stderr is a terminal).")

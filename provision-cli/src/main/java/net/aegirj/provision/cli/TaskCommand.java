@@ -3,6 +3,7 @@ package net.aegirj.provision.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,7 @@ import picocli.CommandLine.Parameters;
 @Command(sortOptions = false, usageHelpWidth = 100)
 final class TaskCommand implements CliCommand {
   /** The tasks that run as a batch over several contexts (web servers reloaded once per group). */
-  static final Set<Task> BATCHED = java.util.EnumSet.of(Task.VERIFY, Task.INSTALL);
+  static final Set<Task> BATCHED = EnumSet.of(Task.VERIFY, Task.INSTALL);
   private final Task task;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
@@ -67,11 +68,17 @@ final class TaskCommand implements CliCommand {
    */
   static CommandLine commandLine(Task task) {
     CommandLine cl = new CommandLine(new TaskCommand(task));
-    CommandLine.Model.UsageMessageSpec usage = cl.getCommandSpec().usageMessage();
+    CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
+    // Each task shows (and takes) only its own options: the others are unknown options to it.
+    for (Map.Entry<String, Set<Task>> e : OPTION_TASKS.entrySet()) {
+      if (!e.getValue().contains(task)) {
+        spec.remove(spec.findOption(e.getKey()));
+      }
+    }
+    CommandLine.Model.UsageMessageSpec usage = spec.usageMessage();
     String id = task.id();
-    usage.customSynopsis(task == Task.VERIFY
-        ? new String[] {"provision verify @name [@name...]", "       provision @name verify"}
-        : new String[] {"provision " + id + " @name", "       provision @name " + id});
+    usage.customSynopsis("provision " + id + " " + arguments(task), "       provision @name " + id
+        + (arguments(task).startsWith("@name ") ? " " + arguments(task).substring("@name ".length()) : ""));
     usage.description(description(task), "",
         "Prints the report: one line per step (status, name, duration) with the paths it changed"
             + " and the commands it ran, the services reloaded, the warnings and a summary line."
@@ -82,6 +89,31 @@ final class TaskCommand implements CliCommand {
     usage.footer("", "Examples:", "  provision " + id + " @example.com", "  provision @example.com " + id,
         "  provision provision-" + id + " @example.com --json");
     return cl;
+  }
+
+  /** Which tasks take each task option; the others refuse it as unknown. */
+  private static final Map<String, Set<Task>> OPTION_TASKS = Map.of(
+      "--new_db_server", EnumSet.of(Task.MIGRATE, Task.CLONE),
+      "--new_uri", EnumSet.of(Task.MIGRATE),
+      "--backup", EnumSet.of(Task.DELETE),
+      "--override_slave_authority", EnumSet.of(Task.VERIFY));
+
+  /**
+   * @param task a task
+   * @return what follows the task's name on its command line, for its synopsis
+   */
+  static String arguments(Task task) {
+    return switch (task) {
+      case VERIFY -> "@name [@name...] [--override_slave_authority]";
+      case INSTALL -> "@name [@name...]";
+      case BACKUP -> "@name [FILE]";
+      case BACKUP_DELETE -> "@name FILE[,FILE...]";
+      case RESTORE, DEPLOY -> "@name FILE";
+      case MIGRATE -> "@name [@platform] [--new_db_server=@server] [--new_uri=host]";
+      case CLONE -> "@name @new_name [@platform] [--new_db_server=@server]";
+      case DELETE -> "@name [--backup]";
+      default -> "@name";
+    };
   }
 
   /**
