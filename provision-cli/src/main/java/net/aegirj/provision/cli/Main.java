@@ -481,7 +481,7 @@ public final class Main {
       return OK;
     }
 
-    /** A command that ran but partly failed (a batch with a failed task): its output, then the error. */
+    /** A command that ran but partly failed (a batch with a failed task or context): its output, then the error. */
     private int partialFailure(Result result) {
       String line = Values.sanitize(result.failure().get());
       if (invocation.json()) {
@@ -490,16 +490,16 @@ public final class Main {
         node.put("command", command);
         node.setAll(result.json());
         ObjectNode error = node.putObject("error");
-        error.put("type", "task_failed");
+        error.put("type", result.failureType());
         error.put("message", line);
-        node.put("exit_code", FAILED);
+        node.put("exit_code", result.failureExit());
         printJson(node);
       } else {
         out.print(result.text());
       }
       out.flush();
       err.println("provision: error: " + line);
-      return FAILED;
+      return result.failureExit();
     }
 
     /** @param shared the JDBC repository of the environment, or null for the home's files */

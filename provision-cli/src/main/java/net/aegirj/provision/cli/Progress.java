@@ -104,6 +104,20 @@ final class Progress implements TaskListener {
     }
   }
 
+  /**
+   * A line for one item of a batch that runs no task ({@code save --from}), numbered {@code
+   * [n/total]}, when step lines were asked for (stderr is a terminal, or {@code --verbose}).
+   *
+   * @param done how many items are done, this one included
+   * @param total how many there are
+   * @param line what became of this one
+   */
+  void item(int done, int total, String line) {
+    if (steps) {
+      print("[" + done + "/" + total + "] " + Values.sanitize(line));
+    }
+  }
+
   private void print(String line) {
     synchronized (err) {
       err.println(line);

@@ -87,17 +87,33 @@ final class PropertiesFile {
    * @throws UsageException when the file cannot be read, is too large, or is a terminal
    */
   static byte[] read(String from, StandardInput stdin) {
-    String source = describe(from);
+    return read(from, stdin, "--properties-from", describe(from), MAX_BYTES,
+        "pipe the properties in ('provision save @name --properties-from=- < FILE')");
+  }
+
+  /**
+   * Reads a file named by an option whole.
+   *
+   * @param from a path, or {@link #STDIN} for standard input
+   * @param stdin standard input
+   * @param option the option that names it, for messages
+   * @param source how errors name it
+   * @param maxBytes the largest file read
+   * @param pipeAdvice how to give it when standard input is a terminal
+   * @return the file's bytes, at most {@code maxBytes}
+   * @throws UsageException when the file cannot be read, is too large, or is a terminal
+   */
+  static byte[] read(String from, StandardInput stdin, String option, String source, int maxBytes,
+      String pipeAdvice) {
     if (STDIN.equals(from)) {
       if (stdin.terminal()) {
-        throw new UsageException("--properties-from=-: standard input is a terminal; pipe the properties in"
-            + " ('provision save @name --properties-from=- < FILE'), or give"
-            + " --properties-from=/dev/stdin to type them (end with Ctrl-D)");
+        throw new UsageException(option + "=-: standard input is a terminal; " + pipeAdvice + ", or give "
+            + option + "=/dev/stdin to type them (end with Ctrl-D)");
       }
-      return readAtMost(stdin.stream(), source);
+      return readAtMost(stdin.stream(), source, maxBytes);
     }
     if (from.isEmpty()) {
-      throw new UsageException("--properties-from needs a file, or '-' for standard input");
+      throw new UsageException(option + " needs a file, or '-' for standard input");
     }
     Path path;
     try {
@@ -106,7 +122,7 @@ final class PropertiesFile {
       throw new UsageException(source + ": not a valid path");
     }
     try (InputStream in = Files.newInputStream(path)) {
-      return readAtMost(in, source);
+      return readAtMost(in, source, maxBytes);
     } catch (NoSuchFileException e) {
       throw new UsageException(source + ": no such file");
     } catch (AccessDeniedException e) {
@@ -116,16 +132,16 @@ final class PropertiesFile {
     }
   }
 
-  private static byte[] readAtMost(InputStream in, String source) {
+  private static byte[] readAtMost(InputStream in, String source, int maxBytes) {
     byte[] bytes;
     try {
-      bytes = in.readNBytes(MAX_BYTES + 1);
+      bytes = in.readNBytes(maxBytes + 1);
     } catch (IOException e) {
       throw new UsageException(source + ": cannot be read: " + e.getMessage());
     }
-    if (bytes.length > MAX_BYTES) {
-      throw new UsageException(source + ": larger than 1 MiB (" + MAX_BYTES + " bytes), the most"
-          + " a properties file may hold");
+    if (bytes.length > maxBytes) {
+      throw new UsageException(source + ": larger than " + (maxBytes / (1024 * 1024)) + " MiB (" + maxBytes
+          + " bytes), the most it may hold");
     }
     return bytes;
   }

@@ -1,5 +1,6 @@
 package net.aegirj.provision.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,7 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ContextHandle;
 import net.aegirj.provision.core.Provision;
 import net.aegirj.provision.spi.Versioned;
@@ -25,7 +27,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "save", aliases = "provision-save", sortOptions = false, usageHelpWidth = 100,
     customSynopsis = {"provision save @name [--property=value...] [--properties-from=FILE|-]",
-        "       provision save @name --delete [--forget]"},
+        "       provision save @name --delete [--forget]",
+        "       provision save --from=FILE|-"},
     description = {
         "Creates a context, or merges properties into an existing one (only the properties given"
             + " change). Properties are given as --property=value; the value 'null' resets a"
@@ -42,7 +45,8 @@ import picocli.CommandLine.Parameters;
         "  printf 'db_passwd=%%s\\n' \"$DB_PASSWD\" | provision save @example.com --properties-from=-",
         "  provision save @example.com --properties-from=/root/example.com.properties",
         "  provision save @platform_old --delete",
-        "  provision save @example.com --delete --forget   (an installed site: forget it, leave it running)"})
+        "  provision save @example.com --delete --forget   (an installed site: forget it, leave it running)",
+        "  provision save --from=sites.jsonl --json"})
 final class SaveCommand implements CliCommand {
   @Option(names = "--delete", description = {"Delete the context (refused while others reference it).",
       "An installed site is refused: 'provision delete @name' removes its database, files and web"
@@ -66,6 +70,18 @@ final class SaveCommand implements CliCommand {
       "The file is read as it is: keeping it private (mode 0600) is up to its owner."})
   String propertiesFrom;
 
+  @Option(names = "--from", paramLabel = "FILE|-", description = {
+      "Save many contexts in one process: JSON lines from FILE, or from standard input when FILE is"
+          + " '-', one context a line: {\"name\": \"@a.example.com\", \"properties\": {\"context_type\":"
+          + " \"site\", \"aliases\": [\"www.a.example.com\"], \"redirection\": null}}, or"
+          + " {\"name\": \"@old\", \"delete\": true} (and \"forget\": true). Values are strings,"
+          + " numbers, booleans, null (reset) or lists of strings. The whole input is checked first: a"
+          + " malformed line refuses it all (exit 2, the line number named, no value shown). Then each"
+          + " context is saved as 'save @name' would save it; one that is refused does not stop the"
+          + " others. Exit status: 0 all saved; 2 only refusals; 1 any other failure. With --json,"
+          + " 'contexts' holds a result per line. At most 100,000 contexts and 64 MiB."})
+  String from;
+
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
   boolean help;
 
@@ -82,6 +98,13 @@ final class SaveCommand implements CliCommand {
 
   @Override
   public Result execute(Provision provision, Progress progress) {
+    if (from != null) {
+      if (!arguments.isEmpty() || delete || forget || propertiesFrom != null) {
+        throw new UsageException("--from takes the contexts from its input: give no @name, properties,"
+            + " --delete, --forget or --properties-from with it");
+      }
+      return saveMany(provision, progress);
+    }
     SaveArguments args = SaveArguments.parse(arguments);
     if (delete) {
       if (!args.changes().isEmpty()) {
@@ -101,9 +124,68 @@ final class SaveCommand implements CliCommand {
       changes = PropertiesFile.merge(changes, source,
           PropertiesFile.parse(source, PropertiesFile.read(propertiesFrom, stdin)));
     }
-    ContextName name = ContextName.of(args.name());
+    return save(provision, args.name(), changes);
+  }
+
+  /** {@code save --from}: every line of the input, each on its own, with a result per line. */
+  private Result saveMany(Provision provision, Progress progress) {
+    String source = PropertiesFile.STDIN.equals(from) ? "standard input (--from=-)" : "--from=" + Text.quote(from);
+    List<ContextLines.Line> lines = ContextLines.parse(source, PropertiesFile.read(from, stdin, "--from", source,
+        ContextLines.MAX_BYTES, "pipe the contexts in ('provision save --from=- < FILE')"));
+    ObjectNode json = Values.MAPPER.createObjectNode();
+    ArrayNode results = json.putArray("contexts");
+    StringBuilder text = new StringBuilder();
+    int refused = 0;
+    int failed = 0;
+    String first = null;
+    for (ContextLines.Line line : lines) {
+      try {
+        Result one = line.delete() ? delete(provision, line.name(), line.forget()) : save(provision, line.name(),
+            line.changes());
+        ObjectNode c = (ObjectNode) one.json().get("context");
+        c.put("ok", true);
+        c.put("line", line.line());
+        results.add(c);
+        text.append(one.text());
+        progress.item(results.size(), lines.size(), line.name() + ": " + (line.delete() ? "deleted" : "saved"));
+      } catch (ProvisionException e) {
+        boolean bad = e.isBadInput();
+        refused += bad ? 1 : 0;
+        failed += bad ? 0 : 1;
+        String message = Values.sanitize(String.valueOf(e.getMessage()));
+        if (first == null) {
+          first = "line " + line.line() + ": " + message;
+        }
+        ObjectNode c = results.addObject();
+        c.put("name", line.name());
+        c.put("ok", false);
+        c.put("line", line.line());
+        ObjectNode error = c.putObject("error");
+        error.put("type", bad ? "invalid_input" : "failed");
+        error.put("message", message);
+        c.put("exit_code", bad ? Main.BAD_INPUT : Main.FAILED);
+        text.append(line.name()).append(": error: ").append(message).append('\n');
+        progress.item(results.size(), lines.size(), line.name() + ": error: " + message);
+      }
+    }
+    int saved = lines.size() - refused - failed;
+    json.put("saved", saved);
+    json.put("refused", refused);
+    json.put("failed", failed);
+    if (refused + failed == 0) {
+      return new Result(json, text.toString());
+    }
+    String summary = (refused + failed) + " of " + lines.size() + " contexts not saved (" + refused + " refused, "
+        + failed + " failed); first: " + first;
+    return new Result(json, text.toString(), Optional.of(summary), failed > 0 ? Main.FAILED : Main.BAD_INPUT,
+        failed > 0 ? "save_failed" : "invalid_input");
+  }
+
+  /** Saves one context and describes the result. */
+  private static Result save(Provision provision, String rawName, PropertyChanges changes) {
+    ContextName name = ContextName.of(rawName);
     Optional<Versioned> before = provision.repository().load(name);
-    ContextHandle handle = provision.save(args.name(), changes);
+    ContextHandle handle = provision.save(rawName, changes);
     Versioned after = provision.repository().load(handle.name()).orElseThrow(() ->
         new ProvisionException(handle.name() + ": was saved but has disappeared since"
             + " (deleted concurrently?)"));
