@@ -11,6 +11,37 @@ __metaclass__ = type
 import json
 import os
 
+REDACTED = '****'
+# Mirrors the command line's own rule (net.aegirj.provision.cli.Values#isSecret).
+ALWAYS_SECRET = frozenset(['cron_key', 'master_db', 'db_passwd'])
+
+
+def looks_secret(prop):
+    return prop in ALWAYS_SECRET or 'passw' in prop or 'secret' in prop
+
+
+def as_text(value, prop):
+    """A property value in the command line's text form (what follows --prop=)."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (list, tuple)):
+        items = [as_text(v, prop) for v in value]
+        for item in items:
+            if ',' in item:
+                raise ValueError("property '%s': the list item '%s' contains a comma" % (prop, item))
+        return ','.join(items)
+    if isinstance(value, dict):
+        pairs = []
+        for k, v in value.items():
+            k, v = as_text(k, prop), as_text(v, prop)
+            if ',' in k or ',' in v or '=' in k:
+                raise ValueError("property '%s': map keys and values must not contain ',' (keys: '=')" % prop)
+            pairs.append('%s=%s' % (k, v))
+        return ','.join(pairs)
+    return str(value)
+
 
 def properties_input(properties):
     """The stdin of `provision save --properties-from=-`: UTF-8 name=value lines.
@@ -63,11 +94,12 @@ class Cli(object):
         """Runs provision with args; returns (exit status, the JSON object).
 
         properties (a list of (name, text) pairs) go to the standard input of a save
-        (`--properties-from=-`), never on the command line, where other local users could read them.
+        (`--properties-from=-`), never on the command line, where other local users could read them;
+        stdin (bytes) goes to the standard input as it is (`save --from=-`).
         """
         properties = kwargs.get('properties')
         cmd = self.base + list(args) + ['--json']
-        data = None
+        data = kwargs.get('stdin')
         if properties is not None:
             cmd.append('--properties-from=-')
             data = properties_input(properties)

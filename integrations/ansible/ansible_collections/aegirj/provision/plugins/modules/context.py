@@ -65,14 +65,8 @@ options:
         does, so verify is not run as well.
     type: bool
     default: false
-  provision:
-    description: The C(provision) executable (a path, or a name looked up on C(PATH)).
-    type: path
-    default: provision
-  home:
-    description: The Provision home (C(--home)); default C($PROVISION_HOME), else C(~/.provision).
-    type: path
 extends_documentation_fragment:
+  - aegirj.provision.cli
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -183,42 +177,13 @@ import json
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aegirj.provision.plugins.module_utils.cli import Cli, properties_input
+from ansible_collections.aegirj.provision.plugins.module_utils.cli import (
+    REDACTED, Cli, as_text, looks_secret, properties_input)
 
-REDACTED = '****'
-# Mirrors the command line's own rule (net.aegirj.provision.cli.Values#isSecret).
-ALWAYS_SECRET = frozenset(['cron_key', 'master_db', 'db_passwd'])
 NAME_RE = re.compile(r'^@?[A-Za-z0-9][A-Za-z0-9._-]*$')
 PROPERTY_RE = re.compile(r'^[a-z][a-z0-9_]*$')
 # Names save reads as its own options, or that the module sets itself.
 RESERVED_PROPERTIES = frozenset(['delete', 'help', 'context_type'])
-
-
-def looks_secret(prop):
-    return prop in ALWAYS_SECRET or 'passw' in prop or 'secret' in prop
-
-
-def as_text(value, prop):
-    """A property value in the command line's text form (what follows --prop=)."""
-    if value is None:
-        return 'null'
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (list, tuple)):
-        items = [as_text(v, prop) for v in value]
-        for item in items:
-            if ',' in item:
-                raise ValueError("property '%s': the list item '%s' contains a comma" % (prop, item))
-        return ','.join(items)
-    if isinstance(value, dict):
-        pairs = []
-        for k, v in value.items():
-            k, v = as_text(k, prop), as_text(v, prop)
-            if ',' in k or ',' in v or '=' in k:
-                raise ValueError("property '%s': map keys and values must not contain ',' (keys: '=')" % prop)
-            pairs.append('%s=%s' % (k, v))
-        return ','.join(pairs)
-    return str(value)
 
 
 def same_value(wanted, current):

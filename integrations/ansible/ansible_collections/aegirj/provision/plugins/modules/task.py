@@ -76,14 +76,8 @@ options:
         server, overwriting its copies (C(--override_slave_authority)).
     type: bool
     default: false
-  provision:
-    description: The C(provision) executable (a path, or a name looked up on C(PATH)).
-    type: path
-    default: provision
-  home:
-    description: The Provision home (C(--home)); default C($PROVISION_HOME), else C(~/.provision).
-    type: path
 extends_documentation_fragment:
+  - aegirj.provision.cli
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

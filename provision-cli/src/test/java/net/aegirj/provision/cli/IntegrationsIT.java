@@ -239,6 +239,61 @@ class IntegrationsIT {
         .contains("argv: [--home] [" + home + "] [verify] [@server_t] [--json]");
   }
 
+  /**
+   * {@code aegirj.provision.contexts}: five contexts in three runs of the command line (one save
+   * of JSON lines, one batch verify), nothing run twice, and a refused context named without
+   * stopping the others.
+   */
+  @Test
+  void ansibleContextsModuleSavesManyContextsInOneRun() throws Exception {
+    Path playbook = onPath("ansible-playbook").orElse(null);
+    assumeTrue(playbook != null, "ansible-playbook is not installed (bin/install-packages installs it)");
+    String defaults = "{provision: '" + wrapper + "', home: '" + home + "'}";
+    List<String> lines = new ArrayList<>(List.of(
+        "- hosts: localhost",
+        "  connection: local",
+        "  gather_facts: false",
+        "  module_defaults:",
+        "    aegirj.provision.contexts: " + defaults,
+        "  tasks:",
+        "    - aegirj.provision.contexts:",
+        "        contexts:"));
+    for (int i = 0; i < 5; i++) {
+      lines.add("          - {name: server_m" + i + ", type: server, properties: {remote_host: localhost}}");
+    }
+    Path many = Files.writeString(tmp.resolve("many.yml"), String.join("\n", lines) + "\n");
+    long runsBefore = argvRuns();
+    JsonNode first = ansible(playbook, many);
+    JsonNode r = taskResult(first, 0);
+    assertThat(r.get("changed").asBoolean()).as("five new contexts: changed").isTrue();
+    assertThat(r.get("saved")).as("all five saved").hasSize(5);
+    assertThat(r.get("verified")).as("and verified").hasSize(5);
+    assertThat(home.resolve("config/server_m4")).as("verify ran for the last one too").isDirectory();
+    assertThat(argvRuns() - runsBefore).as("one save and one batch verify: two runs of provision, not ten")
+        .isEqualTo(2);
+    assertThat(Files.readString(argvLog)).as("the batch names every context on one command line")
+        .contains("[verify] [@server_m0] [@server_m1] [@server_m2] [@server_m3] [@server_m4] [--json]")
+        .contains("[save] [--from=-] [--json]");
+
+    JsonNode second = ansible(playbook, many);
+    assertThat(taskResult(second, 0).get("changed").asBoolean()).as("the second run changes nothing").isFalse();
+    assertThat(argvRuns() - runsBefore).as("and runs provision once (the save)").isEqualTo(3);
+
+    Path bad = Files.writeString(tmp.resolve("bad.yml"), String.join("\n", lines.subList(0, 8)) + "\n"
+        + "          - {name: server_ok, type: server, properties: {remote_host: localhost}}\n"
+        + "          - {name: server_bad, type: server, properties: {http_port: not-a-port}}\n"
+        + "      ignore_errors: true\n");
+    JsonNode failed = taskResult(ansible(playbook, bad), 0);
+    assertThat(failed.get("failed").asBoolean()).as("a refused context fails the task").isTrue();
+    assertThat(failed.get("msg").asText()).as("naming it and why").contains("@server_bad", "http_port");
+    assertThat(home.resolve("contexts")).as("the good one is saved all the same")
+        .isDirectoryRecursivelyContaining(f -> f.getFileName().toString().startsWith("server_ok"));
+  }
+
+  private long argvRuns() throws IOException {
+    return Files.exists(argvLog) ? Files.readAllLines(argvLog).stream().filter(l -> l.startsWith("argv:")).count() : 0;
+  }
+
   @Test
   void ansibleCollectionPassesAnsibleTestSanityAndAnsibleDoc() throws Exception {
     Path ansibleTest = onPath("ansible-test").orElse(null);
