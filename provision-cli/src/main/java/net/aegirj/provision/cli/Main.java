@@ -359,23 +359,71 @@ public final class Main {
    * @return the top-level command line with its subcommands
    */
   static CommandLine commandLine(StandardInput in) {
+    return commandLine(in, null);
+  }
+
+  /**
+   * Builds the picocli command tree with every subcommand, or with only the one a run names:
+   * picocli reads each command's annotations when it is added, which is most of a short
+   * command's start-up, so a run that names its command builds that one alone.
+   *
+   * @param in standard input, for {@code save --properties-from=-}
+   * @param only the command the run names (a name or an alias), or null for all of them
+   * @return the top-level command line with its subcommands
+   */
+  static CommandLine commandLine(StandardInput in, String only) {
     CommandLine cl = new CommandLine(new ProvisionCommand());
-    cl.addSubcommand(new SaveCommand(in));
-    cl.addSubcommand(new ShowCommand());
-    cl.addSubcommand(new ListCommand());
-    cl.addSubcommand(new PlanCommand());
-    cl.addSubcommand(new ImportCommand());
-    cl.addSubcommand(new ExportCommand());
+    boolean all = only == null || !isCommandName(only);
+    String wanted = only != null && only.startsWith("provision-") ? only.substring("provision-".length()) : only;
+    if (all || wanted.equals("save")) {
+      cl.addSubcommand(new SaveCommand(in));
+    }
+    if (all || wanted.equals("show")) {
+      cl.addSubcommand(new ShowCommand());
+    }
+    if (all || wanted.equals("list")) {
+      cl.addSubcommand(new ListCommand());
+    }
+    if (all || wanted.equals("plan")) {
+      cl.addSubcommand(new PlanCommand());
+    }
+    if (all || wanted.equals("import")) {
+      cl.addSubcommand(new ImportCommand());
+    }
+    if (all || wanted.equals("export")) {
+      cl.addSubcommand(new ExportCommand());
+    }
     for (Task task : Task.values()) {
-      cl.addSubcommand(task.id(), TaskCommand.commandLine(task), "provision-" + task.id());
+      if (all || wanted.equals(task.id())) {
+        cl.addSubcommand(task.id(), TaskCommand.commandLine(task), "provision-" + task.id());
+      }
     }
     // Context names start with '@': never read them as picocli argument files.
     cl.setExpandAtFiles(false);
     cl.setPosixClusteredShortOptionsAllowed(false);
     cl.setAbbreviatedOptionsAllowed(false);
     cl.setAbbreviatedSubcommandsAllowed(false);
-    cl.getSubcommands().get("save").setUnmatchedOptionsArePositionalParams(true);
+    if (cl.getSubcommands().containsKey("save")) {
+      cl.getSubcommands().get("save").setUnmatchedOptionsArePositionalParams(true);
+    }
     return cl;
+  }
+
+  /** The names {@link #commandLine(StandardInput, String)} can build alone. */
+  private static final java.util.Set<String> COMMAND_NAMES;
+
+  static {
+    java.util.Set<String> names = new java.util.HashSet<>(List.of("save", "provision-save", "show", "list", "plan",
+        "import", "export"));
+    for (Task task : Task.values()) {
+      names.add(task.id());
+      names.add("provision-" + task.id());
+    }
+    COMMAND_NAMES = java.util.Set.copyOf(names);
+  }
+
+  private static boolean isCommandName(String name) {
+    return COMMAND_NAMES.contains(name);
   }
 
   /** One run: the invocation, the streams and the command being run, for error reports. */
@@ -424,8 +472,9 @@ public final class Main {
       if (invocation.problem().isPresent()) {
         throw new UsageException(invocation.problem().get());
       }
-      CommandLine cl = commandLine(in);
       List<String> args = invocation.arguments();
+      // Only the command the run names is built (help and errors get them all).
+      CommandLine cl = commandLine(in, args.isEmpty() ? null : args.get(0));
       if (args.isEmpty()) {
         throw new UsageException("missing command; use one of " + commandNames()
             + " (see 'provision --help')");

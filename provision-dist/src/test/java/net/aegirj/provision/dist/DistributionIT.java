@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +96,63 @@ class DistributionIT {
     assertThat(list.out).as("the saved server is listed, as JSON").contains("\"@server_a\"");
     Result bad = run(elsewhere, List.of(launcher, "--home", home.toString(), "frobnicate"), env);
     assertThat(bad.exit).as("an unknown command is bad input").isEqualTo(2);
+  }
+
+  /**
+   * The start-up archive: the first run starts its training in the background, later runs map it
+   * (the JVM is told to refuse to start without it, and starts), and nothing of it reaches the
+   * output: {@code --json} stays one JSON object.
+   */
+  @Test
+  void aStartUpArchiveIsMadeInTheBackgroundAndThenUsed() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home-cds"));
+    String java = Path.of(System.getProperty("java.home"), "bin").toString();
+    Map<String, String> env = Map.of("PATH", java + ":/usr/bin:/bin", "JAVA_HOME", System.getProperty("java.home"));
+    String launcher = unpacked.resolve("bin/provision").toString();
+    Result first = run(tmp, List.of(launcher, "--version"), env);
+    assertThat(first.exit).as("the first run does not wait for the archive: %s", first.err).isZero();
+    Path cds = unpacked.resolve("cds");
+    awaitTraining();
+    List<Path> archives;
+    try (Stream<Path> s = Files.list(cds)) {
+      archives = s.filter(p -> p.getFileName().toString().endsWith(".jsa")).collect(Collectors.toList());
+    }
+    assertThat(archives).as("one archive, in cds/ beside lib/").hasSize(1);
+
+    Map<String, String> strict = new java.util.HashMap<>(env);
+    strict.put("PROVISION_JAVA_OPTS", "-Xshare:on");
+    Result mapped = run(tmp, List.of(launcher, "--home", home.toString(), "list", "--json"), strict);
+    assertThat(mapped.exit).as("with -Xshare:on the JVM starts only if it maps the archive: %s", mapped.err).isZero();
+    assertThat(mapped.out.strip()).as("the output is the command's one JSON object, nothing of the JVM's")
+        .startsWith("{\"ok\":true").endsWith("}").doesNotContain("\n");
+    assertThat(mapped.err).as("and stderr says nothing of it").isEmpty();
+
+    Map<String, String> off = new java.util.HashMap<>(strict);
+    off.put("PROVISION_CDS", "0");
+    off.put("PROVISION_JAVA_OPTS", "-Xshare:auto");
+    Result without = run(tmp, List.of(launcher, "--home", home.toString(), "list", "--json"), off);
+    assertThat(without.exit).as("PROVISION_CDS=0 runs without it: %s", without.err).isZero();
+  }
+
+  /** Waits until no training run is under way (their lock directories are gone). */
+  @AfterAll
+  static void awaitTraining() throws Exception {
+    Path cds = unpacked.resolve("cds");
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < until) {
+      boolean done = Files.isDirectory(cds);
+      if (done) {
+        List<String> names;
+        try (Stream<Path> s = Files.list(cds)) {
+          names = s.map(p -> p.getFileName().toString()).collect(Collectors.toList());
+        }
+        done = names.stream().noneMatch(n -> n.endsWith(".making")) && names.stream().anyMatch(n -> n.endsWith(".jsa"));
+      }
+      if (done) {
+        return;
+      }
+      Thread.sleep(200);
+    }
   }
 
   @Test
