@@ -13,6 +13,26 @@ Puppet::Type.type(:provision_context).provide(:cli) do
     `name=value` lines on its standard input (`--properties-from=-`).
   DOC
 
+  # Reads every provision_context of the catalog in one run of the command line per executable
+  # and home (`provision show @a @b ... --show-secrets --json`), instead of one `show` a resource:
+  # a catalog of N contexts starts the JVM once to read them all.
+  # @param resources [Hash{String => Puppet::Type}] the catalog's provision_context resources
+  def self.prefetch(resources)
+    resources.values.group_by { |r| [r[:provision], r[:home], r[:path], r[:environment]] }.each_value do |group|
+      first = group.first.provider
+      names = group.map { |r| "@#{r[:name]}" }
+      status, result = first.send(:run, ['show'] + names + ['--show-secrets'])
+      # Left to each resource's own `show` (and its error) when the batch did not work.
+      next unless status.zero? && result['ok'] && result['contexts'].is_a?(Array) && names.size > 1
+      found = result['contexts'].map { |c| [c['name'], c] }.to_h
+      group.each do |r|
+        entry = found["@#{r[:name]}".downcase]
+        next if entry.nil?
+        r.provider.instance_variable_set(:@context, entry['found'] ? entry['context'] : nil)
+      end
+    end
+  end
+
   # @return [String] the context name with its `@`
   def at_name
     "@#{resource[:name]}"

@@ -1,8 +1,12 @@
 package net.aegirj.provision.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ResolvedContext.Property;
 import net.aegirj.provision.api.ResolvedContext.Source;
@@ -12,8 +16,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code provision show @name}: every property of a context, set, default and derived, with
- * secrets redacted unless {@code --show-secrets} is given.
+ * {@code provision show @name...}: every property of a context, set, default and derived, with
+ * secrets redacted unless {@code --show-secrets} is given; several contexts in one run for tools.
  */
 @Command(name = "show", sortOptions = false,
     description = {
@@ -21,8 +25,12 @@ import picocli.CommandLine.Parameters;
             + " (marked '(default)') and the derived paths (marked '(derived)'). Properties"
             + " without a value are left out of the text output. Secrets are shown as ****."})
 final class ShowCommand implements CliCommand {
-  @Parameters(index = "0", paramLabel = "@name", description = "The context.")
-  String name;
+  @Parameters(paramLabel = "@name", arity = "1..*", description = {"The context.",
+      "With several names, the command succeeds whether or not each exists: --json gives"
+          + " 'contexts', one entry a name in order, each with 'found' (false for a context that"
+          + " does not exist) and, when found, what 'context' holds for one name. For tools that"
+          + " read many contexts in one run."})
+  List<String> names = new ArrayList<>();
 
   @Option(names = "--show-secrets", description = "Show secret values instead of ****.")
   boolean showSecrets;
@@ -32,6 +40,35 @@ final class ShowCommand implements CliCommand {
 
   @Override
   public Result execute(Provision provision, Progress progress) {
+    if (names.size() == 1) {
+      return one(provision, names.get(0));
+    }
+    // Refuse a malformed name before anything is read.
+    List<ContextName> parsed = new ArrayList<>();
+    for (String n : names) {
+      parsed.add(ContextName.of(n));
+    }
+    ObjectNode json = Values.MAPPER.createObjectNode();
+    ArrayNode contexts = json.putArray("contexts");
+    StringBuilder text = new StringBuilder();
+    for (ContextName n : parsed) {
+      if (provision.repository().load(n).isEmpty()) {
+        contexts.addObject().put("name", n.toString()).put("found", false);
+        text.append(n).append(": not found\n");
+        continue;
+      }
+      Result r = one(provision, n.toString());
+      ObjectNode c = (ObjectNode) r.json().get("context");
+      ObjectNode entry = contexts.addObject();
+      entry.put("name", n.toString());
+      entry.put("found", true);
+      entry.set("context", c);
+      text.append(r.text());
+    }
+    return new Result(json, text.toString());
+  }
+
+  private Result one(Provision provision, String name) {
     ResolvedContext resolved = provision.resolve(name);
     Context context = resolved.context();
 

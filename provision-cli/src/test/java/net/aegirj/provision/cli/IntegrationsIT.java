@@ -452,7 +452,12 @@ class IntegrationsIT {
     assertNoSecretOnACommandLine("[--properties-from=-]");
 
     Map<String, String> before = tree(home);
+    long runsBefore = argvRuns();
     Exit second = puppetApply(puppet, "present", module.resolve("examples/contexts.pp"));
+    assertThat(argvRuns() - runsBefore).as("the provider reads the three contexts in one run of provision")
+        .isEqualTo(1);
+    assertThat(Files.readString(argvLog)).as("one show of all three names")
+        .contains("[show] [@server_web] [@platform_d10] [@example.com] [--show-secrets] [--json]");
     assertThat(second.status()).as("second apply: no changes (0); stdout: %s, stderr: %s", second.out(), second.err())
         .isZero();
     assertThat(tree(home)).as("the second apply changed nothing on disk").isEqualTo(before);

@@ -40,6 +40,24 @@ class SaveShowListTest {
   }
 
   @Test
+  void showsSeveralContextsInOneRunForTools() {
+    cli.fixture();
+    Cli.Outcome o = cli.run("show", "@example.com", "@missing.example.com", "@server_web", "--json");
+    assertThat(o.exit()).as("several names: succeeds though one does not exist (%s)", o.err()).isZero();
+    com.fasterxml.jackson.databind.JsonNode contexts = o.json().path("contexts");
+    assertThat(contexts).as("one entry a name, in order").hasSize(3);
+    assertThat(contexts.get(0).path("found").asBoolean()).as("the site is found").isTrue();
+    assertThat(contexts.get(0).path("context").path("properties").path("platform").path("value").asText())
+        .as("with what show gives for it alone").isEqualTo("@platform_x");
+    assertThat(contexts.get(1).path("found").asBoolean()).as("the missing one is reported, not an error").isFalse();
+    assertThat(contexts.get(2).path("name").asText()).as("the server last").isEqualTo("@server_web");
+    assertThat(cli.run("show", "@example.com", "not a name").exit()).as("a malformed name is still refused")
+        .isEqualTo(Main.BAD_INPUT);
+    assertThat(cli.run("show", "@missing.example.com").exit()).as("one missing name alone stays an error")
+        .isEqualTo(Main.BAD_INPUT);
+  }
+
+  @Test
   void savesAPlatformAndASiteAndShowsThem() {
     cli.fixture();
 
