@@ -395,7 +395,7 @@ public final class Main {
     }
     for (Task task : Task.values()) {
       if (all || wanted.equals(task.id())) {
-        cl.addSubcommand(task.id(), TaskCommand.commandLine(task), "provision-" + task.id());
+        cl.addSubcommand(task.id(), TaskCommand.commandLine(task, in), "provision-" + task.id());
       }
     }
     // Context names start with '@': never read them as picocli argument files.

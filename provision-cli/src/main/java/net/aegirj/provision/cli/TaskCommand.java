@@ -54,12 +54,21 @@ final class TaskCommand implements CliCommand {
       description = "verify: also push the site's files/ and private/ to a remote web server, overwriting its copies.")
   boolean overrideSlaveAuthority;
 
-  @Parameters(paramLabel = "@name", arity = "1..*",
+  @Option(names = "--from", paramLabel = "FILE|-", description = {"verify and install: (also) the contexts"
+      + " named in FILE, or on standard input when FILE is '-', one name a line (blank lines and lines"
+      + " starting with '#' skipped); all run as one batch. A malformed name refuses the whole run,"
+      + " naming its line. At most 100,000 names."})
+  String from;
+
+  @Parameters(paramLabel = "@name", arity = "0..*",
       description = "The context (verify and install take several: they run as a batch).")
   List<String> names = new ArrayList<>();
 
-  private TaskCommand(Task task) {
+  private final StandardInput stdin;
+
+  private TaskCommand(Task task, StandardInput stdin) {
     this.task = Objects.requireNonNull(task, "task");
+    this.stdin = Objects.requireNonNull(stdin, "stdin");
   }
 
   /**
@@ -67,7 +76,16 @@ final class TaskCommand implements CliCommand {
    * @return its command, named by the task's id, with its help text
    */
   static CommandLine commandLine(Task task) {
-    CommandLine cl = new CommandLine(new TaskCommand(task));
+    return commandLine(task, StandardInput.empty());
+  }
+
+  /**
+   * @param task a task
+   * @param stdin standard input, for {@code --from=-}
+   * @return its command, named by the task's id, with its help text
+   */
+  static CommandLine commandLine(Task task, StandardInput stdin) {
+    CommandLine cl = new CommandLine(new TaskCommand(task, stdin));
     CommandLine.Model.CommandSpec spec = cl.getCommandSpec();
     // Each task shows (and takes) only its own options: the others are unknown options to it.
     for (Map.Entry<String, Set<Task>> e : OPTION_TASKS.entrySet()) {
@@ -96,7 +114,8 @@ final class TaskCommand implements CliCommand {
       "--new_db_server", EnumSet.of(Task.MIGRATE, Task.CLONE),
       "--new_uri", EnumSet.of(Task.MIGRATE),
       "--backup", EnumSet.of(Task.DELETE),
-      "--override_slave_authority", EnumSet.of(Task.VERIFY));
+      "--override_slave_authority", EnumSet.of(Task.VERIFY),
+      "--from", BATCHED);
 
   /**
    * @param task a task
@@ -104,8 +123,8 @@ final class TaskCommand implements CliCommand {
    */
   static String arguments(Task task) {
     return switch (task) {
-      case VERIFY -> "@name [@name...] [--override_slave_authority]";
-      case INSTALL -> "@name [@name...]";
+      case VERIFY -> "@name [@name...] [--from=FILE|-] [--override_slave_authority]";
+      case INSTALL -> "@name [@name...] [--from=FILE|-]";
       case BACKUP -> "@name [FILE]";
       case BACKUP_DELETE -> "@name FILE[,FILE...]";
       case RESTORE, DEPLOY -> "@name FILE";
@@ -140,6 +159,18 @@ final class TaskCommand implements CliCommand {
 
   @Override
   public Result execute(Provision provision, Progress progress) {
+    if (from != null) {
+      String source = PropertiesFile.STDIN.equals(from) ? "standard input (--from=-)" : "--from=" + Text.quote(from);
+      names.addAll(namesFrom(source, PropertiesFile.read(from, stdin, "--from", source, ContextLines.MAX_BYTES,
+          "pipe the names in ('provision " + task.id() + " --from=- < FILE')")));
+      if (names.isEmpty()) {
+        throw new UsageException(source + ": no context named");
+      }
+      return batch(provision, progress);
+    }
+    if (names.isEmpty()) {
+      throw new UsageException("name the context: provision " + task.id() + " " + arguments(task));
+    }
     TaskReport special = special(provision, progress);
     if (special != null) {
       ObjectNode json = Values.MAPPER.createObjectNode();
@@ -250,6 +281,32 @@ final class TaskCommand implements CliCommand {
       return platform.delete();
     }
     return null;
+  }
+
+  /**
+   * @param source how errors name the input
+   * @param bytes the input: one context name a line
+   * @return the names, in order
+   * @throws UsageException naming the line of the first malformed name, or when there are too many
+   */
+  static List<String> namesFrom(String source, byte[] bytes) {
+    List<String> out = new ArrayList<>();
+    String[] lines = new String(bytes, java.nio.charset.StandardCharsets.UTF_8).split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      try {
+        out.add(ContextName.of(line).toString());
+      } catch (net.aegirj.provision.api.InvalidContextException e) {
+        throw new UsageException(source + ", line " + (i + 1) + ": not a context name");
+      }
+      if (out.size() > ContextLines.MAX_LINES) {
+        throw new UsageException(source + ": more than " + ContextLines.MAX_LINES + " names; split the input");
+      }
+    }
+    return out;
   }
 
   private Result batch(Provision provision, Progress progress) {

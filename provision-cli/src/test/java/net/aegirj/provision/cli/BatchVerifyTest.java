@@ -48,6 +48,21 @@ class BatchVerifyTest {
   }
 
   @Test
+  void takesTheContextsFromStandardInput() {
+    Cli.Outcome o = cli.runWithInput("# the servers\n@server_master\n\nserver_a\n@server_b\n", "verify", "--from=-",
+        "--json");
+    assertThat(o.exit()).as("exit status (stderr: %s)", o.err()).isZero();
+    assertThat(o.json().path("reports")).as("one report per named context, a batch").hasSize(3);
+    progress(o.errLines());
+    Cli.Outcome bad = cli.runWithInput("@server_a\nnot a name\n", "verify", "--from=-");
+    assertThat(bad.exit()).as("a malformed name refuses the run").isEqualTo(Main.BAD_INPUT);
+    assertThat(bad.err()).as("naming its line").contains("line 2");
+    assertThat(cli.runWithInput("@server_a\n", "delete", "--from=-").exit())
+        .as("only verify and install take --from").isEqualTo(Main.BAD_INPUT);
+    assertThat(cli.run("verify").exit()).as("no name at all is bad input").isEqualTo(Main.BAD_INPUT);
+  }
+
+  @Test
   void verifiesSeveralServersWithProgressOnStderr() {
     Cli.Outcome o = cli.run("verify", "@server_master", "@server_a", "@server_b");
     assertThat(o.exit()).as("exit status (stderr: %s)", o.err()).isZero();
