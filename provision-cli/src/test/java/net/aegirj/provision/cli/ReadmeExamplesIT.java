@@ -59,10 +59,18 @@ class ReadmeExamplesIT {
 
   /** @return the lines of the {@code sh} blocks of the section, in order, without blank lines */
   static List<String> examples() throws IOException {
+    return examples(SECTION);
+  }
+
+  /**
+   * @param heading a section's heading line, e.g. {@code ## Command line}
+   * @return the lines of the {@code sh} blocks of that section, in order, without blank lines
+   */
+  static List<String> examples(String heading) throws IOException {
     String readme = Files.readString(README);
-    int start = readme.indexOf(SECTION);
-    assertThat(start).as("README.md has the section %s", SECTION).isNotNegative();
-    int end = readme.indexOf("\n## ", start + SECTION.length());
+    int start = readme.indexOf("\n" + heading + "\n");
+    assertThat(start).as("README.md has the section %s", heading).isNotNegative();
+    int end = readme.indexOf("\n## ", start + heading.length() + 1);
     String section = readme.substring(start, end < 0 ? readme.length() : end);
     List<String> lines = new ArrayList<>();
     Matcher blocks = Pattern.compile("(?s)```sh\\n(.*?)```").matcher(section);
