@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import net.aegirj.provision.testkit.LocalServers;
 import net.aegirj.provision.testkit.MariaDbServer;
@@ -63,6 +64,36 @@ class BinProvisionJdbcIT {
           .contains("jdbc:mariadb://127.0.0.1:" + db.port() + "/aegir")
           .doesNotContain(secret);
       assertThat(Files.exists(nodeB.resolve("contexts/platform_x.json"))).as("nothing fell back to files").isFalse();
+    }
+  }
+
+  /**
+   * The README's "Many control nodes" block, run as one {@code sh -c} script from the checkout's
+   * root as it is written, with only the database it names (host, account, password) substituted.
+   */
+  @Test
+  void theReadmeExampleListsTheSharedContexts() throws Exception {
+    List<String> lines = ReadmeExamplesIT.examples("## Many control nodes");
+    assertThat(lines).as("the section's block: the environment, then a command").hasSize(2);
+    try (LocalServers servers = LocalServers.in(temp.resolve("state"))) {
+      MariaDbServer db = servers.mariadb();
+      db.sql("CREATE DATABASE aegir");
+      Map<String, String> env = new HashMap<>();
+      env.put("PROVISION_REPOSITORY", "jdbc:mariadb://127.0.0.1:" + db.port() + "/aegir");
+      env.put("PROVISION_REPOSITORY_USER", db.adminUser());
+      env.put("PROVISION_REPOSITORY_PASSWORD", db.adminPassword());
+      Exit saved = provision(env, "--home", temp.resolve("node-a").toString(), "save", "@platform_shared",
+          "--context_type=platform", "--root=/var/aegir/platforms/shared");
+      assertThat(saved.status()).as("a context saved by another node (stderr: %s)", saved.err()).isZero();
+
+      String script = String.join("\n", lines)
+          .replace("db.example.com", "127.0.0.1:" + db.port())
+          .replace("PROVISION_REPOSITORY_USER=aegir", "PROVISION_REPOSITORY_USER=" + db.adminUser())
+          .replace("PROVISION_REPOSITORY_PASSWORD=\u2026", "PROVISION_REPOSITORY_PASSWORD='" + db.adminPassword() + "'");
+      Exit listed = BinProvisionProcess.exec(List.of("sh", "-c", script), BinProvisionProcess.ROOT,
+          Map.of("PROVISION_HOME", temp.resolve("node-b").toString()), java.time.Duration.ofSeconds(120));
+      assertThat(listed.status()).as("the README's lines exit 0 (stderr: %s)", listed.err()).isZero();
+      assertThat(listed.out()).as("and list the context the other node saved").contains("@platform_shared");
     }
   }
 
