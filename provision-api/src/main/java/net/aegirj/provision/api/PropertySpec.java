@@ -1,6 +1,7 @@
 package net.aegirj.provision.api;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -255,7 +256,7 @@ public final class PropertySpec {
           String key = keyGrammar == Grammar.CONTEXT_NAME ? ContextName.of(k).value() : k;
           out.put(key, checkString(context, v));
         }
-        return java.util.Collections.unmodifiableMap(out);
+        return Collections.unmodifiableMap(out);
       }
       case REFERENCE: {
         if (!(value instanceof String s)) {

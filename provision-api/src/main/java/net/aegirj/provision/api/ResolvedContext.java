@@ -2,6 +2,7 @@ package net.aegirj.provision.api;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -44,7 +45,7 @@ public record ResolvedContext(Context context, long version, List<Property> prop
     @Override
     public String toString() {
       return name + "=" + (secret && value.isPresent() ? "****" : value.map(String::valueOf).orElse(""))
-          + (source == Source.SET ? "" : " (" + source.name().toLowerCase(java.util.Locale.ROOT) + ")");
+          + (source == Source.SET ? "" : " (" + source.name().toLowerCase(Locale.ROOT) + ")");
     }
   }
 

@@ -1,7 +1,11 @@
 package net.aegirj.provision.api;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -22,7 +26,7 @@ import java.util.Optional;
  */
 public record TaskReport(Task task, ContextName context, Status status, List<StepReport> steps,
     List<String> reloads, List<String> warnings, Duration duration, Optional<String> failure,
-    java.util.Map<String, String> results) {
+    Map<String, String> results) {
   /** Outcomes of a task. */
   public enum Status {
     /** Every step ran (or was skipped) without error. */
@@ -77,7 +81,7 @@ public record TaskReport(Task task, ContextName context, Status status, List<Ste
     steps = List.copyOf(steps);
     reloads = List.copyOf(reloads);
     warnings = List.copyOf(warnings);
-    results = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(results));
+    results = Collections.unmodifiableMap(new LinkedHashMap<>(results));
   }
 
   /**
@@ -94,7 +98,7 @@ public record TaskReport(Task task, ContextName context, Status status, List<Ste
    */
   public TaskReport(Task task, ContextName context, Status status, List<StepReport> steps,
       List<String> reloads, List<String> warnings, Duration duration, Optional<String> failure) {
-    this(task, context, status, steps, reloads, warnings, duration, failure, java.util.Map.of());
+    this(task, context, status, steps, reloads, warnings, duration, failure, Map.of());
   }
 
   /** @return every path changed (or to be changed), in order, without repeats */
@@ -115,7 +119,7 @@ public record TaskReport(Task task, ContextName context, Status status, List<Ste
 
   /** @return one line: task, context, outcome, and the failure if any */
   public String summary() {
-    String s = task.id() + " " + context + ": " + status.name().toLowerCase(java.util.Locale.ROOT)
+    String s = task.id() + " " + context + ": " + status.name().toLowerCase(Locale.ROOT)
         + " (" + steps.size() + " steps, " + changedPaths().size() + " changes, "
         + reloads.size() + " reloads, " + duration.toMillis() + " ms)";
     return failure.map(f -> s + ": " + f).orElse(s);

@@ -1,6 +1,7 @@
 package net.aegirj.provision.spi;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -94,7 +95,7 @@ public record Command(List<String> argv, boolean shell, Duration timeout, Option
   public boolean equals(Object o) {
     return o instanceof Command c && c.argv.equals(argv) && c.shell == shell && c.timeout.equals(timeout)
         && c.display.equals(display) && c.stdin.isPresent() == stdin.isPresent()
-        && (stdin.isEmpty() || java.util.Arrays.equals(stdin.get(), c.stdin.get()));
+        && (stdin.isEmpty() || Arrays.equals(stdin.get(), c.stdin.get()));
   }
 
   @Override

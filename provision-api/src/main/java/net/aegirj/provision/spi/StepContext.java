@@ -1,6 +1,9 @@
 package net.aegirj.provision.spi;
 
+import java.util.Optional;
+import java.util.function.Supplier;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
 
@@ -86,7 +89,7 @@ public interface StepContext {
    * @param name the context
    * @param changes the changes, in the command line's text form
    */
-  void save(ContextName name, net.aegirj.provision.api.PropertyChanges changes);
+  void save(ContextName name, PropertyChanges changes);
 
   /**
    * A resource kept for the length of the task (a database connection, a pool), made on first use
@@ -100,7 +103,7 @@ public interface StepContext {
    * @param <T> its type
    * @return the task's resource for that key
    */
-  <T extends AutoCloseable> T resource(String key, java.util.function.Supplier<T> create);
+  <T extends AutoCloseable> T resource(String key, Supplier<T> create);
 
   /**
    * A resource kept for the life of the {@code Provision} instance that runs the task (a pool of
@@ -114,13 +117,13 @@ public interface StepContext {
    * @param <T> its type
    * @return the instance's resource for that key
    */
-  <T extends AutoCloseable> T shared(String key, java.util.function.Supplier<T> create);
+  <T extends AutoCloseable> T shared(String key, Supplier<T> create);
 
   /**
    * @param name an option of the task (e.g. {@code file} for backup)
    * @return its value, when the caller gave one
    */
-  java.util.Optional<String> option(String name);
+  Optional<String> option(String name);
 
   /**
    * Records what the task produced (e.g. {@code backup_file}); it appears in the report's

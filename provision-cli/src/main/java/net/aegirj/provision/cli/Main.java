@@ -10,9 +10,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import java.util.stream.Collectors;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.ContextInUseException;
@@ -410,16 +412,16 @@ public final class Main {
   }
 
   /** The names {@link #commandLine(StandardInput, String)} can build alone. */
-  private static final java.util.Set<String> COMMAND_NAMES;
+  private static final Set<String> COMMAND_NAMES;
 
   static {
-    java.util.Set<String> names = new java.util.HashSet<>(List.of("save", "provision-save", "show", "list", "plan",
+    Set<String> names = new HashSet<>(List.of("save", "provision-save", "show", "list", "plan",
         "import", "export"));
     for (Task task : Task.values()) {
       names.add(task.id());
       names.add("provision-" + task.id());
     }
-    COMMAND_NAMES = java.util.Set.copyOf(names);
+    COMMAND_NAMES = Set.copyOf(names);
   }
 
   private static boolean isCommandName(String name) {

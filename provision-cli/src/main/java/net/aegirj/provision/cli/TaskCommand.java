@@ -2,6 +2,7 @@ package net.aegirj.provision.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
@@ -11,12 +12,16 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ContextHandle;
+import net.aegirj.provision.core.PlatformHandle;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.core.SiteHandle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -217,8 +222,8 @@ final class TaskCommand implements CliCommand {
     boolean special = task == Task.MIGRATE || task == Task.CLONE || task == Task.DEPLOY || (task == Task.DELETE && backup);
     if (special) {
       ContextHandle h = provision.context(names.get(0));
-      if (h.type() != net.aegirj.provision.api.ContextType.SITE) {
-        throw new net.aegirj.provision.api.InvalidContextException(h.name().toString(), null, "the " + task.id()
+      if (h.type() != ContextType.SITE) {
+        throw new InvalidContextException(h.name().toString(), null, "the " + task.id()
             + " task does not apply to a " + h.type().id() + "; it is a site task");
       }
     }
@@ -272,11 +277,11 @@ final class TaskCommand implements CliCommand {
       return null;
     }
     ContextHandle h = provision.context(names.get(0));
-    if (h instanceof net.aegirj.provision.core.SiteHandle site) {
+    if (h instanceof SiteHandle site) {
       progress.start();
       return site.delete();
     }
-    if (h instanceof net.aegirj.provision.core.PlatformHandle platform) {
+    if (h instanceof PlatformHandle platform) {
       progress.start();
       return platform.delete();
     }
@@ -291,7 +296,7 @@ final class TaskCommand implements CliCommand {
    */
   static List<String> namesFrom(String source, byte[] bytes) {
     List<String> out = new ArrayList<>();
-    String[] lines = new String(bytes, java.nio.charset.StandardCharsets.UTF_8).split("\n", -1);
+    String[] lines = new String(bytes, StandardCharsets.UTF_8).split("\n", -1);
     for (int i = 0; i < lines.length; i++) {
       String line = lines[i].strip();
       if (line.isEmpty() || line.startsWith("#")) {
@@ -299,7 +304,7 @@ final class TaskCommand implements CliCommand {
       }
       try {
         out.add(ContextName.of(line).toString());
-      } catch (net.aegirj.provision.api.InvalidContextException e) {
+      } catch (InvalidContextException e) {
         throw new UsageException(source + ", line " + (i + 1) + ": not a context name");
       }
       if (out.size() > ContextLines.MAX_LINES) {

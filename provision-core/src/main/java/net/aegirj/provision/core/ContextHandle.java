@@ -1,5 +1,6 @@
 package net.aegirj.provision.core;
 
+import java.util.Map;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
@@ -65,7 +66,7 @@ public abstract class ContextHandle {
    * @throws net.aegirj.provision.api.TaskFailedException when a step failed; everything the task
    *     changed was rolled back
    */
-  public final TaskReport run(Task task, java.util.Map<String, String> options) {
+  public final TaskReport run(Task task, Map<String, String> options) {
     return provision.run(task, name, false, options);
   }
 

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -19,7 +20,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -27,6 +31,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -169,9 +174,9 @@ public final class FileContextRepository implements ContextRepository {
       return n + SUFFIX;
     }
     try {
-      byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest(n.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(n.getBytes(StandardCharsets.UTF_8));
       return n.substring(0, MAX_PLAIN - 20) + "~" + HexFormat.of().formatHex(h, 0, 8) + SUFFIX;
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -381,7 +386,7 @@ public final class FileContextRepository implements ContextRepository {
       } catch (ProvisionException e) {
         return new Failure(f, e);
       }
-    }).filter(java.util.Objects::nonNull).toList();
+    }).filter(Objects::nonNull).toList();
     List<Listed> listed = results.stream().filter(r -> r instanceof Listed).map(r -> (Listed) r).toList();
     int read = (int) listed.stream().filter(Listed::read).count();
     filesReadByLastList = read;
@@ -455,7 +460,7 @@ public final class FileContextRepository implements ContextRepository {
   }
 
   private static long epochNanos() {
-    java.time.Instant now = java.time.Instant.now();
+    Instant now = Instant.now();
     return now.getEpochSecond() * 1_000_000_000L + now.getNano();
   }
 

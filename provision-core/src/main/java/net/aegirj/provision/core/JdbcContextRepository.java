@@ -1,5 +1,6 @@
 package net.aegirj.provision.core;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -280,7 +281,7 @@ public final class JdbcContextRepository implements ContextRepository {
         throw new IllegalStateException("its document holds " + v.context().name());
       }
       return new Versioned(v.context(), version);
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       throw new ProvisionException("the stored context " + quoteName(name) + " in table " + contextTable + " of "
           + description + " is not valid: " + e.getMessage() + "; repair or delete the row", e);
     }
@@ -615,7 +616,7 @@ public final class JdbcContextRepository implements ContextRepository {
 
   /** The task locks, all held by one database session; guarded by itself. */
   /** How long a call on the lock session may wait for the network. */
-  private static final java.time.Duration LOCK_NETWORK_TIMEOUT = java.time.Duration.ofSeconds(60);
+  private static final Duration LOCK_NETWORK_TIMEOUT = Duration.ofSeconds(60);
 
   private final class SessionTaskLocks implements TaskLocks {
     /** The session that holds the locks; null until the first lock or after it broke. */

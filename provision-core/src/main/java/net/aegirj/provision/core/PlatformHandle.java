@@ -3,6 +3,7 @@ package net.aegirj.provision.core;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskReport;
 
@@ -33,7 +34,7 @@ public final class PlatformHandle extends ContextHandle {
    * @return this handle
    */
   public PlatformHandle lock() {
-    provision().save(name().toString(), net.aegirj.provision.api.PropertyChanges.builder().set("locked", "true").build());
+    provision().save(name().toString(), PropertyChanges.builder().set("locked", "true").build());
     return this;
   }
 
@@ -43,7 +44,7 @@ public final class PlatformHandle extends ContextHandle {
    * @return this handle
    */
   public PlatformHandle unlock() {
-    provision().save(name().toString(), net.aegirj.provision.api.PropertyChanges.builder().reset("locked").build());
+    provision().save(name().toString(), PropertyChanges.builder().reset("locked").build());
     return this;
   }
 

@@ -1,9 +1,14 @@
 package net.aegirj.provision.core;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextInUseException;
 import net.aegirj.provision.api.ContextName;
@@ -12,12 +17,10 @@ import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
-import java.time.Duration;
-import java.util.ArrayList;
-import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskOptions;
@@ -26,12 +29,14 @@ import net.aegirj.provision.core.internal.ContextLocks;
 import net.aegirj.provision.core.internal.ContextService;
 import net.aegirj.provision.core.internal.DefaultHostProvider;
 import net.aegirj.provision.core.internal.TaskEngine;
+import net.aegirj.provision.spi.ContextListener;
+import net.aegirj.provision.spi.ContextListing;
+import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.FailureInjector;
 import net.aegirj.provision.spi.HostProvider;
 import net.aegirj.provision.spi.TaskListener;
-import net.aegirj.provision.spi.ContextListing;
-import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.Versioned;
+import org.slf4j.LoggerFactory;
 
 /**
  * The front door: saves, finds, lists and deletes named contexts, and hands out the handles that
@@ -61,7 +66,7 @@ public final class Provision implements AutoCloseable {
   private final TaskEngine engine;
   private final ContextLocks locks;
   private final int parallelism;
-  private final List<net.aegirj.provision.spi.ContextListener> contextListeners;
+  private final List<ContextListener> contextListeners;
 
   private Provision(Builder b) {
     this.home = b.home != null ? b.home.toAbsolutePath().normalize() : defaultHome();
@@ -313,12 +318,12 @@ public final class Provision implements AutoCloseable {
     return contexts;
   }
 
-  private void fire(java.util.function.Consumer<net.aegirj.provision.spi.ContextListener> event) {
-    for (net.aegirj.provision.spi.ContextListener l : contextListeners) {
+  private void fire(Consumer<ContextListener> event) {
+    for (ContextListener l : contextListeners) {
       try {
         event.accept(l);
       } catch (RuntimeException e) {
-        org.slf4j.LoggerFactory.getLogger(Provision.class).warn("context listener {} failed: {}", l, e.toString());
+        LoggerFactory.getLogger(Provision.class).warn("context listener {} failed: {}", l, e.toString());
       }
     }
   }
@@ -343,7 +348,7 @@ public final class Provision implements AutoCloseable {
     return report;
   }
 
-  TaskReport run(Task task, ContextName name, boolean planOnly, java.util.Map<String, String> options) {
+  TaskReport run(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
     return engine.run(task, name, planOnly, options);
   }
 
@@ -360,17 +365,17 @@ public final class Provision implements AutoCloseable {
   TaskReport cloneSite(ContextName source, String newUri, String platform, String dbServer) {
     ContextName target = ContextName.of(newUri);
     if (repository.load(target).isPresent()) {
-      throw new net.aegirj.provision.api.InvalidContextException(target.toString(), null,
+      throw new InvalidContextException(target.toString(), null,
           "exists already; a clone needs a new name");
     }
     Site src = (Site) contexts.load(source).context();
     if (!Boolean.TRUE.equals(src.installed().orElse(false)) || src.dbName().isEmpty()) {
-      throw new net.aegirj.provision.api.InvalidContextException(source.toString(), null,
+      throw new InvalidContextException(source.toString(), null,
           "is not installed; there is nothing to copy");
     }
     TaskReport backup = engine.run(Task.BACKUP, source, false);
     String archive = backup.results().get("backup_file");
-    java.util.Set<String> notCopied = java.util.Set.of("uri", "aliases", "redirection", "ssl_enabled", "ssl_key",
+    Set<String> notCopied = Set.of("uri", "aliases", "redirection", "ssl_enabled", "ssl_key",
         "db_name", "db_user", "db_passwd", "installed", "cron_key", "drush_aliases", "ip_addresses", "dns_zone",
         "dns_zone_subdomain");
     PropertyChanges.Builder changes = PropertyChanges.builder().set("context_type", "site");
@@ -388,7 +393,7 @@ public final class Provision implements AutoCloseable {
     contexts.save(target, changes.build());
     try {
       return relabel(Task.CLONE, () -> engine.run(Task.DEPLOY, target, false,
-          java.util.Map.of(TaskOptions.FILE, archive, "old_uri", source.value())));
+          Map.of(TaskOptions.FILE, archive, "old_uri", source.value())));
     } catch (RuntimeException e) {
       try {
         contexts.delete(target);
@@ -398,7 +403,7 @@ public final class Provision implements AutoCloseable {
       throw e;
     } finally {
       try {
-        engine.run(Task.BACKUP_DELETE, source, false, java.util.Map.of(TaskOptions.FILES, archive));
+        engine.run(Task.BACKUP_DELETE, source, false, Map.of(TaskOptions.FILES, archive));
       } catch (RuntimeException ignored) {
         // the clone's backup stays; it is a normal backup of the source
       }
@@ -414,7 +419,7 @@ public final class Provision implements AutoCloseable {
       try {
         runDelete(name);
       } catch (RuntimeException e) {
-        throw new net.aegirj.provision.api.ProvisionException(name + ": the site was copied to @"
+        throw new ProvisionException(name + ": the site was copied to @"
             + ContextName.of(newUri).value() + ", but removing the original failed: " + e.getMessage()
             + "; delete it with 'provision delete " + name + "'", e);
       }
@@ -426,7 +431,7 @@ public final class Provision implements AutoCloseable {
   TaskReport migrateSite(ContextName name, String platform, String dbServer) {
     Site before = (Site) contexts.load(name).context();
     if (!Boolean.TRUE.equals(before.installed().orElse(false)) || before.dbName().isEmpty()) {
-      throw new net.aegirj.provision.api.InvalidContextException(name.toString(), null,
+      throw new InvalidContextException(name.toString(), null,
           "is not installed; there is nothing to migrate");
     }
     ContextName oldPlatform = before.platform().orElseThrow();
@@ -434,13 +439,13 @@ public final class Provision implements AutoCloseable {
     ContextName oldDb = before.dbServer().orElse(ContextName.MASTER);
     ContextName newDb = dbServer == null ? oldDb : ContextName.of(dbServer);
     if (newPlatform.equals(oldPlatform) && newDb.equals(oldDb)) {
-      throw new net.aegirj.provision.api.InvalidContextException(name.toString(), "platform",
+      throw new InvalidContextException(name.toString(), "platform",
           "is " + oldPlatform + " already, on db server " + oldDb + "; name another platform or db server");
     }
     Platform target = (Platform) contexts.load(newPlatform).context();
     Platform current = (Platform) contexts.load(oldPlatform).context();
     if (!target.webServer().orElse(ContextName.MASTER).equals(current.webServer().orElse(ContextName.MASTER))) {
-      throw new net.aegirj.provision.api.InvalidContextException(name.toString(), "platform", newPlatform
+      throw new InvalidContextException(name.toString(), "platform", newPlatform
           + " is published by another web server; migrating between web servers is not supported yet");
     }
     String oldSitePath = String.valueOf(contexts.resolve(name).get("site_path").orElseThrow());
@@ -492,7 +497,7 @@ public final class Provision implements AutoCloseable {
    * user asked for, so that its summary line says {@code clone @copy: succeeded}, not
    * {@code deploy}; a failure is rethrown with its report relabelled the same way.
    */
-  private static TaskReport relabel(Task task, java.util.function.Supplier<TaskReport> deploy) {
+  private static TaskReport relabel(Task task, Supplier<TaskReport> deploy) {
     try {
       return relabel(task, deploy.get());
     } catch (TaskFailedException e) {
@@ -587,14 +592,14 @@ public final class Provision implements AutoCloseable {
     private FailureInjector injector = FailureInjector.NONE;
     private Duration lockWait = Duration.ofMinutes(5);
     private int parallelism = 4;
-    private final List<net.aegirj.provision.spi.ContextListener> contextListeners = new ArrayList<>();
+    private final List<ContextListener> contextListeners = new ArrayList<>();
 
     /**
      * @param listener receives every context saved, deleted or verified (secrets redacted); may be
      *     called several times to add several
      * @return this
      */
-    public Builder contextListener(net.aegirj.provision.spi.ContextListener listener) {
+    public Builder contextListener(ContextListener listener) {
       this.contextListeners.add(Objects.requireNonNull(listener, "listener"));
       return this;
     }

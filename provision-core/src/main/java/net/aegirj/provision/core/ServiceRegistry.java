@@ -2,6 +2,7 @@ package net.aegirj.provision.core;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -172,7 +173,7 @@ public final class ServiceRegistry {
    * @throws UnknownServiceTypeException when it names an unknown type
    */
   public Map<String, ServiceType> selected(Server server) {
-    Map<String, ServiceType> out = new java.util.LinkedHashMap<>();
+    Map<String, ServiceType> out = new LinkedHashMap<>();
     out.put("http", require(server.name(), "http", server.httpServiceType().orElse(null)));
     out.put("db", require(server.name(), "db", server.dbServiceType().orElse(null)));
     out.put("dns", require(server.name(), "dns", server.dnsServiceType().orElse(null)));

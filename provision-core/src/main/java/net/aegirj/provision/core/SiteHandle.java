@@ -1,5 +1,8 @@
 package net.aegirj.provision.core;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Site;
@@ -55,7 +58,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report
    */
   public TaskReport backup(String file) {
-    return run(Task.BACKUP, java.util.Map.of(TaskOptions.FILE, file));
+    return run(Task.BACKUP, Map.of(TaskOptions.FILE, file));
   }
 
   /**
@@ -65,8 +68,8 @@ public final class SiteHandle extends ContextHandle {
    * @param files the archives' absolute paths
    * @return the report
    */
-  public TaskReport backupDelete(java.util.List<String> files) {
-    return run(Task.BACKUP_DELETE, java.util.Map.of(TaskOptions.FILES, String.join(",", files)));
+  public TaskReport backupDelete(List<String> files) {
+    return run(Task.BACKUP_DELETE, Map.of(TaskOptions.FILES, String.join(",", files)));
   }
 
   /**
@@ -82,7 +85,7 @@ public final class SiteHandle extends ContextHandle {
     }
     TaskReport b = backup();
     TaskReport d = delete();
-    java.util.Map<String, String> results = new java.util.LinkedHashMap<>(b.results());
+    Map<String, String> results = new LinkedHashMap<>(b.results());
     results.putAll(d.results());
     return new TaskReport(d.task(), d.context(), d.status(), d.steps(), d.reloads(), d.warnings(), d.duration(),
         d.failure(), results);
@@ -98,7 +101,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report
    */
   public TaskReport restore(String file) {
-    return run(Task.RESTORE, java.util.Map.of(TaskOptions.FILE, file));
+    return run(Task.RESTORE, Map.of(TaskOptions.FILE, file));
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -136,8 +137,8 @@ public abstract class ContextRepositoryContract {
         .dnsServiceType("NONE")
         .sshPort(2222)
         .sshUser("deploy")
-        .sshIdentity(java.nio.file.Path.of("/home/aegir/.ssh/id_ed25519"))
-        .sshKnownHosts(java.nio.file.Path.of("/home/aegir/.ssh/known_hosts"))
+        .sshIdentity(Path.of("/home/aegir/.ssh/id_ed25519"))
+        .sshKnownHosts(Path.of("/home/aegir/.ssh/known_hosts"))
         .putExtras("http_port", "8080")
         .putExtras("db_grant_all_hosts", "1")
         .putExtras("nginx_has_http2", "true")
@@ -151,7 +152,7 @@ public abstract class ContextRepositoryContract {
         .webServer(WEB1)
         .makefile("https://example.com/builds/d10.make")
         .makeWorkingCopy(true)
-        .repoPath(java.nio.file.Path.of("/var/aegir/repos/d10"))
+        .repoPath(Path.of("/var/aegir/repos/d10"))
         .putExtras("git_ref", "10.3.x")
         .build();
   }

@@ -10,12 +10,12 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
-import net.aegirj.provision.core.host.SyncExcludes;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -25,6 +25,7 @@ import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.HostException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.core.host.Hosts;
+import net.aegirj.provision.core.host.SyncExcludes;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.CommandResult;
 import net.aegirj.provision.spi.FileInfo;
@@ -327,7 +328,7 @@ public final class FakeHost implements Host {
   }
 
   private static String typeName(Node node) {
-    return node.type().name().toLowerCase(java.util.Locale.ROOT);
+    return node.type().name().toLowerCase(Locale.ROOT);
   }
 
   /** The group a new entry in {@code parent} gets: the parent's when it is setgid. */

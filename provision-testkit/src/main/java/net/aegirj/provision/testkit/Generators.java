@@ -1,9 +1,11 @@
 package net.aegirj.provision.testkit;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
@@ -240,7 +242,7 @@ public final class Generators {
     String base = switch (random.nextInt(4)) {
       case 0 -> validContextName(random);
       case 1 -> "";
-      case 2 -> validHostName(random).toUpperCase(java.util.Locale.ROOT);
+      case 2 -> validHostName(random).toUpperCase(Locale.ROOT);
       default -> validHostName(random);
     };
     StringBuilder b = new StringBuilder(base);
@@ -316,10 +318,10 @@ public final class Generators {
       b.sshUser(user(random));
     }
     if (random.nextBoolean()) {
-      b.sshIdentity(java.nio.file.Path.of(path(random)));
+      b.sshIdentity(Path.of(path(random)));
     }
     if (random.nextBoolean()) {
-      b.sshKnownHosts(java.nio.file.Path.of(path(random)));
+      b.sshKnownHosts(Path.of(path(random)));
     }
     b.putAllExtras(extras(random, ContextType.SERVER));
     return b.build();
@@ -348,7 +350,7 @@ public final class Generators {
       b.makeWorkingCopy(random.nextBoolean());
     }
     if (random.nextBoolean()) {
-      b.repoPath(java.nio.file.Path.of(path(random)));
+      b.repoPath(Path.of(path(random)));
     }
     if (random.nextBoolean()) {
       b.locked(random.nextBoolean());

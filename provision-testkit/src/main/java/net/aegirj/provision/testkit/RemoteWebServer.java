@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import net.aegirj.provision.api.PropertyChanges;
 
 /**
  * nginx and PHP-FPM from Debian's packages running "on" a remote machine: inside the mount and
@@ -159,8 +160,8 @@ public final class RemoteWebServer implements AutoCloseable {
    * @return what a server context needs to be this web server: a remote {@code remote_host}
    *     reached over the SSH server, and nginx with its port, PHP-FPM, test and reload commands
    */
-  public net.aegirj.provision.api.PropertyChanges serverContext() {
-    return net.aegirj.provision.api.PropertyChanges.builder().set("context_type", "server")
+  public PropertyChanges serverContext() {
+    return PropertyChanges.builder().set("context_type", "server")
         .set("remote_host", ssh.address()).set("ssh_port", Integer.toString(ssh.port()))
         .set("ssh_user", ssh.user()).set("ssh_identity", ssh.identity().toString())
         .set("ssh_known_hosts", ssh.knownHosts().toString())

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import net.aegirj.provision.api.Context;
@@ -25,6 +26,7 @@ import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Schema;
+import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.Provision;
 import net.aegirj.provision.core.ServiceRegistry;
@@ -232,7 +234,7 @@ public final class AegirImport {
     }
     if (masterUser.isEmpty()) {
       masterUser = Optional.of(provision.repository().load(ContextName.MASTER)
-          .map(v -> v.context() instanceof net.aegirj.provision.api.Server s ? s.scriptUser() : Optional.<String>empty())
+          .map(v -> v.context() instanceof Server s ? s.scriptUser() : Optional.<String>empty())
           .flatMap(o -> o).orElse(System.getProperty("user.name")));
     }
     for (Pending p : pending) {
@@ -337,7 +339,7 @@ public final class AegirImport {
   }
 
   private static String differences(Map<String, Object> have, Map<String, Object> wanted) {
-    Set<String> keys = new java.util.TreeSet<>(have.keySet());
+    Set<String> keys = new TreeSet<>(have.keySet());
     keys.addAll(wanted.keySet());
     return keys.stream().filter(k -> !Objects.equals(have.get(k), wanted.get(k))).collect(Collectors.joining(", "));
   }

@@ -2,6 +2,7 @@ package net.aegirj.provision.core.aegir;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import net.aegirj.provision.api.Text;
@@ -61,7 +63,7 @@ public final class AliasFile {
     String source;
     try {
       source = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (java.nio.charset.MalformedInputException e) {
+    } catch (MalformedInputException e) {
       throw new AliasFileException(file + ": not UTF-8 text");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
@@ -266,7 +268,7 @@ public final class AliasFile {
       if (Character.isLetter(c) || c == '_') {
         int at = line;
         String word = identifier();
-        switch (word.toLowerCase(java.util.Locale.ROOT)) {
+        switch (word.toLowerCase(Locale.ROOT)) {
           case "true":
             return Boolean.TRUE;
           case "false":

@@ -6,6 +6,8 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -19,6 +21,7 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.security.SecureRandom;
@@ -93,7 +96,7 @@ public final class LocalHost implements Host {
       return Optional.of(new FileInfo(type, mode, a.owner().getName(), a.group().getName(), a.size(), target));
     } catch (NoSuchFileException e) {
       return Optional.empty();
-    } catch (java.nio.file.FileSystemException e) {
+    } catch (FileSystemException e) {
       if (notADirectory(e)) {
         return Optional.empty(); // a path below a regular file: nothing is there
       }
@@ -110,7 +113,7 @@ public final class LocalHost implements Host {
       return Optional.of(Files.readAllBytes(path));
     } catch (NoSuchFileException e) {
       return Optional.empty();
-    } catch (java.nio.file.FileSystemException e) {
+    } catch (FileSystemException e) {
       if (notADirectory(e)) {
         return Optional.empty();
       }
@@ -120,7 +123,7 @@ public final class LocalHost implements Host {
     }
   }
 
-  private static boolean notADirectory(java.nio.file.FileSystemException e) {
+  private static boolean notADirectory(FileSystemException e) {
     return e.getReason() != null && e.getReason().contains("Not a directory");
   }
 
@@ -139,8 +142,8 @@ public final class LocalHost implements Host {
     Path tmp = path.resolveSibling("." + path.getFileName() + ".tmp-" + HexFormat.of().formatHex(random()));
     try {
       // Private from the start: the content may be a secret until the final mode is set.
-      try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")))) {
+      try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
         ByteBuffer buf = ByteBuffer.wrap(content);
         while (buf.hasRemaining()) {
           ch.write(buf);
@@ -229,7 +232,7 @@ public final class LocalHost implements Host {
       for (Path p : missing) {
         try {
           Files.createDirectory(p);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
           // Made by someone else meanwhile: fine if it is a directory; theirs to shape.
           if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
             throw e;
@@ -261,7 +264,7 @@ public final class LocalHost implements Host {
     try {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
       return true;
-    } catch (java.nio.file.FileAlreadyExistsException e) {
+    } catch (FileAlreadyExistsException e) {
       throw new HostException(name, "cannot rename " + from + " to " + to + ": the target exists");
     } catch (IOException e) {
       throw failure("rename", from, e);

@@ -25,6 +25,7 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -32,12 +33,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.HostException;
 import net.aegirj.provision.spi.Command;
@@ -84,9 +89,9 @@ public final class SshHost implements Host {
   private Session session; // guarded by connLock
   private volatile ChannelSftp sftp; // used under sftpLock
   private boolean lost; // guarded by connLock
-  private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicLong commands = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong fileOperations = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicLong commands = new AtomicLong();
+  private final AtomicLong fileOperations = new AtomicLong();
   private boolean closed; // guarded by connLock
   private final Map<Integer, String> userNames = new ConcurrentHashMap<>();
   private final Map<Integer, String> groupNames = new ConcurrentHashMap<>();
@@ -472,7 +477,7 @@ public final class SshHost implements Host {
   }
 
   private static String kind(SftpATTRS a) {
-    return type(a).name().toLowerCase(java.util.Locale.ROOT);
+    return type(a).name().toLowerCase(Locale.ROOT);
   }
 
   private static String octal(int mode) {
@@ -900,7 +905,7 @@ public final class SshHost implements Host {
 
   private static String seconds(Duration d) {
     long ms = d.toMillis();
-    return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(java.util.Locale.ROOT, "%.3f s", ms / 1000.0);
+    return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(Locale.ROOT, "%.3f s", ms / 1000.0);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -968,8 +973,8 @@ public final class SshHost implements Host {
     SyncExcludes glob = new SyncExcludes(excludes);
     SortedMap<String, SshSyncPlan.Local> local;
     try {
-      local = Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? SshSyncPlan.scanLocal(dir, glob)
-          : new java.util.TreeMap<>();
+      local = Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) ? SshSyncPlan.scanLocal(dir, glob)
+          : new TreeMap<>();
     } catch (IOException | UncheckedIOException e) {
       throw new HostException(name, "cannot fetch " + p + ": cannot read the local tree: " + e.getMessage(), e);
     }

@@ -3,13 +3,18 @@ package net.aegirj.provision.core.internal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextInUseException;
@@ -152,7 +157,7 @@ public final class ContextService {
 
   private static InvalidContextException unknown(ContextName name, ContextType type, String property,
       List<PropertySpec> declared) {
-    String known = java.util.stream.Stream.concat(Schema.properties(type).stream(), declared.stream())
+    String known = Stream.concat(Schema.properties(type).stream(), declared.stream())
         .filter(p -> !p.derived()).map(PropertySpec::name).collect(Collectors.joining(", "));
     String hint = type == ContextType.SERVER
         ? " (service types declare more once selected, e.g. http_port with http_service_type)" : "";
@@ -225,7 +230,7 @@ public final class ContextService {
       List<PropertySpec> declared = declaredExtras(name, type, merged);
       Map<String, PropertySpec> byName = new LinkedHashMap<>();
       declared.forEach(p -> byName.put(p.name(), p));
-      Map<String, String> extras = new java.util.TreeMap<>();
+      Map<String, String> extras = new TreeMap<>();
       storedExtras.forEach((k, v) -> {
         if (byName.containsKey(k)) {
           extras.put(k, v);
@@ -325,8 +330,8 @@ public final class ContextService {
     }
   }
 
-  private static java.util.Set<String> hostNames(Site s) {
-    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+  private static Set<String> hostNames(Site s) {
+    Set<String> names = new LinkedHashSet<>();
     names.add(s.effectiveUri());
     for (String a : s.aliases()) {
       names.add(a);
@@ -342,13 +347,13 @@ public final class ContextService {
     String n = site.name().toString();
     if (site.redirection().isPresent()) {
       String target = site.redirection().get();
-      java.util.Set<String> own = hostNames(site);
+      Set<String> own = hostNames(site);
       if (!own.contains(target)) {
         throw new InvalidContextException(n, "redirection", "'" + target + "' is neither the uri nor one of the"
             + " aliases; add it to aliases first");
       }
     }
-    java.util.Set<String> mine = hostNames(site);
+    Set<String> mine = hostNames(site);
     ContextListing all = repository.listReadable();
     for (ContextListing.Unreadable u : all.unreadable()) {
       // A damaged context does not block the save of another site: only one stored under a name
@@ -440,7 +445,7 @@ public final class ContextService {
    * @param check throws to refuse the deletion of the context as stored
    * @throws ContextInUseException naming the referrers
    */
-  public void delete(ContextName name, java.util.function.Consumer<Context> check) {
+  public void delete(ContextName name, Consumer<Context> check) {
     for (int attempt = 1; ; attempt++) {
       Versioned v = repository.load(name).orElseThrow(() -> new ContextNotFoundException(name, ""));
       check.accept(v.context());
@@ -538,7 +543,7 @@ public final class ContextService {
       out.add(new Property(spec.name(), Optional.ofNullable(canonical),
           value == null ? Source.DEFAULT : Source.SET, spec.secret()));
     }
-    for (Map.Entry<String, String> e : new java.util.TreeMap<>(c.extras()).entrySet()) {
+    for (Map.Entry<String, String> e : new TreeMap<>(c.extras()).entrySet()) {
       if (declared.stream().noneMatch(p -> p.name().equals(e.getKey()))) {
         out.add(new Property(e.getKey(), Optional.of(e.getValue()), Source.SET, true));
       }

@@ -2,6 +2,7 @@ package net.aegirj.provision.core.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,6 +11,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -233,7 +235,7 @@ final class IntentJournal {
     n.put("server", i.server().toString());
     n.put("kind", i.kind());
     n.put("name", i.name());
-    com.fasterxml.jackson.databind.node.ArrayNode details = n.putArray("details");
+    ArrayNode details = n.putArray("details");
     i.details().forEach(details::add);
     return (n.toString() + "\n").getBytes(StandardCharsets.UTF_8);
   }
@@ -250,7 +252,7 @@ final class IntentJournal {
       if (!Files.isDirectory(d)) {
         try {
           Files.createDirectory(d, PRIVATE_DIR);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
           // made by another task meanwhile
         }
       }

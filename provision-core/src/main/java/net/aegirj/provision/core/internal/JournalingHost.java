@@ -1,11 +1,16 @@
 package net.aegirj.provision.core.internal;
 
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.CommandResult;
@@ -21,7 +26,7 @@ import net.aegirj.provision.spi.SyncResult;
 final class JournalingHost implements Host {
   /** Files up to this size are kept in memory to undo their removal; larger ones are set aside. */
   static final long IN_MEMORY_LIMIT = 1 << 20;
-  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+  private static final SecureRandom RANDOM = new SecureRandom();
   private final Host delegate;
   private final boolean plan;
   private final Journal journal;
@@ -39,13 +44,13 @@ final class JournalingHost implements Host {
   }
 
   /** Called with (path, aside) before a path is moved aside; throwing stops the removal. */
-  private volatile java.util.function.BiConsumer<Path, Path> beforeAside = (path, aside) -> {};
+  private volatile BiConsumer<Path, Path> beforeAside = (path, aside) -> {};
 
   /**
    * @param hook records the intent to move a path aside (so that a killed task's aside is found
    *     and settled by the next task), called before the move; when it throws, nothing is moved
    */
-  void beforeAside(java.util.function.BiConsumer<Path, Path> hook) {
+  void beforeAside(BiConsumer<Path, Path> hook) {
     this.beforeAside = hook;
   }
 
@@ -106,7 +111,7 @@ final class JournalingHost implements Host {
   @Override
   public boolean mkdirs(Path dir, FileMode mode) {
     Optional<FileInfo> before = delegate.stat(dir);
-    List<Path> missing = new java.util.ArrayList<>();
+    List<Path> missing = new ArrayList<>();
     if (before.isEmpty()) {
       for (Path p = dir; p != null && delegate.stat(p).isEmpty(); p = p.getParent()) {
         missing.add(p);
@@ -127,7 +132,7 @@ final class JournalingHost implements Host {
         // Deepest first; a directory is removed only while empty, so a directory that another
         // task filled meanwhile (a shared one such as config/) is never taken from under it.
         journal.add(s.index, "remove " + on(missing.get(missing.size() - 1)), () -> {
-          List<String> left = new java.util.ArrayList<>();
+          List<String> left = new ArrayList<>();
           for (Path p : missing) {
             if (delegate.stat(p).isPresent()) {
               List<String> entries = delegate.list(p);
@@ -231,7 +236,7 @@ final class JournalingHost implements Host {
   private boolean removeAside(Path path) {
     byte[] id = new byte[6];
     RANDOM.nextBytes(id);
-    Path aside = path.resolveSibling("." + path.getFileName() + ".removed-" + java.util.HexFormat.of().formatHex(id));
+    Path aside = path.resolveSibling("." + path.getFileName() + ".removed-" + HexFormat.of().formatHex(id));
     beforeAside.accept(path, aside);
     try {
       if (!delegate.rename(path, aside)) {
@@ -272,8 +277,8 @@ final class JournalingHost implements Host {
       StepRecorder s = step.get();
       s.change(on(dir) + "/ (sync)");
       // Files and directories the sync added are removed again (deepest last added first)...
-      List<String> added = new java.util.ArrayList<>(r.added());
-      java.util.Collections.reverse(added);
+      List<String> added = new ArrayList<>(r.added());
+      Collections.reverse(added);
       for (String rel : added) {
         String clean = rel.endsWith("/") ? rel.substring(0, rel.length() - 1) : rel;
         if (clean.isEmpty() || clean.equals(".")) {

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +42,7 @@ record LockHolder(long pid, String user, String program, String task, Instant si
   private static final Set<String> COMMANDS = commands();
 
   private static Set<String> commands() {
-    Set<String> out = new java.util.HashSet<>(List.of("save", "provision-save", "plan"));
+    Set<String> out = new HashSet<>(List.of("save", "provision-save", "plan"));
     for (Task t : Task.values()) {
       out.add(t.id());
       out.add("provision-" + t.id());

@@ -1,6 +1,7 @@
 package net.aegirj.provision.core.internal;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -8,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -16,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ProvisionException;
 import org.slf4j.Logger;
@@ -39,7 +43,7 @@ final class ReloadDebts {
    * process, and closing any descriptor of a file drops them: so a thread never opens a file that
    * another thread of this process holds.
    */
-  private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
   private final Path dir;
 
@@ -117,15 +121,15 @@ final class ReloadDebts {
       if (!Files.isDirectory(dir)) {
         PrivateState.directory(dir);
       }
-      FileChannel ch = FileChannel.open(fresh, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+      FileChannel ch = FileChannel.open(fresh, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
           PrivateState.fileAttribute());
       FileLock lock;
       try {
         lock = ch.lock();
         // No fsync: a debt must outlive a killed process, which the page cache does; after a crash
         // of the machine the web server starts from its files anyway.
-        ch.write(java.nio.ByteBuffer.wrap((server + " " + service + "\n").getBytes(StandardCharsets.UTF_8)));
-        Files.move(fresh, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        ch.write(ByteBuffer.wrap((server + " " + service + "\n").getBytes(StandardCharsets.UTF_8)));
+        Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException | RuntimeException e) {
         ch.close();
         Files.deleteIfExists(fresh);

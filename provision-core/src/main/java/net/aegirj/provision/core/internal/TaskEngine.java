@@ -1,17 +1,29 @@
 package net.aegirj.provision.core.internal;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextNotFoundException;
 import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
@@ -24,14 +36,18 @@ import net.aegirj.provision.api.TaskReport.StepStatus;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.core.host.LocalHost;
+import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FailureInjector;
 import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.HostProvider;
+import net.aegirj.provision.spi.Intent;
+import net.aegirj.provision.spi.LeftIntent;
 import net.aegirj.provision.spi.ServiceType;
 import net.aegirj.provision.spi.Step;
 import net.aegirj.provision.spi.StepContext;
 import net.aegirj.provision.spi.TaskListener;
+import net.aegirj.provision.spi.Versioned;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,7 +183,7 @@ public final class TaskEngine {
    * @return one report per context (failed ones included)
    */
   public List<TaskReport> runGroup(Task task, List<ContextName> names, int threads) {
-    if (new java.util.HashSet<>(names).size() != names.size()) {
+    if (new HashSet<>(names).size() != names.size()) {
       throw new InvalidContextException(names.toString(), null, "names a context more than once; a batch runs "
           + task.id() + " once per context");
     }
@@ -176,13 +192,13 @@ public final class TaskEngine {
       // cannot run (missing, busy) gets its own failed report below.
       try {
         requireTask(contexts.load(n).context(), task);
-      } catch (net.aegirj.provision.api.ContextNotFoundException e) {
+      } catch (ContextNotFoundException e) {
         LOG.debug("{}: {}", n, e.getMessage());
       }
     }
     List<TaskReport> out = new ArrayList<>();
-    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+    AtomicInteger made = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(
         Math.max(1, Math.min(threads, names.size())), r -> {
           Thread t = new Thread(r, "provision-batch-" + task.id() + "-" + made.incrementAndGet());
           t.setDaemon(true);
@@ -223,9 +239,9 @@ public final class TaskEngine {
     }
   }
 
-  private List<TaskReport> runOneGroup(Task task, List<ContextName> names, java.util.concurrent.ExecutorService pool) {
+  private List<TaskReport> runOneGroup(Task task, List<ContextName> names, ExecutorService pool) {
     List<Member> members = names.stream().map(Member::new).toList();
-    List<java.util.concurrent.Future<?>> started = new ArrayList<>();
+    List<Future<?>> started = new ArrayList<>();
     for (Member m : members) {
       started.add(pool.submit(() -> {
         try {
@@ -239,7 +255,7 @@ public final class TaskEngine {
       }));
     }
     try {
-      for (java.util.concurrent.Future<?> f : started) {
+      for (Future<?> f : started) {
         f.get();
       }
       List<Member> ok = new ArrayList<>();
@@ -277,7 +293,7 @@ public final class TaskEngine {
         }
         return members.stream().map(x -> x.report).toList();
       }
-      List<java.util.concurrent.Future<?>> finishing = new ArrayList<>();
+      List<Future<?>> finishing = new ArrayList<>();
       for (Member m : ok) {
         finishing.add(pool.submit(() -> {
           List<String> mine = new ArrayList<>();
@@ -288,14 +304,14 @@ public final class TaskEngine {
           m.release();
         }));
       }
-      for (java.util.concurrent.Future<?> f : finishing) {
+      for (Future<?> f : finishing) {
         f.get();
       }
       return members.stream().map(x -> x.report).toList();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ProvisionException("interrupted while running " + task.id() + " on " + names.size() + " contexts", e);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new ProvisionException(task.id() + " failed: " + e.getCause(), e.getCause());
     } finally {
       members.forEach(Member::release);
@@ -359,7 +375,7 @@ public final class TaskEngine {
       if (test.isPresent()) {
         var result = p.run().host(p.server()).run(test.get());
         if (!result.succeeded()) {
-          throw new net.aegirj.provision.api.HostCommandException(result.host(), result.command(),
+          throw new HostCommandException(result.host(), result.command(),
               result.exitCode(), result.stderrTail(), "(the shared " + p.service() + " configuration test) failed");
         }
       }
@@ -666,9 +682,9 @@ public final class TaskEngine {
   static final String CORE = "core";
   private static final String ASIDE = "moved aside";
 
-  private static net.aegirj.provision.spi.Intent asideIntent(ContextName server, java.nio.file.Path path,
-      java.nio.file.Path aside) {
-    return new net.aegirj.provision.spi.Intent(CORE, server, ASIDE, path.toString(), List.of(aside.toString()));
+  private static Intent asideIntent(ContextName server, Path path,
+      Path aside) {
+    return new Intent(CORE, server, ASIDE, path.toString(), List.of(aside.toString()));
   }
 
   /**
@@ -676,12 +692,12 @@ public final class TaskEngine {
    * its place (the task never got further, and the next task decides again), removed when
    * something did (the task had replaced it).
    */
-  private void settleAside(Run run, net.aegirj.provision.spi.Intent intent, String who) {
+  private void settleAside(Run run, Intent intent, String who) {
     if (!intent.kind().equals(ASIDE) || intent.details().size() != 1) {
       throw new ProvisionException("unknown intent " + intent);
     }
-    java.nio.file.Path path = java.nio.file.Path.of(intent.name());
-    java.nio.file.Path aside = java.nio.file.Path.of(intent.details().get(0));
+    Path path = Path.of(intent.name());
+    Path aside = Path.of(intent.details().get(0));
     if (!aside.getParent().equals(path.getParent())
         || !aside.getFileName().toString().startsWith("." + path.getFileName() + ".removed-")) {
       throw new ProvisionException("refusing " + intent + ": the aside is not the path's own");
@@ -723,13 +739,13 @@ public final class TaskEngine {
   }
 
   /** An intent of a killed task, as a service type sees it while it settles it. */
-  private final class Leftover implements net.aegirj.provision.spi.LeftIntent {
+  private final class Leftover implements LeftIntent {
     private final IntentJournal.Left left;
     private final ContextName context;
-    private final net.aegirj.provision.spi.Intent intent;
+    private final Intent intent;
     private final Optional<ResolvedContext> saved;
 
-    Leftover(IntentJournal.Left left, ContextName context, net.aegirj.provision.spi.Intent intent,
+    Leftover(IntentJournal.Left left, ContextName context, Intent intent,
         Optional<ResolvedContext> saved) {
       this.left = left;
       this.context = context;
@@ -738,7 +754,7 @@ public final class TaskEngine {
     }
 
     @Override
-    public net.aegirj.provision.spi.Intent intent() {
+    public Intent intent() {
       return intent;
     }
 
@@ -763,7 +779,7 @@ public final class TaskEngine {
         return true;
       }
       try {
-        for (net.aegirj.provision.spi.Versioned v : contexts.repository().list()) {
+        for (Versioned v : contexts.repository().list()) {
           if (v.context().name().equals(context)) {
             continue;
           }
@@ -807,7 +823,7 @@ public final class TaskEngine {
     return m == null ? e.getClass().getSimpleName() : m;
   }
 
-  private void emit(java.util.function.Consumer<TaskListener> event) {
+  private void emit(Consumer<TaskListener> event) {
     for (TaskListener l : listeners) {
       try {
         event.accept(l);
@@ -833,7 +849,7 @@ public final class TaskEngine {
       if (test.isPresent() && !planOnly) {
         var result = run.host(p.server()).run(test.get());
         if (!result.succeeded()) {
-          throw new net.aegirj.provision.api.HostCommandException(result.host(), result.command(),
+          throw new HostCommandException(result.host(), result.command(),
               result.exitCode(), result.stderrTail() + (result.stdout().isBlank() ? "" : " " + result.stdout().strip()),
               "(the " + p.service() + " configuration test) failed, so nothing was reloaded");
         }
@@ -962,7 +978,7 @@ public final class TaskEngine {
             // Inside the task (and its lock), undone with the rest if a later step fails.
             String value = Boolean.toString(task == Task.ENABLE);
             out.add(new Planned(Step.of("site: set site_enabled=" + value, ctx -> ctx.save(target.name(),
-                net.aegirj.provision.api.PropertyChanges.builder().set("site_enabled", value).build())), "core", null));
+                PropertyChanges.builder().set("site_enabled", value).build())), "core", null));
             addApplications(out, task, target);
             addService(out, task, target, web, "http");
           }
@@ -990,7 +1006,7 @@ public final class TaskEngine {
   }
 
   private void addApplications(List<Planned> out, Task task, ResolvedContext target) {
-    for (net.aegirj.provision.spi.Application app : registry.applications()) {
+    for (Application app : registry.applications()) {
       for (Step step : app.steps(task, target)) {
         out.add(new Planned(step, "app", null));
       }
@@ -1104,7 +1120,7 @@ public final class TaskEngine {
     }
 
     @Override
-    public synchronized void save(ContextName name, net.aegirj.provision.api.PropertyChanges changes) {
+    public synchronized void save(ContextName name, PropertyChanges changes) {
       current.change("context " + name + ": " + String.join(", ", changes.changes().keySet()));
       if (planOnly) {
         return;
@@ -1112,7 +1128,7 @@ public final class TaskEngine {
       Map<String, Object> before = contexts.load(name).context().properties();
       contexts.save(name, changes);
       resolved.clear();
-      net.aegirj.provision.api.PropertyChanges.Builder undo = net.aegirj.provision.api.PropertyChanges.builder();
+      PropertyChanges.Builder undo = PropertyChanges.builder();
       for (String key : changes.changes().keySet()) {
         Object old = before.get(key);
         if (old == null) {
@@ -1121,7 +1137,7 @@ public final class TaskEngine {
           undo.set(key, ContextService.text(old));
         }
       }
-      net.aegirj.provision.api.PropertyChanges restore = undo.build();
+      PropertyChanges restore = undo.build();
       journal.add(current.index, "restore " + name + " " + changes.changes().keySet(), () -> {
         contexts.save(name, restore);
         synchronized (this) {
@@ -1131,12 +1147,12 @@ public final class TaskEngine {
     }
 
     @Override
-    public <T extends AutoCloseable> T shared(String key, java.util.function.Supplier<T> create) {
+    public <T extends AutoCloseable> T shared(String key, Supplier<T> create) {
       return shared.get(key, create);
     }
 
     @Override
-    public synchronized <T extends AutoCloseable> T resource(String key, java.util.function.Supplier<T> create) {
+    public synchronized <T extends AutoCloseable> T resource(String key, Supplier<T> create) {
       @SuppressWarnings("unchecked")
       T r = (T) resources.computeIfAbsent(key, k -> create.get());
       return r;
@@ -1214,7 +1230,7 @@ public final class TaskEngine {
     }
 
     @Override
-    public void intent(net.aegirj.provision.spi.Intent intent) {
+    public void intent(Intent intent) {
       Objects.requireNonNull(intent, "intent");
       if (planOnly) {
         return;

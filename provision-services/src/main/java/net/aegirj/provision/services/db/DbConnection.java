@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
+import java.util.function.Supplier;
 import net.aegirj.provision.api.ProvisionException;
 
 /**
@@ -24,10 +25,10 @@ final class DbConnection implements AutoCloseable {
   private final String server;
   private final DbPool pool;
   private final String key;
-  private final java.util.function.Supplier<Connection> opener;
+  private final Supplier<Connection> opener;
   private Connection connection; // guarded by this
 
-  private DbConnection(String server, DbPool pool, String key, java.util.function.Supplier<Connection> opener) {
+  private DbConnection(String server, DbPool pool, String key, Supplier<Connection> opener) {
     this.server = server;
     this.pool = pool;
     this.key = key;

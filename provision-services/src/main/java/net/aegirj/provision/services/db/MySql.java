@@ -1,20 +1,32 @@
 package net.aegirj.provision.services.db;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.Text;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.CommandResult;
+import net.aegirj.provision.spi.FileInfo;
+import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.Intent;
 import net.aegirj.provision.spi.LeftIntent;
 import net.aegirj.provision.spi.ServiceType;
@@ -242,10 +254,10 @@ public class MySql implements ServiceType {
     public void close() {}
   }
 
-  private static final java.util.regex.Pattern DENIED =
-      java.util.regex.Pattern.compile("Access denied for user 'intntnllyInvalid'@'([^']*)'");
-  private static final java.util.regex.Pattern NOT_ALLOWED =
-      java.util.regex.Pattern.compile("Host '([^']*)' is not allowed to connect");
+  private static final Pattern DENIED =
+      Pattern.compile("Access denied for user 'intntnllyInvalid'@'([^']*)'");
+  private static final Pattern NOT_ALLOWED =
+      Pattern.compile("Host '([^']*)' is not allowed to connect");
 
   /**
    * Aegir's grant-host probe: on the web server, connect to the db server as a user that does not
@@ -257,7 +269,7 @@ public class MySql implements ServiceType {
         String.valueOf(web.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT));
     int port = ((Number) dbServer.get("db_port").orElse(3306)).intValue();
     Grammar.HOST_OR_IP.check(dbServer.name(), "remote_host", dbHost);
-    net.aegirj.provision.spi.CommandResult r = ctx.host(web.name()).run(net.aegirj.provision.spi.Command.of(
+    CommandResult r = ctx.host(web.name()).run(Command.of(
         "mysql", "--no-defaults", "--connect-timeout=10", "-u", "intntnllyInvalid", "-h", dbHost,
         "-P", Integer.toString(port), "-e", "SELECT VERSION()").withDisplay("probe the grant host of "
         + web.name() + " on " + dbServer.name()));
@@ -265,8 +277,8 @@ public class MySql implements ServiceType {
       return fallback;
     }
     String said = r.stdout() + r.stderrTail();
-    for (java.util.regex.Pattern p : List.of(DENIED, NOT_ALLOWED)) {
-      java.util.regex.Matcher m = p.matcher(said);
+    for (Pattern p : List.of(DENIED, NOT_ALLOWED)) {
+      Matcher m = p.matcher(said);
       if (m.find() && Grammar.HOST_OR_IP.accepts(m.group(1))) {
         return m.group(1).toLowerCase(Locale.ROOT);
       }
@@ -281,7 +293,7 @@ public class MySql implements ServiceType {
       return fallback;
     }
     throw new ProvisionException(web.name() + " cannot reach " + dbServer.name() + " at " + dbHost + ":" + port
-        + ": " + net.aegirj.provision.api.Text.quote(said.strip()));
+        + ": " + Text.quote(said.strip()));
   }
 
   private static boolean isLoopback(String h) {
@@ -375,15 +387,15 @@ public class MySql implements ServiceType {
    * @param site the site, resolved with its current credentials
    * @param sql the dump on the master
    */
-  public static void importDump(StepContext ctx, ResolvedContext site, java.nio.file.Path sql) {
+  public static void importDump(StepContext ctx, ResolvedContext site, Path sql) {
     ContextName n = site.name();
     String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").orElseThrow()));
     // The option file (the site's account, see clientOptions) arrives on standard input and is
     // moved to fd 3 before the dump takes stdin; --defaults-file must come first.
-    ctx.host(ContextName.MASTER).run(net.aegirj.provision.spi.Command.of("sh", "-c",
+    ctx.host(ContextName.MASTER).run(Command.of("sh", "-c",
         "exec 3<&0; exec mysql --defaults-file=/dev/fd/3 --sandbox --local-infile=0 --batch \"$1\" < \"$2\"",
         "sh", db, sql.toString())
-        .withStdin(clientOptions(site)).withTimeout(java.time.Duration.ofHours(2))
+        .withStdin(clientOptions(site)).withTimeout(Duration.ofHours(2))
         .withDisplay("mysql --sandbox --local-infile=0 " + db + " < " + sql)).orThrow();
     ctx.changed("imported " + sql + " into " + db);
   }
@@ -501,7 +513,7 @@ public class MySql implements ServiceType {
     String pass = Grammar.TOKEN.check(n, "db_passwd", String.valueOf(site.get("db_passwd").orElseThrow()));
     int port = ((Number) site.get("db_port").orElse(3306)).intValue();
     return ("[client]\nhost=" + host + "\nport=" + port + "\nuser=" + user + "\npassword=\"" + pass + "\"\n")
-        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        .getBytes(StandardCharsets.US_ASCII);
   }
 
   private static void dump(StepContext ctx, ResolvedContext site, ResolvedContext server) {
@@ -510,8 +522,8 @@ public class MySql implements ServiceType {
       throw new ProvisionException(n + ": the site has no database to back up; install it first");
     }
     String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").get()));
-    java.nio.file.Path sql = java.nio.file.Path.of(String.valueOf(site.get("site_path").orElseThrow())).resolve(DUMP);
-    net.aegirj.provision.spi.Host h = ctx.host(ContextName.MASTER);
+    Path sql = Path.of(String.valueOf(site.get("site_path").orElseThrow())).resolve(DUMP);
+    Host h = ctx.host(ContextName.MASTER);
     if (h.stat(sql.getParent()).isEmpty()) {
       throw new ProvisionException(n + ": the site directory " + sql.getParent() + " does not exist; verify the site first");
     }
@@ -525,12 +537,12 @@ public class MySql implements ServiceType {
     ctx.onRollback("remove " + sql, () -> h.remove(sql));
     // Streamed by the client straight to disk (no JVM memory grows with the database); the file is
     // private (umask 077) because a dump holds the site's data.
-    h.run(net.aegirj.provision.spi.Command.of("sh", "-c",
+    h.run(Command.of("sh", "-c",
         "umask 077; exec mysqldump --defaults-extra-file=/dev/stdin --single-transaction --quick --no-autocommit"
             + " --result-file=\"$1\" \"$2\"", "sh", sql.toString(), db)
-        .withStdin(clientOptions(site)).withTimeout(java.time.Duration.ofHours(2))
+        .withStdin(clientOptions(site)).withTimeout(Duration.ofHours(2))
         .withDisplay("mysqldump " + db + " > " + sql)).orThrow();
-    long size = h.stat(sql).map(net.aegirj.provision.spi.FileInfo::size).orElse(0L);
+    long size = h.stat(sql).map(FileInfo::size).orElse(0L);
     if (size < SMALLEST_DUMP && !Boolean.parseBoolean(ctx.option("force").orElse("false"))) {
       throw new ProvisionException(n + ": the dump of " + db + " is only " + size + " bytes, too small to be a "
           + "database; check the database, or back up with force=true");
@@ -569,8 +581,8 @@ public class MySql implements ServiceType {
     }
   }
 
-  private static final java.util.Set<String> SYSTEM_SCHEMAS =
-      java.util.Set.of("mysql", "information_schema", "performance_schema", "sys", "test");
+  private static final Set<String> SYSTEM_SCHEMAS =
+      Set.of("mysql", "information_schema", "performance_schema", "sys", "test");
 
   /** A site's recorded database must never be one of the server's own, nor its user the admin. */
   static void refuseSystemNames(ContextName site, ResolvedContext server, String db, String user) {
@@ -580,7 +592,7 @@ public class MySql implements ServiceType {
 
   private static void refuseSystemDatabase(ContextName site, String db) {
     if (SYSTEM_SCHEMAS.contains(db.toLowerCase(Locale.ROOT))) {
-      throw new net.aegirj.provision.api.InvalidContextException(site.toString(), "db_name",
+      throw new InvalidContextException(site.toString(), "db_name",
           "'" + db + "' is a system database of the server, never a site's; refusing to touch it");
     }
   }
@@ -590,7 +602,7 @@ public class MySql implements ServiceType {
     if (url.isPresent()) {
       String admin = MasterDb.parse(server.name(), String.valueOf(url.get())).user();
       if (admin.equals(user)) {
-        throw new net.aegirj.provision.api.InvalidContextException(site.toString(), "db_user",
+        throw new InvalidContextException(site.toString(), "db_user",
             "'" + user + "' is the server's administrative account (master_db), never a site's; refusing to touch it");
       }
     }
@@ -641,7 +653,7 @@ public class MySql implements ServiceType {
       refuseAdminUser(n, server, name);
       List<String> hosts = i.details().isEmpty()
           ? c.strings("SELECT Host FROM mysql.user WHERE User = '" + name + "'") : i.details();
-      List<String> dropped = new java.util.ArrayList<>();
+      List<String> dropped = new ArrayList<>();
       for (String host : hosts) {
         String account = Sql.account(n, name, host); // checks the host's grammar before it reaches SQL
         if (c.userExists(name, host)) {

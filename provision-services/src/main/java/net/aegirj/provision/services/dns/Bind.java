@@ -20,6 +20,7 @@ import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.Text;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
@@ -294,7 +295,7 @@ public class Bind implements ServiceType {
   }
 
   private static String quote(String v) {
-    return net.aegirj.provision.api.Text.quote(v);
+    return Text.quote(v);
   }
 
   /** The site's address: the web server's first {@code ip_addresses} entry, else 127.0.0.1. */

@@ -3,12 +3,14 @@ package net.aegirj.provision.services.drupal;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import net.aegirj.provision.api.InvalidContextException;
@@ -258,7 +260,7 @@ final class ArchiveCheck {
       throw refuse(raw, "has a negative size");
     }
     if (kind != Kind.FILE && size != 0) {
-      throw refuse(raw, "is a " + kind.name().toLowerCase(java.util.Locale.ROOT) + " that claims " + size
+      throw refuse(raw, "is a " + kind.name().toLowerCase(Locale.ROOT) + " that claims " + size
           + " bytes of content");
     }
     String target = null;
@@ -571,7 +573,7 @@ final class ArchiveCheck {
   }
 
   /** Discards what it is given. */
-  private static final class OutputStreamNull extends java.io.OutputStream {
+  private static final class OutputStreamNull extends OutputStream {
     static final OutputStreamNull INSTANCE = new OutputStreamNull();
 
     @Override

@@ -7,12 +7,14 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.TaskOptions;
+import net.aegirj.provision.services.db.MySql;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.FileMode;
@@ -67,7 +69,7 @@ final class Backups {
     h.run(Command.of("sh", "-c", "umask 077; exec tar --hard-dereference -czf \"$1\" -C \"$2\" .", "sh", target.toString(), sitePath.toString())
         .withTimeout(Duration.ofHours(2)).withDisplay("tar -czf " + target + " -C " + sitePath + " .")).orThrow();
     // Not through the journal, which would keep a copy of the whole dump in memory to undo this.
-    h.run(Command.of("rm", "-f", "--", sitePath.resolve(net.aegirj.provision.services.db.MySql.DUMP).toString())).orThrow();
+    h.run(Command.of("rm", "-f", "--", sitePath.resolve(MySql.DUMP).toString())).orThrow();
     long size = h.stat(target).map(FileInfo::size).orElse(0L);
     ctx.result("backup_file", target.toString());
     ctx.result("backup_file_size", Long.toString(size));
@@ -93,7 +95,7 @@ final class Backups {
       if (p.getParent() == null || !p.getParent().equals(dir)) {
         throw new InvalidContextException(n.toString(), "files", p + " is not in the backup directory " + dir);
       }
-      if (!name.matches(java.util.regex.Pattern.quote(uri) + "-[0-9]{8}\\.[0-9]{6}(_[0-9]+)?\\.tar\\.gz")) {
+      if (!name.matches(Pattern.quote(uri) + "-[0-9]{8}\\.[0-9]{6}(_[0-9]+)?\\.tar\\.gz")) {
         throw new InvalidContextException(n.toString(), "files", p + " is not a backup of " + n);
       }
       targets.add(p);

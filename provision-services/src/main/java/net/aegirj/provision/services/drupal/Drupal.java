@@ -3,10 +3,12 @@ package net.aegirj.provision.services.drupal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -19,8 +21,11 @@ import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.Text;
+import net.aegirj.provision.services.http.HttpServiceType;
 import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.PlatformBuilder;
@@ -166,7 +171,7 @@ public class Drupal implements Application {
       if (name.equals("all") || name.equals("default") || !SAFE_GLOB_NAME.matcher(name).matches()) {
         continue;
       }
-      master.stat(sites.resolve(name)).filter(i -> i.type() == net.aegirj.provision.spi.FileInfo.Type.DIRECTORY)
+      master.stat(sites.resolve(name)).filter(i -> i.type() == FileInfo.Type.DIRECTORY)
           .ifPresent(i -> out.add("sites/" + name));
     }
     return out;
@@ -219,7 +224,7 @@ public class Drupal implements Application {
     if (g == null) {
       g = ctx.resolve(ContextName.MASTER).get("web_group").orElse(null);
     }
-    String group = g == null ? net.aegirj.provision.services.http.HttpServiceType.detectWebGroup() : String.valueOf(g);
+    String group = g == null ? HttpServiceType.detectWebGroup() : String.valueOf(g);
     return Grammar.USER.check(target.name(), "web_group", group);
   }
 
@@ -324,7 +329,7 @@ public class Drupal implements Application {
 
   private static List<PlatformBuilder> builders() {
     List<PlatformBuilder> out = new ArrayList<>();
-    java.util.ServiceLoader.load(PlatformBuilder.class, Drupal.class.getClassLoader()).forEach(out::add);
+    ServiceLoader.load(PlatformBuilder.class, Drupal.class.getClassLoader()).forEach(out::add);
     return out;
   }
 
@@ -425,7 +430,7 @@ public class Drupal implements Application {
       String language = Grammar.LANGUAGE.check(site.name(), "language", str(site, "language"));
       h.run(Command.of(drush.toString(), "--root=" + root, "--uri=" + uri, "site:install", profile,
           "--yes", "--locale=" + language, "--site-name=" + uri, "--sites-subdir=" + uri)
-          .withTimeout(java.time.Duration.ofMinutes(20))).orThrow();
+          .withTimeout(Duration.ofMinutes(20))).orThrow();
     }
     if (method.equals("manual")) {
       ctx.result("login_link", "http://" + uri + "/install.php");
@@ -452,7 +457,7 @@ public class Drupal implements Application {
     String link = host(ctx, site).run(Command.of(drush.toString(), "--root=" + str(site, "root"), "--uri=" + uri,
         "user:login", "--no-browser")).orThrow().stdout().strip();
     if (!link.startsWith("http")) {
-      throw new ProvisionException(site.name() + ": Drush printed no login link: " + net.aegirj.provision.api.Text.quote(link));
+      throw new ProvisionException(site.name() + ": Drush printed no login link: " + Text.quote(link));
     }
     ctx.result("login_link", link);
   }

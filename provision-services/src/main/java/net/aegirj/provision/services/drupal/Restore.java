@@ -2,6 +2,7 @@ package net.aegirj.provision.services.drupal;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
@@ -142,20 +143,20 @@ final class Restore {
     MySql.createDatabase(ctx, planned, server);
     MySql.importDump(ctx, ctx.resolve(planned.name()), sql);
     Drupal.host(ctx, planned).run(Command.of("rm", "-f", "--", sql.toString())).orThrow();
-    java.util.Optional<String> oldUri = ctx.option("old_uri");
+    Optional<String> oldUri = ctx.option("old_uri");
     if (oldUri.isPresent()) {
       MySql.rewriteUri(ctx, ctx.resolve(planned.name()), server, oldUri.get());
     }
     // A migration names what the site leaves behind: removed once the whole task has succeeded.
-    java.util.Optional<String> oldDb = ctx.option("old_db_name");
-    java.util.Optional<String> oldServer = ctx.option("old_db_server");
+    Optional<String> oldDb = ctx.option("old_db_name");
+    Optional<String> oldServer = ctx.option("old_db_server");
     if (oldDb.isPresent() && oldServer.isPresent()) {
       ResolvedContext old = ctx.resolve(ContextName.of(oldServer.get()));
       String user = ctx.option("old_db_user").orElse(oldDb.get());
       ctx.onSuccess("drop the old database " + oldDb.get(),
           () -> MySql.dropQuietly(ctx, planned.name(), old, oldDb.get(), user));
     }
-    java.util.Optional<String> oldPath = ctx.option("old_site_path");
+    Optional<String> oldPath = ctx.option("old_site_path");
     if (oldPath.isPresent()) {
       Path p = Path.of(Grammar.PATH.check(planned.name(), "old_site_path", oldPath.get()));
       if (!p.equals(Drupal.sitePath(planned)) && p.getParent() != null && p.getParent().getFileName() != null

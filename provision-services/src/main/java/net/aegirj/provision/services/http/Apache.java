@@ -2,6 +2,7 @@ package net.aegirj.provision.services.http;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.StepContext;
@@ -67,7 +68,7 @@ public class Apache extends HttpServiceType {
   protected void platformFiles(StepContext ctx, ResolvedContext platform, ResolvedContext server) {
     var model = serverModel(server);
     model.put("platform", platform.name().toString());
-    model.put("root", net.aegirj.provision.api.Grammar.PATH.check(platform.name(), "root", str(platform, "root")));
+    model.put("root", Grammar.PATH.check(platform.name(), "root", str(platform, "root")));
     if (ctx.host(server.name()).write(platformPath(server, platform.name()),
         render(ctx, server, "platform", model), FileMode.of(CONFIG_FILE))) {
       ctx.reload(server.name(), "http");

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -20,6 +21,7 @@ import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.services.ssl.SelfSignedCertificate;
 import net.aegirj.provision.services.template.Template;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileMode;
@@ -532,8 +534,8 @@ public abstract class HttpServiceType implements ServiceType {
         crtBytes = Optional.of(new byte[0]);
         keyBytes = Optional.of(new byte[0]);
       } else {
-        var made = net.aegirj.provision.services.ssl.SelfSignedCertificate.generate(domain, altNames,
-            java.time.Duration.ofDays(365));
+        var made = SelfSignedCertificate.generate(domain, altNames,
+            Duration.ofDays(365));
         crtBytes = Optional.of(made.certificatePem().getBytes(StandardCharsets.US_ASCII));
         keyBytes = Optional.of(made.privateKeyPem().getBytes(StandardCharsets.US_ASCII));
       }
