@@ -77,6 +77,32 @@ public record ResolvedContext(Context context, long version, List<Property> prop
   }
 
   /**
+   * Reads a property through its typed key.
+   *
+   * @param key the property's key
+   * @param <T> the value's type
+   * @return the resolved value, else the key's constant default, if either exists
+   */
+  public <T> Optional<T> find(PropertyKey<T> key) {
+    Optional<Object> value = get(key.name());
+    return value.isPresent() ? value.map(key::cast) : key.defaultValue();
+  }
+
+  /**
+   * Reads a property that must have a value through its typed key.
+   *
+   * @param key the property's key
+   * @param <T> the value's type
+   * @return the resolved value, else the key's constant default
+   * @throws InvalidContextException when the context has neither (a property that is set only by
+   *     a task, such as {@code db_name} before install)
+   */
+  public <T> T get(PropertyKey<T> key) {
+    return find(key).orElseThrow(() -> new InvalidContextException(context.name().toString(), key.name(),
+        "has no value"));
+  }
+
+  /**
    * @param showSecrets whether secret values are shown or replaced by {@code ****}
    * @return property name to value, in display order; properties without a value are left out
    */

@@ -8,10 +8,10 @@ import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
 
 /**
- * An implementation of a service ({@code http}, {@code db}, {@code dns}) that a server selects
- * with {@code <service>_service_type=<id>}. Providers are found with {@link java.util.ServiceLoader}
- * from {@code META-INF/services/net.aegirj.provision.spi.ServiceType}; a jar on the class path adds
- * a type with no change to Provision. Ids are unique per service.
+ * An implementation of a {@link Service} ({@code http}, {@code db}, {@code dns}, or one a plugin
+ * adds) that a server selects with {@code <service>_service_type=<id>}. Providers are found with
+ * {@link java.util.ServiceLoader} from {@code META-INF/services/net.aegirj.provision.spi.ServiceType};
+ * a jar on the class path adds a type with no change to Provision. Ids are unique per service.
  */
 public interface ServiceType {
   /** @return the service, e.g. {@code http} */
@@ -27,6 +27,32 @@ public interface ServiceType {
    * @return the declarations (context type {@link ContextType#SERVER})
    */
   default List<PropertySpec> serverProperties() {
+    return List.of();
+  }
+
+  /**
+   * The site properties this type declares (a plugin's {@code php_version}, say): they are valid
+   * on every site, stored with its other properties, listed by {@code show}, validated by their
+   * declarations and read by this type's steps and {@link #templateLines template lines}.
+   *
+   * @return the declarations (context type {@link ContextType#SITE})
+   */
+  default List<PropertySpec> siteProperties() {
+    return List.of();
+  }
+
+  /**
+   * Lines this type adds at a named extension point of a file another service generates for a
+   * site on this type's server. The http types offer {@code vhost.server} (inside each of the
+   * site's {@code server}/{@code VirtualHost} blocks that serve it, before its locations);
+   * values that reach a line must be checked against the target's grammar first.
+   *
+   * @param point the extension point's name
+   * @param site the site, resolved (its properties include every declared site property)
+   * @param server the server the file is for, resolved
+   * @return the lines, without line ends; empty when the type adds nothing there
+   */
+  default List<String> templateLines(String point, ResolvedContext site, ResolvedContext server) {
     return List.of();
   }
 

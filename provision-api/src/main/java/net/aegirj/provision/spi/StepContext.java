@@ -1,5 +1,6 @@
 package net.aegirj.provision.spi;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import net.aegirj.provision.api.ContextName;
@@ -150,4 +151,17 @@ public interface StepContext {
    * @param intent what will be created; never a secret
    */
   default void intent(Intent intent) {}
+
+  /**
+   * Collects the lines that the types selected on a server add at a named extension point of a
+   * file generated for a site ({@link ServiceType#templateLines}), in the order of their services.
+   *
+   * @param point the extension point, such as {@code vhost.server}
+   * @param site the site, resolved
+   * @param server the server the file is for, resolved
+   * @return the lines; empty when no type adds any
+   */
+  default List<String> templateLines(String point, ResolvedContext site, ResolvedContext server) {
+    return List.of();
+  }
 }

@@ -65,4 +65,12 @@ public abstract class NullServiceType implements ServiceType {
       super("dns");
     }
   }
+
+  /**
+   * @param service a service added by a plugin
+   * @return its no-op type
+   */
+  static NullServiceType of(String service) {
+    return new NullServiceType(service) { };
+  }
 }

@@ -11,27 +11,39 @@ import java.util.ServiceLoader;
 import java.util.TreeMap;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.UnknownServiceTypeException;
 import net.aegirj.provision.spi.Application;
+import net.aegirj.provision.spi.Service;
+import net.aegirj.provision.spi.Service.Placement;
 import net.aegirj.provision.spi.ServiceType;
 
 /**
- * The service types on the class path, found with {@link ServiceLoader}, by service and id. Two
- * providers with one id for one service, a provider of an unknown service, or a declared property
- * that clashes with a context property are errors when the registry is built, naming the classes.
+ * The services and service types on the class path, found with {@link ServiceLoader}: the built-in
+ * services ({@code http}, {@code db}, {@code dns}) and those plugins add, each with its types by
+ * id. Two providers with one id for one service, a type of an unknown service, a service that
+ * follows an unknown one, or a declared property that clashes with another are errors when the
+ * registry is built, naming the classes.
  */
 public final class ServiceRegistry {
-  /** The services a server can select types for, each with a {@code <service>_service_type}. */
+  /** The built-in services, each with a {@code <service>_service_type} server property. */
   public static final List<String> SERVICES = List.of("http", "db", "dns");
 
+  private static final List<Service> BUILT_IN = List.of(Service.of("http", Placement.WEB_SERVER, ""),
+      Service.of("db", Placement.DB_SERVER, ""), Service.of("dns", Placement.MASTER, ""));
+
+  private final Map<String, Service> services = new LinkedHashMap<>();
+  private final Map<String, PropertyKey<String>> pluginServiceKeys = new LinkedHashMap<>();
   private final Map<String, Map<String, ServiceType>> types = new TreeMap<>();
+  private final Map<String, PropertySpec> siteProperties = new LinkedHashMap<>();
   private final List<Application> applications = new ArrayList<>();
 
-  private ServiceRegistry(Iterable<ServiceType> providers, Iterable<Application> apps) {
+  private ServiceRegistry(Iterable<Service> plugins, Iterable<ServiceType> providers, Iterable<Application> apps) {
     for (Application a : apps) {
       for (Application b : applications) {
         if (b.id().equals(a.id()) && !b.getClass().equals(a.getClass())) {
@@ -43,19 +55,53 @@ public final class ServiceRegistry {
         applications.add(a);
       }
     }
-    for (String s : SERVICES) {
+    BUILT_IN.forEach(s -> services.put(s.name(), s));
+    for (Service s : plugins) {
+      addService(s);
+    }
+    for (Service s : services.values()) {
+      if (!s.after().isEmpty() && (!services.containsKey(s.after()) || s.after().equals(s.name()))) {
+        throw new ProvisionException("service '" + s.name() + "' (" + s.getClass().getName() + ") follows '"
+            + s.after() + "', which is not another service; services: " + String.join(", ", services.keySet()));
+      }
+    }
+    for (String s : services.keySet()) {
       types.put(s, new TreeMap<>());
     }
     for (ServiceType t : providers) {
       add(t);
     }
-    for (String s : SERVICES) {
+    for (String s : services.keySet()) {
       types.get(s).putIfAbsent(NullServiceType.ID, switch (s) {
         case "http" -> new NullServiceType.Http();
         case "db" -> new NullServiceType.Db();
-        default -> new NullServiceType.Dns();
+        case "dns" -> new NullServiceType.Dns();
+        default -> NullServiceType.of(s);
       });
     }
+  }
+
+  private void addService(Service s) {
+    String where = s.getClass().getName();
+    if (!Grammar.ID.accepts(s.name())) {
+      throw new ProvisionException("service " + where + " has the name '" + s.name() + "', which is not "
+          + Grammar.ID.description());
+    }
+    Service previous = services.get(s.name());
+    if (previous != null) {
+      if (previous.getClass().equals(s.getClass())) {
+        return;
+      }
+      throw new ProvisionException("two services have the name '" + s.name() + "': "
+          + previous.getClass().getName() + " and " + where);
+    }
+    PropertyKey<String> key = ServerKeys.serviceType(s.name());
+    if (Schema.find(ContextType.SERVER, key.name()).isPresent()) {
+      throw new ProvisionException("service " + where + " would declare '" + key.name()
+          + "', which is already a server property");
+    }
+    services.put(s.name(), s);
+    pluginServiceKeys.put(s.name(), key);
   }
 
   private void add(ServiceType t) {
@@ -63,7 +109,7 @@ public final class ServiceRegistry {
     Map<String, ServiceType> byId = types.get(t.service());
     if (byId == null) {
       throw new ProvisionException("service type " + where + " is for service '" + t.service()
-          + "', which does not exist; services: " + String.join(", ", SERVICES));
+          + "', which does not exist; services: " + String.join(", ", services.keySet()));
     }
     if (!Grammar.ID.accepts(t.id())) {
       throw new ProvisionException("service type " + where + " has id '" + t.id() + "', which is not "
@@ -75,11 +121,21 @@ public final class ServiceRegistry {
           + "': " + previous.getClass().getName() + " and " + where + "; remove one from the class path");
     }
     for (PropertySpec p : t.serverProperties()) {
-      if (p.contextType() != ContextType.SERVER || Schema.find(ContextType.SERVER, p.name()).isPresent()) {
+      if (p.contextType() != ContextType.SERVER || Schema.find(ContextType.SERVER, p.name()).isPresent()
+          || p.name().endsWith("_service_type")) {
         throw new ProvisionException("service type " + where + " declares '" + p.name()
             + "', which is not a new server property");
       }
     }
+    for (PropertySpec p : t.siteProperties()) {
+      PropertySpec other = siteProperties.get(p.name());
+      if (p.contextType() != ContextType.SITE || p.derived() || p.required()
+          || Schema.find(ContextType.SITE, p.name()).isPresent() || (other != null && other != p)) {
+        throw new ProvisionException("service type " + where + " declares '" + p.name()
+            + "', which is not a new, optional, stored site property");
+      }
+    }
+    t.siteProperties().forEach(p -> siteProperties.put(p.name(), p));
     byId.put(t.id(), t);
   }
 
@@ -91,9 +147,13 @@ public final class ServiceRegistry {
    * @throws ProvisionException when providers clash or cannot be loaded
    */
   public static ServiceRegistry load(ClassLoader loader) {
+    List<Service> services = new ArrayList<>();
     List<ServiceType> found = new ArrayList<>();
     List<Application> apps = new ArrayList<>();
     try {
+      for (Service s : ServiceLoader.load(Service.class, loader)) {
+        services.add(s);
+      }
       for (ServiceType t : ServiceLoader.load(ServiceType.class, loader)) {
         found.add(t);
       }
@@ -103,7 +163,7 @@ public final class ServiceRegistry {
     } catch (ServiceConfigurationError e) {
       throw new ProvisionException("cannot load a service type: " + e.getMessage(), e);
     }
-    return new ServiceRegistry(found, apps);
+    return new ServiceRegistry(services, found, apps);
   }
 
   /** @return the providers visible to this library's class loader */
@@ -116,7 +176,7 @@ public final class ServiceRegistry {
    * @return a registry of exactly these
    */
   public static ServiceRegistry of(List<ServiceType> providers) {
-    return new ServiceRegistry(providers, List.of());
+    return new ServiceRegistry(List.of(), providers, List.of());
   }
 
   /**
@@ -125,12 +185,46 @@ public final class ServiceRegistry {
    * @return a registry of exactly these
    */
   public static ServiceRegistry of(List<ServiceType> providers, List<Application> apps) {
-    return new ServiceRegistry(providers, apps);
+    return new ServiceRegistry(List.of(), providers, apps);
+  }
+
+  /**
+   * @param services services added to the built-in ones
+   * @param providers explicit service types (the null types are added when missing)
+   * @param apps explicit applications
+   * @return a registry of exactly these
+   */
+  public static ServiceRegistry of(List<Service> services, List<ServiceType> providers, List<Application> apps) {
+    return new ServiceRegistry(services, providers, apps);
   }
 
   /** @return the applications found (Drupal support), in load order */
   public List<Application> applications() {
     return List.copyOf(applications);
+  }
+
+  /** @return the names of every service, the built-in ones first, then the plugins' in load order */
+  public List<String> services() {
+    return List.copyOf(services.keySet());
+  }
+
+  /** @return every service, the built-in ones first */
+  public List<Service> serviceList() {
+    return List.copyOf(services.values());
+  }
+
+  /**
+   * @param service a service added by a plugin
+   * @return the declaration of its {@code <service>_service_type} server property (empty for the
+   *     built-in services, whose properties are part of {@link ServerKeys})
+   */
+  public Optional<PropertyKey<String>> serviceTypeKey(String service) {
+    return Optional.ofNullable(pluginServiceKeys.get(service));
+  }
+
+  /** @return the site properties that service types declare, in load order */
+  public List<PropertySpec> siteProperties() {
+    return List.copyOf(siteProperties.values());
   }
 
   /**
@@ -168,15 +262,29 @@ public final class ServiceRegistry {
 
   /**
    * @param server a server
-   * @return the types it selects, by service in the order http, db, dns (null types where it
-   *     selects none)
+   * @param service a service
+   * @return the id of the type the server selects for it, as stored (null when none is selected)
+   */
+  public String selectedId(Server server, String service) {
+    return switch (service) {
+      case "http" -> server.httpServiceType().orElse(null);
+      case "db" -> server.dbServiceType().orElse(null);
+      case "dns" -> server.dnsServiceType().orElse(null);
+      default -> server.extras().get(service + "_service_type");
+    };
+  }
+
+  /**
+   * @param server a server
+   * @return the types it selects, by service in the order of {@link #services()} (null types where
+   *     it selects none)
    * @throws UnknownServiceTypeException when it names an unknown type
    */
   public Map<String, ServiceType> selected(Server server) {
     Map<String, ServiceType> out = new LinkedHashMap<>();
-    out.put("http", require(server.name(), "http", server.httpServiceType().orElse(null)));
-    out.put("db", require(server.name(), "db", server.dbServiceType().orElse(null)));
-    out.put("dns", require(server.name(), "dns", server.dnsServiceType().orElse(null)));
+    for (String service : services.keySet()) {
+      out.put(service, require(server.name(), service, selectedId(server, service)));
+    }
     return Collections.unmodifiableMap(out);
   }
 

@@ -366,10 +366,14 @@ public final class AegirImport {
   private static Map<String, PropertySpec> declared(ServiceRegistry registry, ContextType type,
       Map<String, ?> values) {
     Map<String, PropertySpec> out = new LinkedHashMap<>();
+    if (type == ContextType.SITE) {
+      registry.siteProperties().forEach(s -> out.put(s.name(), s));
+    }
     if (type != ContextType.SERVER) {
       return out;
     }
-    for (String service : ServiceRegistry.SERVICES) {
+    for (String service : registry.services()) {
+      registry.serviceTypeKey(service).ifPresent(k -> out.put(k.name(), k.spec()));
       Object id = values.get(service + "_service_type");
       for (PropertySpec s : registry.declared(service, id == null ? null : String.valueOf(id))) {
         out.put(s.name(), s);
@@ -385,7 +389,7 @@ public final class AegirImport {
     // The service types first: they decide which other server properties are declared.
     Map<String, Object> types = new LinkedHashMap<>();
     if (p.type == ContextType.SERVER) {
-      for (String service : ServiceRegistry.SERVICES) {
+      for (String service : registry.services()) {
         String key = service + "_service_type";
         Optional<String> id = nonFalsy(props.get(key));
         if (id.isEmpty()) {
@@ -407,7 +411,7 @@ public final class AegirImport {
         continue;
       }
       if (p.type == ContextType.SERVER && key.endsWith("_service_type")
-          && ServiceRegistry.SERVICES.contains(key.substring(0, key.length() - "_service_type".length()))) {
+          && registry.services().contains(key.substring(0, key.length() - "_service_type".length()))) {
         if (types.containsKey(key)) {
           out.put(key, (String) types.get(key));
         }

@@ -26,13 +26,16 @@ import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.PlatformRoots;
 import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ResolvedContext.Property;
 import net.aegirj.provision.api.ResolvedContext.Source;
 import net.aegirj.provision.api.Schema;
+import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.spi.ContextListing;
@@ -165,14 +168,33 @@ public final class ContextService {
         "unknown property for a " + type.id() + "; known properties: context_type, " + known + hint);
   }
 
-  /** The extra properties declared for a context by the service types it selects. */
-  private List<PropertySpec> declaredExtras(ContextName name, ContextType type, Map<String, Object> props) {
+  /**
+   * The extra properties declared for a context: on a server, those of the service types it
+   * selects (and the {@code <service>_service_type} of each plugin service); on a site, those
+   * that service types declare for sites.
+   *
+   * @param props the context's declared properties (canonical)
+   * @param extras its extra properties as text
+   */
+  private List<PropertySpec> declaredExtras(ContextName name, ContextType type, Map<String, Object> props,
+      Map<String, String> extras) {
+    if (type == ContextType.SITE) {
+      return registry.siteProperties();
+    }
     if (type != ContextType.SERVER) {
       return List.of();
     }
     List<PropertySpec> out = new ArrayList<>();
-    for (String service : ServiceRegistry.SERVICES) {
-      String id = (String) props.get(service + "_service_type");
+    for (String service : registry.services()) {
+      Optional<PropertyKey<String>> key = registry.serviceTypeKey(service);
+      String id;
+      if (key.isPresent()) {
+        String text = extras.get(key.get().name());
+        id = text == null ? null : (String) key.get().spec().parse(name, text);
+        out.add(key.get().spec());
+      } else {
+        id = (String) props.get(service + "_service_type");
+      }
       registry.require(name, service, id);
       out.addAll(registry.declared(service, id));
     }
@@ -227,7 +249,10 @@ public final class ContextService {
           merged.remove(k);
         }
       });
-      List<PropertySpec> declared = declaredExtras(name, type, merged);
+      Map<String, String> pendingExtras = new LinkedHashMap<>(storedExtras);
+      changes.extras.forEach((k, v) -> v.ifPresentOrElse(text -> pendingExtras.put(k, text),
+          () -> pendingExtras.remove(k)));
+      List<PropertySpec> declared = declaredExtras(name, type, merged, pendingExtras);
       Map<String, PropertySpec> byName = new LinkedHashMap<>();
       declared.forEach(p -> byName.put(p.name(), p));
       Map<String, String> extras = new TreeMap<>();
@@ -531,12 +556,7 @@ public final class ContextService {
       }
       out.add(new Property(spec.name(), Optional.ofNullable(value), source, spec.secret()));
     }
-    List<PropertySpec> declared = new ArrayList<>();
-    if (c instanceof Server) {
-      for (String service : ServiceRegistry.SERVICES) {
-        declared.addAll(registry.declared(service, (String) set.get(service + "_service_type")));
-      }
-    }
+    List<PropertySpec> declared = resolvableExtras(c);
     for (PropertySpec spec : declared) {
       String value = c.extras().get(spec.name());
       Object canonical = value == null ? spec.defaultValue().orElse(null) : spec.parse(c.name(), value);
@@ -551,47 +571,49 @@ public final class ContextService {
     return new ResolvedContext(c, v.version(), out);
   }
 
+  /** The declared extras of a stored context, leniently: an unknown type declares nothing. */
+  private List<PropertySpec> resolvableExtras(Context c) {
+    if (c instanceof Site) {
+      return registry.siteProperties();
+    }
+    List<PropertySpec> declared = new ArrayList<>();
+    if (c instanceof Server server) {
+      for (String service : registry.services()) {
+        registry.serviceTypeKey(service).ifPresent(k -> declared.add(k.spec()));
+        declared.addAll(registry.declared(service, registry.selectedId(server, service)));
+      }
+    }
+    return declared;
+  }
+
   private Map<String, Object> defaults(Context c) {
     Map<String, Object> d = new LinkedHashMap<>();
+    for (PropertySpec spec : Schema.properties(c.type())) {
+      spec.defaultValue().ifPresent(v -> d.put(spec.name(), v));
+    }
     if (c instanceof Server s) {
       Path root = aegirRoot(s);
-      String remoteHost = s.remoteHost().orElse("localhost");
+      String remoteHost = s.remoteHost().orElse(ServerKeys.REMOTE_HOST.defaultValue().orElseThrow());
       String user = scriptUser(s);
-      d.put("remote_host", remoteHost);
       d.put("aegir_root", root.toString());
       d.put("script_user", user);
       d.put("admin_email", "admin@" + remoteHost);
-      d.put("http_service_type", "null");
-      d.put("db_service_type", "null");
-      d.put("dns_service_type", "null");
-      d.put("ssh_port", 22);
       d.put("ssh_user", user);
       d.put("ssh_known_hosts", Path.of(System.getProperty("user.home"), ".ssh", "known_hosts").toString());
       d.put("backup_path", s.backupPath(root).toString());
       d.put("config_path", s.configPath(root).toString());
       d.put("include_path", s.includePath(root).toString());
       d.put("clients_path", s.clientsPath(root).toString());
-    } else if (c instanceof Platform) {
-      d.put("web_server", ContextName.MASTER.toString());
-      d.put("make_working_copy", Boolean.FALSE);
     } else if (c instanceof Site s) {
       d.put("uri", s.effectiveUri());
-      d.put("db_server", ContextName.MASTER.toString());
-      d.put("site_enabled", Boolean.TRUE);
-      d.put("language", "en");
-      d.put("profile", "standard");
-      d.put("install_method", "profile");
-      d.put("ssl_enabled", 0);
-      d.put("installed", Boolean.FALSE);
       ContextName dbServer = s.dbServer().orElse(ContextName.MASTER);
       Optional<Context> db = dbServer.isMaster() ? Optional.of(master().context())
           : repository.load(dbServer).map(Versioned::context);
       if (db.isPresent() && db.get() instanceof Server server) {
         String type = server.dbServiceType().orElse("null");
         d.put("db_type", type.equals("NONE") ? "null" : type);
-        d.put("db_host", server.remoteHost().orElse("localhost"));
-        String port = server.extras().get("db_port");
-        d.put("db_port", port != null && port.matches("[0-9]{1,5}") ? Integer.parseInt(port) : 3306);
+        d.put("db_host", server.remoteHost().orElse(ServerKeys.REMOTE_HOST.defaultValue().orElseThrow()));
+        dbPort(server, type).ifPresent(port -> d.put("db_port", port));
       }
       s.platform().flatMap(repository::load).map(Versioned::context)
           .filter(p -> p instanceof Platform).map(p -> (Platform) p)
@@ -601,6 +623,25 @@ public final class ContextService {
           });
     }
     return d;
+  }
+
+  /**
+   * The port of a db server, as its db type declares it: the value set on the server, else the
+   * type's default; empty when the type declares no {@code db_port} or the stored text is not one.
+   */
+  private Optional<Integer> dbPort(Server server, String type) {
+    for (PropertySpec spec : registry.declared("db", type)) {
+      if (spec.name().equals(SiteKeys.DB_PORT.name())) {
+        String text = server.extras().get(spec.name());
+        try {
+          return Optional.ofNullable(text == null ? spec.defaultValue().orElse(null) : spec.parse(server.name(), text))
+              .map(SiteKeys.DB_PORT::cast);
+        } catch (InvalidContextException e) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /**

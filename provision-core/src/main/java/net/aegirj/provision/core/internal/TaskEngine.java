@@ -28,6 +28,7 @@ import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
@@ -43,6 +44,7 @@ import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.HostProvider;
 import net.aegirj.provision.spi.Intent;
 import net.aegirj.provision.spi.LeftIntent;
+import net.aegirj.provision.spi.Service;
 import net.aegirj.provision.spi.ServiceType;
 import net.aegirj.provision.spi.Step;
 import net.aegirj.provision.spi.StepContext;
@@ -801,7 +803,7 @@ public final class TaskEngine {
    * the debts that killed tasks left for it, reloading it at the end of this task in any case.
    */
   private void oweReload(Run run, Planned p) {
-    if (p.server() == null || !ServiceRegistry.SERVICES.contains(p.service())) {
+    if (p.server() == null || !registry.services().contains(p.service())) {
       return;
     }
     String key = p.server().value() + "|" + p.service();
@@ -926,91 +928,60 @@ public final class TaskEngine {
   }
 
   /**
-   * Lists a task's steps for a context, in order: the core's, then the service types' on the
-   * servers involved.
+   * Lists a task's steps for a context, in the order {@link StepOrder} declares: for a server the
+   * core's, then every selected type's; for a platform or site each part's in turn.
    */
   private List<Planned> plan(Task task, ResolvedContext target) {
     Context c = target.context();
+    requireTask(c, task);
     List<Planned> out = new ArrayList<>();
-    switch (c.type()) {
-      case SERVER: {
-        requireTask(c, task);
-        Server s = (Server) c;
-        for (Step step : CoreSteps.serverVerify(target)) {
-          out.add(new Planned(step, "core", null));
-        }
-        for (Map.Entry<String, ServiceType> e : registry.selected(s).entrySet()) {
-          for (Step step : e.getValue().steps(task, target, target)) {
-            out.add(new Planned(step, e.getKey(), target.name()));
-          }
-        }
-        break;
+    if (c instanceof Server s) {
+      for (Step step : CoreSteps.serverVerify(target)) {
+        out.add(new Planned(step, CORE, null));
       }
-      case PLATFORM: {
-        requireTask(c, task);
-        ContextName web = ((Platform) c).webServer().orElse(ContextName.MASTER);
-        if (task == Task.DELETE) {
-          addService(out, task, target, web, "http");
-          addApplications(out, task, target);
-        } else {
-          addApplications(out, task, target);
-          addService(out, task, target, web, "http");
+      for (Map.Entry<String, ServiceType> e : registry.selected(s).entrySet()) {
+        for (Step step : e.getValue().steps(task, target, target)) {
+          out.add(new Planned(step, e.getKey(), target.name()));
         }
-        break;
       }
-      case SITE:
-      default: {
-        requireTask(c, task);
-        Site site = (Site) c;
-        Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
-        ContextName web = platform.webServer().orElse(ContextName.MASTER);
-        ContextName db = site.dbServer().orElse(ContextName.MASTER);
-        switch (task) {
-          case DELETE -> {
-            // The database first: the step most likely to fail (a server down, wrong credentials)
-            // runs before anything that cannot be undone on disk.
-            addService(out, task, target, db, "db");
-            addService(out, task, target, web, "http");
-            addApplications(out, task, target);
-            addService(out, task, target, ContextName.MASTER, "dns");
-          }
-          case ENABLE, DISABLE -> {
-            // Inside the task (and its lock), undone with the rest if a later step fails.
-            String value = Boolean.toString(task == Task.ENABLE);
-            out.add(new Planned(Step.of("site: set site_enabled=" + value, ctx -> ctx.save(target.name(),
-                PropertyChanges.builder().set("site_enabled", value).build())), "core", null));
-            addApplications(out, task, target);
-            addService(out, task, target, web, "http");
-          }
-          case BACKUP -> {
-            addService(out, task, target, db, "db");
-            addApplications(out, task, target);
-          }
-          case BACKUP_DELETE, LOGIN_RESET, IMPORT_SITE -> addApplications(out, task, target);
-          case RESTORE, DEPLOY -> {
-            addApplications(out, task, target);
-            addService(out, task, target, web, "http");
-            addService(out, task, target, ContextName.MASTER, "dns");
-          }
-          default -> {
-            addService(out, task, target, db, "db");
-            addApplications(out, task, target);
-            addService(out, task, target, web, "http");
-            addService(out, task, target, ContextName.MASTER, "dns");
+      return out;
+    }
+    ContextName web;
+    ContextName db = ContextName.MASTER;
+    if (c instanceof Site site) {
+      Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
+      web = platform.webServer().orElse(ContextName.MASTER);
+      db = site.dbServer().orElse(ContextName.MASTER);
+    } else {
+      web = ((Platform) c).webServer().orElse(ContextName.MASTER);
+    }
+    Map<String, Service> services = new LinkedHashMap<>();
+    registry.serviceList().forEach(sv -> services.put(sv.name(), sv));
+    for (String part : StepOrder.parts(c.type(), task, registry.serviceList())) {
+      switch (part) {
+        case StepOrder.APPLICATIONS -> {
+          for (Application app : registry.applications()) {
+            for (Step step : app.steps(task, target)) {
+              out.add(new Planned(step, "app", null));
+            }
           }
         }
-        break;
+        case StepOrder.SET_ENABLED -> {
+          String value = Boolean.toString(task == Task.ENABLE);
+          out.add(new Planned(Step.of("site: set site_enabled=" + value, ctx -> ctx.save(target.name(),
+              PropertyChanges.builder().set(SiteKeys.SITE_ENABLED.name(), value).build())), CORE, null));
+        }
+        default -> {
+          ContextName server = switch (services.get(part).placement()) {
+            case WEB_SERVER -> web;
+            case DB_SERVER -> db;
+            case MASTER -> ContextName.MASTER;
+          };
+          addService(out, task, target, server, part);
+        }
       }
     }
     return out;
-  }
-
-  private void addApplications(List<Planned> out, Task task, ResolvedContext target) {
-    for (Application app : registry.applications()) {
-      for (Step step : app.steps(task, target)) {
-        out.add(new Planned(step, "app", null));
-      }
-    }
   }
 
   private void addService(List<Planned> out, Task task, ResolvedContext target, ContextName server,
@@ -1022,15 +993,8 @@ public final class TaskEngine {
     }
   }
 
-  /** The tasks of each context type, as {@link #plan} runs them. */
-  private static final Map<ContextType, List<Task>> TASKS = Map.of(
-      ContextType.SERVER, List.of(Task.VERIFY),
-      ContextType.PLATFORM, List.of(Task.VERIFY, Task.DELETE),
-      ContextType.SITE, List.of(Task.VERIFY, Task.INSTALL, Task.DELETE, Task.ENABLE, Task.DISABLE, Task.BACKUP,
-          Task.BACKUP_DELETE, Task.LOGIN_RESET, Task.RESTORE, Task.DEPLOY, Task.IMPORT_SITE));
-
   private static void requireTask(Context c, Task task) {
-    requireTask(c, task, TASKS.get(c.type()).toArray(new Task[0]));
+    requireTask(c, task, StepOrder.tasks(c.type()).toArray(new Task[0]));
   }
 
   private static void requireTask(Context c, Task task, Task... supported) {
@@ -1222,6 +1186,15 @@ public final class TaskEngine {
     @Override
     public void skip(String reason) {
       current.skipReason = reason;
+    }
+
+    @Override
+    public List<String> templateLines(String point, ResolvedContext site, ResolvedContext server) {
+      List<String> out = new ArrayList<>();
+      for (ServiceType type : registry.selected((Server) server.context()).values()) {
+        out.addAll(type.templateLines(point, site, server));
+      }
+      return out;
     }
 
     @Override

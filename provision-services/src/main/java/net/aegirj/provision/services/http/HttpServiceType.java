@@ -45,6 +45,11 @@ public abstract class HttpServiceType implements ServiceType {
   static final int CONFIG_FILE = 0644;
   static final int KEY_FILE = 0600;
   static final String DEFAULT_KEY = "default";
+  /**
+   * The extension point inside each of a site's {@code server} (nginx) or {@code VirtualHost}
+   * (Apache) blocks that serve it, before its locations: {@link ServiceType#templateLines}.
+   */
+  public static final String VHOST_SERVER = "vhost.server";
   /** Seconds a reload may take to show on every port, by default. */
   static final int DEFAULT_RELOAD_CHECK = 15;
   static final int MAX_RELOAD_CHECK = 600;
@@ -461,7 +466,20 @@ public abstract class HttpServiceType implements ServiceType {
     }
     m.put("env", environment(site));
     m.put("disable_url", disableUrl(server));
+    m.put("vhost_server_lines", extensionLines(ctx, VHOST_SERVER, site, server));
     return m;
+  }
+
+  /**
+   * The lines that the types selected on the server add at an extension point, each checked to be
+   * one line of printable text (a plugin's bug must not break the file's structure).
+   */
+  static List<String> extensionLines(StepContext ctx, String point, ResolvedContext site, ResolvedContext server) {
+    List<String> out = new ArrayList<>();
+    for (String line : ctx.templateLines(point, site, server)) {
+      out.add(Grammar.COMMAND.check(site.name(), point, line));
+    }
+    return out;
   }
 
   /**

@@ -1,0 +1,41 @@
+package net.aegirj.provision.api;
+
+import static net.aegirj.provision.api.ContextType.PLATFORM;
+
+import java.util.List;
+
+/** The properties of a platform (a Drupal code base on disk), with Aegir's names. */
+public final class PlatformKeys {
+  /** Absolute path of the Drupal code base. */
+  public static final PropertyKey<String> ROOT = PropertyKey.string(
+      PropertySpec.builder(PLATFORM, "root", PropertySpec.Kind.STRING).grammar(Grammar.PATH).required()
+          .description("absolute path of the Drupal code base").build());
+  /** The server publishing the platform. */
+  public static final PropertyKey<String> WEB_SERVER = PropertyKey.string(
+      PropertySpec.builder(PLATFORM, "web_server", PropertySpec.Kind.REFERENCE).references(ContextType.SERVER)
+          .defaultsTo("@server_master").defaultValue(ContextName.MASTER.toString())
+          .description("server publishing the platform").build());
+  /** Make file or project that builds a missing root. */
+  public static final PropertyKey<String> MAKEFILE = PropertyKey.string(
+      PropertySpec.builder(PLATFORM, "makefile", PropertySpec.Kind.STRING).grammar(Grammar.PATH_OR_URL)
+          .description("make file or project that builds a missing root").build());
+  /** Build with {@code --working-copy}. */
+  public static final PropertyKey<Boolean> MAKE_WORKING_COPY = PropertyKey.bool(
+      PropertySpec.builder(PLATFORM, "make_working_copy", PropertySpec.Kind.BOOLEAN).defaultsTo("false")
+          .defaultValue(Boolean.FALSE).description("build with --working-copy").build());
+  /** Directory that may hold composer.json. */
+  public static final PropertyKey<String> REPO_PATH = PropertyKey.string(
+      PropertySpec.builder(PLATFORM, "repo_path", PropertySpec.Kind.STRING).grammar(Grammar.PATH)
+          .description("directory that may hold composer.json").build());
+  /** A locked platform takes no new sites. */
+  public static final PropertyKey<Boolean> LOCKED = PropertyKey.bool(
+      PropertySpec.builder(PLATFORM, "locked", PropertySpec.Kind.BOOLEAN).defaultsTo("false")
+          .defaultValue(Boolean.FALSE).description("a locked platform takes no new sites (Aegir's lock/unlock)")
+          .build());
+
+  /** Every key above, in display order. */
+  public static final List<PropertyKey<?>> ALL = List.of(ROOT, WEB_SERVER, MAKEFILE, MAKE_WORKING_COPY, REPO_PATH,
+      LOCKED);
+
+  private PlatformKeys() {}
+}

@@ -1,0 +1,6 @@
+/**
+ * An example third-party plugin for Provision for Java: a {@code php} service with one type,
+ * {@code versions}, built against {@code provision-api} alone and found by
+ * {@link java.util.ServiceLoader}.
+ */
+package net.aegirj.provision.example.php;
