@@ -4,11 +4,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -272,7 +274,7 @@ public final class TaskEngine {
           ok.add(m);
         }
       }
-      Map<String, List<String>> reloaded;
+      Map<ReloadKey, List<String>> reloaded;
       try {
         reloaded = groupReload(ok);
       } catch (RuntimeException e) {
@@ -299,7 +301,7 @@ public final class TaskEngine {
       for (Member m : ok) {
         finishing.add(pool.submit(() -> {
           List<String> mine = new ArrayList<>();
-          for (String key : m.prepared.run.pendingReloads.keySet()) {
+          for (ReloadKey key : m.prepared.run.pendingReloads) {
             mine.addAll(reloaded.getOrDefault(key, List.of()));
           }
           m.report = finishCatching(m.prepared, mine);
@@ -352,22 +354,22 @@ public final class TaskEngine {
   /**
    * Tests every service the group's tasks changed, once per server, then reloads each once.
    *
-   * @return per "server|service": what the reports list as reloaded
+   * @return per server and service: what the reports list as reloaded
    */
-  private Map<String, List<String>> groupReload(List<Member> ok) {
-    Map<String, Member> owner = new LinkedHashMap<>();
+  private Map<ReloadKey, List<String>> groupReload(List<Member> ok) {
+    Map<ReloadKey, Member> owner = new LinkedHashMap<>();
     for (Member m : ok) {
-      for (String key : m.prepared.run.pendingReloads.keySet()) {
+      for (ReloadKey key : m.prepared.run.pendingReloads) {
         owner.putIfAbsent(key, m);
       }
     }
-    Map<String, List<String>> done = new LinkedHashMap<>();
-    record Pending(String key, ContextName server, String service, ServiceType type, ResolvedContext rs, Run run) {}
+    Map<ReloadKey, List<String>> done = new LinkedHashMap<>();
+    record Pending(ReloadKey key, ContextName server, String service, ServiceType type, ResolvedContext rs, Run run) {}
     List<Pending> pending = new ArrayList<>();
-    for (Map.Entry<String, Member> e : owner.entrySet()) {
+    for (Map.Entry<ReloadKey, Member> e : owner.entrySet()) {
       Run run = e.getValue().prepared.run;
-      ContextName server = run.pendingReloads.get(e.getKey());
-      String service = e.getKey().substring(e.getKey().indexOf('|') + 1);
+      ContextName server = e.getKey().server();
+      String service = e.getKey().service();
       ResolvedContext rs = run.resolve(server);
       pending.add(new Pending(e.getKey(), server, service, registry.selected((Server) rs.context()).get(service), rs, run));
     }
@@ -409,6 +411,14 @@ public final class TaskEngine {
       m.prepared.run.reloaded = true;
     }
     return done;
+  }
+
+  /** A service on a server that a task's changes oblige to reload once, at the task's end. */
+  record ReloadKey(ContextName server, String service) {
+    @Override
+    public String toString() {
+      return server + ": " + service;
+    }
   }
 
   /** A service a group reloaded. */
@@ -806,7 +816,7 @@ public final class TaskEngine {
     if (p.server() == null || !registry.services().contains(p.service())) {
       return;
     }
-    String key = p.server().value() + "|" + p.service();
+    ReloadKey key = new ReloadKey(p.server(), p.service());
     if (run.ownDebts.containsKey(key)) {
       return;
     }
@@ -815,7 +825,7 @@ public final class TaskEngine {
       LOG.info("{} on {}: a killed task left its configuration unreloaded; it is reloaded at the end of this task",
           p.service(), p.server());
       run.orphanDebts.addAll(orphans);
-      run.pendingReloads.putIfAbsent(key, p.server());
+      run.pendingReloads.add(key);
     }
     run.ownDebts.put(key, debts.owe(p.server(), p.service()));
   }
@@ -839,10 +849,9 @@ public final class TaskEngine {
     List<String> done = new ArrayList<>();
     record Pending(ContextName server, String service, ServiceType type, ResolvedContext rs) {}
     List<Pending> pending = new ArrayList<>();
-    for (Map.Entry<String, ContextName> e : run.pendingReloads.entrySet()) {
-      String service = e.getKey().substring(e.getKey().indexOf('|') + 1);
-      ResolvedContext rs = run.resolve(e.getValue());
-      pending.add(new Pending(e.getValue(), service, registry.selected((Server) rs.context()).get(service), rs));
+    for (ReloadKey key : run.pendingReloads) {
+      ResolvedContext rs = run.resolve(key.server());
+      pending.add(new Pending(key.server(), key.service(), registry.selected((Server) rs.context()).get(key.service()), rs));
     }
     run.current = new StepRecorder(Integer.MAX_VALUE);
     // Every configuration is tested before anything is reloaded.
@@ -903,25 +912,25 @@ public final class TaskEngine {
    */
   private List<String> reloadAfterRollback(Run run) {
     List<String> failures = new ArrayList<>();
-    for (Map.Entry<String, ContextName> e : run.pendingReloads.entrySet()) {
-      String service = e.getKey().substring(e.getKey().indexOf('|') + 1);
+    for (ReloadKey key : run.pendingReloads) {
+      String service = key.service();
       try {
-        ResolvedContext rs = run.resolve(e.getValue());
+        ResolvedContext rs = run.resolve(key.server());
         ServiceType type = registry.selected((Server) rs.context()).get(service);
         Optional<Command> cmd = type.reloadCommand(rs);
         if (cmd.isPresent()) {
-          Host raw = run.rawHost(e.getValue());
+          Host raw = run.rawHost(key.server());
           type.beforeReload(rs, raw);
           raw.run(cmd.get()).orThrow();
           Optional<String> problem = type.checkReload(rs, raw);
           if (problem.isPresent()) {
             failures.add("after the rollback and a reload, " + problem.get());
           } else {
-            run.rollbackNotes.add(service + " on " + e.getValue() + " reloaded with the restored files and passed its reload check");
+            run.rollbackNotes.add(service + " on " + key.server() + " reloaded with the restored files and passed its reload check");
           }
         }
       } catch (RuntimeException ex) {
-        failures.add("reload of " + service + " on " + e.getValue() + " after rollback failed: " + message(ex));
+        failures.add("reload of " + service + " on " + key.server() + " after rollback failed: " + message(ex));
       }
     }
     return failures;
@@ -1025,9 +1034,9 @@ public final class TaskEngine {
     final Map<String, String> options = new LinkedHashMap<>();
     final Map<String, Runnable> cleanups = new LinkedHashMap<>();
     final Map<String, String> results = new LinkedHashMap<>();
-    final Map<String, ContextName> pendingReloads = new LinkedHashMap<>();
+    final Set<ReloadKey> pendingReloads = new LinkedHashSet<>();
     /** This task's reload debts, by server|service. */
-    final Map<String, ReloadDebts.Debt> ownDebts = new LinkedHashMap<>();
+    final Map<ReloadKey, ReloadDebts.Debt> ownDebts = new LinkedHashMap<>();
     /** Debts left by killed tasks, paid when this task succeeds. */
     final List<ReloadDebts.Debt> orphanDebts = new ArrayList<>();
     /** What the reloads after a rollback achieved, for the failure message. */
@@ -1173,7 +1182,7 @@ public final class TaskEngine {
     @Override
     public synchronized void reload(ContextName server, String service) {
       if (!current.changes.isEmpty()) {
-        pendingReloads.putIfAbsent(server.value() + "|" + service, server);
+        pendingReloads.add(new ReloadKey(server, service));
       }
     }
 
