@@ -2,33 +2,17 @@ package net.aegirj.provision.core;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
-import java.sql.DatabaseMetaData;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLNonTransientConnectionException;
-import java.sql.SQLRecoverableException;
-import java.sql.SQLTransientConnectionException;
-import java.sql.Statement;
-import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeSet;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import net.aegirj.provision.api.ConflictException;
@@ -104,33 +88,28 @@ public final class JdbcContextRepository implements ContextRepository {
 
   private static final Logger LOG = LoggerFactory.getLogger(JdbcContextRepository.class);
   private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,31}");
-  private static final int MAX_ATTEMPTS = 10;
-  private static final long LOCK_WAIT_MILLIS = 60_000;
-  private static final Pattern URL_PASSWORD = Pattern.compile("(?i)(password=)[^&;]*");
-  private static final Pattern URL_USER_INFO = Pattern.compile("//[^/@?]*@");
+  /** How long a connection of a full pool, or the schema lock, is waited for. */
+  static final long LOCK_WAIT_MILLIS = 60_000;
 
   private final ConnectionSource source;
-  /** The password, only to scrub it from drivers' messages; null for a data source. */
-  private final String secret;
   private final String description;
   private final String contextTable;
   private final String referenceTable;
-  private final String schemaTable;
   private final String prefix;
-  private final Object schemaLock = new Object();
-  private final SessionTaskLocks taskLocks = new SessionTaskLocks();
-  /** Set once the schema is known to be current; guarded by {@link #schemaLock} for writes. */
-  private volatile Dialect dialect;
+  private final JdbcTransactions transactions;
+  private final SessionTaskLocks taskLocks;
   private volatile boolean closed;
 
+  /** @param secret the password, only to scrub it from drivers' messages; null for a data source */
   private JdbcContextRepository(ConnectionSource source, String secret, String description, String prefix) {
     this.source = source;
-    this.secret = secret;
+    JdbcErrors errors = new JdbcErrors(description, secret);
+    this.transactions = new JdbcTransactions(this, source, errors, new JdbcSchema(description, prefix), prefix);
     this.description = description;
     this.prefix = prefix;
     this.contextTable = prefix + "context";
     this.referenceTable = prefix + "reference";
-    this.schemaTable = prefix + "schema";
+    this.taskLocks = new SessionTaskLocks(this, source, errors, transactions, description, prefix);
   }
 
   /** @return a builder; give it a URL (with user and password) or a {@link DataSource} */
@@ -192,7 +171,7 @@ public final class JdbcContextRepository implements ContextRepository {
    * @return the schema version this release writes: the number of migration steps it knows
    */
   public static int schemaVersion() {
-    return Dialect.MYSQL.migrations("p_").size();
+    return JdbcDialect.MYSQL.migrations("p_").size();
   }
 
   /**
@@ -202,7 +181,7 @@ public final class JdbcContextRepository implements ContextRepository {
    * @throws ProvisionException when the database cannot be reached or its schema is newer
    */
   public int migrate() {
-    ensureSchema("create or migrate the tables " + prefix + "*");
+    transactions.ensureSchema("create or migrate the tables " + prefix + "*");
     return schemaVersion();
   }
 
@@ -211,7 +190,7 @@ public final class JdbcContextRepository implements ContextRepository {
   @Override
   public Optional<Versioned> load(ContextName name) {
     Objects.requireNonNull(name, "name");
-    return read("load " + name, c -> {
+    return transactions.read("load " + name, c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT version, body FROM " + contextTable + " WHERE name = ?")) {
         ps.setString(1, name.value());
@@ -224,7 +203,7 @@ public final class JdbcContextRepository implements ContextRepository {
 
   @Override
   public List<Versioned> list() {
-    return read("list contexts", c -> {
+    return transactions.read("list contexts", c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT name, version, body FROM " + contextTable + " ORDER BY name")) {
         return rows(ps);
@@ -235,7 +214,7 @@ public final class JdbcContextRepository implements ContextRepository {
   @Override
   public List<Versioned> list(ContextType type) {
     Objects.requireNonNull(type, "type");
-    return read("list " + type.id() + " contexts", c -> {
+    return transactions.read("list " + type.id() + " contexts", c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT name, version, body FROM " + contextTable + " WHERE type = ? ORDER BY name")) {
         ps.setString(1, type.id());
@@ -247,7 +226,7 @@ public final class JdbcContextRepository implements ContextRepository {
   @Override
   public List<ContextName> referrers(ContextName target) {
     Objects.requireNonNull(target, "target");
-    return read("find the referrers of " + target, c -> {
+    return transactions.read("find the referrers of " + target, c -> {
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT from_name FROM " + referenceTable + " WHERE to_name = ? ORDER BY from_name")) {
         ps.setString(1, target.value());
@@ -309,7 +288,7 @@ public final class JdbcContextRepository implements ContextRepository {
     long next = expectedVersion + 1;
     String body = new String(JsonCodec.write(new Versioned(context, next)), StandardCharsets.UTF_8);
     TreeSet<String> targets = references(context);
-    write("save " + name, (c, d) -> {
+    transactions.write("save " + name, (c, d) -> {
       if (expectedVersion == NEW) {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + contextTable
             + " (name, type, version, body, updated_at) VALUES (?, ?, ?, ?, " + d.now() + ")")) {
@@ -319,7 +298,7 @@ public final class JdbcContextRepository implements ContextRepository {
           ps.setString(4, body);
           ps.executeUpdate();
         } catch (SQLException e) {
-          if (!isIntegrityViolation(e)) {
+          if (!JdbcErrors.isIntegrityViolation(e)) {
             throw e;
           }
           c.rollback();
@@ -360,7 +339,7 @@ public final class JdbcContextRepository implements ContextRepository {
   public void delete(ContextName name, long expectedVersion) {
     Objects.requireNonNull(name, "name");
     checkExpected(expectedVersion);
-    write("delete " + name, (c, d) -> {
+    transactions.write("delete " + name, (c, d) -> {
       try (PreparedStatement ps = c.prepareStatement(
           "DELETE FROM " + contextTable + " WHERE name = ? AND version = ?")) {
         ps.setString(1, name.value());
@@ -418,176 +397,6 @@ public final class JdbcContextRepository implements ContextRepository {
         + "); nothing was written; reload and try again");
   }
 
-  private static boolean isIntegrityViolation(SQLException e) {
-    String state = e.getSQLState();
-    return state != null && state.startsWith("23");
-  }
-
-  /** Deadlocks and serialisation failures: the database rolled the transaction back whole. */
-  private static boolean isRetryable(SQLException e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLException s && s.getSQLState() != null
-          && (s.getSQLState().equals("40001") || s.getSQLState().equals("40P01"))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** A connection that broke (a restarted server, a killed session, a network failure). */
-  private static boolean isConnectionFailure(SQLException e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof SQLNonTransientConnectionException || t instanceof SQLRecoverableException
-          || t instanceof SQLTransientConnectionException) {
-        return true;
-      }
-      // 08: connection exception; 57P0x: PostgreSQL ended the session (shutdown, crash, terminated)
-      if (t instanceof SQLException s && s.getSQLState() != null
-          && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P0"))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // --- transactions and connections ------------------------------------------------------------
-
-  private interface Work<T> {
-    T run(Connection c) throws SQLException;
-  }
-
-  private interface WriteWork<T> {
-    T run(Connection c, Dialect d) throws SQLException;
-  }
-
-  private <T> T read(String what, Work<T> work) {
-    ensureSchema(what);
-    for (int attempt = 1; ; attempt++) {
-      Connection c = borrow(what);
-      boolean reusable = false;
-      try {
-        if (!c.getAutoCommit()) {
-          c.setAutoCommit(true);
-        }
-        T result = work.run(c);
-        reusable = true;
-        return result;
-      } catch (SQLException e) {
-        if (attempt == 1 && isConnectionFailure(e)) {
-          LOG.debug("{}: the connection failed ({}); once more on a new one", what, e.getSQLState());
-          source.discardIdle();
-          continue;
-        }
-        throw failure(what, e, false);
-      } finally {
-        source.release(c, reusable);
-      }
-    }
-  }
-
-  private <T> T write(String what, WriteWork<T> work) {
-    Dialect d = ensureSchema(what);
-    for (int attempt = 1; ; attempt++) {
-      Connection c = borrow(what);
-      boolean reusable = false;
-      boolean committing = false;
-      try {
-        c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-        c.setAutoCommit(false);
-        T result;
-        try {
-          result = work.run(c, d);
-          committing = true;
-          c.commit();
-        } catch (SQLException | RuntimeException | Error e) {
-          if (!committing) {
-            rollbackQuietly(c);
-          }
-          throw e;
-        }
-        c.setAutoCommit(true);
-        reusable = true;
-        return result;
-      } catch (ConflictException e) {
-        reusable = resetQuietly(c);
-        throw e;
-      } catch (SQLException e) {
-        if (!committing && isRetryable(e) && attempt < MAX_ATTEMPTS) {
-          reusable = resetQuietly(c);
-          LOG.debug("{}: the database rolled back ({}), attempt {}", what, e.getSQLState(), attempt);
-          continue;
-        }
-        if (!committing && attempt == 1 && isConnectionFailure(e)) {
-          // nothing was committed: the server rolls back what a lost connection began
-          LOG.debug("{}: the connection failed ({}); once more on a new one", what, e.getSQLState());
-          source.discardIdle();
-          continue;
-        }
-        throw failure(what, e, committing);
-      } finally {
-        source.release(c, reusable);
-      }
-    }
-  }
-
-  private static void rollbackQuietly(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException e) {
-      LOG.debug("rollback failed: {}", e.getMessage());
-    }
-  }
-
-  private static boolean resetQuietly(Connection c) {
-    try {
-      c.setAutoCommit(true);
-      return true;
-    } catch (SQLException e) {
-      return false;
-    }
-  }
-
-  private Connection borrow(String what) {
-    if (closed) {
-      throw new IllegalStateException(this + " is closed");
-    }
-    try {
-      return source.get();
-    } catch (SQLException e) {
-      throw failure(what, e, false);
-    }
-  }
-
-  private ProvisionException failure(String what, SQLException e, boolean committing) {
-    String state = e.getSQLState();
-    String raw = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    String said = scrub(raw);
-    StringBuilder m = new StringBuilder("cannot ").append(what).append(" in ").append(description).append(": ");
-    m.append(said);
-    if (state != null) {
-      m.append(" (SQLState ").append(state).append(')');
-    }
-    if (committing) {
-      m.append("; the connection failed while committing, so the change may or may not be stored: reload and check");
-    } else if (e.getMessage() != null && e.getMessage().startsWith("No suitable driver")) {
-      m.append("; put the JDBC driver on the class path (org.mariadb.jdbc:mariadb-java-client or "
-          + "org.postgresql:postgresql)");
-    } else if (state != null && state.startsWith("08")) {
-      m.append("; the database cannot be reached: check that it runs and the URL, user and password");
-    } else if (state != null && state.startsWith("28")) {
-      m.append("; the database refused the user: check the user and password");
-    }
-    // a driver may quote the URL, password included: then the cause is replaced by a scrubbed copy
-    SQLException cause = said.equals(raw) ? e : new SQLException(said, state, e.getErrorCode());
-    return new ProvisionException(m.toString(), cause);
-  }
-
-  /** @return the text without the password or a URL's credentials */
-  private String scrub(String text) {
-    String out = redact(text);
-    return secret == null || secret.isEmpty() ? out : out.replace(secret, "***");
-  }
-
   // --- task locks ------------------------------------------------------------------------------
 
   /**
@@ -614,605 +423,6 @@ public final class JdbcContextRepository implements ContextRepository {
     return Optional.of(taskLocks);
   }
 
-  /** The task locks, all held by one database session; guarded by itself. */
-  /** How long a call on the lock session may wait for the network. */
-  private static final Duration LOCK_NETWORK_TIMEOUT = Duration.ofSeconds(60);
-
-  private final class SessionTaskLocks implements TaskLocks {
-    /** The session that holds the locks; null until the first lock or after it broke. */
-    private Connection session;
-    /** The scope of the lock names, from the session's database; null until known. */
-    private String scope;
-    /** The contexts whose locks are held through this repository, and the session of each. */
-    private final Map<ContextName, Lock> held = new HashMap<>();
-
-    /** One held lock. */
-    private final class Lock implements Held {
-      private final ContextName name;
-      private final LockKey key;
-      private final Connection on;
-      private final Dialect dialect;
-      private boolean released;
-
-      Lock(ContextName name, LockKey key, Connection on, Dialect dialect) {
-        this.name = name;
-        this.key = key;
-        this.on = on;
-        this.dialect = dialect;
-      }
-
-      @Override
-      public void close() {
-        synchronized (SessionTaskLocks.this) {
-          if (released) {
-            return;
-          }
-          released = true;
-          held.remove(name, this);
-          if (closed) {
-            return; // the repository's close released every lock
-          }
-          if (on == session) {
-            try {
-              if (dialect.unlock(on, key)) {
-                return;
-              }
-            } catch (SQLException e) {
-              if (!isConnectionFailure(e)) {
-                LOG.warn("{}: cannot release its task lock, {} in {}: {}", name, dialect.describe(key), description,
-                    scrub(String.valueOf(e.getMessage())));
-                return;
-              }
-              broke();
-            }
-          }
-          LOG.warn("{}: its task lock ({} in {}) was lost while the task ran, with the connection that held it; "
-              + "another control node may have run a task on it meanwhile", name, dialect.describe(key), description);
-        }
-      }
-    }
-
-    @Override
-    public Optional<Held> tryLock(ContextName name, Duration wait) {
-      Objects.requireNonNull(name, "name");
-      Dialect d = ensureSchema("lock " + name);
-      Held[] taken = new Held[1];
-      try {
-        long nanos = wait.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : Math.max(0, wait.toNanos());
-        poll(nanos, () -> (taken[0] = attempt(name, d)) != null);
-      } catch (SQLException e) {
-        throw failure("take the task lock of " + name, e, false);
-      }
-      return Optional.ofNullable(taken[0]);
-    }
-
-    /** @return the lock, or null when another holder, here or in another process, has it */
-    private synchronized Held attempt(ContextName name, Dialect d) throws SQLException {
-      if (held.containsKey(name)) {
-        return null;
-      }
-      for (int attempt = 1; ; attempt++) {
-        if (closed) {
-          throw new IllegalStateException(JdbcContextRepository.this + " is closed");
-        }
-        try {
-          if (session == null) {
-            session = open(d);
-          }
-          byte[] hash = sha256("net.aegirj.provision.task:" + scope + ":" + name.value());
-          LockKey key = new LockKey(prefix + HexFormat.of().formatHex(hash).substring(0, 64 - prefix.length()),
-              key(hash));
-          if (!d.tryLock(session, key)) {
-            return null;
-          }
-          Lock lock = new Lock(name, key, session, d);
-          held.put(name, lock);
-          return lock;
-        } catch (SQLException e) {
-          if (attempt == 1 && isConnectionFailure(e)) {
-            // an idle session the server ended, or one that broke under running tasks
-            LOG.debug("{}: the task locks' connection failed ({}); once more on a new one", name, e.getSQLState());
-            broke();
-            continue;
-          }
-          throw e;
-        }
-      }
-    }
-
-    private Connection open(Dialect d) throws SQLException {
-      Connection c = source.dedicated();
-      try {
-        c.setAutoCommit(true);
-        // A task may run longer than the server's idle limit (often short where the same server
-        // holds the sites' databases); the session and its locks must outlive it.
-        try (Statement s = c.createStatement()) {
-          s.execute(d.keepSession());
-        } catch (SQLException e) {
-          LOG.debug("{}: cannot lift the idle limit of the lock session: {}", description, e.getMessage());
-        }
-        // A hung network fails the lock calls instead of hanging every task of this node.
-        c.setNetworkTimeout(Runnable::run, (int) LOCK_NETWORK_TIMEOUT.toMillis());
-        scope = scope(c, d);
-        return c;
-      } catch (SQLException | RuntimeException e) {
-        closeQuietly(c);
-        throw e;
-      }
-    }
-
-    /** Drops the broken session: the locks it held are gone with it. */
-    private void broke() {
-      if (session != null) {
-        closeQuietly(session);
-        session = null;
-      }
-    }
-
-    /** Releases every lock and closes the session, handing a pooled connection back clean. */
-    synchronized void close() {
-      if (session == null) {
-        return;
-      }
-      if (!held.isEmpty()) {
-        LOG.warn("{}: closed while the task locks of {} were held; they are released", description, held.keySet());
-        held.clear();
-      }
-      try {
-        dialect.unlockAll(session);
-      } catch (SQLException | RuntimeException e) {
-        LOG.debug("cannot release the task locks: {}", e.getMessage());
-      }
-      broke();
-    }
-
-    @Override
-    public String toString() {
-      return description + ", tables " + prefix + "*";
-    }
-  }
-
-  // --- schema ----------------------------------------------------------------------------------
-
-  private Dialect ensureSchema(String what) {
-    Dialect d = dialect;
-    if (d != null) {
-      return d;
-    }
-    synchronized (schemaLock) {
-      if (dialect == null) {
-        Connection c = borrow(what);
-        boolean reusable = false;
-        try {
-          dialect = migrate(c);
-          reusable = true;
-        } catch (SQLException e) {
-          throw failure(what + " (while creating or migrating the tables " + prefix + "*)", e, false);
-        } finally {
-          source.release(c, reusable);
-        }
-      }
-      return dialect;
-    }
-  }
-
-  private Dialect migrate(Connection c) throws SQLException {
-    DatabaseMetaData meta = c.getMetaData();
-    Dialect d = Dialect.detect(meta.getDatabaseProductName(), description);
-    byte[] hash = sha256("net.aegirj.provision.JdbcContextRepository:" + scope(c, d));
-    LockKey schemaLock = new LockKey("provision:" + HexFormat.of().formatHex(hash, 0, 20), key(hash));
-    c.setAutoCommit(true);
-    if (!poll(TimeUnit.MILLISECONDS.toNanos(LOCK_WAIT_MILLIS), () -> d.tryLock(c, schemaLock))) {
-      throw new ProvisionException(Thread.currentThread().isInterrupted()
-          ? "interrupted while waiting for the schema lock of " + description
-          : "cannot lock the schema of " + description + " within " + LOCK_WAIT_MILLIS / 1000
-              + " s: another process holds " + d.describe(schemaLock));
-    }
-    try {
-      try (Statement st = c.createStatement()) {
-        st.execute("CREATE TABLE IF NOT EXISTS " + schemaTable
-            + " (id INT NOT NULL PRIMARY KEY, version INT NOT NULL)");
-      }
-      int version = storedSchemaVersion(c);
-      List<List<String>> steps = d.migrations(prefix);
-      if (version > steps.size()) {
-        throw new ProvisionException("the tables " + prefix + "* in " + description + " are at schema version "
-            + version + ", newer than this release knows (" + steps.size() + "): upgrade Provision");
-      }
-      if (version < 0) {
-        try (Statement st = c.createStatement()) {
-          st.executeUpdate("INSERT INTO " + schemaTable + " (id, version) VALUES (1, 0)");
-        }
-        version = 0;
-      }
-      for (int step = version; step < steps.size(); step++) {
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
-          for (String sql : steps.get(step)) {
-            st.execute(sql);
-          }
-          st.executeUpdate("UPDATE " + schemaTable + " SET version = " + (step + 1) + " WHERE id = 1");
-          c.commit();
-        } catch (SQLException | RuntimeException e) {
-          rollbackQuietly(c);
-          throw e;
-        } finally {
-          c.setAutoCommit(true);
-        }
-        LOG.info("{}: tables {}* migrated to schema version {}", description, prefix, step + 1);
-      }
-    } finally {
-      d.unlock(c, schemaLock);
-    }
-    return d;
-  }
-
-  /** @return what sets this repository apart on its server: database, schema (PostgreSQL), table prefix */
-  private String scope(Connection c, Dialect d) throws SQLException {
-    return c.getCatalog() + "." + (d == Dialect.POSTGRESQL ? c.getSchema() : "") + "." + prefix;
-  }
-
-  /**
-   * A lock of the database session: a name for {@code GET_LOCK} (at most 64 characters) and a
-   * key for PostgreSQL's advisory locks.
-   */
-  private record LockKey(String name, long key) {}
-
-  /** @return the first 8 bytes of a hash as a key of PostgreSQL's advisory locks */
-  private static long key(byte[] hash) {
-    long k = 0;
-    for (int i = 0; i < 8; i++) {
-      k = (k << 8) | (hash[i] & 0xff);
-    }
-    return k;
-  }
-
-  /** One try at taking a lock. */
-  private interface Attempt {
-    boolean run() throws SQLException;
-  }
-
-  /**
-   * Tries at once, then again after 10 ms, pausing twice as long each time up to 200 ms, until
-   * the attempt succeeds or the wait is over.
-   *
-   * @return whether the attempt succeeded; false when the wait ran out or the thread was
-   *     interrupted (its flag is set again then)
-   */
-  private static boolean poll(long waitNanos, Attempt attempt) throws SQLException {
-    long start = System.nanoTime();
-    long pause = 10;
-    while (!attempt.run()) {
-      long left = waitNanos - (System.nanoTime() - start);
-      if (left <= 0) {
-        return false;
-      }
-      try {
-        Thread.sleep(Math.min(pause, TimeUnit.NANOSECONDS.toMillis(left) + 1));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-      pause = Math.min(pause * 2, 200);
-    }
-    return true;
-  }
-
-  /** @return the recorded schema version, or -1 when no version is recorded yet */
-  private int storedSchemaVersion(Connection c) throws SQLException {
-    try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT version FROM " + schemaTable + " WHERE id = 1")) {
-      return rs.next() ? rs.getInt(1) : -1;
-    }
-  }
-
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** What differs between the database families. */
-  private enum Dialect {
-    // GET_LOCK: 1 taken, 0 another session holds it (after the time-out of 0 s), NULL an error;
-    // RELEASE_LOCK: 1 released, 0 another session holds it, NULL nobody does
-    MYSQL("SELECT GET_LOCK(?, 0)", "SELECT RELEASE_LOCK(?)", "SELECT RELEASE_ALL_LOCKS()") {
-      @Override
-      List<List<String>> migrations(String p) {
-        String name = " VARCHAR(253) CHARACTER SET ascii COLLATE ascii_bin NOT NULL";
-        return List.of(List.of(
-            "CREATE TABLE IF NOT EXISTS " + p + "context (name" + name + ", "
-                + "type VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, version BIGINT NOT NULL, "
-                + "body LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, "
-                + "updated_at DATETIME(6) NOT NULL, PRIMARY KEY (name), KEY " + p + "context_type (type, name)) "
-                + "ENGINE=InnoDB",
-            "CREATE TABLE IF NOT EXISTS " + p + "reference (from_name" + name + ", to_name" + name + ", "
-                + "PRIMARY KEY (from_name, to_name), KEY " + p + "reference_to (to_name, from_name)) ENGINE=InnoDB"));
-      }
-
-      @Override
-      String now() {
-        return "UTC_TIMESTAMP(6)";
-      }
-
-      @Override
-      String keepSession() {
-        return "SET SESSION wait_timeout = 31536000"; // the most the server allows: a year
-      }
-
-      @Override
-      Object parameter(LockKey lock) {
-        return lock.name();
-      }
-
-      @Override
-      String describe(LockKey lock) {
-        return "GET_LOCK('" + lock.name() + "')";
-      }
-    },
-    // pg_advisory_unlock: false (and a warning from the server) when this session did not hold it
-    POSTGRESQL("SELECT CASE WHEN pg_try_advisory_lock(?) THEN 1 ELSE 0 END",
-        "SELECT CASE WHEN pg_advisory_unlock(?) THEN 1 ELSE 0 END", "SELECT pg_advisory_unlock_all()") {
-      @Override
-      List<List<String>> migrations(String p) {
-        String name = " VARCHAR(253) COLLATE \"C\" NOT NULL";
-        return List.of(List.of(
-            "CREATE TABLE IF NOT EXISTS " + p + "context (name" + name + " PRIMARY KEY, "
-                + "type VARCHAR(32) COLLATE \"C\" NOT NULL, version BIGINT NOT NULL, body TEXT NOT NULL, "
-                + "updated_at TIMESTAMP WITH TIME ZONE NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS " + p + "context_type ON " + p + "context (type, name)",
-            "CREATE TABLE IF NOT EXISTS " + p + "reference (from_name" + name + ", to_name" + name + ", "
-                + "PRIMARY KEY (from_name, to_name))",
-            "CREATE INDEX IF NOT EXISTS " + p + "reference_to ON " + p + "reference (to_name, from_name)"));
-      }
-
-      @Override
-      String now() {
-        return "CURRENT_TIMESTAMP";
-      }
-
-      @Override
-      String keepSession() {
-        return "SET idle_session_timeout = 0"; // PostgreSQL 14 and later; older ones have none
-      }
-
-      @Override
-      Object parameter(LockKey lock) {
-        return lock.key();
-      }
-
-      @Override
-      String describe(LockKey lock) {
-        return "advisory lock " + lock.key();
-      }
-    };
-
-    private final String tryLockSql;
-    private final String unlockSql;
-    private final String unlockAllSql;
-
-    /** The lock functions: each answers 1 when it took or released the lock. */
-    Dialect(String tryLockSql, String unlockSql, String unlockAllSql) {
-      this.tryLockSql = tryLockSql;
-      this.unlockSql = unlockSql;
-      this.unlockAllSql = unlockAllSql;
-    }
-
-    /** @return the migration steps, in order: step {@code i} takes the schema to version {@code i + 1} */
-    abstract List<List<String>> migrations(String prefix);
-
-    /** @return the SQL expression of the current time */
-    abstract String now();
-
-    /** @return the statement that keeps an idle session open: the locks held on it live as long */
-    abstract String keepSession();
-
-    /**
-     * Takes a lock of the connection's session without waiting; the session holds it until it
-     * is released or the session ends (a dead client's session ends with its connection).
-     *
-     * @return true when this session holds it now, false when another session does
-     */
-    boolean tryLock(Connection c, LockKey lock) throws SQLException {
-      return query(c, tryLockSql, parameter(lock)) == 1;
-    }
-
-    /** @return true when the session held the lock and released it */
-    boolean unlock(Connection c, LockKey lock) throws SQLException {
-      return query(c, unlockSql, parameter(lock)) == 1;
-    }
-
-    /** Releases every lock the session holds. */
-    void unlockAll(Connection c) throws SQLException {
-      try (Statement st = c.createStatement()) {
-        st.executeQuery(unlockAllSql).close();
-      }
-    }
-
-    /** @return what names the lock in the dialect's lock functions */
-    abstract Object parameter(LockKey lock);
-
-    /** @return how the lock is shown in messages */
-    abstract String describe(LockKey lock);
-
-    /** @return the integer of the one-row, one-column answer to the query; -1 for NULL */
-    static int query(Connection c, String sql, Object parameter) throws SQLException {
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setObject(1, parameter);
-        try (ResultSet rs = ps.executeQuery()) {
-          if (!rs.next()) {
-            return -1;
-          }
-          int v = rs.getInt(1);
-          return rs.wasNull() ? -1 : v;
-        }
-      }
-    }
-
-    static Dialect detect(String product, String description) {
-      String p = product == null ? "" : product.toLowerCase(Locale.ROOT);
-      if (p.contains("mariadb") || p.contains("mysql")) {
-        return MYSQL;
-      }
-      if (p.contains("postgresql")) {
-        return POSTGRESQL;
-      }
-      throw new ProvisionException(description + " is " + product
-          + ", which the JDBC repository does not support: use MariaDB, MySQL or PostgreSQL");
-    }
-  }
-
-  /** Where connections come from. */
-  private interface ConnectionSource {
-    Connection get() throws SQLException;
-
-    /** Hands a connection back; one that failed is closed rather than reused. */
-    void release(Connection c, boolean reusable);
-
-    /** Closes the idle connections, after one of them turned out broken. */
-    default void discardIdle() {}
-
-    /**
-     * @return a connection of its own for the task locks, outside the pool's count (it is held
-     *     as long as any task runs); closing it hands it back
-     */
-    Connection dedicated() throws SQLException;
-
-    void close();
-  }
-
-  /** A caller's {@link DataSource}: it pools, or not, as it likes. */
-  private static final class DataSourceConnections implements ConnectionSource {
-    private final DataSource dataSource;
-
-    DataSourceConnections(DataSource dataSource) {
-      this.dataSource = dataSource;
-    }
-
-    @Override
-    public Connection get() throws SQLException {
-      return dataSource.getConnection();
-    }
-
-    @Override
-    public void release(Connection c, boolean reusable) {
-      closeQuietly(c);
-    }
-
-    @Override
-    public Connection dedicated() throws SQLException {
-      return dataSource.getConnection();
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  /** Connections opened by {@link DriverManager}, kept for reuse, at most {@code max} at a time. */
-  private static final class DriverConnections implements ConnectionSource {
-    private static final long IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(30);
-
-    private final String url;
-    private final Properties properties;
-    private final Semaphore permits;
-    private final int max;
-    /** Guarded by itself: idle connections and when they were handed back. */
-    private final Deque<Idle> idle = new ArrayDeque<>();
-    private volatile boolean closed;
-
-    private record Idle(Connection connection, long since) {}
-
-    DriverConnections(String url, Properties properties, int max) {
-      this.url = url;
-      this.properties = properties;
-      this.max = max;
-      this.permits = new Semaphore(max, true);
-    }
-
-    @Override
-    public Connection get() throws SQLException {
-      try {
-        if (!permits.tryAcquire(LOCK_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
-          throw new SQLException("all " + max + " connections stayed busy for " + LOCK_WAIT_MILLIS / 1000 + " s");
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new SQLException("interrupted while waiting for a connection", e);
-      }
-      try {
-        while (true) {
-          Idle i;
-          synchronized (idle) {
-            i = idle.pollFirst();
-          }
-          if (i == null) {
-            return DriverManager.getConnection(url, properties);
-          }
-          if (System.nanoTime() - i.since() < IDLE_CHECK_NANOS || i.connection().isValid(5)) {
-            return i.connection();
-          }
-          closeQuietly(i.connection());
-        }
-      } catch (SQLException | RuntimeException e) {
-        permits.release();
-        throw e;
-      }
-    }
-
-    @Override
-    public void release(Connection c, boolean reusable) {
-      try {
-        if (reusable && !closed) {
-          synchronized (idle) {
-            if (idle.size() < max) {
-              idle.addFirst(new Idle(c, System.nanoTime()));
-              return;
-            }
-          }
-        }
-        closeQuietly(c);
-      } finally {
-        permits.release();
-      }
-    }
-
-    @Override
-    public Connection dedicated() throws SQLException {
-      return DriverManager.getConnection(url, properties);
-    }
-
-    @Override
-    public void discardIdle() {
-      List<Idle> all;
-      synchronized (idle) {
-        all = new ArrayList<>(idle);
-        idle.clear();
-      }
-      all.forEach(i -> closeQuietly(i.connection()));
-    }
-
-    @Override
-    public void close() {
-      closed = true;
-      List<Idle> all;
-      synchronized (idle) {
-        all = new ArrayList<>(idle);
-        idle.clear();
-      }
-      all.forEach(i -> closeQuietly(i.connection()));
-    }
-  }
-
-  private static void closeQuietly(Connection c) {
-    try {
-      c.close();
-    } catch (SQLException e) {
-      LOG.debug("cannot close a connection: {}", e.getMessage());
-    }
-  }
-
   /**
    * Closes the connections this repository opened, the task locks' included (which releases any
    * task lock still held); a {@link DataSource} given to it is left open.
@@ -1224,14 +434,15 @@ public final class JdbcContextRepository implements ContextRepository {
     source.close();
   }
 
+  /** @return whether {@link #close()} was called */
+  boolean isClosed() {
+    return closed;
+  }
+
   /** @return the database (its URL without credentials) and the table prefix; never a password */
   @Override
   public String toString() {
     return "JdbcContextRepository[" + description + ", tables " + prefix + "*]";
-  }
-
-  static String redact(String url) {
-    return URL_USER_INFO.matcher(URL_PASSWORD.matcher(url).replaceAll("$1***")).replaceAll("//***@");
   }
 
   /** Builds a {@link JdbcContextRepository}: a URL with user and password, or a data source. */
@@ -1325,7 +536,7 @@ public final class JdbcContextRepository implements ContextRepository {
             tablePrefix);
       }
       if (!url.startsWith("jdbc:")) {
-        throw new IllegalArgumentException("not a JDBC URL: " + redact(url)
+        throw new IllegalArgumentException("not a JDBC URL: " + JdbcErrors.redact(url)
             + " (expected jdbc:mariadb:, jdbc:mysql: or jdbc:postgresql:)");
       }
       Properties properties = new Properties();
@@ -1335,7 +546,7 @@ public final class JdbcContextRepository implements ContextRepository {
       if (password != null) {
         properties.setProperty("password", password);
       }
-      String description = redact(url) + (user == null ? "" : " as " + user);
+      String description = JdbcErrors.redact(url) + (user == null ? "" : " as " + user);
       return new JdbcContextRepository(new DriverConnections(url, properties, maxConnections), password,
           description, tablePrefix);
     }

@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 class JdbcContextRepositoryTest {
   @Test
   void urlsAreShownWithoutPasswords() {
-    assertThat(JdbcContextRepository.redact("jdbc:postgresql://db:5432/aegir?user=a&password=s3cret&ssl=true"))
+    assertThat(JdbcErrors.redact("jdbc:postgresql://db:5432/aegir?user=a&password=s3cret&ssl=true"))
         .as("a password parameter is masked, the rest kept")
         .isEqualTo("jdbc:postgresql://db:5432/aegir?user=a&password=***&ssl=true");
-    assertThat(JdbcContextRepository.redact("jdbc:mysql://aegir:s3cret@db/aegir;Password=x"))
+    assertThat(JdbcErrors.redact("jdbc:mysql://aegir:s3cret@db/aegir;Password=x"))
         .as("user info and any spelling of password= are masked")
         .isEqualTo("jdbc:mysql://***@db/aegir;Password=***");
     JdbcContextRepository r = JdbcContextRepository.builder().url("jdbc:mariadb://db/aegir?password=s3cret")

@@ -4,25 +4,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import net.aegirj.provision.api.HostCommandException;
-import net.aegirj.provision.api.HostException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.core.host.Hosts;
 import net.aegirj.provision.core.host.SyncExcludes;
@@ -71,28 +63,6 @@ import net.aegirj.provision.spi.SyncResult;
  * }</pre>
  */
 public final class FakeHost implements Host {
-  private static final Path ROOT = Path.of("/");
-  private static final int MAX_LINKS = 40;
-
-  /** One file system entry; replaced, never changed in place. */
-  private record Node(FileInfo.Type type, byte[] bytes, int permissions, String owner, String group,
-      String target) {
-    Node withMode(int perms, String o, String g) {
-      return new Node(type, bytes, perms, o, g, target);
-    }
-
-    FileInfo info() {
-      long size = switch (type) {
-        case FILE -> bytes.length;
-        case DIRECTORY -> 4096;
-        case SYMLINK -> target.getBytes(StandardCharsets.UTF_8).length;
-        case OTHER -> 0;
-      };
-      return new FileInfo(type, permissions, owner, group, size,
-          type == FileInfo.Type.SYMLINK ? Optional.of(target) : Optional.empty());
-    }
-  }
-
   /**
    * A recorded call of {@link FakeHost#sync(Path, Set)}.
    *
@@ -107,20 +77,15 @@ public final class FakeHost implements Host {
     }
   }
 
-  private record Stub(Predicate<Command> when, Function<Command, CommandResult> answer) {}
-
   private final String name;
   private final boolean local;
-  private final Map<Path, Node> nodes = new HashMap<>();
-  private final List<Command> commands = new ArrayList<>();
+  /** The files; guarded by this. */
+  private final FakeFileTree tree;
+  /** The stubs and the commands run; guarded by this. */
+  private final FakeCommands commands = new FakeCommands();
   private final List<SyncCall> syncs = new ArrayList<>();
   private final List<Path> fetches = new ArrayList<>();
-  private final List<Stub> stubs = new ArrayList<>();
-  private boolean failUnknown;
   private Host syncSource;
-  private String owner = "aegir";
-  private String group = "aegir";
-  private int writes;
   private int closes;
 
   /**
@@ -140,11 +105,7 @@ public final class FakeHost implements Host {
   public FakeHost(String name, boolean local) {
     this.name = Objects.requireNonNull(name, "name");
     this.local = local;
-    nodes.put(ROOT, directory(0755, "root", "root"));
-  }
-
-  private static Node directory(int perms, String owner, String group) {
-    return new Node(FileInfo.Type.DIRECTORY, null, perms, owner, group, null);
+    this.tree = new FakeFileTree(name);
   }
 
   // ---------------------------------------------------------------- configuration
@@ -157,8 +118,7 @@ public final class FakeHost implements Host {
    * @return this
    */
   public synchronized FakeHost defaultOwner(String owner, String group) {
-    this.owner = Objects.requireNonNull(owner, "owner");
-    this.group = Objects.requireNonNull(group, "group");
+    tree.defaultOwner(owner, group);
     return this;
   }
 
@@ -172,7 +132,7 @@ public final class FakeHost implements Host {
    * @return this
    */
   public synchronized FakeHost onCommand(Predicate<Command> when, Function<Command, CommandResult> answer) {
-    stubs.add(new Stub(Objects.requireNonNull(when, "when"), Objects.requireNonNull(answer, "answer")));
+    commands.stub(Objects.requireNonNull(when, "when"), Objects.requireNonNull(answer, "answer"));
     return this;
   }
 
@@ -223,7 +183,7 @@ public final class FakeHost implements Host {
    * @return this
    */
   public synchronized FakeHost failUnknownCommands() {
-    this.failUnknown = true;
+    commands.failUnknown();
     return this;
   }
 
@@ -278,71 +238,16 @@ public final class FakeHost implements Host {
     return path;
   }
 
-  /**
-   * Follows symbolic links in the middle of a path (and at its end when asked), as the kernel
-   * does; components that do not exist are kept as they are.
-   */
-  private Path resolve(Path path, boolean followLast) {
-    Path p = path;
-    int hops = 0;
-    restart:
-    while (true) {
-      Path cur = ROOT;
-      int n = p.getNameCount();
-      for (int i = 0; i < n; i++) {
-        Path next = cur.resolve(p.getName(i));
-        Node node = nodes.get(next);
-        boolean last = i == n - 1;
-        if (node != null && node.type() == FileInfo.Type.SYMLINK && (!last || followLast)) {
-          if (++hops > MAX_LINKS) {
-            throw new HostException(name, "too many levels of symbolic links: " + path);
-          }
-          Path target = cur.resolve(node.target()).normalize();
-          Path rest = last ? target : target.resolve(p.subpath(i + 1, n));
-          p = rest.normalize();
-          continue restart;
-        }
-        cur = next;
-      }
-      return cur;
-    }
-  }
-
   @Override
   public synchronized Optional<FileInfo> stat(Path path) {
     check(path);
-    return Optional.ofNullable(nodes.get(resolve(path, false))).map(Node::info);
+    return tree.stat(path);
   }
 
   @Override
   public synchronized Optional<byte[]> read(Path path) {
     check(path);
-    Node node = nodes.get(resolve(path, true));
-    if (node == null) {
-      return Optional.empty();
-    }
-    if (node.type() != FileInfo.Type.FILE) {
-      throw new HostException(name, "cannot read " + path + ": it is a " + typeName(node));
-    }
-    return Optional.of(node.bytes().clone());
-  }
-
-  private static String typeName(Node node) {
-    return node.type().name().toLowerCase(Locale.ROOT);
-  }
-
-  /** The group a new entry in {@code parent} gets: the parent's when it is setgid. */
-  private String newGroup(Node parent) {
-    return (parent.permissions() & 02000) != 0 ? parent.group() : group;
-  }
-
-  private Node parentDirectory(Path p, String what, Path asked) {
-    Node parent = nodes.get(p.getParent());
-    if (parent == null || parent.type() != FileInfo.Type.DIRECTORY) {
-      throw new HostException(name, "cannot " + what + " " + asked + ": parent directory " + p.getParent()
-          + (parent == null ? " does not exist" : " is a " + typeName(parent)));
-    }
-    return parent;
+    return tree.read(path);
   }
 
   @Override
@@ -350,87 +255,14 @@ public final class FakeHost implements Host {
     check(path);
     Objects.requireNonNull(content, "content");
     Objects.requireNonNull(mode, "mode");
-    Path p = resolve(path, false);
-    Node old = nodes.get(p);
-    if (old != null && old.type() != FileInfo.Type.FILE) {
-      throw new HostException(name, "cannot write " + path + ": it is a " + typeName(old));
-    }
-    Node parent = parentDirectory(p, "write", path);
-    Node next;
-    if (old != null && Arrays.equals(old.bytes(), content)) {
-      next = old.withMode(mode.permissions(), mode.owner().orElse(old.owner()), mode.group().orElse(old.group()));
-    } else {
-      // A real host writes a new file and renames it over the old one: a new owner and group.
-      next = new Node(FileInfo.Type.FILE, content.clone(), mode.permissions(), mode.owner().orElse(owner),
-          mode.group().orElse(newGroup(parent)), null);
-    }
-    return put(p, old, next);
-  }
-
-  /** Stores an entry; counts and reports a change when it differs from the old one. */
-  private boolean put(Path p, Node old, Node next) {
-    if (store(p, old, next)) {
-      writes++;
-      return true;
-    }
-    return false;
-  }
-
-  /** Stores an entry when it differs from the old one, without counting. */
-  private boolean store(Path p, Node old, Node next) {
-    if (old != null && old.type() == next.type() && old.permissions() == next.permissions()
-        && old.owner().equals(next.owner()) && old.group().equals(next.group())
-        && Arrays.equals(old.bytes(), next.bytes()) && Objects.equals(old.target(), next.target())) {
-      return false;
-    }
-    nodes.put(p, next);
-    return true;
-  }
-
-  /**
-   * Creates the missing directories down to {@code p} (resolved): {@code p} itself with
-   * {@code mode}, the others with 0755, without counting.
-   */
-  private void createDirectories(Path p, FileMode mode, Path asked) {
-    List<Path> missing = new ArrayList<>();
-    Path q = p;
-    while (nodes.get(q) == null) {
-      missing.add(0, q);
-      q = q.getParent();
-    }
-    Node existing = nodes.get(q);
-    if (existing.type() != FileInfo.Type.DIRECTORY) {
-      throw new HostException(name, "cannot create directory " + asked + ": " + q + " is a "
-          + typeName(existing));
-    }
-    Node parent = existing;
-    for (Path m : missing) {
-      boolean target = m.equals(p);
-      Node created = directory(target ? mode.permissions() : 0755,
-          target ? mode.owner().orElse(owner) : owner,
-          target ? mode.group().orElse(newGroup(parent)) : newGroup(parent));
-      nodes.put(m, created);
-      parent = created;
-    }
+    return tree.write(path, content, mode);
   }
 
   @Override
   public synchronized boolean mkdirs(Path dir, FileMode mode) {
     check(dir);
     Objects.requireNonNull(mode, "mode");
-    Path p = resolve(dir, false);
-    Node old = nodes.get(p);
-    if (old != null) {
-      if (old.type() != FileInfo.Type.DIRECTORY) {
-        throw new HostException(name, "cannot create directory " + dir + ": a " + typeName(old)
-            + " is in the way");
-      }
-      return put(p, old, old.withMode(mode.permissions(), mode.owner().orElse(old.owner()),
-          mode.group().orElse(old.group())));
-    }
-    createDirectories(p, mode, dir);
-    writes++;
-    return true;
+    return tree.mkdirs(dir, mode);
   }
 
   @Override
@@ -440,47 +272,14 @@ public final class FakeHost implements Host {
     if (target.isEmpty() || target.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("not a link target: '" + target + "'");
     }
-    Path p = resolve(link, false);
-    Node old = nodes.get(p);
-    if (old != null) {
-      if (old.type() == FileInfo.Type.SYMLINK && old.target().equals(target)) {
-        return false;
-      }
-      if (old.type() == FileInfo.Type.DIRECTORY) {
-        throw new HostException(name, "cannot link " + link + ": a directory is in the way");
-      }
-    }
-    Node parent = parentDirectory(p, "link", link);
-    return put(p, old, new Node(FileInfo.Type.SYMLINK, null, 0777, owner, newGroup(parent), target));
+    return tree.symlink(link, target);
   }
 
   @Override
   public synchronized boolean rename(Path from, Path to) {
     check(from);
     check(to);
-    Path f = resolve(from, false);
-    Path t = resolve(to, false);
-    if (!nodes.containsKey(f)) {
-      return false;
-    }
-    if (nodes.containsKey(t)) {
-      throw new HostException(name, "cannot rename " + from + " to " + to + ": the target exists");
-    }
-    if (t.startsWith(f)) {
-      throw new HostException(name, "cannot rename " + from + " into itself");
-    }
-    parentDirectory(t, "rename", to);
-    Map<Path, Node> moved = new HashMap<>();
-    for (Iterator<Map.Entry<Path, Node>> it = nodes.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<Path, Node> e = it.next();
-      if (e.getKey().startsWith(f)) {
-        moved.put(t.resolve(f.relativize(e.getKey())), e.getValue());
-        it.remove();
-      }
-    }
-    nodes.putAll(moved);
-    writes++;
-    return true;
+    return tree.rename(from, to);
   }
 
   @Override
@@ -489,63 +288,30 @@ public final class FakeHost implements Host {
     if (path.getNameCount() == 0) {
       throw new IllegalArgumentException("refusing to remove /");
     }
-    Path p = resolve(path, false);
-    Node old = nodes.get(p);
-    if (old == null) {
-      return false;
-    }
-    if (old.type() == FileInfo.Type.DIRECTORY) {
-      nodes.keySet().removeIf(k -> k.startsWith(p));
-    } else {
-      nodes.remove(p);
-    }
-    writes++;
-    return true;
+    return tree.remove(path);
   }
 
   @Override
   public synchronized List<String> list(Path dir) {
     check(dir);
-    Path p = resolve(dir, false);
-    Node node = nodes.get(p);
-    if (node == null || node.type() != FileInfo.Type.DIRECTORY) {
-      return List.of();
-    }
-    return children(p);
-  }
-
-  private List<String> children(Path p) {
-    List<String> out = new ArrayList<>();
-    for (Path k : nodes.keySet()) {
-      if (p.equals(k.getParent())) {
-        out.add(k.getFileName().toString());
-      }
-    }
-    Collections.sort(out);
-    return out;
+    return tree.list(dir);
   }
 
   @Override
   public CommandResult run(Command command) {
     Objects.requireNonNull(command, "command");
-    Function<Command, CommandResult> answer = null;
+    Function<Command, CommandResult> answer;
     boolean failUnknownNow;
     synchronized (this) {
-      commands.add(command);
-      for (int i = stubs.size() - 1; i >= 0 && answer == null; i--) {
-        if (stubs.get(i).when().test(command)) {
-          answer = stubs.get(i).answer();
-        }
-      }
-      failUnknownNow = failUnknown;
+      answer = commands.record(command);
+      failUnknownNow = commands.failsUnknown();
     }
     if (answer != null) {
       // Outside the lock: a stub may work on this host's files.
       return Objects.requireNonNull(answer.apply(command), "a stub answered null for " + command.display());
     }
     if (failUnknownNow) {
-      throw new HostCommandException(name, command.display(), -1, "",
-          "could not start: the fake host has no stub for it");
+      throw FakeCommands.unknown(name, command);
     }
     return result(command, 0, "", "");
   }
@@ -564,9 +330,9 @@ public final class FakeHost implements Host {
       result = new SyncResult(List.of(), List.of(), List.of(), 1);
     } else {
       // Read the source first, outside this host's lock (the source may be locked by its own use).
-      SortedMap<String, Entry> wanted = scan(source, dir, globs);
+      SortedMap<String, FakeSyncSource.Entry> wanted = FakeSyncSource.scan(source, dir, globs);
       synchronized (this) {
-        result = apply(dir, wanted, globs);
+        result = tree.apply(dir, wanted, globs);
       }
     }
     synchronized (this) {
@@ -594,117 +360,6 @@ public final class FakeHost implements Host {
     return List.copyOf(fetches);
   }
 
-  /** A source entry: what the synced tree must contain at a relative path. */
-  private record Entry(FileInfo.Type type, int permissions, byte[] bytes, String target) {}
-
-  private static SortedMap<String, Entry> scan(Host source, Path dir, SyncExcludes excludes) {
-    SortedMap<String, Entry> out = new TreeMap<>();
-    Optional<FileInfo> top = source.stat(dir);
-    if (top.isEmpty() || top.get().type() != FileInfo.Type.DIRECTORY) {
-      throw new HostException(source.name(), "cannot sync " + dir + ": it is not a directory here");
-    }
-    out.put("", new Entry(FileInfo.Type.DIRECTORY, top.get().permissions(), null, null));
-    scanInto(source, dir, "", excludes, out);
-    return out;
-  }
-
-  private static void scanInto(Host source, Path dir, String rel, SyncExcludes excludes, SortedMap<String, Entry> out) {
-    for (String child : source.list(dir)) {
-      String r = rel.isEmpty() ? child : rel + "/" + child;
-      if (excludes.excludes(r)) {
-        continue;
-      }
-      Path p = dir.resolve(child);
-      Optional<FileInfo> info = source.stat(p);
-      if (info.isEmpty()) {
-        continue;
-      }
-      FileInfo i = info.get();
-      switch (i.type()) {
-        case DIRECTORY -> {
-          out.put(r, new Entry(FileInfo.Type.DIRECTORY, i.permissions(), null, null));
-          scanInto(source, p, r, excludes, out);
-        }
-        case FILE -> out.put(r, new Entry(FileInfo.Type.FILE, i.permissions(), source.read(p).orElseThrow(), null));
-        case SYMLINK -> out.put(r, new Entry(FileInfo.Type.SYMLINK, 0777, null, i.linkTarget().orElseThrow()));
-        default -> {
-          // sockets, pipes and devices are not synced
-        }
-      }
-    }
-  }
-
-  private SyncResult apply(Path dir, SortedMap<String, Entry> wanted, SyncExcludes excludes) {
-    List<String> added = new ArrayList<>();
-    List<String> changed = new ArrayList<>();
-    List<String> deleted = new ArrayList<>();
-    Path top = resolve(dir, false);
-    Node topNode = nodes.get(top);
-    if (topNode != null && topNode.type() != FileInfo.Type.DIRECTORY) {
-      throw new HostException(name, "cannot sync " + dir + ": it is a " + typeName(topNode));
-    }
-    if (topNode == null && top.getParent() != null && !nodes.containsKey(top.getParent())) {
-      createDirectories(top.getParent(), FileMode.of(0755), dir);
-    }
-    // Remove what the source does not have, deepest first; excluded paths stay, and so do the
-    // directories that hold them.
-    List<Path> present = new ArrayList<>();
-    for (Path k : nodes.keySet()) {
-      if (k.startsWith(top) && !k.equals(top)) {
-        present.add(k);
-      }
-    }
-    present.sort(Collections.reverseOrder());
-    for (Path k : present) {
-      String rel = top.relativize(k).toString();
-      Node have = nodes.get(k);
-      if (have == null || excludes.excludes(rel)) {
-        continue;
-      }
-      Entry want = wanted.get(rel);
-      if (want != null && want.type() == have.type()) {
-        continue;
-      }
-      if (have.type() == FileInfo.Type.DIRECTORY) {
-        if (want == null && !children(k).isEmpty()) {
-          continue;
-        }
-        nodes.keySet().removeIf(x -> x.startsWith(k));
-        deleted.add(rel + "/");
-      } else {
-        nodes.remove(k);
-        deleted.add(rel);
-      }
-    }
-    // Add and replace, parents first: in the sorted map "a" comes before "a/b".
-    for (Map.Entry<String, Entry> e : wanted.entrySet()) {
-      String rel = e.getKey();
-      Entry want = e.getValue();
-      Path k = rel.isEmpty() ? top : top.resolve(rel);
-      Node have = nodes.get(k);
-      Node parent = nodes.get(k.getParent());
-      String g = have != null ? have.group() : parent == null ? group : newGroup(parent);
-      String o = have != null ? have.owner() : owner;
-      Node next = switch (want.type()) {
-        case DIRECTORY -> new Node(FileInfo.Type.DIRECTORY, null, want.permissions(), o, g, null);
-        case FILE -> new Node(FileInfo.Type.FILE, want.bytes().clone(), want.permissions(), o, g, null);
-        default -> new Node(FileInfo.Type.SYMLINK, null, 0777, o, g, want.target());
-      };
-      String shown = rel.isEmpty() ? "./" : want.type() == FileInfo.Type.DIRECTORY ? rel + "/" : rel;
-      if (have == null) {
-        nodes.put(k, next);
-        added.add(shown);
-      } else if (store(k, have, next)) {
-        changed.add(shown);
-      }
-    }
-    SyncResult r = new SyncResult(added, changed, deleted, 1);
-    if (r.changedAnything()) {
-      writes++;
-    }
-    return r;
-  }
-
   /** Counts the close; the state stays, for the next task. */
   @Override
   public synchronized void close() {
@@ -715,13 +370,7 @@ public final class FakeHost implements Host {
 
   /** @return every regular file, by absolute path, with its content as UTF-8 text, sorted */
   public synchronized SortedMap<String, String> files() {
-    SortedMap<String, String> out = new TreeMap<>();
-    nodes.forEach((p, n) -> {
-      if (n.type() == FileInfo.Type.FILE) {
-        out.put(p.toString(), new String(n.bytes(), StandardCharsets.UTF_8));
-      }
-    });
-    return Collections.unmodifiableSortedMap(out);
+    return tree.files();
   }
 
   /**
@@ -729,35 +378,17 @@ public final class FakeHost implements Host {
    *     as four octal digits (e.g. {@code 0711}, {@code 02770}), sorted
    */
   public synchronized SortedMap<String, String> modes() {
-    SortedMap<String, String> out = new TreeMap<>();
-    nodes.forEach((p, n) -> {
-      if (!p.equals(ROOT)) {
-        out.put(p.toString(), FileMode.of(n.permissions()).octal());
-      }
-    });
-    return Collections.unmodifiableSortedMap(out);
+    return tree.modes();
   }
 
   /** @return every directory except {@code /}, sorted */
   public synchronized SortedSet<String> directories() {
-    SortedSet<String> out = new TreeSet<>();
-    nodes.forEach((p, n) -> {
-      if (n.type() == FileInfo.Type.DIRECTORY && !p.equals(ROOT)) {
-        out.add(p.toString());
-      }
-    });
-    return Collections.unmodifiableSortedSet(out);
+    return tree.directories();
   }
 
   /** @return every symbolic link with its target, sorted */
   public synchronized SortedMap<String, String> links() {
-    SortedMap<String, String> out = new TreeMap<>();
-    nodes.forEach((p, n) -> {
-      if (n.type() == FileInfo.Type.SYMLINK) {
-        out.put(p.toString(), n.target());
-      }
-    });
-    return Collections.unmodifiableSortedMap(out);
+    return tree.links();
   }
 
   /**
@@ -768,20 +399,7 @@ public final class FakeHost implements Host {
    * @return the entries by absolute path, sorted
    */
   public synchronized SortedMap<String, String> snapshot() {
-    SortedMap<String, String> out = new TreeMap<>();
-    nodes.forEach((p, n) -> {
-      if (p.equals(ROOT)) {
-        return;
-      }
-      String head = FileMode.of(n.permissions()).octal() + " " + n.owner() + ":" + n.group();
-      out.put(p.toString(), switch (n.type()) {
-        case FILE -> "f " + head + " " + new String(n.bytes(), StandardCharsets.UTF_8);
-        case DIRECTORY -> "d " + head;
-        case SYMLINK -> "l " + head + " -> " + n.target();
-        case OTHER -> "o " + head;
-      });
-    });
-    return Collections.unmodifiableSortedMap(out);
+    return tree.snapshot();
   }
 
   /**
@@ -821,12 +439,12 @@ public final class FakeHost implements Host {
 
   /** @return every command run, in order, including those that failed or timed out */
   public synchronized List<Command> commands() {
-    return List.copyOf(commands);
+    return commands.recorded();
   }
 
   /** @return the {@link Command#display() display} of every command run, in order */
   public synchronized List<String> commandLines() {
-    return commands.stream().map(Command::display).toList();
+    return commands.lines();
   }
 
   /** @return every sync, in order */
@@ -839,7 +457,7 @@ public final class FakeHost implements Host {
    *     {@code remove}, {@code sync}) changed something
    */
   public synchronized int writes() {
-    return writes;
+    return tree.writes();
   }
 
   /** @return how many times {@link #close()} was called */
@@ -854,7 +472,7 @@ public final class FakeHost implements Host {
   public synchronized void clearRecorded() {
     commands.clear();
     syncs.clear();
-    writes = 0;
+    tree.clearWrites();
     closes = 0;
   }
 
@@ -863,8 +481,7 @@ public final class FakeHost implements Host {
    * the sync source and the default owner stay.
    */
   public synchronized void reset() {
-    nodes.clear();
-    nodes.put(ROOT, directory(0755, "root", "root"));
+    tree.reset();
     clearRecorded();
   }
 

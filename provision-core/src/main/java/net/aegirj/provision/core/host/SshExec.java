@@ -1,0 +1,136 @@
+package net.aegirj.provision.core.host;
+
+import com.jcraft.jsch.ChannelExec;
+import com.jcraft.jsch.JSchException;
+import com.jcraft.jsch.Session;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import net.aegirj.provision.api.HostCommandException;
+import net.aegirj.provision.api.HostException;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.CommandResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The commands of an {@link SshHost}: each on an exec channel of its own, as one quoted string. */
+final class SshExec {
+  private static final Logger LOG = LoggerFactory.getLogger(SshHost.class);
+  /** The time-out of the commands the host runs for itself ({@code getent}, {@code chown}, listings). */
+  static final Duration INTERNAL_TIMEOUT = Duration.ofMinutes(5);
+
+  private final String name;
+  private final SshConnection connection;
+  private final AtomicLong commands = new AtomicLong();
+
+  SshExec(String name, SshConnection connection) {
+    this.name = name;
+    this.connection = connection;
+  }
+
+  /** @return commands run so far, internal ones included */
+  long commands() {
+    return commands.get();
+  }
+
+  /**
+   * Runs a command on an exec channel of its own, waiting for its end or its time-out.
+   *
+   * @return the result, whatever the exit code
+   * @throws HostCommandException when it could not start, timed out, was interrupted or lost the connection
+   */
+  CommandResult run(Command command) {
+    Objects.requireNonNull(command, "command");
+    commands.incrementAndGet();
+    String display = command.display();
+    long start = System.nanoTime();
+    Session s;
+    try {
+      s = connection.session("run '" + display + "'");
+    } catch (HostCommandException e) {
+      throw e;
+    } catch (HostException e) {
+      String m = e.getMessage();
+      String why = m.startsWith(name + ": ") ? m.substring(name.length() + 2) : m;
+      throw new HostCommandException(name, display, -1, "", "could not start: " + why);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    TailBuffer err = new TailBuffer(CommandResult.STDERR_TAIL);
+    ChannelExec ch = null;
+    try {
+      ch = (ChannelExec) s.openChannel("exec");
+      ch.setCommand(SshShell.commandLine(command.argv()).getBytes(StandardCharsets.UTF_8));
+      ch.setInputStream(new ByteArrayInputStream(command.stdin().orElse(new byte[0])), false);
+      ch.setOutputStream(out, true);
+      ch.setErrStream(err, true);
+      ch.connect(connection.connectMillis());
+    } catch (JSchException e) {
+      if (ch != null) {
+        ch.disconnect();
+      }
+      if (connection.connectionGone(e)) {
+        connection.markLost();
+        throw new HostCommandException(name, display, -1, "",
+            "could not start: connection lost while trying to run it (SSH to " + connection.endpoint() + ")");
+      }
+      throw new HostCommandException(name, display, -1, "", "could not start: " + e.getMessage());
+    }
+    long deadline = start + command.timeout().toNanos();
+    try {
+      long sleep = 1;
+      while (!ch.isClosed()) {
+        if (System.nanoTime() - deadline > 0) {
+          try {
+            ch.sendSignal("KILL");
+          } catch (Exception e) {
+            LOG.debug("{}: cannot signal {}: {}", name, display, e.getMessage());
+          }
+          ch.disconnect();
+          throw new HostCommandException(name, display, -1, err.text(),
+              "timed out after " + SshConnection.seconds(command.timeout()));
+        }
+        Thread.sleep(sleep);
+        sleep = Math.min(sleep * 2, 20);
+      }
+    } catch (InterruptedException e) {
+      ch.disconnect();
+      Thread.currentThread().interrupt();
+      throw new HostCommandException(name, display, -1, err.text(), "was interrupted");
+    }
+    int exit = ch.getExitStatus();
+    String signal = ch.getExitSignal();
+    boolean eof = ch.isEOF();
+    ch.disconnect();
+    if (exit == -1 && signal == null && (!eof || connection.connectionGone(null))) {
+      connection.markLost();
+      throw new HostCommandException(name, display, -1, err.text(),
+          "failed: connection lost while it was running (SSH to " + connection.endpoint() + ")");
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    LOG.debug("{}: ran {} -> {}{} in {} ms", name, display, exit, signal == null ? "" : " (signal " + signal + ")",
+        took.toMillis());
+    String stderr = err.text();
+    if (signal != null && exit == -1) {
+      stderr = (stderr.isEmpty() ? "" : stderr + "\n") + "killed by signal " + signal;
+    }
+    return new CommandResult(name, display, exit, out.toString(StandardCharsets.UTF_8), stderr, took);
+  }
+
+  /**
+   * Runs an internal command ({@code chown}, {@code chmod}, {@code rm -rf}) that must succeed.
+   *
+   * @param what what it is for, for the message
+   * @throws HostException naming the command, its status and stderr when it fails
+   */
+  void check(List<String> argv, String what) {
+    CommandResult r = run(Command.of(argv).withTimeout(INTERNAL_TIMEOUT));
+    if (!r.succeeded()) {
+      throw new HostException(name, "cannot " + what + ": " + String.join(" ", argv) + " exited with status "
+          + r.exitCode() + (r.stderrTail().isBlank() ? "" : ": " + r.stderrTail().strip()));
+    }
+  }
+}
