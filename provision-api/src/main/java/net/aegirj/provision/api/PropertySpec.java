@@ -48,6 +48,7 @@ public final class PropertySpec {
   private final boolean derived;
   private final boolean required;
   private final boolean secret;
+  private final boolean cloned;
   private final String description;
 
   private PropertySpec(Builder b) {
@@ -65,6 +66,7 @@ public final class PropertySpec {
     this.derived = b.derived;
     this.required = b.required;
     this.secret = b.secret;
+    this.cloned = b.cloned;
     this.description = b.description;
   }
 
@@ -136,6 +138,14 @@ public final class PropertySpec {
   /** @return true when the value is a secret, redacted in output unless asked for */
   public boolean secret() {
     return secret;
+  }
+
+  /**
+   * @return false when the value belongs to one site alone (its names, its database, its
+   *     certificate): a clone does not copy it, and gets its own
+   */
+  public boolean cloned() {
+    return cloned && !derived;
   }
 
   /** @return what the property means */
@@ -387,6 +397,7 @@ public final class PropertySpec {
     private boolean derived;
     private boolean required;
     private boolean secret;
+    private boolean cloned = true;
     private String description = "";
 
     private Builder(ContextType contextType, String name, Kind kind) {
@@ -466,6 +477,12 @@ public final class PropertySpec {
     /** @return this, marked secret */
     public Builder secret() {
       this.secret = true;
+      return this;
+    }
+
+    /** @return this, marked as belonging to one site alone: a clone does not copy it */
+    public Builder notCloned() {
+      this.cloned = false;
       return this;
     }
 

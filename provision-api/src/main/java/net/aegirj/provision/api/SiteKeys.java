@@ -13,7 +13,7 @@ public final class SiteKeys {
   /** Host name of the site; equals the context name. */
   public static final PropertyKey<String> URI = PropertyKey.string(
       PropertySpec.builder(SITE, "uri", PropertySpec.Kind.STRING).grammar(Grammar.HOST)
-          .defaultsTo("the context name").description("host name of the site; equals the context name").build());
+          .defaultsTo("the context name").description("host name of the site; equals the context name").notCloned().build());
   /** The platform the site runs on. */
   public static final PropertyKey<String> PLATFORM = PropertyKey.string(
       PropertySpec.builder(SITE, "platform", PropertySpec.Kind.REFERENCE).references(ContextType.PLATFORM)
@@ -38,19 +38,19 @@ public final class SiteKeys {
   /** Extra host names. */
   public static final PropertyKey<List<String>> ALIASES = PropertyKey.list(
       PropertySpec.builder(SITE, "aliases", PropertySpec.Kind.LIST).grammar(Grammar.ALIAS)
-          .description("extra host names (host/path for sub-directory aliases)").build());
+          .description("extra host names (host/path for sub-directory aliases)").notCloned().build());
   /** Host that the uri and aliases redirect to. */
   public static final PropertyKey<String> REDIRECTION = PropertyKey.string(
       PropertySpec.builder(SITE, "redirection", PropertySpec.Kind.STRING).grammar(Grammar.HOST)
-          .description("host that the uri and aliases redirect to").build());
+          .description("host that the uri and aliases redirect to").notCloned().build());
   /** Drupal's cron key (a secret). */
   public static final PropertyKey<String> CRON_KEY = PropertyKey.string(
       PropertySpec.builder(SITE, "cron_key", PropertySpec.Kind.STRING).grammar(Grammar.TOKEN).secret()
-          .description("Drupal's cron key").build());
+          .description("Drupal's cron key").notCloned().build());
   /** Extra alias names. */
   public static final PropertyKey<List<String>> DRUSH_ALIASES = PropertyKey.list(
       PropertySpec.builder(SITE, "drush_aliases", PropertySpec.Kind.LIST).grammar(Grammar.CONTEXT_NAME)
-          .description("extra alias names").build());
+          .description("extra alias names").notCloned().build());
   /** Install profile. */
   public static final PropertyKey<String> PROFILE = PropertyKey.string(
       PropertySpec.builder(SITE, "profile", PropertySpec.Kind.STRING).grammar(Grammar.ID)
@@ -64,39 +64,39 @@ public final class SiteKeys {
   public static final PropertyKey<Integer> SSL_ENABLED = PropertyKey.integer(
       PropertySpec.builder(SITE, "ssl_enabled", PropertySpec.Kind.INTEGER).range(0, 2)
           .allowed("off", "on", "required").defaultValue(0)
-          .description("0 off, 1 on, 2 required (HTTP redirects to HTTPS)").build());
+          .description("0 off, 1 on, 2 required (HTTP redirects to HTTPS)").notCloned().build());
   /** Certificate directory in the central ssl.d. */
   public static final PropertyKey<String> SSL_KEY = PropertyKey.string(
       PropertySpec.builder(SITE, "ssl_key", PropertySpec.Kind.STRING).grammar(Grammar.NAME)
-          .description("certificate directory in the central ssl.d").build());
+          .description("certificate directory in the central ssl.d").notCloned().build());
   /** Server name to IP address of the SSL vhost. */
   public static final PropertyKey<Map<String, String>> IP_ADDRESSES = PropertyKey.map(
       PropertySpec.builder(SITE, "ip_addresses", PropertySpec.Kind.MAP).keyGrammar(Grammar.CONTEXT_NAME)
-          .grammar(Grammar.IP).description("server name = IP address of the SSL vhost").build());
+          .grammar(Grammar.IP).description("server name = IP address of the SSL vhost").notCloned().build());
   /** DNS zone of the site. */
   public static final PropertyKey<String> DNS_ZONE = PropertyKey.string(
       PropertySpec.builder(SITE, "dns_zone", PropertySpec.Kind.STRING).grammar(Grammar.HOST)
-          .defaultsTo("guessed from the uri").description("DNS zone of the site").build());
+          .defaultsTo("guessed from the uri").description("DNS zone of the site").notCloned().build());
   /** Name of the site inside its zone. */
   public static final PropertyKey<String> DNS_ZONE_SUBDOMAIN = PropertyKey.string(
       PropertySpec.builder(SITE, "dns_zone_subdomain", PropertySpec.Kind.STRING).grammar(Grammar.ZONE_NAME)
-          .defaultsTo("guessed from the uri").description("name of the site inside its zone").build());
+          .defaultsTo("guessed from the uri").description("name of the site inside its zone").notCloned().build());
   /** Set by install (and import); cleared by delete. */
   public static final PropertyKey<Boolean> INSTALLED = PropertyKey.bool(
       PropertySpec.builder(SITE, "installed", PropertySpec.Kind.BOOLEAN).defaultsTo("false")
-          .defaultValue(Boolean.FALSE).description("set by install (and import); cleared by delete").build());
+          .defaultValue(Boolean.FALSE).description("set by install (and import); cleared by delete").notCloned().build());
   /** The site's database (set by install). */
   public static final PropertyKey<String> DB_NAME = PropertyKey.string(
       PropertySpec.builder(SITE, "db_name", PropertySpec.Kind.STRING).grammar(Grammar.DB_NAME)
-          .description("the site's database (set by install)").build());
+          .description("the site's database (set by install)").notCloned().build());
   /** The site's database user (set by install). */
   public static final PropertyKey<String> DB_USER = PropertyKey.string(
       PropertySpec.builder(SITE, "db_user", PropertySpec.Kind.STRING).grammar(Grammar.DB_NAME)
-          .description("the site's database user (set by install)").build());
+          .description("the site's database user (set by install)").notCloned().build());
   /** The site's database password (set by install; a secret). */
   public static final PropertyKey<String> DB_PASSWD = PropertyKey.string(
       PropertySpec.builder(SITE, "db_passwd", PropertySpec.Kind.STRING).grammar(Grammar.TOKEN).secret()
-          .description("the site's database password (set by install)").build());
+          .description("the site's database password (set by install)").notCloned().build());
   /** Derived: the driver of the site's database. */
   public static final PropertyKey<String> DB_TYPE = PropertyKey.string(
       PropertySpec.builder(SITE, "db_type", PropertySpec.Kind.STRING).derived().defaultsTo("the db server's type")

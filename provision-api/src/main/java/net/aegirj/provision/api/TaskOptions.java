@@ -13,6 +13,12 @@ public final class TaskOptions {
   public static final String FILE = "file";
   /** {@code backup-delete}: the archives to remove, absolute paths separated by commas. */
   public static final String FILES = "files";
+  /** {@code migrate} and {@code clone}: the platform of the result, {@code @name}. */
+  public static final String PLATFORM = "platform";
+  /** {@code migrate} and {@code clone}: the db server of the result, {@code @name}. */
+  public static final String DB_SERVER = "db_server";
+  /** {@code migrate}: the site's new name; {@code clone}: the copy's name (required). */
+  public static final String NEW_URI = "new_uri";
 
   private TaskOptions() {}
 

@@ -6,9 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextInUseException;
 import net.aegirj.provision.api.ContextName;
@@ -22,12 +20,11 @@ import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Task;
-import net.aegirj.provision.api.TaskFailedException;
-import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.internal.ContextLocks;
 import net.aegirj.provision.core.internal.ContextService;
 import net.aegirj.provision.core.internal.DefaultHostProvider;
+import net.aegirj.provision.core.internal.SiteMoves;
 import net.aegirj.provision.core.internal.TaskEngine;
 import net.aegirj.provision.spi.ContextListener;
 import net.aegirj.provision.spi.ContextListing;
@@ -64,6 +61,7 @@ public final class Provision implements AutoCloseable {
   private final ContextService contexts;
   private final ServiceRegistry registry;
   private final TaskEngine engine;
+  private final SiteMoves moves;
   private final ContextLocks locks;
   private final int parallelism;
   private final List<ContextListener> contextListeners;
@@ -77,6 +75,7 @@ public final class Provision implements AutoCloseable {
     this.locks = new ContextLocks(home, b.lockWait, repository.taskLocks().orElse(null));
     this.engine = new TaskEngine(contexts, b.hosts != null ? b.hosts : new DefaultHostProvider(),
         b.listeners, b.injector, locks);
+    this.moves = new SiteMoves(contexts, engine, this::runDelete);
     this.parallelism = b.parallelism;
     this.contextListeners = List.copyOf(b.contextListeners);
   }
@@ -337,7 +336,7 @@ public final class Provision implements AutoCloseable {
   }
 
   TaskReport run(Task task, ContextName name, boolean planOnly) {
-    return verified(engine.run(task, name, planOnly));
+    return run(task, name, planOnly, Map.of());
   }
 
   private TaskReport verified(TaskReport report) {
@@ -349,171 +348,14 @@ public final class Provision implements AutoCloseable {
   }
 
   TaskReport run(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
-    return engine.run(task, name, planOnly, options);
-  }
-
-  /** Runs enable or disable: the task itself sets site_enabled, under the context's lock. */
-  TaskReport runWithSiteEnabled(ContextName site, boolean enabled, Task task) {
-    return engine.run(task, site, false);
-  }
-
-  /** Clone: backup of the source, a new context, deploy; the new context goes again on failure. */
-  TaskReport cloneSite(ContextName source, String newUri, String platform) {
-    return cloneSite(source, newUri, platform, null);
-  }
-
-  TaskReport cloneSite(ContextName source, String newUri, String platform, String dbServer) {
-    ContextName target = ContextName.of(newUri);
-    if (repository.load(target).isPresent()) {
-      throw new InvalidContextException(target.toString(), null,
-          "exists already; a clone needs a new name");
-    }
-    Site src = (Site) contexts.load(source).context();
-    if (!Boolean.TRUE.equals(src.installed().orElse(false)) || src.dbName().isEmpty()) {
-      throw new InvalidContextException(source.toString(), null,
-          "is not installed; there is nothing to copy");
-    }
-    TaskReport backup = engine.run(Task.BACKUP, source, false);
-    String archive = backup.results().get("backup_file");
-    Set<String> notCopied = Set.of("uri", "aliases", "redirection", "ssl_enabled", "ssl_key",
-        "db_name", "db_user", "db_passwd", "installed", "cron_key", "drush_aliases", "ip_addresses", "dns_zone",
-        "dns_zone_subdomain");
-    PropertyChanges.Builder changes = PropertyChanges.builder().set("context_type", "site");
-    src.properties().forEach((k, v) -> {
-      if (!notCopied.contains(k) && !src.extras().containsKey(k)) {
-        changes.set(k, ContextService.text(v));
+    if (SiteMoves.handles(task)) {
+      if (planOnly) {
+        throw new InvalidContextException(name.toString(), null, "the " + task.id() + " task cannot be planned"
+            + " as a whole: it runs a backup, then a deploy (or restore) of it; plan those");
       }
-    });
-    if (platform != null) {
-      changes.set("platform", platform);
+      return moves.run(task, name, options);
     }
-    if (dbServer != null) {
-      changes.set("db_server", dbServer);
-    }
-    contexts.save(target, changes.build());
-    try {
-      return relabel(Task.CLONE, () -> engine.run(Task.DEPLOY, target, false,
-          Map.of(TaskOptions.FILE, archive, "old_uri", source.value())));
-    } catch (RuntimeException e) {
-      try {
-        contexts.delete(target);
-      } catch (RuntimeException ignored) {
-        // reported with the task's failure
-      }
-      throw e;
-    } finally {
-      try {
-        engine.run(Task.BACKUP_DELETE, source, false, Map.of(TaskOptions.FILES, archive));
-      } catch (RuntimeException ignored) {
-        // the clone's backup stays; it is a normal backup of the source
-      }
-    }
-  }
-
-  /** Migrate: backup, point the context at the target, deploy; the context goes back on failure. */
-  TaskReport migrateSite(ContextName name, String platform, String dbServer, String newUri) {
-    if (newUri != null && !ContextName.of(newUri).equals(name)) {
-      // A rename: the site is copied under its new name, then the original goes (Aegir's migrate
-      // with a new name). The original keeps serving until its copy is complete.
-      TaskReport copy = cloneSite(name, newUri, platform, dbServer);
-      try {
-        runDelete(name);
-      } catch (RuntimeException e) {
-        throw new ProvisionException(name + ": the site was copied to @"
-            + ContextName.of(newUri).value() + ", but removing the original failed: " + e.getMessage()
-            + "; delete it with 'provision delete " + name + "'", e);
-      }
-      return copy;
-    }
-    return migrateSite(name, platform, dbServer);
-  }
-
-  TaskReport migrateSite(ContextName name, String platform, String dbServer) {
-    Site before = (Site) contexts.load(name).context();
-    if (!Boolean.TRUE.equals(before.installed().orElse(false)) || before.dbName().isEmpty()) {
-      throw new InvalidContextException(name.toString(), null,
-          "is not installed; there is nothing to migrate");
-    }
-    ContextName oldPlatform = before.platform().orElseThrow();
-    ContextName newPlatform = platform == null ? oldPlatform : ContextName.of(platform);
-    ContextName oldDb = before.dbServer().orElse(ContextName.MASTER);
-    ContextName newDb = dbServer == null ? oldDb : ContextName.of(dbServer);
-    if (newPlatform.equals(oldPlatform) && newDb.equals(oldDb)) {
-      throw new InvalidContextException(name.toString(), "platform",
-          "is " + oldPlatform + " already, on db server " + oldDb + "; name another platform or db server");
-    }
-    Platform target = (Platform) contexts.load(newPlatform).context();
-    Platform current = (Platform) contexts.load(oldPlatform).context();
-    if (!target.webServer().orElse(ContextName.MASTER).equals(current.webServer().orElse(ContextName.MASTER))) {
-      throw new InvalidContextException(name.toString(), "platform", newPlatform
-          + " is published by another web server; migrating between web servers is not supported yet");
-    }
-    String oldSitePath = String.valueOf(contexts.resolve(name).get("site_path").orElseThrow());
-    TaskReport backup = engine.run(Task.BACKUP, name, false);
-    String archive = backup.results().get("backup_file");
-    Map<String, Object> original = before.properties();
-    boolean databaseOnly = newPlatform.equals(oldPlatform);
-    if (databaseOnly) {
-      // The site stays where it is: a restore from its own backup, with the new database on the
-      // new server; the old one is dropped on the old server once the whole task succeeded.
-      contexts.save(name, PropertyChanges.builder().set("db_server", newDb.toString()).build());
-    } else {
-      contexts.save(name, PropertyChanges.builder().set("platform", newPlatform.toString())
-          .set("db_server", newDb.toString()).reset("installed").reset("db_name").reset("db_user")
-          .reset("db_passwd").build());
-    }
-    try {
-      if (databaseOnly) {
-        return relabel(Task.MIGRATE, () -> engine.run(Task.RESTORE, name, false, Map.of(TaskOptions.FILE, archive,
-            "old_db_server", oldDb.toString())));
-      }
-      return relabel(Task.MIGRATE, () -> engine.run(Task.DEPLOY, name, false, Map.of(TaskOptions.FILE, archive,
-          "old_uri", name.value(), "old_db_name", before.dbName().get(),
-          "old_db_user", before.dbUser().orElse(before.dbName().get()), "old_db_server", oldDb.toString(),
-          "old_site_path", oldSitePath)));
-    } catch (RuntimeException e) {
-      PropertyChanges.Builder back = PropertyChanges.builder();
-      for (String k : List.of("platform", "db_server", "installed", "db_name", "db_user", "db_passwd")) {
-        Object v = original.get(k);
-        if (v == null) {
-          back.reset(k);
-        } else {
-          back.set(k, ContextService.text(v));
-        }
-      }
-      contexts.save(name, back.build());
-      throw e;
-    } finally {
-      try {
-        engine.run(Task.BACKUP_DELETE, name, false, Map.of(TaskOptions.FILES, archive));
-      } catch (RuntimeException ignored) {
-        // the migration's backup stays; it is a normal backup of the site
-      }
-    }
-  }
-
-  /**
-   * Runs the deploy that does the work of a clone or a migrate and reports it under the task the
-   * user asked for, so that its summary line says {@code clone @copy: succeeded}, not
-   * {@code deploy}; a failure is rethrown with its report relabelled the same way.
-   */
-  private static TaskReport relabel(Task task, Supplier<TaskReport> deploy) {
-    try {
-      return relabel(task, deploy.get());
-    } catch (TaskFailedException e) {
-      if (e.report() == null) {
-        throw e;
-      }
-      TaskFailedException relabelled = new TaskFailedException(relabel(task, e.report()), e.getCause(),
-          e.rolledBackCompletely());
-      relabelled.setStackTrace(e.getStackTrace());
-      throw relabelled;
-    }
-  }
-
-  private static TaskReport relabel(Task task, TaskReport r) {
-    return new TaskReport(task, r.context(), r.status(), r.steps(), r.reloads(), r.warnings(), r.duration(),
-        r.failure(), r.results());
+    return verified(engine.run(task, name, planOnly, options));
   }
 
   /** Runs the delete task, then removes the context. */

@@ -3,10 +3,13 @@ package net.aegirj.provision.core;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.Migration;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.api.TaskReport;
 
@@ -27,7 +30,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report
    */
   public TaskReport enable() {
-    return provision().runWithSiteEnabled(name(), true, Task.ENABLE);
+    return run(Task.ENABLE);
   }
 
   /**
@@ -37,7 +40,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report
    */
   public TaskReport disable() {
-    return provision().runWithSiteEnabled(name(), false, Task.DISABLE);
+    return run(Task.DISABLE);
   }
 
   /**
@@ -115,7 +118,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report of the deploy
    */
   public TaskReport cloneTo(String newUri, String platform) {
-    return provision().cloneSite(name(), newUri, platform);
+    return cloneTo(newUri, platform, null);
   }
 
   /**
@@ -127,7 +130,9 @@ public final class SiteHandle extends ContextHandle {
    * @return the report of the deploy
    */
   public TaskReport cloneTo(String newUri, String platform, String dbServer) {
-    return provision().cloneSite(name(), newUri, platform, dbServer);
+    Migration m = Migration.named(newUri);
+    m = platform == null ? m : m.platform(platform);
+    return cloneTo(dbServer == null ? m : m.dbServer(dbServer));
   }
 
   /**
@@ -141,7 +146,7 @@ public final class SiteHandle extends ContextHandle {
    * @return the report of the deploy
    */
   public TaskReport migrate(String platform, String dbServer) {
-    return provision().migrateSite(name(), platform, dbServer);
+    return migrate(platform, dbServer, null);
   }
 
   /**
@@ -155,7 +160,35 @@ public final class SiteHandle extends ContextHandle {
    * @return the report of the deploy under the new name
    */
   public TaskReport migrate(String platform, String dbServer, String newUri) {
-    return provision().migrateSite(name(), platform, dbServer, newUri);
+    Migration m = new Migration(Optional.empty(), Optional.empty(), Optional.empty());
+    m = platform == null ? m : m.platform(platform);
+    m = dbServer == null ? m : m.dbServer(dbServer);
+    return migrate(newUri == null ? m : m.newName(newUri));
+  }
+
+  /**
+   * Copies the site (Aegir's clone): the {@code clone} task, with the copy's name and, optionally,
+   * its platform and db server.
+   *
+   * @param clone where the copy goes; {@link Migration#newName()} is required
+   * @return the report (task {@code clone}, context the copy)
+   * @throws TaskFailedException when it failed (the copy is removed)
+   */
+  public TaskReport cloneTo(Migration clone) {
+    return run(Task.CLONE, clone.options());
+  }
+
+  /**
+   * Moves the site (Aegir's migrate): the {@code migrate} task, to another platform, db server or
+   * name.
+   *
+   * @param migration where the site goes
+   * @return the report (task {@code migrate})
+   * @throws TaskFailedException when it failed (the site serves from where
+   *     it was)
+   */
+  public TaskReport migrate(Migration migration) {
+    return run(Task.MIGRATE, migration.options());
   }
 
   /**
