@@ -18,9 +18,13 @@ import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.PlatformKeys;
+import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.spi.Command;
@@ -65,6 +69,23 @@ public class MySql implements ServiceType {
   /** The kind of an {@link Intent} to create a user's accounts (the hosts are its details). */
   public static final String USER = "db user";
 
+  /** An account that may create databases and users (a secret). */
+  public static final PropertyKey<String> MASTER_DB = PropertyKey.string(
+      PropertySpec.builder(ContextType.SERVER, "master_db", PropertySpec.Kind.STRING).grammar(Grammar.DB_URL)
+          .secret().description("mysql://user:password@host[:port] of an account that may create databases and users").build());
+  /** Port of the database server. */
+  public static final PropertyKey<Integer> DB_PORT = PropertyKey.integer(
+      PropertySpec.builder(ContextType.SERVER, "db_port", PropertySpec.Kind.INTEGER).range(1, 65535)
+          .defaultValue(3306).description("port of the database server").build());
+  /** Grant site users access from any host ({@code %}). */
+  public static final PropertyKey<Boolean> DB_GRANT_ALL_HOSTS = PropertyKey.bool(
+      PropertySpec.builder(ContextType.SERVER, "db_grant_all_hosts", PropertySpec.Kind.BOOLEAN)
+          .defaultValue(Boolean.FALSE).description("grant site users access from any host ('%')").build());
+  /** Probed on every server verify: whether the server takes utf8mb4 tables. */
+  public static final PropertyKey<Boolean> UTF8MB4_IS_SUPPORTED = PropertyKey.bool(
+      PropertySpec.builder(ContextType.SERVER, "utf8mb4_is_supported", PropertySpec.Kind.BOOLEAN)
+          .defaultValue(Boolean.FALSE).description("probed on every server verify: the server takes utf8mb4 tables").build());
+
   /** Creates it (for {@link java.util.ServiceLoader}). */
   public MySql() {}
 
@@ -80,26 +101,29 @@ public class MySql implements ServiceType {
 
   @Override
   public List<PropertySpec> serverProperties() {
-    return List.of(
-        PropertySpec.builder(ContextType.SERVER, "master_db", PropertySpec.Kind.STRING).grammar(Grammar.DB_URL)
-            .secret().description("mysql://user:password@host[:port] of an account that may create databases and users").build(),
-        PropertySpec.builder(ContextType.SERVER, "db_port", PropertySpec.Kind.INTEGER).range(1, 65535)
-            .defaultValue(3306).description("port of the database server").build(),
-        PropertySpec.builder(ContextType.SERVER, "db_grant_all_hosts", PropertySpec.Kind.BOOLEAN)
-            .defaultValue(Boolean.FALSE).description("grant site users access from any host ('%')").build(),
-        PropertySpec.builder(ContextType.SERVER, "utf8mb4_is_supported", PropertySpec.Kind.BOOLEAN)
-            .defaultValue(Boolean.FALSE).description("probed on every server verify: the server takes utf8mb4 tables").build());
+    return List.of(MASTER_DB.spec(), DB_PORT.spec(), DB_GRANT_ALL_HOSTS.spec(), UTF8MB4_IS_SUPPORTED.spec());
+  }
+
+  /**
+   * The port of a site's database: its {@code db_port} (derived from its db server's), else
+   * {@link #DB_PORT}'s default (a db server whose type declares no port).
+   *
+   * @param site a site
+   * @return the port
+   */
+  public static int sitePort(ResolvedContext site) {
+    return site.find(SiteKeys.DB_PORT).orElseGet(() -> DB_PORT.defaultValue().orElseThrow());
   }
 
   // ------------------------------------------------------------------ connection
 
   static DbConnection connection(StepContext ctx, ResolvedContext server) {
     return ctx.resource("mysql:" + server.name().value(), () -> {
-      String url = server.get("master_db").map(String::valueOf).orElseThrow(() -> new ProvisionException(
+      String url = server.find(MASTER_DB).orElseThrow(() -> new ProvisionException(
           server.name() + ": property 'master_db' is required by the mysql db service; set it with "
               + "provision save " + server.name() + " --master_db=mysql://user:password@host"));
       MasterDb db = MasterDb.parse(server.name(), url);
-      int port = db.port().orElse(((Number) server.get("db_port").orElse(3306)).intValue());
+      int port = db.port().orElse(server.get(DB_PORT));
       return DbConnection.open(server.name().toString(), db, port,
           ctx.shared("mysql:idle-connections", DbPool::new));
     });
@@ -163,8 +187,8 @@ public class MySql implements ServiceType {
     } finally {
       c.execute("DROP DATABASE " + Sql.ident(server.name(), "database", name));
     }
-    if (!Boolean.valueOf(utf8mb4).equals(server.get("utf8mb4_is_supported").orElse(Boolean.FALSE))) {
-      ctx.save(server.name(), PropertyChanges.builder().set("utf8mb4_is_supported", Boolean.toString(utf8mb4)).build());
+    if (utf8mb4 != server.get(UTF8MB4_IS_SUPPORTED)) {
+      ctx.save(server.name(), PropertyChanges.builder().set(UTF8MB4_IS_SUPPORTED.name(), Boolean.toString(utf8mb4)).build());
     }
   }
 
@@ -226,14 +250,14 @@ public class MySql implements ServiceType {
 
   /** The hosts a site's user is granted from, as the db server sees the web server. */
   static Set<String> grantHosts(StepContext ctx, ResolvedContext site, ResolvedContext dbServer) {
-    if (Boolean.TRUE.equals(dbServer.get("db_grant_all_hosts").orElse(false))) {
+    if (dbServer.get(DB_GRANT_ALL_HOSTS)) {
       return Set.of("%");
     }
     Set<String> hosts = new LinkedHashSet<>();
-    ResolvedContext platform = ctx.resolve(ContextName.of(String.valueOf(site.get("platform").orElseThrow())));
-    ResolvedContext web = ctx.resolve(ContextName.of(String.valueOf(platform.get("web_server").orElseThrow())));
-    String webHost = String.valueOf(web.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT);
-    String dbHost = String.valueOf(dbServer.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT);
+    ResolvedContext platform = ctx.resolve(ContextName.of(site.get(SiteKeys.PLATFORM)));
+    ResolvedContext web = ctx.resolve(ContextName.of(platform.get(PlatformKeys.WEB_SERVER)));
+    String webHost = web.get(ServerKeys.REMOTE_HOST).toLowerCase(Locale.ROOT);
+    String dbHost = dbServer.get(ServerKeys.REMOTE_HOST).toLowerCase(Locale.ROOT);
     boolean webIsHere = web.name().isMaster() || ctx.host(web.name()).isLocal();
     boolean sameMachine = webHost.equals(dbHost) || (webIsHere && isLoopback(webHost) && isLoopback(dbHost));
     if (sameMachine) {
@@ -266,8 +290,8 @@ public class MySql implements ServiceType {
    */
   static String probeGrantHost(StepContext ctx, ResolvedContext web, ResolvedContext dbServer, String dbHost) {
     String fallback = Grammar.HOST_OR_IP.check(web.name(), "remote_host",
-        String.valueOf(web.get("remote_host").orElse("localhost")).toLowerCase(Locale.ROOT));
-    int port = ((Number) dbServer.get("db_port").orElse(3306)).intValue();
+        web.get(ServerKeys.REMOTE_HOST).toLowerCase(Locale.ROOT));
+    int port = dbServer.get(DB_PORT);
     Grammar.HOST_OR_IP.check(dbServer.name(), "remote_host", dbHost);
     CommandResult r = ctx.host(web.name()).run(Command.of(
         "mysql", "--no-defaults", "--connect-timeout=10", "-u", "intntnllyInvalid", "-h", dbHost,
@@ -302,20 +326,20 @@ public class MySql implements ServiceType {
 
   private static void install(StepContext ctx, ResolvedContext site, ResolvedContext server) {
     ContextName n = site.name();
-    if (Boolean.TRUE.equals(site.get("installed").orElse(false)) && site.get("db_name").isPresent()) {
-      throw new ProvisionException(n + ": the site is installed already (database " + site.get("db_name").get()
+    if (site.get(SiteKeys.INSTALLED) && site.find(SiteKeys.DB_NAME).isPresent()) {
+      throw new ProvisionException(n + ": the site is installed already (database " + site.get(SiteKeys.DB_NAME)
           + "); verify it, or delete it first");
     }
-    String uri = String.valueOf(site.get("uri").orElseThrow());
+    String uri = site.get(SiteKeys.URI);
     if (ctx.planOnly()) {
       ctx.changed("CREATE DATABASE `" + baseName(uri) + "` on " + server.name());
       return;
     }
-    Optional<String> leftover = site.get("db_name").map(String::valueOf).filter(d -> Grammar.DB_NAME.accepts(d));
+    Optional<String> leftover = site.find(SiteKeys.DB_NAME).filter(d -> Grammar.DB_NAME.accepts(d));
     if (leftover.isPresent() && connection(ctx, server).databaseExists(leftover.get())) {
       // The context records a database for a site that is not installed: an install that was
       // killed before it could finish or roll back. Its database goes; a fresh one is made.
-      String user = site.get("db_user").map(String::valueOf).filter(u -> Grammar.DB_NAME.accepts(u))
+      String user = site.find(SiteKeys.DB_USER).filter(u -> Grammar.DB_NAME.accepts(u))
           .orElse(leftover.get());
       ctx.warn(n + ": database " + leftover.get() + " was left by an install that did not finish; it is replaced");
       dropQuietly(ctx, n, server, leftover.get(), user);
@@ -335,7 +359,7 @@ public class MySql implements ServiceType {
    */
   public static String createDatabase(StepContext ctx, ResolvedContext site, ResolvedContext server) {
     ContextName n = site.name();
-    String uri = String.valueOf(site.get("uri").orElseThrow());
+    String uri = site.get(SiteKeys.URI);
     DbConnection c = connection(ctx, server);
     String base = baseName(uri);
     String name = base;
@@ -389,7 +413,7 @@ public class MySql implements ServiceType {
    */
   public static void importDump(StepContext ctx, ResolvedContext site, Path sql) {
     ContextName n = site.name();
-    String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").orElseThrow()));
+    String db = Grammar.DB_NAME.check(n, "db_name", site.get(SiteKeys.DB_NAME));
     // The option file (the site's account, see clientOptions) arrives on standard input and is
     // moved to fd 3 before the dump takes stdin; --defaults-file must come first.
     ctx.host(ContextName.MASTER).run(Command.of("sh", "-c",
@@ -422,12 +446,12 @@ public class MySql implements ServiceType {
    */
   public static void rewriteUri(StepContext ctx, ResolvedContext site, ResolvedContext server, String oldUri) {
     ContextName n = site.name();
-    String uri = Grammar.HOST.check(n, "uri", String.valueOf(site.get("uri").orElseThrow()));
+    String uri = Grammar.HOST.check(n, "uri", site.get(SiteKeys.URI));
     Grammar.HOST.check(n, "old_uri", oldUri);
     if (uri.equals(oldUri)) {
       return;
     }
-    String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").orElseThrow()));
+    String db = Grammar.DB_NAME.check(n, "db_name", site.get(SiteKeys.DB_NAME));
     DbConnection c = connection(ctx, server);
     List<String> present = c.strings("SELECT CONCAT(TABLE_NAME, '.', COLUMN_NAME) FROM information_schema.COLUMNS"
         + " WHERE TABLE_SCHEMA = '" + db + "'");
@@ -465,7 +489,7 @@ public class MySql implements ServiceType {
 
   private static void verify(StepContext ctx, ResolvedContext site, ResolvedContext server) {
     ContextName n = site.name();
-    Optional<Object> dbName = site.get("db_name");
+    Optional<String> dbName = site.find(SiteKeys.DB_NAME);
     if (dbName.isEmpty()) {
       ctx.skip(n + " has no database yet (install it first)");
       return;
@@ -474,15 +498,15 @@ public class MySql implements ServiceType {
       return;
     }
     DbConnection c = connection(ctx, server);
-    String name = String.valueOf(dbName.get());
-    String user = String.valueOf(site.get("db_user").orElse(name));
+    String name = dbName.get();
+    String user = site.find(SiteKeys.DB_USER).orElse(name);
     String db = Sql.ident(n, "db_name", name);
     if (!c.databaseExists(name)) {
       throw new ProvisionException(n + ": database " + name + " is missing on " + server.name()
           + "; restore it from a backup, or delete and reinstall the site");
     }
-    String password = String.valueOf(site.get("db_passwd").orElseThrow(() ->
-        new ProvisionException(n + ": db_passwd is missing; the site's credentials are incomplete")));
+    String password = site.find(SiteKeys.DB_PASSWD).orElseThrow(() ->
+        new ProvisionException(n + ": db_passwd is missing; the site's credentials are incomplete"));
     for (String host : grantHosts(ctx, site, server)) {
       String account = Sql.account(n, user, host);
       if (!c.userExists(user, host)) {
@@ -508,21 +532,21 @@ public class MySql implements ServiceType {
    */
   static byte[] clientOptions(ResolvedContext site) {
     ContextName n = site.name();
-    String host = Grammar.HOST_OR_IP.check(n, "db_host", String.valueOf(site.get("db_host").orElseThrow()));
-    String user = Grammar.DB_NAME.check(n, "db_user", String.valueOf(site.get("db_user").orElseThrow()));
-    String pass = Grammar.TOKEN.check(n, "db_passwd", String.valueOf(site.get("db_passwd").orElseThrow()));
-    int port = ((Number) site.get("db_port").orElse(3306)).intValue();
+    String host = Grammar.HOST_OR_IP.check(n, "db_host", site.get(SiteKeys.DB_HOST));
+    String user = Grammar.DB_NAME.check(n, "db_user", site.get(SiteKeys.DB_USER));
+    String pass = Grammar.TOKEN.check(n, "db_passwd", site.get(SiteKeys.DB_PASSWD));
+    int port = sitePort(site);
     return ("[client]\nhost=" + host + "\nport=" + port + "\nuser=" + user + "\npassword=\"" + pass + "\"\n")
         .getBytes(StandardCharsets.US_ASCII);
   }
 
   private static void dump(StepContext ctx, ResolvedContext site, ResolvedContext server) {
     ContextName n = site.name();
-    if (site.get("db_name").isEmpty()) {
+    if (site.find(SiteKeys.DB_NAME).isEmpty()) {
       throw new ProvisionException(n + ": the site has no database to back up; install it first");
     }
-    String db = Grammar.DB_NAME.check(n, "db_name", String.valueOf(site.get("db_name").get()));
-    Path sql = Path.of(String.valueOf(site.get("site_path").orElseThrow())).resolve(DUMP);
+    String db = Grammar.DB_NAME.check(n, "db_name", site.get(SiteKeys.DB_NAME));
+    Path sql = Path.of(site.get(SiteKeys.SITE_PATH)).resolve(DUMP);
     Host h = ctx.host(ContextName.MASTER);
     if (h.stat(sql.getParent()).isEmpty()) {
       throw new ProvisionException(n + ": the site directory " + sql.getParent() + " does not exist; verify the site first");
@@ -551,7 +575,7 @@ public class MySql implements ServiceType {
 
   private static void delete(StepContext ctx, ResolvedContext site, ResolvedContext server) {
     ContextName n = site.name();
-    Optional<Object> dbName = site.get("db_name");
+    Optional<String> dbName = site.find(SiteKeys.DB_NAME);
     if (dbName.isEmpty()) {
       ctx.skip(n + " has no database");
       return;
@@ -560,7 +584,7 @@ public class MySql implements ServiceType {
       ctx.changed("DROP DATABASE `" + dbName.get() + "` on " + server.name());
       return;
     }
-    drop(ctx, n, server, String.valueOf(dbName.get()), String.valueOf(site.get("db_user").orElse(dbName.get())));
+    drop(ctx, n, server, dbName.get(), site.find(SiteKeys.DB_USER).orElse(dbName.get()));
   }
 
   /**
@@ -598,9 +622,9 @@ public class MySql implements ServiceType {
   }
 
   private static void refuseAdminUser(ContextName site, ResolvedContext server, String user) {
-    Optional<Object> url = server.get("master_db");
+    Optional<String> url = server.find(MASTER_DB);
     if (url.isPresent()) {
-      String admin = MasterDb.parse(server.name(), String.valueOf(url.get())).user();
+      String admin = MasterDb.parse(server.name(), url.get()).user();
       if (admin.equals(user)) {
         throw new InvalidContextException(site.toString(), "db_user",
             "'" + user + "' is the server's administrative account (master_db), never a site's; refusing to touch it");
@@ -617,20 +641,20 @@ public class MySql implements ServiceType {
   @Override
   public boolean settle(LeftIntent left, StepContext ctx) {
     Intent i = left.intent();
-    String property = switch (i.kind()) {
-      case DATABASE -> "db_name";
-      case USER -> "db_user";
+    PropertyKey<String> key = switch (i.kind()) {
+      case DATABASE -> SiteKeys.DB_NAME;
+      case USER -> SiteKeys.DB_USER;
       default -> null;
     };
-    if (property == null) {
+    if (key == null) {
       return false;
     }
+    String property = key.name();
     ContextName n = left.context();
     String name = Grammar.DB_NAME.check(n, property, i.name());
     String by = "a killed " + (left.task() == null ? "task" : left.task().id()) + " of " + n;
-    boolean owned = left.saved().filter(s -> name.equals(s.get(property).map(String::valueOf).orElse(null)))
-        .filter(s -> i.server().equals(s.get("db_server").map(v -> ContextName.of(String.valueOf(v)))
-            .orElse(ContextName.MASTER)))
+    boolean owned = left.saved().filter(s -> name.equals(s.find(key).orElse(null)))
+        .filter(s -> i.server().equals(ContextName.of(s.get(SiteKeys.DB_SERVER))))
         .isPresent();
     if (owned) {
       return true; // the site records it: its own tasks look after it

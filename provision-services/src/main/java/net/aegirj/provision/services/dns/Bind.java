@@ -15,10 +15,12 @@ import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
-import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.spi.Command;
@@ -83,6 +85,34 @@ public class Bind implements ServiceType {
   static final String FALLBACK_ADDRESS = "127.0.0.1";
   private static final ConcurrentMap<String, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
 
+  /** Default TTL of the records ({@code $TTL}). */
+  public static final PropertyKey<Integer> DNS_TTL = seconds("dns_ttl", 86400, "default TTL of the records ($TTL)");
+  /** SOA refresh: how often secondaries check the serial. */
+  public static final PropertyKey<Integer> DNS_REFRESH = seconds("dns_refresh", 21600,
+      "SOA refresh: how often secondaries check the serial");
+  /** SOA retry: how soon secondaries retry a failed refresh. */
+  public static final PropertyKey<Integer> DNS_RETRY = seconds("dns_retry", 3600,
+      "SOA retry: how soon secondaries retry a failed refresh");
+  /** SOA expire: when secondaries stop answering without the primary. */
+  public static final PropertyKey<Integer> DNS_EXPIRE = seconds("dns_expire", 604800,
+      "SOA expire: when secondaries stop answering without the primary");
+  /** SOA minimum: how long resolvers cache a missing name. */
+  public static final PropertyKey<Integer> DNS_NEGATIVETTL = seconds("dns_negativettl", 86400,
+      "SOA minimum: how long resolvers cache a missing name");
+  /** Mail exchanger (MX 10) of every zone; none when unset. */
+  public static final PropertyKey<String> DNS_DEFAULT_MX = PropertyKey.string(
+      PropertySpec.builder(ContextType.SERVER, "dns_default_mx", PropertySpec.Kind.STRING).grammar(Grammar.HOST)
+          .description("mail exchanger (MX 10) of every zone; none when unset").build());
+  /** Reloads named (run with /bin/sh -c). */
+  public static final PropertyKey<String> DNS_RESTART_CMD = PropertyKey.string(
+      PropertySpec.builder(ContextType.SERVER, "dns_restart_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
+          .defaultValue("rndc reload").description("reloads named (run with /bin/sh -c)").build());
+  /** Tests the zones and the server file before a reload; by default {@code named-checkconf -z}. */
+  public static final PropertyKey<String> DNS_TEST_CMD = PropertyKey.string(
+      PropertySpec.builder(ContextType.SERVER, "dns_test_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
+          .defaultsTo("named-checkconf -z <config_path>/bind.conf")
+          .description("tests the zones and the server file before a reload (run with /bin/sh -c)").build());
+
   /** Creates it (for {@link java.util.ServiceLoader}). */
   public Bind() {}
 
@@ -98,49 +128,33 @@ public class Bind implements ServiceType {
 
   @Override
   public List<PropertySpec> serverProperties() {
-    return List.of(
-        seconds("dns_ttl", 86400, "default TTL of the records ($TTL)"),
-        seconds("dns_refresh", 21600, "SOA refresh: how often secondaries check the serial"),
-        seconds("dns_retry", 3600, "SOA retry: how soon secondaries retry a failed refresh"),
-        seconds("dns_expire", 604800, "SOA expire: when secondaries stop answering without the primary"),
-        seconds("dns_negativettl", 86400, "SOA minimum: how long resolvers cache a missing name"),
-        PropertySpec.builder(ContextType.SERVER, "dns_default_mx", PropertySpec.Kind.STRING).grammar(Grammar.HOST)
-            .description("mail exchanger (MX 10) of every zone; none when unset").build(),
-        PropertySpec.builder(ContextType.SERVER, "dns_restart_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
-            .defaultValue("rndc reload").description("reloads named (run with /bin/sh -c)").build(),
-        PropertySpec.builder(ContextType.SERVER, "dns_test_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
-            .defaultsTo("named-checkconf -z <config_path>/bind.conf")
-            .description("tests the zones and the server file before a reload (run with /bin/sh -c)").build());
+    return List.of(DNS_TTL.spec(), DNS_REFRESH.spec(), DNS_RETRY.spec(), DNS_EXPIRE.spec(), DNS_NEGATIVETTL.spec(),
+        DNS_DEFAULT_MX.spec(), DNS_RESTART_CMD.spec(), DNS_TEST_CMD.spec());
   }
 
-  private static PropertySpec seconds(String name, int value, String description) {
-    return PropertySpec.builder(ContextType.SERVER, name, PropertySpec.Kind.INTEGER).range(1, Integer.MAX_VALUE)
-        .defaultValue(value).description(description + ", in seconds").build();
+  private static PropertyKey<Integer> seconds(String name, int value, String description) {
+    return PropertyKey.integer(PropertySpec.builder(ContextType.SERVER, name, PropertySpec.Kind.INTEGER)
+        .range(1, Integer.MAX_VALUE).defaultValue(value).description(description + ", in seconds").build());
   }
 
   @Override
   public Optional<Command> configTestCommand(ResolvedContext server) {
-    Optional<Object> cmd = server.get("dns_test_cmd");
+    Optional<String> cmd = server.find(DNS_TEST_CMD);
     if (cmd.isPresent()) {
-      return Optional.of(Command.shell(String.valueOf(cmd.get())));
+      return Optional.of(Command.shell(cmd.get()));
     }
     return Optional.of(Command.of("named-checkconf", "-z", serverFile(server).toString()));
   }
 
   @Override
   public Optional<Command> reloadCommand(ResolvedContext server) {
-    return Optional.of(Command.shell(String.valueOf(server.get("dns_restart_cmd").orElse("rndc reload"))));
+    return Optional.of(Command.shell(server.get(DNS_RESTART_CMD)));
   }
 
   // ------------------------------------------------------------------ paths
 
-  static String str(ResolvedContext c, String property) {
-    return c.get(property).map(String::valueOf).orElseThrow(() ->
-        new ProvisionException(c.name() + ": property '" + property + "' has no value"));
-  }
-
   static Path configPath(ResolvedContext server) {
-    return Path.of(Grammar.PATH.check(server.name(), "config_path", str(server, "config_path")));
+    return Path.of(Grammar.PATH.check(server.name(), "config_path", server.get(ServerKeys.CONFIG_PATH)));
   }
 
   /** @return {@code <config_path>/bind} */
@@ -188,7 +202,7 @@ public class Bind implements ServiceType {
   }
 
   private static void locked(ResolvedContext server, Runnable body) {
-    ReentrantLock lock = LOCKS.computeIfAbsent(server.name() + "|" + str(server, "config_path"),
+    ReentrantLock lock = LOCKS.computeIfAbsent(server.name() + "|" + server.get(ServerKeys.CONFIG_PATH),
         k -> new ReentrantLock());
     lock.lock();
     try {
@@ -204,7 +218,7 @@ public class Bind implements ServiceType {
     boolean changed = h.mkdirs(appPath(server), FileMode.of(APP_DIR));
     changed |= h.mkdirs(zoneDir(server), FileMode.of(ZONE_DIR));
     changed |= h.write(serverFile(server), serverConf(server, managedZones(h, server)), FileMode.of(FILE));
-    Path link = Path.of(Grammar.PATH.check(server.name(), "aegir_root", str(server, "aegir_root")))
+    Path link = Path.of(Grammar.PATH.check(server.name(), "aegir_root", server.get(ServerKeys.AEGIR_ROOT)))
         .resolve("config").resolve("bind.conf");
     changed |= h.symlink(link, serverFile(server).toString());
     return changed;
@@ -270,26 +284,25 @@ public class Bind implements ServiceType {
   /** The SOA/NS/MX values of the server's zones, each held to its grammar. */
   static Zone.Header header(ResolvedContext server) {
     ContextName n = server.name();
-    String primary = str(server, "remote_host");
+    String primary = server.get(ServerKeys.REMOTE_HOST);
     if (!Grammar.HOST.accepts(primary) || Grammar.IP.accepts(primary)) {
       throw new InvalidContextException(n.toString(), "remote_host", "the bind dns service names the primary "
           + "name server with it, so it must be " + Grammar.HOST.description() + ", not " + quote(primary));
     }
     String email = Grammar.EMAIL.check(n, "admin_email",
-        server.get("admin_email").map(String::valueOf).orElse("admin@" + primary));
+        server.find(ServerKeys.ADMIN_EMAIL).orElse("admin@" + primary));
     int at = email.lastIndexOf('@');
     String local = email.substring(0, at).replace(".", "\\.");
-    Optional<String> mx = server.get("dns_default_mx").map(v -> Grammar.HOST.check(n, "dns_default_mx",
-        String.valueOf(v)));
-    return new Zone.Header(primary, local + "." + email.substring(at + 1), seconds(server, "dns_ttl", 86400),
-        seconds(server, "dns_refresh", 21600), seconds(server, "dns_retry", 3600),
-        seconds(server, "dns_expire", 604800), seconds(server, "dns_negativettl", 86400), mx);
+    Optional<String> mx = server.find(DNS_DEFAULT_MX).map(v -> Grammar.HOST.check(n, "dns_default_mx", v));
+    return new Zone.Header(primary, local + "." + email.substring(at + 1), seconds(server, DNS_TTL),
+        seconds(server, DNS_REFRESH), seconds(server, DNS_RETRY), seconds(server, DNS_EXPIRE),
+        seconds(server, DNS_NEGATIVETTL), mx);
   }
 
-  private static int seconds(ResolvedContext server, String property, int fallback) {
-    int v = ((Number) server.get(property).orElse(fallback)).intValue();
+  private static int seconds(ResolvedContext server, PropertyKey<Integer> key) {
+    int v = server.get(key);
     if (v < 1) {
-      throw new InvalidContextException(server.name().toString(), property, "must be a positive number of seconds");
+      throw new InvalidContextException(server.name().toString(), key.name(), "must be a positive number of seconds");
     }
     return v;
   }
@@ -308,11 +321,11 @@ public class Bind implements ServiceType {
       }
     }
     ResolvedContext server = ctx.resolve(web);
-    List<?> ips = (List<?>) server.get("ip_addresses").orElse(List.of());
+    List<String> ips = server.find(ServerKeys.IP_ADDRESSES).orElse(List.of());
     if (ips.isEmpty()) {
       return FALLBACK_ADDRESS;
     }
-    String ip = String.valueOf(ips.get(0));
+    String ip = ips.get(0);
     if (!Grammar.IP.accepts(ip) || ip.equals("*")) {
       throw new InvalidContextException(web.toString(), "ip_addresses", "the first entry is the address of its "
           + "sites' DNS records and must be an IPv4 or IPv6 address, not " + quote(ip));
@@ -341,7 +354,7 @@ public class Bind implements ServiceType {
 
   private static void update(StepContext ctx, ResolvedContext site, ResolvedContext server, boolean delete) {
     ContextName n = site.name();
-    String uri = Grammar.HOST.check(n, "uri", str(site, "uri"));
+    String uri = Grammar.HOST.check(n, "uri", site.get(SiteKeys.URI));
     Zone.Header header = header(server);
     Host h = ctx.host(server.name());
     boolean changed = layout(ctx, server);
@@ -350,12 +363,12 @@ public class Bind implements ServiceType {
     String zone = null;
     List<ZoneRecord> wanted = List.of();
     if (!delete) {
-      zone = site.get("dns_zone").map(z -> Grammar.HOST.check(n, "dns_zone", String.valueOf(z)))
+      zone = site.find(SiteKeys.DNS_ZONE).map(z -> Grammar.HOST.check(n, "dns_zone", z))
           .orElseGet(() -> guessZone(uri, managed));
       String name;
-      Optional<Object> sub = site.get("dns_zone_subdomain");
+      Optional<String> sub = site.find(SiteKeys.DNS_ZONE_SUBDOMAIN);
       if (sub.isPresent()) {
-        name = Grammar.ZONE_NAME.check(n, "dns_zone_subdomain", String.valueOf(sub.get()));
+        name = Grammar.ZONE_NAME.check(n, "dns_zone_subdomain", sub.get());
       } else if (within(uri, zone)) {
         name = relative(uri, zone);
       } else {
@@ -363,8 +376,8 @@ public class Bind implements ServiceType {
             + zone + "; set dns_zone_subdomain to name the site in that zone");
       }
       List<String> aliases = new ArrayList<>();
-      for (Object a : (List<?>) site.get("aliases").orElse(List.of())) {
-        aliases.add(Grammar.ALIAS.check(n, "aliases", String.valueOf(a)));
+      for (String a : site.find(SiteKeys.ALIASES).orElse(List.of())) {
+        aliases.add(Grammar.ALIAS.check(n, "aliases", a));
       }
       wanted = wanted(uri, zone, name, address(ctx, site), aliases);
       zones.add(zone);

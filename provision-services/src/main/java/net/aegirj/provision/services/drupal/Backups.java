@@ -13,6 +13,8 @@ import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.services.db.MySql;
 import net.aegirj.provision.spi.Command;
@@ -34,14 +36,14 @@ final class Backups {
   private Backups() {}
 
   static Path backupPath(StepContext ctx) {
-    return Path.of(Drupal.str(ctx.resolve(ContextName.MASTER), "backup_path"));
+    return Path.of(ctx.resolve(ContextName.MASTER).get(ServerKeys.BACKUP_PATH));
   }
 
   static void archive(StepContext ctx, ResolvedContext site) {
     ContextName n = site.name();
     Host h = ctx.host(ContextName.MASTER);
     Path sitePath = Drupal.sitePath(site);
-    String uri = Drupal.str(site, "uri");
+    String uri = site.get(SiteKeys.URI);
     Path dir = backupPath(ctx);
     if (h.stat(dir).isEmpty()) {
       throw new ProvisionException(n + ": the backup directory " + dir + " does not exist; verify @server_master first");
@@ -73,10 +75,10 @@ final class Backups {
     long size = h.stat(target).map(FileInfo::size).orElse(0L);
     ctx.result("backup_file", target.toString());
     ctx.result("backup_file_size", Long.toString(size));
-    Optional<Object> client = site.get("client_name");
-    if (client.isPresent() && Grammar.NAME.accepts(String.valueOf(client.get()))) {
-      Path links = Path.of(Drupal.str(ctx.resolve(ContextName.MASTER), "clients_path"))
-          .resolve(String.valueOf(client.get())).resolve("backups");
+    Optional<String> client = site.find(SiteKeys.CLIENT_NAME);
+    if (client.isPresent() && Grammar.NAME.accepts(client.get())) {
+      Path links = Path.of(ctx.resolve(ContextName.MASTER).get(ServerKeys.CLIENTS_PATH))
+          .resolve(client.get()).resolve("backups");
       h.mkdirs(links, FileMode.of(0750));
       h.symlink(links.resolve(target.getFileName().toString()), target.toString());
     }
@@ -84,7 +86,7 @@ final class Backups {
 
   static void delete(StepContext ctx, ResolvedContext site) {
     ContextName n = site.name();
-    String uri = Drupal.str(site, "uri");
+    String uri = site.get(SiteKeys.URI);
     Path dir = backupPath(ctx).normalize();
     String files = ctx.option(TaskOptions.FILES).orElseThrow(() ->
         new InvalidContextException(n.toString(), "files", "name the archives to delete"));
@@ -105,10 +107,10 @@ final class Backups {
       if (!h.remove(p)) {
         ctx.warn(n + ": " + p + " did not exist");
       }
-      Optional<Object> client = site.get("client_name");
-      if (client.isPresent() && Grammar.NAME.accepts(String.valueOf(client.get()))) {
-        h.remove(Path.of(Drupal.str(ctx.resolve(ContextName.MASTER), "clients_path"))
-            .resolve(String.valueOf(client.get())).resolve("backups").resolve(p.getFileName().toString()));
+      Optional<String> client = site.find(SiteKeys.CLIENT_NAME);
+      if (client.isPresent() && Grammar.NAME.accepts(client.get())) {
+        h.remove(Path.of(ctx.resolve(ContextName.MASTER).get(ServerKeys.CLIENTS_PATH))
+            .resolve(client.get()).resolve("backups").resolve(p.getFileName().toString()));
       }
     }
   }

@@ -3,6 +3,7 @@ package net.aegirj.provision.services.drupal;
 import java.nio.file.Path;
 import java.time.Duration;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.spi.Command;
@@ -39,7 +40,7 @@ public class ComposerBuilder implements PlatformBuilder {
   @Override
   public void build(StepContext ctx, ResolvedContext platform, Path root) {
     Host h = ctx.host(ContextName.MASTER);
-    Path json = Path.of(String.valueOf(platform.get("makefile").orElseThrow()));
+    Path json = Path.of(platform.get(PlatformKeys.MAKEFILE));
     byte[] composerJson = h.read(json).orElseThrow(() -> new ProvisionException(platform.name()
         + ": makefile " + json + " does not exist"));
     CommandResult which = h.run(Command.of("sh", "-c", "command -v composer"));

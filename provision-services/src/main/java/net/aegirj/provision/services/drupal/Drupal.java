@@ -16,10 +16,14 @@ import java.util.regex.Pattern;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.PlatformRoots;
 import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.services.http.HttpServiceType;
@@ -123,14 +127,10 @@ public class Drupal implements Application {
 
   // ------------------------------------------------------------------ helpers
 
-  static String str(ResolvedContext c, String p) {
-    return c.get(p).map(String::valueOf).orElseThrow(() -> new ProvisionException(c.name() + ": '" + p + "' has no value"));
-  }
-
   static ResolvedContext webServer(StepContext ctx, ResolvedContext siteOrPlatform) {
     ResolvedContext platform = siteOrPlatform.context().type() == ContextType.PLATFORM ? siteOrPlatform
-        : ctx.resolve(ContextName.of(str(siteOrPlatform, "platform")));
-    return ctx.resolve(ContextName.of(str(platform, "web_server")));
+        : ctx.resolve(ContextName.of(siteOrPlatform.get(SiteKeys.PLATFORM)));
+    return ctx.resolve(ContextName.of(platform.get(PlatformKeys.WEB_SERVER)));
   }
 
   static Host host(StepContext ctx, ResolvedContext target) {
@@ -220,12 +220,19 @@ public class Drupal implements Application {
 
   static String webGroup(StepContext ctx, ResolvedContext target) {
     ResolvedContext web = webServer(ctx, target);
-    Object g = web.get("web_group").orElse(null);
-    if (g == null) {
-      g = ctx.resolve(ContextName.MASTER).get("web_group").orElse(null);
+    // Only what each server's http type resolved, not the key's default: a web server without an
+    // http type takes the master's group, and a master without one the group found on this machine.
+    Optional<String> g = resolvedOnly(web, HttpServiceType.WEB_GROUP);
+    if (g.isEmpty()) {
+      g = resolvedOnly(ctx.resolve(ContextName.MASTER), HttpServiceType.WEB_GROUP);
     }
-    String group = g == null ? HttpServiceType.detectWebGroup() : String.valueOf(g);
+    String group = g.orElseGet(HttpServiceType::detectWebGroup);
     return Grammar.USER.check(target.name(), "web_group", group);
+  }
+
+  /** A property's resolved value, without falling back on the key's own default. */
+  private static <T> Optional<T> resolvedOnly(ResolvedContext c, PropertyKey<T> key) {
+    return c.get(key.name()).map(key::cast);
   }
 
   // ------------------------------------------------------------------ platform
@@ -236,7 +243,7 @@ public class Drupal implements Application {
    */
   private static Path platformRoot(ResolvedContext platform) {
     return PlatformRoots.check(platform.name(), Path.of(Grammar.PATH.check(platform.name(), "root",
-        str(platform, "root"))));
+        platform.get(PlatformKeys.ROOT))));
   }
 
   /**
@@ -260,7 +267,7 @@ public class Drupal implements Application {
    * nothing.
    */
   private static void siteCodeBase(StepContext ctx, ResolvedContext site) {
-    ResolvedContext platform = ctx.resolve(ContextName.of(str(site, "platform")));
+    ResolvedContext platform = ctx.resolve(ContextName.of(site.get(SiteKeys.PLATFORM)));
     Host h = host(ctx, platform);
     Path root;
     DrupalVersion v;
@@ -278,12 +285,12 @@ public class Drupal implements Application {
     Host h = host(ctx, platform);
     Path root = platformRoot(platform);
     if (h.stat(root).isEmpty()) {
-      Optional<Object> makefile = platform.get("makefile");
+      Optional<String> makefile = platform.find(PlatformKeys.MAKEFILE);
       if (makefile.isEmpty()) {
         throw new ProvisionException(platform.name() + ": root " + root + " does not exist; put a Drupal code "
             + "base there, or set makefile to build it");
       }
-      PlatformBuilder builder = builders().stream().filter(b -> b.accepts(String.valueOf(makefile.get())))
+      PlatformBuilder builder = builders().stream().filter(b -> b.accepts(makefile.get()))
           .findFirst().orElseThrow(() -> new ProvisionException(platform.name() + ": no platform builder accepts makefile "
               + makefile.get() + "; builders: " + builders().stream().map(PlatformBuilder::id).toList()
               + " (composer: the absolute path of a composer.json)"));
@@ -336,13 +343,13 @@ public class Drupal implements Application {
   // ------------------------------------------------------------------ site
 
   static Path sitePath(ResolvedContext site) {
-    return Path.of(Grammar.PATH.check(site.name(), "site_path", str(site, "site_path")));
+    return Path.of(Grammar.PATH.check(site.name(), "site_path", site.get(SiteKeys.SITE_PATH)));
   }
 
   private static void directories(StepContext ctx, ResolvedContext site, boolean install) {
     Host h = host(ctx, site);
     // Also for verify, which has no code-base check: nothing is ever created in a system directory.
-    Path root = PlatformRoots.check(site.name(), Path.of(str(site, "root")));
+    Path root = PlatformRoots.check(site.name(), Path.of(site.get(SiteKeys.ROOT)));
     if (h.stat(root).isEmpty()) {
       throw new ProvisionException(site.name() + ": the platform root " + root + " does not exist; verify the platform first");
     }
@@ -371,10 +378,10 @@ public class Drupal implements Application {
    */
   private static boolean leftOverByUs(StepContext ctx, Host h, ResolvedContext planned, Path path) {
     ResolvedContext site = ctx.resolve(planned.name());
-    if (Boolean.TRUE.equals(site.get("installed").orElse(false))) {
+    if (site.get(SiteKeys.INSTALLED)) {
       return false;
     }
-    String uri = str(site, "uri");
+    String uri = site.get(SiteKeys.URI);
     boolean ours = h.read(path.resolve("settings.php")).map(b -> new String(b, StandardCharsets.UTF_8))
         .filter(t -> t.contains(" settings for " + uri + ", written by Provision for Java.")).isPresent();
     if (ours) {
@@ -386,19 +393,19 @@ public class Drupal implements Application {
 
   private static void settings(StepContext ctx, ResolvedContext planned) {
     ResolvedContext site = ctx.resolve(planned.name());
-    if (ctx.task() == Task.VERIFY && !Boolean.TRUE.equals(site.get("installed").orElse(false))) {
+    if (ctx.task() == Task.VERIFY && !site.get(SiteKeys.INSTALLED)) {
       ctx.skip(site.name() + " is not installed yet: no settings.php until 'provision install " + site.name() + "'");
       return;
     }
     Host h = host(ctx, site);
     Path path = sitePath(site);
-    Path root = Path.of(str(site, "root"));
+    Path root = Path.of(site.get(SiteKeys.ROOT));
     int major = DrupalVersion.detect(h, root).map(DrupalVersion::major).orElse(10);
     String group = webGroup(ctx, site);
     Optional<byte[]> old = h.read(path.resolve("settings.php"));
     String salt = old.map(b -> SALT.matcher(new String(b, StandardCharsets.UTF_8))).filter(Matcher::find)
         .map(m -> m.group(1)).orElseGet(Drupal::newSalt);
-    String includes = str(ctx.resolve(ContextName.MASTER), "include_path");
+    String includes = ctx.resolve(ContextName.MASTER).get(ServerKeys.INCLUDE_PATH);
     byte[] settings = Settings.settingsPhp(site, major, salt, includes).getBytes(StandardCharsets.UTF_8);
     byte[] drushrc = Settings.drushrc(site).getBytes(StandardCharsets.UTF_8);
     for (Host each : hosts(ctx, site)) {
@@ -415,10 +422,10 @@ public class Drupal implements Application {
 
   private static void install(StepContext ctx, ResolvedContext planned) {
     ResolvedContext site = ctx.resolve(planned.name());
-    String method = String.valueOf(site.get("install_method").orElse("profile"));
-    String uri = str(site, "uri");
+    String method = site.get(SiteKeys.INSTALL_METHOD);
+    String uri = site.get(SiteKeys.URI);
     if (method.equals("profile")) {
-      Path root = Path.of(str(site, "root"));
+      Path root = Path.of(site.get(SiteKeys.ROOT));
       Path drush = root.resolve("vendor/bin/drush");
       Host h = host(ctx, site);
       if (h.stat(drush).isEmpty()) {
@@ -426,8 +433,8 @@ public class Drupal implements Application {
             + drush + " does not exist; add Drush to the platform (composer require drush/drush) or save the site with "
             + "--install_method=manual");
       }
-      String profile = Grammar.ID.check(site.name(), "profile", str(site, "profile"));
-      String language = Grammar.LANGUAGE.check(site.name(), "language", str(site, "language"));
+      String profile = Grammar.ID.check(site.name(), "profile", site.get(SiteKeys.PROFILE));
+      String language = Grammar.LANGUAGE.check(site.name(), "language", site.get(SiteKeys.LANGUAGE));
       h.run(Command.of(drush.toString(), "--root=" + root, "--uri=" + uri, "site:install", profile,
           "--yes", "--locale=" + language, "--site-name=" + uri, "--sites-subdir=" + uri)
           .withTimeout(Duration.ofMinutes(20))).orThrow();
@@ -439,7 +446,7 @@ public class Drupal implements Application {
   }
 
   private static Path drush(StepContext ctx, ResolvedContext site, String purpose) {
-    Path root = Path.of(str(site, "root"));
+    Path root = Path.of(site.get(SiteKeys.ROOT));
     Path drush = root.resolve("vendor/bin/drush");
     if (host(ctx, site).stat(drush).isEmpty()) {
       throw new ProvisionException(site.name() + ": " + purpose + " needs the platform's own Drush, and " + drush
@@ -450,11 +457,11 @@ public class Drupal implements Application {
 
   private static void loginReset(StepContext ctx, ResolvedContext site) {
     Path drush = drush(ctx, site, "a login link");
-    String uri = str(site, "uri");
+    String uri = site.get(SiteKeys.URI);
     if (ctx.planOnly()) {
       return;
     }
-    String link = host(ctx, site).run(Command.of(drush.toString(), "--root=" + str(site, "root"), "--uri=" + uri,
+    String link = host(ctx, site).run(Command.of(drush.toString(), "--root=" + site.get(SiteKeys.ROOT), "--uri=" + uri,
         "user:login", "--no-browser")).orThrow().stdout().strip();
     if (!link.startsWith("http")) {
       throw new ProvisionException(site.name() + ": Drush printed no login link: " + Text.quote(link));
@@ -465,13 +472,13 @@ public class Drupal implements Application {
   private static void links(StepContext ctx, ResolvedContext planned) {
     ResolvedContext site = ctx.resolve(planned.name());
     Host h = host(ctx, site);
-    Optional<Object> client = site.get("client_name");
+    Optional<String> client = site.find(SiteKeys.CLIENT_NAME);
     if (client.isPresent()) {
-      String c = Grammar.NAME.check(site.name(), "client_name", String.valueOf(client.get()));
+      String c = Grammar.NAME.check(site.name(), "client_name", client.get());
       ResolvedContext master = ctx.resolve(ContextName.MASTER);
-      Path clients = Path.of(str(master, "clients_path")).resolve(c);
+      Path clients = Path.of(master.get(ServerKeys.CLIENTS_PATH)).resolve(c);
       h.mkdirs(clients, FileMode.of(0750));
-      h.symlink(clients.resolve(str(site, "uri")), sitePath(site).toString());
+      h.symlink(clients.resolve(site.get(SiteKeys.URI)), sitePath(site).toString());
     }
     for (Host each : hosts(ctx, site)) {
       SitesPhp.update(ctx, each, site);
@@ -480,10 +487,10 @@ public class Drupal implements Application {
 
   private static void delete(StepContext ctx, ResolvedContext site) {
     Host h = host(ctx, site);
-    Optional<Object> client = site.get("client_name");
-    if (client.isPresent() && Grammar.NAME.accepts(String.valueOf(client.get()))) {
+    Optional<String> client = site.find(SiteKeys.CLIENT_NAME);
+    if (client.isPresent() && Grammar.NAME.accepts(client.get())) {
       ResolvedContext master = ctx.resolve(ContextName.MASTER);
-      h.remove(Path.of(str(master, "clients_path")).resolve(String.valueOf(client.get())).resolve(str(site, "uri")));
+      h.remove(Path.of(master.get(ServerKeys.CLIENTS_PATH)).resolve(client.get()).resolve(site.get(SiteKeys.URI)));
     }
     for (Host each : hosts(ctx, site)) {
       SitesPhp.remove(ctx, each, site);

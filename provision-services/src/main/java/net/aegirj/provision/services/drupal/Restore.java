@@ -8,6 +8,7 @@ import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.TaskOptions;
 import net.aegirj.provision.services.db.MySql;
 import net.aegirj.provision.spi.Command;
@@ -74,7 +75,7 @@ final class Restore {
     if (info.type() != FileInfo.Type.FILE) {
       throw new InvalidContextException(n.toString(), TaskOptions.FILE, archive + " is not a file");
     }
-    if (site.get("db_name").isEmpty()) {
+    if (site.find(SiteKeys.DB_NAME).isEmpty()) {
       throw new ProvisionException(n + ": the site is not installed; restore replaces an installed site");
     }
     Path target = restoreDir(site);
@@ -112,12 +113,12 @@ final class Restore {
     if (h.stat(archive).filter(i -> i.type() == FileInfo.Type.FILE).isEmpty()) {
       throw new InvalidContextException(n.toString(), TaskOptions.FILE, archive + " does not exist or is not a file");
     }
-    if (Boolean.TRUE.equals(site.get("installed").orElse(false)) || h.stat(target).isPresent()) {
+    if (site.get(SiteKeys.INSTALLED) || h.stat(target).isPresent()) {
       throw new ProvisionException(n + ": " + target + " exists or the site is installed; deploy makes a new site"
           + " (use restore to put an installed site back)");
     }
-    if (h.stat(Path.of(Drupal.str(site, "root"))).isEmpty()) {
-      throw new ProvisionException(n + ": the platform root " + Drupal.str(site, "root") + " does not exist");
+    if (h.stat(Path.of(site.get(SiteKeys.ROOT))).isEmpty()) {
+      throw new ProvisionException(n + ": the platform root " + site.get(SiteKeys.ROOT) + " does not exist");
     }
     ctx.changed(target.toString());
     if (ctx.planOnly()) {
@@ -139,7 +140,7 @@ final class Restore {
       return;
     }
     Path sql = Drupal.sitePath(planned).resolve(MySql.DUMP);
-    ResolvedContext server = ctx.resolve(ContextName.of(Drupal.str(planned, "db_server")));
+    ResolvedContext server = ctx.resolve(ContextName.of(planned.get(SiteKeys.DB_SERVER)));
     MySql.createDatabase(ctx, planned, server);
     MySql.importDump(ctx, ctx.resolve(planned.name()), sql);
     Drupal.host(ctx, planned).run(Command.of("rm", "-f", "--", sql.toString())).orThrow();
@@ -174,7 +175,7 @@ final class Restore {
       ctx.changed("a new database for " + planned.name());
       return;
     }
-    ResolvedContext server = ctx.resolve(ContextName.of(Drupal.str(planned, "db_server")));
+    ResolvedContext server = ctx.resolve(ContextName.of(planned.get(SiteKeys.DB_SERVER)));
     MySql.createDatabase(ctx, planned, server);
     MySql.importDump(ctx, ctx.resolve(planned.name()), restoreDir(planned).resolve(MySql.DUMP));
   }
@@ -194,10 +195,10 @@ final class Restore {
     ctx.onRollback("swap back " + live, () -> shell(h, "mv " + live + " " + restored + "; mv " + old + " " + live,
         "mv -T -- \"$1\" \"$2\" && mv -T -- \"$3\" \"$1\"", live.toString(), restored.toString(), old.toString()));
     // The old credentials, from before this task changed them.
-    String oldDb = Drupal.str(planned, "db_name");
-    String oldUser = planned.get("db_user").map(String::valueOf).orElse(oldDb);
+    String oldDb = planned.get(SiteKeys.DB_NAME);
+    String oldUser = planned.find(SiteKeys.DB_USER).orElse(oldDb);
     // A migrate that moves only the database names the server the old one is on.
-    String oldServer = ctx.option("old_db_server").orElse(Drupal.str(planned, "db_server"));
+    String oldServer = ctx.option("old_db_server").orElse(planned.get(SiteKeys.DB_SERVER));
     ResolvedContext server = ctx.resolve(ContextName.of(oldServer));
     ctx.onSuccess("drop the old database " + oldDb + " on " + server.name(),
         () -> MySql.dropQuietly(ctx, planned.name(), server, oldDb, oldUser));

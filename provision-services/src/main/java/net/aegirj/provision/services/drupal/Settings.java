@@ -5,6 +5,8 @@ import java.util.List;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.SiteKeys;
+import net.aegirj.provision.services.db.MySql;
 
 /**
  * Renders a site's {@code settings.php} and {@code drushrc.php}. Every value is held to its grammar
@@ -19,12 +21,12 @@ final class Settings {
 
   static String settingsPhp(ResolvedContext site, int major, String salt, String includePath) {
     ContextName n = site.name();
-    String uri = Drupal.str(site, "uri");
+    String uri = site.get(SiteKeys.URI);
     Grammar.HOST.check(n, "uri", uri);
     Grammar.TOKEN.check(n, "hash_salt", salt);
-    String root = Grammar.PATH.check(n, "root", Drupal.str(site, "root"));
-    String profile = Grammar.ID.check(n, "profile", Drupal.str(site, "profile"));
-    boolean enabled = Boolean.TRUE.equals(site.get("site_enabled").orElse(Boolean.TRUE));
+    String root = Grammar.PATH.check(n, "root", site.get(SiteKeys.ROOT));
+    String profile = Grammar.ID.check(n, "profile", site.get(SiteKeys.PROFILE));
+    boolean enabled = site.get(SiteKeys.SITE_ENABLED);
     StringBuilder b = new StringBuilder();
     b.append("<?php\n");
     b.append("/**\n * @file\n * Drupal ").append(major >= 8 ? "8+" : "7").append(" settings for ").append(uri)
@@ -96,8 +98,7 @@ final class Settings {
   private static List<String> hosts(ResolvedContext site, String uri) {
     List<String> out = new ArrayList<>();
     out.add(uri);
-    for (Object a : (List<?>) site.get("aliases").orElse(List.of())) {
-      String alias = String.valueOf(a);
+    for (String alias : site.find(SiteKeys.ALIASES).orElse(List.of())) {
       String host = alias.contains("/") ? alias.substring(0, alias.indexOf('/')) : alias;
       if (Grammar.HOST.accepts(host) && !out.contains(host)) {
         out.add(host);
@@ -110,17 +111,17 @@ final class Settings {
     ContextName n = site.name();
     StringBuilder b = new StringBuilder("<?php\n");
     b.append("// Site options for command-line use, written by Provision for Java. Holds secrets: 0440.\n");
-    if (site.get("db_name").isPresent()) {
-      b.append("$options['db_type'] = ").append(q(n, "db_type", Grammar.ID, Drupal.str(site, "db_type"))).append(";\n");
-      b.append("$options['db_name'] = ").append(q(n, "db_name", Grammar.DB_NAME, Drupal.str(site, "db_name"))).append(";\n");
-      b.append("$options['db_user'] = ").append(q(n, "db_user", Grammar.DB_NAME, Drupal.str(site, "db_user"))).append(";\n");
-      b.append("$options['db_passwd'] = ").append(q(n, "db_passwd", Grammar.TOKEN, Drupal.str(site, "db_passwd"))).append(";\n");
-      b.append("$options['db_host'] = ").append(q(n, "db_host", Grammar.HOST_OR_IP, Drupal.str(site, "db_host"))).append(";\n");
-      b.append("$options['db_port'] = '").append(((Number) site.get("db_port").orElse(3306)).intValue()).append("';\n");
+    if (site.find(SiteKeys.DB_NAME).isPresent()) {
+      b.append("$options['db_type'] = ").append(q(n, "db_type", Grammar.ID, site.get(SiteKeys.DB_TYPE))).append(";\n");
+      b.append("$options['db_name'] = ").append(q(n, "db_name", Grammar.DB_NAME, site.get(SiteKeys.DB_NAME))).append(";\n");
+      b.append("$options['db_user'] = ").append(q(n, "db_user", Grammar.DB_NAME, site.get(SiteKeys.DB_USER))).append(";\n");
+      b.append("$options['db_passwd'] = ").append(q(n, "db_passwd", Grammar.TOKEN, site.get(SiteKeys.DB_PASSWD))).append(";\n");
+      b.append("$options['db_host'] = ").append(q(n, "db_host", Grammar.HOST_OR_IP, site.get(SiteKeys.DB_HOST))).append(";\n");
+      b.append("$options['db_port'] = '").append(MySql.sitePort(site)).append("';\n");
     }
-    b.append("$options['uri'] = ").append(q(n, "uri", Grammar.HOST, Drupal.str(site, "uri"))).append(";\n");
-    b.append("$options['profile'] = ").append(q(n, "profile", Grammar.ID, Drupal.str(site, "profile"))).append(";\n");
-    b.append("$options['language'] = ").append(q(n, "language", Grammar.LANGUAGE, Drupal.str(site, "language"))).append(";\n");
+    b.append("$options['uri'] = ").append(q(n, "uri", Grammar.HOST, site.get(SiteKeys.URI))).append(";\n");
+    b.append("$options['profile'] = ").append(q(n, "profile", Grammar.ID, site.get(SiteKeys.PROFILE))).append(";\n");
+    b.append("$options['language'] = ").append(q(n, "language", Grammar.LANGUAGE, site.get(SiteKeys.LANGUAGE))).append(";\n");
     return b.toString();
   }
 }

@@ -12,6 +12,7 @@ import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.StepContext;
 
@@ -70,8 +71,8 @@ final class SiteImport {
           + " and the database client safely (letters, digits, '_' and '-' only); change it, then import again");
     }
     Optional<String> host = Optional.ofNullable(found.get("db_host"));
-    Object dbHost = site.get("db_host").orElse("");
-    if (host.isPresent() && !host.get().equals(String.valueOf(dbHost))) {
+    String dbHost = site.find(SiteKeys.DB_HOST).orElse("");
+    if (host.isPresent() && !host.get().equals(dbHost)) {
       ctx.warn(n + ": the site's settings name database host " + host.get() + ", its db_server has " + dbHost
           + "; the db_server wins from now on");
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.StepContext;
@@ -22,7 +23,7 @@ final class SitesPhp {
   private SitesPhp() {}
 
   private static Path file(ResolvedContext site) {
-    return Path.of(Drupal.str(site, "root")).resolve("sites/sites.php");
+    return Path.of(site.get(SiteKeys.ROOT)).resolve("sites/sites.php");
   }
 
   private static String marker(String uri) {
@@ -30,10 +31,10 @@ final class SitesPhp {
   }
 
   static void update(StepContext ctx, Host h, ResolvedContext site) {
-    String uri = Drupal.str(site, "uri");
+    String uri = site.get(SiteKeys.URI);
     List<String> lines = new ArrayList<>();
-    for (Object a : (List<?>) site.get("aliases").orElse(List.of())) {
-      String alias = Grammar.ALIAS.check(site.name(), "aliases", String.valueOf(a));
+    for (String a : site.find(SiteKeys.ALIASES).orElse(List.of())) {
+      String alias = Grammar.ALIAS.check(site.name(), "aliases", a);
       if (!alias.equals(uri)) {
         lines.add("$sites['" + alias.replace('/', '.') + "'] = '" + uri + "';" + marker(uri));
       }
@@ -42,7 +43,7 @@ final class SitesPhp {
   }
 
   static void remove(StepContext ctx, Host h, ResolvedContext site) {
-    rewrite(h, site, Drupal.str(site, "uri"), List.of());
+    rewrite(h, site, site.get(SiteKeys.URI), List.of());
   }
 
   private static void rewrite(Host h, ResolvedContext site, String uri, List<String> add) {

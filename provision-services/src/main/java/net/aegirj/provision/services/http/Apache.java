@@ -3,6 +3,8 @@ package net.aegirj.provision.services.http;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.PlatformKeys;
+import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.StepContext;
@@ -14,8 +16,17 @@ import net.aegirj.provision.spi.StepContext;
  * one virtual host per site in {@code vhost.d}, with PHP through PHP-FPM ({@code proxy_fcgi}).
  */
 public class Apache extends HttpServiceType {
+  /** Reloads Apache: {@code apache2ctl graceful} by default. */
+  public static final PropertyKey<String> HTTP_RESTART_CMD = restartCommand("apache2ctl graceful");
+  /** Tests Apache's configuration: {@code apache2ctl -t} by default. */
+  public static final PropertyKey<String> HTTP_TEST_CMD = testCommand("apache2ctl -t");
+  /** Operator templates overriding ours: {@code <dir>/apache/<name>.conf}. */
+  public static final PropertyKey<String> HTTP_TEMPLATE_DIR = templateDir("apache");
+
   /** Creates it (for {@link java.util.ServiceLoader}). */
-  public Apache() {}
+  public Apache() {
+    super(HTTP_RESTART_CMD, HTTP_TEST_CMD, HTTP_TEMPLATE_DIR);
+  }
 
   @Override
   public String id() {
@@ -33,11 +44,6 @@ public class Apache extends HttpServiceType {
   }
 
   @Override
-  protected String defaultRestartCommand() {
-    return "apache2ctl graceful";
-  }
-
-  @Override
   protected byte[] generationFile(String generation) {
     return ("Define PROVISION_GENERATION " + generation + "\n").getBytes(StandardCharsets.UTF_8);
   }
@@ -45,11 +51,6 @@ public class Apache extends HttpServiceType {
   @Override
   protected String generationReference() {
     return "${PROVISION_GENERATION}";
-  }
-
-  @Override
-  protected String defaultTestCommand() {
-    return "apache2ctl -t";
   }
 
   @Override
@@ -68,7 +69,7 @@ public class Apache extends HttpServiceType {
   protected void platformFiles(StepContext ctx, ResolvedContext platform, ResolvedContext server) {
     var model = serverModel(server);
     model.put("platform", platform.name().toString());
-    model.put("root", Grammar.PATH.check(platform.name(), "root", str(platform, "root")));
+    model.put("root", Grammar.PATH.check(platform.name(), "root", platform.get(PlatformKeys.ROOT)));
     if (ctx.host(server.name()).write(platformPath(server, platform.name()),
         render(ctx, server, "platform", model), FileMode.of(CONFIG_FILE))) {
       ctx.reload(server.name(), "http");

@@ -17,10 +17,14 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.services.db.MySql;
 import net.aegirj.provision.services.ssl.SelfSignedCertificate;
 import net.aegirj.provision.services.template.Template;
 import net.aegirj.provision.spi.Command;
@@ -54,7 +58,56 @@ public abstract class HttpServiceType implements ServiceType {
   static final int DEFAULT_RELOAD_CHECK = 15;
   static final int MAX_RELOAD_CHECK = 600;
 
+  /** Port of plain HTTP virtual hosts. */
+  public static final PropertyKey<Integer> HTTP_PORT = PropertyKey.integer(
+      spec("http_port", PropertySpec.Kind.INTEGER).range(1, 65535).defaultValue(80)
+          .description("port of plain HTTP virtual hosts").build());
+  /** Group the web server runs as; by default the first of {@link #WEB_GROUPS} on this machine. */
+  public static final PropertyKey<String> WEB_GROUP = PropertyKey.string(
+      spec("web_group", PropertySpec.Kind.STRING).grammar(Grammar.USER)
+          .defaultValue(detectWebGroup()).description("group the web server runs as").build());
+  /** PHP-FPM's address; by default the newest socket under /run/php, else 127.0.0.1:9000. */
+  public static final PropertyKey<String> PHPFPM_ADDRESS = PropertyKey.string(
+      spec("phpfpm_address", PropertySpec.Kind.STRING).grammar(Grammar.FASTCGI)
+          .defaultValue(detectPhpFpm()).description("PHP-FPM: host:port or unix:/path.sock").build());
+  /** Address the virtual hosts bind ({@code *} for all). */
+  public static final PropertyKey<String> HTTP_LISTEN_ADDRESS = PropertyKey.string(
+      spec("http_listen_address", PropertySpec.Kind.STRING).grammar(Grammar.IP)
+          .defaultValue("*").description("address the virtual hosts bind ('*' for all)").build());
+  /** Where disabled sites redirect. */
+  public static final PropertyKey<String> WEB_DISABLE_URL = PropertyKey.string(
+      spec("web_disable_url", PropertySpec.Kind.STRING).grammar(Grammar.URL)
+          .defaultsTo("<master_url>/hosting/disabled").description("where disabled sites redirect").build());
+  /** The maintenance page. */
+  public static final PropertyKey<String> WEB_MAINTENANCE_URL = PropertyKey.string(
+      spec("web_maintenance_url", PropertySpec.Kind.STRING).grammar(Grammar.URL)
+          .defaultsTo("<master_url>/hosting/maintenance").description("maintenance page").build());
+  /** Port of HTTPS virtual hosts (the SSL types only). */
+  public static final PropertyKey<Integer> HTTP_SSL_PORT = PropertyKey.integer(
+      spec("http_ssl_port", PropertySpec.Kind.INTEGER).range(1, 65535).defaultValue(443)
+          .description("port of HTTPS virtual hosts").build());
+  /** Seconds a reload may take until every port serves the new configuration (0: no check). */
+  public static final PropertyKey<Integer> HTTP_RELOAD_CHECK = PropertyKey.integer(
+      spec("http_reload_check", PropertySpec.Kind.INTEGER).range(0, MAX_RELOAD_CHECK)
+          .defaultValue(DEFAULT_RELOAD_CHECK).description("seconds a reload may take until every port serves the new "
+              + "configuration's marker (0: do not check)").build());
+
+  private final PropertyKey<String> restartCommandKey;
+  private final PropertyKey<String> testCommandKey;
+  private final PropertyKey<String> templateDirKey;
   private volatile List<PropertySpec> properties;
+
+  /**
+   * @param restartCommand the type's {@code http_restart_cmd} ({@link #restartCommand(String)})
+   * @param testCommand the type's {@code http_test_cmd} ({@link #testCommand(String)})
+   * @param templateDir the type's {@code http_template_dir} ({@link #templateDir(String)})
+   */
+  protected HttpServiceType(PropertyKey<String> restartCommand, PropertyKey<String> testCommand,
+      PropertyKey<String> templateDir) {
+    this.restartCommandKey = restartCommand;
+    this.testCommandKey = testCommand;
+    this.templateDirKey = templateDir;
+  }
 
   /** @return the application directory and file name: {@code nginx} or {@code apache} */
   protected abstract String app();
@@ -62,11 +115,6 @@ public abstract class HttpServiceType implements ServiceType {
   /** @return true for the SSL variants */
   protected abstract boolean ssl();
 
-  /** @return the default reload command (an operator's shell string) */
-  protected abstract String defaultRestartCommand();
-
-  /** @return the default configuration test command */
-  protected abstract String defaultTestCommand();
 
   @Override
   public final String service() {
@@ -78,31 +126,19 @@ public abstract class HttpServiceType implements ServiceType {
     List<PropertySpec> p = properties;
     if (p == null) {
       List<PropertySpec> out = new ArrayList<>();
-      out.add(spec("http_port", PropertySpec.Kind.INTEGER).range(1, 65535).defaultValue(80)
-          .description("port of plain HTTP virtual hosts").build());
-      out.add(spec("http_restart_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
-          .defaultValue(defaultRestartCommand()).description("reloads the web server (run with /bin/sh -c)").build());
-      out.add(spec("http_test_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
-          .defaultValue(defaultTestCommand()).description("tests the configuration before a reload").build());
-      out.add(spec("web_group", PropertySpec.Kind.STRING).grammar(Grammar.USER)
-          .defaultValue(detectWebGroup()).description("group the web server runs as").build());
-      out.add(spec("phpfpm_address", PropertySpec.Kind.STRING).grammar(Grammar.FASTCGI)
-          .defaultValue(detectPhpFpm()).description("PHP-FPM: host:port or unix:/path.sock").build());
-      out.add(spec("http_listen_address", PropertySpec.Kind.STRING).grammar(Grammar.IP)
-          .defaultValue("*").description("address the virtual hosts bind ('*' for all)").build());
-      out.add(spec("http_template_dir", PropertySpec.Kind.STRING).grammar(Grammar.PATH)
-          .description("directory of operator templates (<dir>/" + app() + "/<name>.conf) overriding ours").build());
-      out.add(spec("web_disable_url", PropertySpec.Kind.STRING).grammar(Grammar.URL)
-          .defaultsTo("<master_url>/hosting/disabled").description("where disabled sites redirect").build());
-      out.add(spec("web_maintenance_url", PropertySpec.Kind.STRING).grammar(Grammar.URL)
-          .defaultsTo("<master_url>/hosting/maintenance").description("maintenance page").build());
+      out.add(HTTP_PORT.spec());
+      out.add(restartCommandKey.spec());
+      out.add(testCommandKey.spec());
+      out.add(WEB_GROUP.spec());
+      out.add(PHPFPM_ADDRESS.spec());
+      out.add(HTTP_LISTEN_ADDRESS.spec());
+      out.add(templateDirKey.spec());
+      out.add(WEB_DISABLE_URL.spec());
+      out.add(WEB_MAINTENANCE_URL.spec());
       if (ssl()) {
-        out.add(spec("http_ssl_port", PropertySpec.Kind.INTEGER).range(1, 65535).defaultValue(443)
-            .description("port of HTTPS virtual hosts").build());
+        out.add(HTTP_SSL_PORT.spec());
       }
-      out.add(spec("http_reload_check", PropertySpec.Kind.INTEGER).range(0, MAX_RELOAD_CHECK)
-          .defaultValue(DEFAULT_RELOAD_CHECK).description("seconds a reload may take until every port serves the new "
-              + "configuration's marker (0: do not check)").build());
+      out.add(HTTP_RELOAD_CHECK.spec());
       p = List.copyOf(out);
       properties = p;
     }
@@ -111,6 +147,39 @@ public abstract class HttpServiceType implements ServiceType {
 
   private static PropertySpec.Builder spec(String name, PropertySpec.Kind kind) {
     return PropertySpec.builder(ContextType.SERVER, name, kind);
+  }
+
+  /**
+   * Declares a type's {@code http_restart_cmd}.
+   *
+   * @param command the type's reload command (an operator's shell string)
+   * @return the key
+   */
+  protected static PropertyKey<String> restartCommand(String command) {
+    return PropertyKey.string(spec("http_restart_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
+        .defaultValue(command).description("reloads the web server (run with /bin/sh -c)").build());
+  }
+
+  /**
+   * Declares a type's {@code http_test_cmd}.
+   *
+   * @param command the type's configuration test command
+   * @return the key
+   */
+  protected static PropertyKey<String> testCommand(String command) {
+    return PropertyKey.string(spec("http_test_cmd", PropertySpec.Kind.STRING).grammar(Grammar.COMMAND)
+        .defaultValue(command).description("tests the configuration before a reload").build());
+  }
+
+  /**
+   * Declares a type's {@code http_template_dir}.
+   *
+   * @param app the type's application directory, as {@link #app()}
+   * @return the key
+   */
+  protected static PropertyKey<String> templateDir(String app) {
+    return PropertyKey.string(spec("http_template_dir", PropertySpec.Kind.STRING).grammar(Grammar.PATH)
+        .description("directory of operator templates (<dir>/" + app + "/<name>.conf) overriding ours").build());
   }
 
   /**
@@ -153,12 +222,12 @@ public abstract class HttpServiceType implements ServiceType {
 
   @Override
   public Optional<Command> configTestCommand(ResolvedContext server) {
-    return Optional.of(Command.shell(str(server, "http_test_cmd")));
+    return Optional.of(Command.shell(server.get(testCommandKey)));
   }
 
   @Override
   public Optional<Command> reloadCommand(ResolvedContext server) {
-    return Optional.of(Command.shell(str(server, "http_restart_cmd")));
+    return Optional.of(Command.shell(server.get(restartCommandKey)));
   }
 
   /**
@@ -170,7 +239,7 @@ public abstract class HttpServiceType implements ServiceType {
    */
   @Override
   public Optional<String> checkReload(ResolvedContext server, Host host) {
-    int seconds = ((Number) server.get("http_reload_check").orElse(DEFAULT_RELOAD_CHECK)).intValue();
+    int seconds = server.get(HTTP_RELOAD_CHECK);
     if (seconds <= 0) {
       return Optional.empty();
     }
@@ -186,10 +255,10 @@ public abstract class HttpServiceType implements ServiceType {
     } else {
       // An operator's template without the line: the ports the server's properties name.
       address = ReloadCheck.connectAddress(Grammar.IP.check(server.name(), "http_listen_address",
-          str(server, "http_listen_address")));
-      ports.add(new ReloadCheck.Port("http", ((Number) server.get("http_port").orElse(80)).intValue()));
+          server.get(HTTP_LISTEN_ADDRESS)));
+      ports.add(new ReloadCheck.Port("http", server.get(HTTP_PORT)));
       if (ssl()) {
-        ports.add(new ReloadCheck.Port("https", ((Number) server.get("http_ssl_port").orElse(443)).intValue()));
+        ports.add(new ReloadCheck.Port("https", server.get(HTTP_SSL_PORT)));
       }
     }
     // A configuration that serves the generation (ours does) is asked for the one written just
@@ -247,14 +316,9 @@ public abstract class HttpServiceType implements ServiceType {
 
   // ---------------------------------------------------------------- paths
 
-  static String str(ResolvedContext c, String property) {
-    return c.get(property).map(String::valueOf).orElseThrow(() ->
-        new ProvisionException(c.name() + ": property '" + property + "' has no value"));
-  }
-
   /** @return {@code <config_path>/<app>} */
   Path appPath(ResolvedContext server) {
-    return Path.of(str(server, "config_path")).resolve(app());
+    return Path.of(server.get(ServerKeys.CONFIG_PATH)).resolve(app());
   }
 
   Path vhostPath(ResolvedContext server, String uri) {
@@ -295,7 +359,7 @@ public abstract class HttpServiceType implements ServiceType {
       }
     }
     if (type == ContextType.SITE) {
-      String uri = str(target, "uri");
+      String uri = target.get(SiteKeys.URI);
       if (task == Task.DELETE) {
         return List.of(Step.of("http: remove vhost " + uri + on, ctx -> {
           if (ctx.host(server.name()).remove(vhostPath(server, uri))) {
@@ -319,7 +383,7 @@ public abstract class HttpServiceType implements ServiceType {
 
   /** @return {@code <config_path>/<app>.conf}, the server-level configuration */
   Path serverConfPath(ResolvedContext server) {
-    return Path.of(str(server, "config_path")).resolve(app() + ".conf");
+    return Path.of(server.get(ServerKeys.CONFIG_PATH)).resolve(app() + ".conf");
   }
 
   private void serverFiles(StepContext ctx, ResolvedContext server) {
@@ -337,7 +401,7 @@ public abstract class HttpServiceType implements ServiceType {
     model.put("marker", ReloadCheck.marker(render(ctx, server, "server", model)));
     boolean changed = h.write(conf, render(ctx, server, "server", model), FileMode.of(CONFIG_FILE));
     changed |= extraServerFiles(ctx, server, model);
-    Path link = Path.of(str(server, "aegir_root")).resolve("config").resolve(app() + ".conf");
+    Path link = Path.of(server.get(ServerKeys.AEGIR_ROOT)).resolve("config").resolve(app() + ".conf");
     changed |= h.symlink(link, conf.toString());
     if (changed) {
       ctx.reload(server.name(), "http");
@@ -371,7 +435,7 @@ public abstract class HttpServiceType implements ServiceType {
     // Earlier steps of the task may have changed the site (install records its credentials).
     ResolvedContext site = ctx.resolve(planned.name());
     Map<String, Object> model = siteModel(ctx, site, server);
-    boolean enabled = (Boolean) site.get("site_enabled").orElse(Boolean.TRUE);
+    boolean enabled = site.get(SiteKeys.SITE_ENABLED);
     byte[] bytes = render(ctx, server, enabled ? "vhost" : "vhost_disabled", model);
     if (ctx.host(server.name()).write(vhostPath(server, (String) model.get("uri")), bytes,
         FileMode.of(CONFIG_FILE))) {
@@ -386,8 +450,8 @@ public abstract class HttpServiceType implements ServiceType {
     Map<String, Object> m = new LinkedHashMap<>();
     Object ctx = server.name();
     m.put("server", server.name().toString());
-    m.put("http_port", server.get("http_port").orElse(80));
-    String listen = Grammar.IP.check(ctx, "http_listen_address", str(server, "http_listen_address"));
+    m.put("http_port", server.get(HTTP_PORT));
+    String listen = Grammar.IP.check(ctx, "http_listen_address", server.get(HTTP_LISTEN_ADDRESS));
     // nginx's listen and Apache's <VirtualHost> take an IPv6 address in brackets before ':port'
     m.put("listen", listen.contains(":") ? "[" + listen + "]" : listen);
     m.put("check_address", ReloadCheck.connectAddress(listen));
@@ -399,14 +463,14 @@ public abstract class HttpServiceType implements ServiceType {
     m.put("vhostd_path", app.resolve("vhost.d").toString());
     m.put("subdird_path", app.resolve("subdir.d").toString());
     m.put("generation_path", app.resolve("generation.conf").toString());
-    m.put("common_include", Path.of(str(server, "config_path")).resolve(app() + "_vhost_common.conf").toString());
-    String fpm = Grammar.FASTCGI.check(ctx, "phpfpm_address", str(server, "phpfpm_address"));
+    m.put("common_include", Path.of(server.get(ServerKeys.CONFIG_PATH)).resolve(app() + "_vhost_common.conf").toString());
+    String fpm = Grammar.FASTCGI.check(ctx, "phpfpm_address", server.get(PHPFPM_ADDRESS));
     m.put("fastcgi_pass", fpm);
     m.put("fastcgi_handler", fpm.startsWith("unix:") ? "proxy:" + fpm + "|fcgi://localhost" : "proxy:fcgi://" + fpm);
     m.put("fastcgi_params", "/etc/nginx/fastcgi_params");
     m.put("ssl", ssl());
     if (ssl()) {
-      m.put("http_ssl_port", server.get("http_ssl_port").orElse(443));
+      m.put("http_ssl_port", server.get(HTTP_SSL_PORT));
       Path dir = serverSslPath(server).resolve(DEFAULT_KEY);
       m.put("default_cert", dir.resolve("openssl.crt").toString());
       m.put("default_key", dir.resolve("openssl.key").toString());
@@ -418,19 +482,19 @@ public abstract class HttpServiceType implements ServiceType {
   Map<String, Object> siteModel(StepContext ctx, ResolvedContext site, ResolvedContext server) {
     Map<String, Object> m = serverModel(server);
     ContextName n = site.name();
-    String uri = Grammar.HOST.check(n, "uri", str(site, "uri"));
+    String uri = Grammar.HOST.check(n, "uri", site.get(SiteKeys.URI));
     m.put("uri", uri);
-    m.put("root", Grammar.PATH.check(n, "root", str(site, "root")));
+    m.put("root", Grammar.PATH.check(n, "root", site.get(SiteKeys.ROOT)));
     List<String> aliases = new ArrayList<>();
-    for (Object a : (List<?>) site.get("aliases").orElse(List.of())) {
-      String alias = Grammar.ALIAS.check(n, "aliases", (String) a);
+    for (String a : site.find(SiteKeys.ALIASES).orElse(List.of())) {
+      String alias = Grammar.ALIAS.check(n, "aliases", a);
       if (alias.contains("/")) {
         ctx.warn(n + ": sub-directory alias " + alias + " is not served yet");
       } else if (!alias.equals(uri)) {
         aliases.add(alias);
       }
     }
-    Optional<String> redirection = site.get("redirection").map(r -> Grammar.HOST.check(n, "redirection", (String) r));
+    Optional<String> redirection = site.find(SiteKeys.REDIRECTION).map(r -> Grammar.HOST.check(n, "redirection", r));
     List<String> names = new ArrayList<>();
     List<String> redirects = new ArrayList<>();
     if (redirection.isPresent()) {
@@ -451,12 +515,12 @@ public abstract class HttpServiceType implements ServiceType {
     m.put("aliases", aliases);
     m.put("server_names", names);
     m.put("redirects", redirects);
-    int sslMode = ((Number) site.get("ssl_enabled").orElse(0)).intValue();
+    int sslMode = site.get(SiteKeys.SSL_ENABLED);
     boolean siteSsl = ssl() && sslMode >= 1;
     m.put("ssl", siteSsl);
     m.put("ssl_required", siteSsl && sslMode == 2);
     if (siteSsl) {
-      String key = site.get("ssl_key").map(k -> Grammar.NAME.check(n, "ssl_key", (String) k)).orElse(uri);
+      String key = site.find(SiteKeys.SSL_KEY).map(k -> Grammar.NAME.check(n, "ssl_key", k)).orElse(uri);
       Path dir = certificate(ctx, server, key, uri, concat(uri, aliases).stream().filter(h -> !h.equals(uri)).toList());
       m.put("ssl_cert", dir.resolve("openssl.crt").toString());
       m.put("ssl_key", dir.resolve("openssl.key").toString());
@@ -488,17 +552,17 @@ public abstract class HttpServiceType implements ServiceType {
    * until the site has a database.
    */
   static List<Map<String, String>> environment(ResolvedContext site) {
-    if (site.get("db_name").isEmpty()) {
+    if (site.find(SiteKeys.DB_NAME).isEmpty()) {
       return List.of();
     }
     ContextName n = site.name();
     List<Map<String, String>> env = new ArrayList<>();
-    env.add(Map.of("name", "db_type", "value", Grammar.ID.check(n, "db_type", str(site, "db_type"))));
-    env.add(Map.of("name", "db_name", "value", Grammar.DB_NAME.check(n, "db_name", str(site, "db_name"))));
-    env.add(Map.of("name", "db_user", "value", Grammar.DB_NAME.check(n, "db_user", str(site, "db_user"))));
-    env.add(Map.of("name", "db_passwd", "value", Grammar.TOKEN.check(n, "db_passwd", str(site, "db_passwd"))));
-    env.add(Map.of("name", "db_host", "value", Grammar.HOST_OR_IP.check(n, "db_host", str(site, "db_host"))));
-    env.add(Map.of("name", "db_port", "value", String.valueOf(((Number) site.get("db_port").orElse(3306)).intValue())));
+    env.add(Map.of("name", "db_type", "value", Grammar.ID.check(n, "db_type", site.get(SiteKeys.DB_TYPE))));
+    env.add(Map.of("name", "db_name", "value", Grammar.DB_NAME.check(n, "db_name", site.get(SiteKeys.DB_NAME))));
+    env.add(Map.of("name", "db_user", "value", Grammar.DB_NAME.check(n, "db_user", site.get(SiteKeys.DB_USER))));
+    env.add(Map.of("name", "db_passwd", "value", Grammar.TOKEN.check(n, "db_passwd", site.get(SiteKeys.DB_PASSWD))));
+    env.add(Map.of("name", "db_host", "value", Grammar.HOST_OR_IP.check(n, "db_host", site.get(SiteKeys.DB_HOST))));
+    env.add(Map.of("name", "db_port", "value", String.valueOf(MySql.sitePort(site))));
     return env;
   }
 
@@ -510,12 +574,11 @@ public abstract class HttpServiceType implements ServiceType {
   }
 
   static String disableUrl(ResolvedContext server) {
-    Optional<Object> set = server.get("web_disable_url");
+    Optional<String> set = server.find(WEB_DISABLE_URL);
     if (set.isPresent()) {
-      return Grammar.URL.check(server.name(), "web_disable_url", (String) set.get());
+      return Grammar.URL.check(server.name(), "web_disable_url", set.get());
     }
-    String base = server.get("master_url").map(String::valueOf)
-        .orElse("http://" + str(server, "remote_host"));
+    String base = server.find(ServerKeys.MASTER_URL).orElse("http://" + server.get(ServerKeys.REMOTE_HOST));
     while (base.endsWith("/")) {
       base = base.substring(0, base.length() - 1);
     }
@@ -526,7 +589,7 @@ public abstract class HttpServiceType implements ServiceType {
 
   /** @return {@code <config_path>/ssl.d}, the server's copies of certificates */
   Path serverSslPath(ResolvedContext server) {
-    return Path.of(str(server, "config_path")).resolve("ssl.d");
+    return Path.of(server.get(ServerKeys.CONFIG_PATH)).resolve("ssl.d");
   }
 
   /**
@@ -539,7 +602,7 @@ public abstract class HttpServiceType implements ServiceType {
     Grammar.NAME.check(server.name(), "ssl_key", keyName);
     ResolvedContext master = ctx.resolve(ContextName.MASTER);
     Host central = ctx.host(ContextName.MASTER);
-    Path store = Path.of(str(master, "aegir_root")).resolve("config").resolve("ssl.d");
+    Path store = Path.of(master.get(ServerKeys.AEGIR_ROOT)).resolve("config").resolve("ssl.d");
     Path keyDir = store.resolve(keyName);
     central.mkdirs(store, FileMode.of(INCLUDE_DIRS));
     central.mkdirs(keyDir, FileMode.of(INCLUDE_DIRS));
@@ -581,9 +644,9 @@ public abstract class HttpServiceType implements ServiceType {
   byte[] render(StepContext ctx, ResolvedContext server, String name, Map<String, Object> model) {
     String source = null;
     String origin = app() + "/" + name + ".conf";
-    Optional<Object> dir = server.get("http_template_dir");
+    Optional<String> dir = server.find(templateDirKey);
     if (dir.isPresent()) {
-      Path override = Path.of((String) dir.get()).resolve(app()).resolve(name + ".conf");
+      Path override = Path.of(dir.get()).resolve(app()).resolve(name + ".conf");
       Optional<byte[]> bytes = ctx.localHost().read(override);
       if (bytes.isPresent()) {
         source = new String(bytes.get(), StandardCharsets.UTF_8);

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.StepContext;
@@ -14,8 +15,17 @@ import net.aegirj.provision.spi.StepContext;
  * {@code <config_path>/nginx_vhost_common.conf}, and one file per site in {@code vhost.d}.
  */
 public class Nginx extends HttpServiceType {
+  /** Reloads nginx: {@code nginx -s reload} by default. */
+  public static final PropertyKey<String> HTTP_RESTART_CMD = restartCommand("nginx -s reload");
+  /** Tests nginx's configuration: {@code nginx -t -q} by default. */
+  public static final PropertyKey<String> HTTP_TEST_CMD = testCommand("nginx -t -q");
+  /** Operator templates overriding ours: {@code <dir>/nginx/<name>.conf}. */
+  public static final PropertyKey<String> HTTP_TEMPLATE_DIR = templateDir("nginx");
+
   /** Creates it (for {@link java.util.ServiceLoader}). */
-  public Nginx() {}
+  public Nginx() {
+    super(HTTP_RESTART_CMD, HTTP_TEST_CMD, HTTP_TEMPLATE_DIR);
+  }
 
   @Override
   public String id() {
@@ -30,16 +40,6 @@ public class Nginx extends HttpServiceType {
   @Override
   protected boolean ssl() {
     return false;
-  }
-
-  @Override
-  protected String defaultRestartCommand() {
-    return "nginx -s reload";
-  }
-
-  @Override
-  protected String defaultTestCommand() {
-    return "nginx -t -q";
   }
 
   @Override
