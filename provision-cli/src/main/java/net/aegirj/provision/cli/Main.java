@@ -27,6 +27,7 @@ import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.JdbcContextRepository;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.core.ServiceRegistry;
 import picocli.CommandLine;
 import picocli.CommandLine.Help.Ansi;
 import picocli.CommandLine.ParameterException;
@@ -67,6 +68,10 @@ import picocli.CommandLine.ParseResult;
  * ({@link JdbcContextRepository}), shared by every control node that names it, with
  * {@code $PROVISION_REPOSITORY_USER}, {@code $PROVISION_REPOSITORY_PASSWORD} and
  * {@code $PROVISION_REPOSITORY_TABLE_PREFIX}.
+ *
+ * <p>Plugins (jars with services and service types) are loaded from {@code $PROVISION_PLUGINS},
+ * else from the home's {@code plugins} directory, when it exists; the directory and its jars must
+ * be writable by their owner (root or the current user) alone.
  *
  * <h2>Tasks</h2>
  *
@@ -208,6 +213,11 @@ public final class Main {
   public static final int FAILED = 1;
   /** Exit status when the input was refused and nothing changed. */
   public static final int BAD_INPUT = 2;
+  /**
+   * The environment variable naming the directory of plugin jars (services and service types
+   * found by {@link java.util.ServiceLoader}); default: the home's {@code plugins} directory.
+   */
+  public static final String PLUGINS_ENV = "PROVISION_PLUGINS";
 
   private static final String LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
 
@@ -557,11 +567,21 @@ public final class Main {
     private Provision open(JdbcContextRepository shared) {
       Provision.Builder b = Provision.builder().listener(progress);
       invocation.home().ifPresent(b::home);
+      b.registry(ServiceRegistry.loadWithPlugins(pluginDirectory()));
       TestHaltHook.install(b); // test only: PROVISION_TEST_HALT_AT
       if (shared != null) {
         b.repository(shared);
       }
       return b.build();
+    }
+
+    /** {@code $PROVISION_PLUGINS}, else the home's {@code plugins} directory. */
+    private Path pluginDirectory() {
+      String env = System.getenv(PLUGINS_ENV);
+      if (env != null && !env.isBlank()) {
+        return Path.of(env).toAbsolutePath().normalize();
+      }
+      return invocation.home().orElseGet(Provision::defaultHome).resolve("plugins");
     }
 
     /** {@code provision help [COMMAND]}: the usage of the whole command line or of one command. */

@@ -1,5 +1,14 @@
 package net.aegirj.provision.core;
 
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -8,7 +17,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.PropertyKey;
@@ -17,6 +28,7 @@ import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.api.Text;
 import net.aegirj.provision.api.UnknownServiceTypeException;
 import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.Service;
@@ -33,6 +45,9 @@ import net.aegirj.provision.spi.ServiceType;
 public final class ServiceRegistry {
   /** The built-in services, each with a {@code <service>_service_type} server property. */
   public static final List<String> SERVICES = List.of("http", "db", "dns");
+
+  /** The most plugin jars a directory may hold. */
+  static final int MAX_PLUGIN_JARS = 256;
 
   private static final List<Service> BUILT_IN = List.of(Service.of("http", Placement.WEB_SERVER, ""),
       Service.of("db", Placement.DB_SERVER, ""), Service.of("dns", Placement.MASTER, ""));
@@ -164,6 +179,61 @@ public final class ServiceRegistry {
       throw new ProvisionException("cannot load a service type: " + e.getMessage(), e);
     }
     return new ServiceRegistry(services, found, apps);
+  }
+
+  /**
+   * Finds the providers visible to this library's class loader and those of the plugin jars in a
+   * directory (each {@code *.jar} in it, in name order). Plugins are code: the directory and
+   * every jar must belong to the current user or root and be writable by nobody else, else they
+   * are refused before anything is loaded.
+   *
+   * @param dir the plugin directory; when it does not exist, only the built-in providers are used
+   * @return the registry
+   * @throws ProvisionException when the directory or a jar is unsafe, cannot be read, or its
+   *     providers clash
+   */
+  public static ServiceRegistry loadWithPlugins(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return load();
+    }
+    List<URL> jars = new ArrayList<>();
+    try {
+      checkPrivate(dir);
+      try (Stream<Path> s = Files.list(dir)) {
+        for (Path jar : s.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList()) {
+          if (jars.size() >= MAX_PLUGIN_JARS) {
+            throw new ProvisionException("plugin directory " + Text.quote(dir.toString()) + " holds more than "
+                + MAX_PLUGIN_JARS + " jars");
+          }
+          checkPrivate(jar);
+          jars.add(jar.toUri().toURL());
+        }
+      }
+    } catch (IOException e) {
+      throw new ProvisionException("cannot read the plugin directory " + Text.quote(dir.toString()) + ": " + e, e);
+    }
+    if (jars.isEmpty()) {
+      return load();
+    }
+    // The loader stays open for the life of the process: the plugins' classes are used until it ends.
+    URLClassLoader loader = new URLClassLoader("provision-plugins", jars.toArray(new URL[0]),
+        ServiceRegistry.class.getClassLoader());
+    return load(loader);
+  }
+
+  private static void checkPrivate(Path p) throws IOException {
+    PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    Set<PosixFilePermission> perms = a.permissions();
+    String owner = a.owner().getName();
+    if (a.isSymbolicLink() || perms.contains(PosixFilePermission.GROUP_WRITE)
+        || perms.contains(PosixFilePermission.OTHERS_WRITE)
+        || !(owner.equals("root") || owner.equals(System.getProperty("user.name")))) {
+      throw new ProvisionException("refusing plugin " + (a.isDirectory() ? "directory " : "jar ")
+          + Text.quote(p.toString()) + ": plugins are code, so it must be a plain file or directory of root or "
+          + System.getProperty("user.name") + " that nobody else can write (it is "
+          + (a.isSymbolicLink() ? "a symbolic link" : "owned by " + owner + ", mode "
+          + PosixFilePermissions.toString(perms)) + ")");
+    }
   }
 
   /** @return the providers visible to this library's class loader */
