@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.core.host.Hosts;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
@@ -38,7 +39,7 @@ final class CoreSteps {
     Path includes = path(server, "include_path");
     Path clients = path(server, "clients_path");
     Path backups = path(server, "backup_path");
-    boolean remote = !Hosts.isLocal((String) server.get("remote_host").orElse("localhost"));
+    boolean remote = !Hosts.isLocal(server.get(ServerKeys.REMOTE_HOST));
     steps.add(Step.of("server: create config directories on " + server.name(), ctx -> {
       Host h = ctx.host(server.name());
       h.mkdirs(config, FileMode.of(CONFIG_DIR));

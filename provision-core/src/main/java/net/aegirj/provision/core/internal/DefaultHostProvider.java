@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.core.host.Hosts;
 import net.aegirj.provision.core.host.LocalHost;
 import net.aegirj.provision.core.host.SshHost;
@@ -22,15 +23,15 @@ public final class DefaultHostProvider implements HostProvider {
 
   @Override
   public Host open(ResolvedContext server) {
-    String remoteHost = (String) server.get("remote_host").orElse("localhost");
+    String remoteHost = server.get(ServerKeys.REMOTE_HOST);
     String name = server.name() + " (" + remoteHost + ")";
     if (Hosts.isLocal(remoteHost)) {
       return new LocalHost(name);
     }
-    int port = ((Number) server.get("ssh_port").orElse(22)).intValue();
-    String user = String.valueOf(server.get("ssh_user").orElseThrow());
-    Path identity = server.get("ssh_identity").map(String::valueOf).map(Path::of).orElseGet(DefaultHostProvider::defaultIdentity);
-    Path knownHosts = Path.of(String.valueOf(server.get("ssh_known_hosts").orElseThrow()));
+    int port = server.get(ServerKeys.SSH_PORT);
+    String user = server.get(ServerKeys.SSH_USER);
+    Path identity = server.find(ServerKeys.SSH_IDENTITY).map(Path::of).orElseGet(DefaultHostProvider::defaultIdentity);
+    Path knownHosts = Path.of(server.get(ServerKeys.SSH_KNOWN_HOSTS));
     return new SshHost(name, remoteHost, port, user, identity, knownHosts, CONNECT_TIMEOUT);
   }
 
