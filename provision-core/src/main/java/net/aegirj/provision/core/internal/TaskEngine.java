@@ -4,20 +4,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextNotFoundException;
@@ -36,9 +32,7 @@ import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.api.TaskReport.StepReport;
 import net.aegirj.provision.api.TaskReport.StepStatus;
-import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ServiceRegistry;
-import net.aegirj.provision.core.host.LocalHost;
 import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FailureInjector;
@@ -339,7 +333,7 @@ public final class TaskEngine {
 
   /** Undoes a prepared task that is to run again alone; nothing was reloaded for it. */
   private void discard(Member m) {
-    Run run = m.prepared.run;
+    TaskRun run = m.prepared.run;
     run.reconnectLostHosts();
     List<String> failures = run.journal.rollback();
     run.settleReloadDebts(false, failures.isEmpty());
@@ -364,10 +358,10 @@ public final class TaskEngine {
       }
     }
     Map<ReloadKey, List<String>> done = new LinkedHashMap<>();
-    record Pending(ReloadKey key, ContextName server, String service, ServiceType type, ResolvedContext rs, Run run) {}
+    record Pending(ReloadKey key, ContextName server, String service, ServiceType type, ResolvedContext rs, TaskRun run) {}
     List<Pending> pending = new ArrayList<>();
     for (Map.Entry<ReloadKey, Member> e : owner.entrySet()) {
-      Run run = e.getValue().prepared.run;
+      TaskRun run = e.getValue().prepared.run;
       ContextName server = e.getKey().server();
       String service = e.getKey().service();
       ResolvedContext rs = run.resolve(server);
@@ -413,14 +407,6 @@ public final class TaskEngine {
     return done;
   }
 
-  /** A service on a server that a task's changes oblige to reload once, at the task's end. */
-  record ReloadKey(ContextName server, String service) {
-    @Override
-    public String toString() {
-      return server + ": " + service;
-    }
-  }
-
   /** A service a group reloaded. */
   private record Reloaded(ContextName server, ServiceType type, ResolvedContext rs) {}
 
@@ -461,12 +447,12 @@ public final class TaskEngine {
     final boolean planOnly;
     final long start;
     final List<Planned> steps;
-    final Run run;
+    final TaskRun run;
     final List<StepReport> reports = new ArrayList<>();
     Throwable failure;
     int failedAt = -1;
 
-    Prepared(Task task, ContextName name, boolean planOnly, long start, List<Planned> steps, Run run) {
+    Prepared(Task task, ContextName name, boolean planOnly, long start, List<Planned> steps, TaskRun run) {
       this.task = task;
       this.name = name;
       this.planOnly = planOnly;
@@ -499,7 +485,7 @@ public final class TaskEngine {
     long start = System.nanoTime();
     ResolvedContext target = contexts.resolve(name);
     List<Planned> steps = plan(task, target);
-    Run run = new Run(task, target, planOnly);
+    TaskRun run = new TaskRun(contexts, hosts, shared, intents, task, target, planOnly);
     run.options.putAll(options);
     Prepared prepared = new Prepared(task, name, planOnly, start, steps, run);
     List<StepReport> reports = prepared.reports;
@@ -558,7 +544,7 @@ public final class TaskEngine {
     boolean planOnly = prepared.planOnly;
     long start = prepared.start;
     List<Planned> steps = prepared.steps;
-    Run run = prepared.run;
+    TaskRun run = prepared.run;
     List<StepReport> reports = prepared.reports;
     Throwable failure = prepared.failure;
     int failedAt = prepared.failedAt;
@@ -624,7 +610,7 @@ public final class TaskEngine {
    * contexts that no longer exist. What cannot be settled now (a server down) is kept for a later
    * task, with a warning; it never stops this task.
    */
-  private void settleLeftIntents(Run run) {
+  private void settleLeftIntents(TaskRun run) {
     List<IntentJournal.Left> left = new ArrayList<>();
     int ownCount;
     try {
@@ -694,7 +680,7 @@ public final class TaskEngine {
   static final String CORE = "core";
   private static final String ASIDE = "moved aside";
 
-  private static Intent asideIntent(ContextName server, Path path,
+  static Intent asideIntent(ContextName server, Path path,
       Path aside) {
     return new Intent(CORE, server, ASIDE, path.toString(), List.of(aside.toString()));
   }
@@ -704,7 +690,7 @@ public final class TaskEngine {
    * its place (the task never got further, and the next task decides again), removed when
    * something did (the task had replaced it).
    */
-  private void settleAside(Run run, Intent intent, String who) {
+  private void settleAside(TaskRun run, Intent intent, String who) {
     if (!intent.kind().equals(ASIDE) || intent.details().size() != 1) {
       throw new ProvisionException("unknown intent " + intent);
     }
@@ -812,7 +798,7 @@ public final class TaskEngine {
    * Before a service's first step on a server: records that its reload may be owed, and takes over
    * the debts that killed tasks left for it, reloading it at the end of this task in any case.
    */
-  private void oweReload(Run run, Planned p) {
+  private void oweReload(TaskRun run, Planned p) {
     if (p.server() == null || !registry.services().contains(p.service())) {
       return;
     }
@@ -830,7 +816,7 @@ public final class TaskEngine {
     run.ownDebts.put(key, debts.owe(p.server(), p.service()));
   }
 
-  private static String message(Throwable e) {
+  static String message(Throwable e) {
     String m = e.getMessage();
     return m == null ? e.getClass().getSimpleName() : m;
   }
@@ -845,7 +831,7 @@ public final class TaskEngine {
     }
   }
 
-  private List<String> reload(Run run, boolean planOnly) {
+  private List<String> reload(TaskRun run, boolean planOnly) {
     List<String> done = new ArrayList<>();
     record Pending(ContextName server, String service, ServiceType type, ResolvedContext rs) {}
     List<Pending> pending = new ArrayList<>();
@@ -910,7 +896,7 @@ public final class TaskEngine {
    *
    * @return what failed; what worked is added to the run's rollback notes
    */
-  private List<String> reloadAfterRollback(Run run) {
+  private List<String> reloadAfterRollback(TaskRun run) {
     List<String> failures = new ArrayList<>();
     for (ReloadKey key : run.pendingReloads) {
       String service = key.service();
@@ -1019,293 +1005,5 @@ public final class TaskEngine {
     throw new InvalidContextException(c.name().toString(), null, "the " + task.id()
         + " task does not apply to a " + c.type().id() + " (yet); tasks for a " + c.type().id() + ": "
         + String.join(", ", ids));
-  }
-
-  /** The state of one running task; also the {@link StepContext} its steps see. */
-  private final class Run implements StepContext, AutoCloseable {
-    final Task task;
-    final ResolvedContext target;
-    final boolean planOnly;
-    final Journal journal = new Journal();
-    final List<String> warnings = new ArrayList<>();
-    final Map<ContextName, ResolvedContext> resolved = new LinkedHashMap<>();
-    final Map<ContextName, JournalingHost> open = new LinkedHashMap<>();
-    final Map<String, AutoCloseable> resources = new LinkedHashMap<>();
-    final Map<String, String> options = new LinkedHashMap<>();
-    final Map<String, Runnable> cleanups = new LinkedHashMap<>();
-    final Map<String, String> results = new LinkedHashMap<>();
-    final Set<ReloadKey> pendingReloads = new LinkedHashSet<>();
-    /** This task's reload debts, by server|service. */
-    final Map<ReloadKey, ReloadDebts.Debt> ownDebts = new LinkedHashMap<>();
-    /** Debts left by killed tasks, paid when this task succeeds. */
-    final List<ReloadDebts.Debt> orphanDebts = new ArrayList<>();
-    /** What the reloads after a rollback achieved, for the failure message. */
-    final List<String> rollbackNotes = new ArrayList<>();
-    /** What this task is about to create outside the home; made on its first intent. */
-    IntentJournal.Record intentRecord;
-    JournalingHost local;
-    volatile StepRecorder current = new StepRecorder(0);
-    String currentService;
-    boolean reloaded;
-
-    Run(Task task, ResolvedContext target, boolean planOnly) {
-      this.task = task;
-      this.target = target;
-      this.planOnly = planOnly;
-      resolved.put(target.name(), target);
-    }
-
-    @Override
-    public Task task() {
-      return task;
-    }
-
-    @Override
-    public ResolvedContext target() {
-      return target;
-    }
-
-    @Override
-    public synchronized ResolvedContext resolve(ContextName name) {
-      return resolved.computeIfAbsent(name, contexts::resolve);
-    }
-
-    @Override
-    public synchronized void onSuccess(String what, Runnable action) {
-      if (!planOnly) {
-        cleanups.put(what, Objects.requireNonNull(action));
-      }
-    }
-
-    @Override
-    public Optional<String> option(String name) {
-      return Optional.ofNullable(options.get(name));
-    }
-
-    @Override
-    public synchronized void result(String key, String value) {
-      results.put(key, value);
-    }
-
-    @Override
-    public void changed(String what) {
-      current.change(what);
-    }
-
-    @Override
-    public synchronized void save(ContextName name, PropertyChanges changes) {
-      current.change("context " + name + ": " + String.join(", ", changes.changes().keySet()));
-      if (planOnly) {
-        return;
-      }
-      Map<String, Object> before = contexts.load(name).context().properties();
-      contexts.save(name, changes);
-      resolved.clear();
-      PropertyChanges.Builder undo = PropertyChanges.builder();
-      for (String key : changes.changes().keySet()) {
-        Object old = before.get(key);
-        if (old == null) {
-          undo.reset(key);
-        } else {
-          undo.set(key, ContextService.text(old));
-        }
-      }
-      PropertyChanges restore = undo.build();
-      journal.add(current.index, "restore " + name + " " + changes.changes().keySet(), () -> {
-        contexts.save(name, restore);
-        synchronized (this) {
-          resolved.clear();
-        }
-      });
-    }
-
-    @Override
-    public <T extends AutoCloseable> T shared(String key, Supplier<T> create) {
-      return shared.get(key, create);
-    }
-
-    @Override
-    public synchronized <T extends AutoCloseable> T resource(String key, Supplier<T> create) {
-      @SuppressWarnings("unchecked")
-      T r = (T) resources.computeIfAbsent(key, k -> create.get());
-      return r;
-    }
-
-    @Override
-    public synchronized Host host(ContextName server) {
-      JournalingHost h = open.get(server);
-      if (h == null) {
-        ResolvedContext rs = resolve(server);
-        if (rs.context().type() != ContextType.SERVER) {
-          throw new InvalidContextException(server.toString(), null, "is a " + rs.context().type().id()
-              + ", not a server");
-        }
-        h = new JournalingHost(hosts.open(rs), planOnly, journal, () -> current);
-        h.beforeAside((path, aside) -> intent(asideIntent(server, path, aside)));
-        open.put(server, h);
-      }
-      return h;
-    }
-
-    synchronized void reconnectLostHosts() {
-      for (Map.Entry<ContextName, JournalingHost> e : open.entrySet()) {
-        try {
-          if (e.getValue().delegate().reconnect()) {
-            LOG.info("{}: reconnecting to roll back", e.getKey());
-          }
-        } catch (RuntimeException ex) {
-          LOG.warn("{}: cannot reconnect: {}", e.getKey(), message(ex));
-        }
-      }
-    }
-
-    Host rawHost(ContextName server) {
-      return ((JournalingHost) host(server)).delegate();
-    }
-
-    @Override
-    public synchronized Host localHost() {
-      if (local == null) {
-        local = new JournalingHost(new LocalHost("local"), planOnly, journal, () -> current);
-        local.beforeAside((path, aside) -> intent(asideIntent(ContextName.MASTER, path, aside)));
-      }
-      return local;
-    }
-
-    @Override
-    public void onRollback(String what, Runnable undo) {
-      if (!planOnly) {
-        journal.add(current.index, what, Objects.requireNonNull(undo));
-      }
-    }
-
-    @Override
-    public synchronized void reload(ContextName server, String service) {
-      if (!current.changes.isEmpty()) {
-        pendingReloads.add(new ReloadKey(server, service));
-      }
-    }
-
-    @Override
-    public synchronized void warn(String message) {
-      warnings.add(message);
-      LOG.warn("{} {}: {}", task.id(), target.name(), message);
-    }
-
-    @Override
-    public void skip(String reason) {
-      current.skipReason = reason;
-    }
-
-    @Override
-    public List<String> templateLines(String point, ResolvedContext site, ResolvedContext server) {
-      List<String> out = new ArrayList<>();
-      for (ServiceType type : registry.selected((Server) server.context()).values()) {
-        out.addAll(type.templateLines(point, site, server));
-      }
-      return out;
-    }
-
-    @Override
-    public boolean planOnly() {
-      return planOnly;
-    }
-
-    @Override
-    public void intent(Intent intent) {
-      Objects.requireNonNull(intent, "intent");
-      if (planOnly) {
-        return;
-      }
-      ResolvedContext rs = resolve(intent.server());
-      if (rs.context().type() != ContextType.SERVER) {
-        throw new InvalidContextException(intent.server().toString(), null, "is a " + rs.context().type().id()
-            + ", not a server; an intent names the server it creates " + intent.name() + " on");
-      }
-      ServiceType type = intent.service().equals(CORE) ? null
-          : registry.selected((Server) rs.context()).get(intent.service());
-      String id = type == null || type.id() == null ? "" : type.id();
-      synchronized (this) {
-        if (intentRecord == null) {
-          intentRecord = intents.open(target.name(), task, id, intent);
-        } else {
-          intentRecord.add(id, intent);
-        }
-      }
-    }
-
-    /**
-     * Clears this task's intents when nothing is left to settle (it succeeded, or its rollback
-     * was complete); otherwise keeps them for the next task on the context.
-     */
-    synchronized void endIntents(boolean nothingLeft) {
-      if (intentRecord != null) {
-        if (nothingLeft) {
-          intentRecord.clear();
-        } else {
-          intentRecord.close();
-        }
-        intentRecord = null;
-      }
-    }
-
-    /**
-     * Pays this task's reload debts when it succeeded (its reloads ran) or rolled back completely,
-     * and the killed tasks' debts only when it succeeded; the others stay for the next task.
-     */
-    void settleReloadDebts(boolean succeeded, boolean rolledBack) {
-      for (ReloadDebts.Debt d : ownDebts.values()) {
-        if (succeeded || rolledBack) {
-          d.pay();
-        } else {
-          d.close();
-        }
-      }
-      for (ReloadDebts.Debt d : orphanDebts) {
-        if (succeeded) {
-          d.pay();
-        } else {
-          d.close();
-        }
-      }
-      ownDebts.clear();
-      orphanDebts.clear();
-    }
-
-    /** Closes the resources while the task waits for the rest of its batch; they reopen on use. */
-    synchronized void idleResources() {
-      for (AutoCloseable r : resources.values()) {
-        try {
-          r.close();
-        } catch (Exception e) {
-          LOG.debug("closing a task resource: {}", e.toString());
-        }
-      }
-    }
-
-    @Override
-    public void close() {
-      settleReloadDebts(false, false); // only what an unexpected error left: kept for the next task
-      endIntents(false);
-      for (AutoCloseable r : resources.values()) {
-        try {
-          r.close();
-        } catch (Exception e) {
-          LOG.debug("closing a task resource: {}", e.toString());
-        }
-      }
-      for (JournalingHost h : open.values()) {
-        try {
-          h.close();
-        } catch (RuntimeException e) {
-          LOG.debug("closing {}: {}", h.name(), e.toString());
-        }
-      }
-    }
-
-    @Override
-    public String toString() {
-      return task.id() + " " + target.name() + " " + Text.quote(String.valueOf(currentService));
-    }
   }
 }
