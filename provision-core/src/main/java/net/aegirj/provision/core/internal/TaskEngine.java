@@ -63,7 +63,7 @@ public final class TaskEngine {
   private final List<TaskListener> listeners;
   private final FailureInjector injector;
   private final ContextLocks locks;
-  private final ReloadDebts debts;
+  private final Reloads reloads;
   private final IntentJournal intents;
   private final SharedResources shared;
 
@@ -88,7 +88,7 @@ public final class TaskEngine {
     this.listeners = List.copyOf(listeners);
     this.injector = injector;
     this.locks = locks;
-    this.debts = new ReloadDebts(locks.directory().resolve("reload-owed"));
+    this.reloads = new Reloads(registry, new ReloadDebts(locks.directory().resolve("reload-owed")));
     // <home>/state/intents: the lock directory is <home>/locks
     this.intents = new IntentJournal(locks.directory().resolveSibling("state").resolve("intents"));
   }
@@ -130,7 +130,7 @@ public final class TaskEngine {
   }
 
   /** A planned step and where its reloads belong. */
-  private record Planned(Step step, String service, ContextName server) {}
+  record Planned(Step step, String service, ContextName server) {}
 
   /**
    * Runs (or plans) a task.
@@ -394,7 +394,7 @@ public final class TaskEngine {
         p.type().checkReload(p.rs(), p.run().host(p.server())).ifPresent(problems::add);
       }
       if (!problems.isEmpty()) {
-        throw new ReloadCheckFailedException("(the shared reload) " + String.join("; ", problems));
+        throw new Reloads.ReloadCheckFailedException("(the shared reload) " + String.join("; ", problems));
       }
     } catch (RuntimeException e) {
       // The services saw the group's files: once the tasks are undone they must see the restored ones.
@@ -468,7 +468,7 @@ public final class TaskEngine {
       List<String> reloads = new ArrayList<>();
       if (p.failure == null) {
         try {
-          reloads = reload(p.run, planOnly);
+          reloads = this.reloads.reload(p.run, planOnly);
         } catch (RuntimeException e) {
           p.failure = e;
           p.failedAt = p.steps.size();
@@ -505,7 +505,7 @@ public final class TaskEngine {
         StepReport r;
         try {
           if (!planOnly) {
-            oweReload(run, p);
+            reloads.oweReload(run, p);
             injector.beforeStep(task, name, index, p.step().name());
           }
           p.step().run(run);
@@ -575,7 +575,7 @@ public final class TaskEngine {
     List<String> rollbackFailures = run.journal.rollback();
     if (!rollbackFailures.isEmpty() || run.reloaded) {
       // Whatever was reloaded must see the restored files.
-      rollbackFailures.addAll(reloadAfterRollback(run));
+      rollbackFailures.addAll(this.reloads.afterRollback(run));
     }
     run.settleReloadDebts(false, rollbackFailures.isEmpty());
     run.endIntents(rollbackFailures.isEmpty());
@@ -794,28 +794,6 @@ public final class TaskEngine {
     }
   }
 
-  /**
-   * Before a service's first step on a server: records that its reload may be owed, and takes over
-   * the debts that killed tasks left for it, reloading it at the end of this task in any case.
-   */
-  private void oweReload(TaskRun run, Planned p) {
-    if (p.server() == null || !registry.services().contains(p.service())) {
-      return;
-    }
-    ReloadKey key = new ReloadKey(p.server(), p.service());
-    if (run.ownDebts.containsKey(key)) {
-      return;
-    }
-    List<ReloadDebts.Debt> orphans = debts.orphans(p.server(), p.service());
-    if (!orphans.isEmpty()) {
-      LOG.info("{} on {}: a killed task left its configuration unreloaded; it is reloaded at the end of this task",
-          p.service(), p.server());
-      run.orphanDebts.addAll(orphans);
-      run.pendingReloads.add(key);
-    }
-    run.ownDebts.put(key, debts.owe(p.server(), p.service()));
-  }
-
   static String message(Throwable e) {
     String m = e.getMessage();
     return m == null ? e.getClass().getSimpleName() : m;
@@ -829,97 +807,6 @@ public final class TaskEngine {
         LOG.warn("task listener {} failed: {}", l, e.toString());
       }
     }
-  }
-
-  private List<String> reload(TaskRun run, boolean planOnly) {
-    List<String> done = new ArrayList<>();
-    record Pending(ContextName server, String service, ServiceType type, ResolvedContext rs) {}
-    List<Pending> pending = new ArrayList<>();
-    for (ReloadKey key : run.pendingReloads) {
-      ResolvedContext rs = run.resolve(key.server());
-      pending.add(new Pending(key.server(), key.service(), registry.selected((Server) rs.context()).get(key.service()), rs));
-    }
-    run.current = new StepRecorder(Integer.MAX_VALUE);
-    // Every configuration is tested before anything is reloaded.
-    for (Pending p : pending) {
-      Optional<Command> test = p.type().configTestCommand(p.rs());
-      if (test.isPresent() && !planOnly) {
-        var result = run.host(p.server()).run(test.get());
-        if (!result.succeeded()) {
-          throw new HostCommandException(result.host(), result.command(),
-              result.exitCode(), result.stderrTail() + (result.stdout().isBlank() ? "" : " " + result.stdout().strip()),
-              "(the " + p.service() + " configuration test) failed, so nothing was reloaded");
-        }
-      }
-    }
-    List<Pending> reloadedNow = new ArrayList<>();
-    for (Pending p : pending) {
-      Optional<Command> cmd = p.type().reloadCommand(p.rs());
-      if (cmd.isEmpty()) {
-        continue;
-      }
-      if (!planOnly) {
-        run.reloaded = true;
-        p.type().beforeReload(p.rs(), run.rawHost(p.server()));
-        run.host(p.server()).run(cmd.get()).orThrow();
-        reloadedNow.add(p);
-      }
-      done.add(p.server() + ": " + p.service());
-    }
-    // A reload the command accepted may still be refused by the service (nginx keeps its old
-    // configuration when it cannot bind a port): each service is asked whether it serves the new one.
-    List<String> problems = new ArrayList<>();
-    for (Pending p : reloadedNow) {
-      p.type().checkReload(p.rs(), run.host(p.server())).ifPresent(problems::add);
-    }
-    if (!problems.isEmpty()) {
-      throw new ReloadCheckFailedException(String.join("; ", problems));
-    }
-    return done;
-  }
-
-  /**
-   * A service reloaded without error does not serve its new configuration ({@link
-   * ServiceType#checkReload}); the task is rolled back and the service reloaded again.
-   */
-  private static final class ReloadCheckFailedException extends ProvisionException {
-    private static final long serialVersionUID = 1L;
-
-    ReloadCheckFailedException(String message) {
-      super(message);
-    }
-  }
-
-  /**
-   * Reloads, after a rollback, what the task changed, so that each service serves the restored
-   * files, and asks each whether it does.
-   *
-   * @return what failed; what worked is added to the run's rollback notes
-   */
-  private List<String> reloadAfterRollback(TaskRun run) {
-    List<String> failures = new ArrayList<>();
-    for (ReloadKey key : run.pendingReloads) {
-      String service = key.service();
-      try {
-        ResolvedContext rs = run.resolve(key.server());
-        ServiceType type = registry.selected((Server) rs.context()).get(service);
-        Optional<Command> cmd = type.reloadCommand(rs);
-        if (cmd.isPresent()) {
-          Host raw = run.rawHost(key.server());
-          type.beforeReload(rs, raw);
-          raw.run(cmd.get()).orThrow();
-          Optional<String> problem = type.checkReload(rs, raw);
-          if (problem.isPresent()) {
-            failures.add("after the rollback and a reload, " + problem.get());
-          } else {
-            run.rollbackNotes.add(service + " on " + key.server() + " reloaded with the restored files and passed its reload check");
-          }
-        }
-      } catch (RuntimeException ex) {
-        failures.add("reload of " + service + " on " + key.server() + " after rollback failed: " + message(ex));
-      }
-    }
-    return failures;
   }
 
   /**
