@@ -174,7 +174,7 @@ final class TaskRun implements StepContext, AutoCloseable {
             + ", not a server");
       }
       h = new JournalingHost(hosts.open(rs), planOnly, journal, () -> current);
-      h.beforeAside((path, aside) -> intent(TaskEngine.asideIntent(server, path, aside)));
+      h.beforeAside((path, aside) -> intent(IntentSettler.asideIntent(server, path, aside)));
       open.put(server, h);
     }
     return h;
@@ -200,7 +200,7 @@ final class TaskRun implements StepContext, AutoCloseable {
   public synchronized Host localHost() {
     if (local == null) {
       local = new JournalingHost(new LocalHost("local"), planOnly, journal, () -> current);
-      local.beforeAside((path, aside) -> intent(TaskEngine.asideIntent(ContextName.MASTER, path, aside)));
+      local.beforeAside((path, aside) -> intent(IntentSettler.asideIntent(ContextName.MASTER, path, aside)));
     }
     return local;
   }
