@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * Plans and runs tasks: resolves the context graph, asks the core and the service types on the
  * servers involved for their steps, runs them in order through journaled hosts (one per server
  * per task), rolls back on the first failure, and reloads each changed service once at the end.
+ *
+ * <p>The engine plans and runs single tasks itself; the state a task's steps see is a {@code
+ * TaskRun}, its reloads are {@code Reloads}, what killed tasks left is settled by {@code
+ * IntentSettler}, and {@link #runGroup} is a {@code GroupRun}.
  */
 public final class TaskEngine {
   private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
@@ -332,10 +336,10 @@ public final class TaskEngine {
     throw new TaskFailedException(report, failure, rollbackFailures.isEmpty());
   }
 
-
   /** The engine's own service: its steps, and its intents (a path moved aside by a journaled host). */
   static final String CORE = "core";
 
+  /** A failure's message for reports and logs: the class name when it has none. */
   static String message(Throwable e) {
     String m = e.getMessage();
     return m == null ? e.getClass().getSimpleName() : m;
