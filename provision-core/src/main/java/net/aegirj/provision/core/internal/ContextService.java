@@ -29,13 +29,9 @@ import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ResolvedContext;
-import net.aegirj.provision.api.ResolvedContext.Property;
-import net.aegirj.provision.api.ResolvedContext.Source;
 import net.aegirj.provision.api.Schema;
-import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
-import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.spi.ContextListing;
@@ -47,7 +43,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Aegir's {@code provision-save} semantics over a {@link ContextRepository}: merge, validate as a
  * whole, check references, write with optimistic versioning (retrying the merge on a concurrent
- * change), and delete with a referrer check. Also resolves defaults and derived properties.
+ * change), and delete with a referrer check. Also resolves defaults and derived properties, through
+ * a {@link ContextResolver}.
  */
 public final class ContextService {
   private static final Logger LOG = LoggerFactory.getLogger(ContextService.class);
@@ -56,6 +53,7 @@ public final class ContextService {
   private final ContextRepository repository;
   private final Path home;
   private final ServiceRegistry registry;
+  private final ContextResolver resolver;
 
   /**
    * @param repository where contexts live
@@ -66,6 +64,7 @@ public final class ContextService {
     this.repository = Objects.requireNonNull(repository);
     this.home = Objects.requireNonNull(home);
     this.registry = Objects.requireNonNull(registry);
+    this.resolver = new ContextResolver(repository, home, registry, this::master);
   }
 
   /** @return the service types */
@@ -540,108 +539,7 @@ public final class ContextService {
    * @return the resolved context
    */
   public ResolvedContext resolve(ContextName name) {
-    Versioned v = load(name);
-    Context c = v.context();
-    Map<String, Object> set = ContextProperties.toMap(c);
-    Map<String, Object> defaults = defaults(c);
-    List<Property> out = new ArrayList<>();
-    out.add(new Property("context_type", Optional.of(c.type().id()), Source.SET, false));
-    out.add(new Property("server", Optional.of(ContextName.MASTER.toString()), Source.DERIVED, false));
-    for (PropertySpec spec : Schema.properties(c.type())) {
-      Object value = set.get(spec.name());
-      Source source = Source.SET;
-      if (value == null) {
-        value = defaults.get(spec.name());
-        source = spec.derived() ? Source.DERIVED : Source.DEFAULT;
-      }
-      out.add(new Property(spec.name(), Optional.ofNullable(value), source, spec.secret()));
-    }
-    List<PropertySpec> declared = resolvableExtras(c);
-    for (PropertySpec spec : declared) {
-      String value = c.extras().get(spec.name());
-      Object canonical = value == null ? spec.defaultValue().orElse(null) : spec.parse(c.name(), value);
-      out.add(new Property(spec.name(), Optional.ofNullable(canonical),
-          value == null ? Source.DEFAULT : Source.SET, spec.secret()));
-    }
-    for (Map.Entry<String, String> e : new TreeMap<>(c.extras()).entrySet()) {
-      if (declared.stream().noneMatch(p -> p.name().equals(e.getKey()))) {
-        out.add(new Property(e.getKey(), Optional.of(e.getValue()), Source.SET, true));
-      }
-    }
-    return new ResolvedContext(c, v.version(), out);
-  }
-
-  /** The declared extras of a stored context, leniently: an unknown type declares nothing. */
-  private List<PropertySpec> resolvableExtras(Context c) {
-    if (c instanceof Site) {
-      return registry.siteProperties();
-    }
-    List<PropertySpec> declared = new ArrayList<>();
-    if (c instanceof Server server) {
-      for (String service : registry.services()) {
-        registry.serviceTypeKey(service).ifPresent(k -> declared.add(k.spec()));
-        declared.addAll(registry.declared(service, registry.selectedId(server, service)));
-      }
-    }
-    return declared;
-  }
-
-  private Map<String, Object> defaults(Context c) {
-    Map<String, Object> d = new LinkedHashMap<>();
-    for (PropertySpec spec : Schema.properties(c.type())) {
-      spec.defaultValue().ifPresent(v -> d.put(spec.name(), v));
-    }
-    if (c instanceof Server s) {
-      Path root = aegirRoot(s);
-      String remoteHost = s.remoteHost().orElse(ServerKeys.REMOTE_HOST.defaultValue().orElseThrow());
-      String user = scriptUser(s);
-      d.put("aegir_root", root.toString());
-      d.put("script_user", user);
-      d.put("admin_email", "admin@" + remoteHost);
-      d.put("ssh_user", user);
-      d.put("ssh_known_hosts", Path.of(System.getProperty("user.home"), ".ssh", "known_hosts").toString());
-      d.put("backup_path", s.backupPath(root).toString());
-      d.put("config_path", s.configPath(root).toString());
-      d.put("include_path", s.includePath(root).toString());
-      d.put("clients_path", s.clientsPath(root).toString());
-    } else if (c instanceof Site s) {
-      d.put("uri", s.effectiveUri());
-      ContextName dbServer = s.dbServer().orElse(ContextName.MASTER);
-      Optional<Context> db = dbServer.isMaster() ? Optional.of(master().context())
-          : repository.load(dbServer).map(Versioned::context);
-      if (db.isPresent() && db.get() instanceof Server server) {
-        String type = server.dbServiceType().orElse("null");
-        d.put("db_type", type.equals("NONE") ? "null" : type);
-        d.put("db_host", server.remoteHost().orElse(ServerKeys.REMOTE_HOST.defaultValue().orElseThrow()));
-        dbPort(server, type).ifPresent(port -> d.put("db_port", port));
-      }
-      s.platform().flatMap(repository::load).map(Versioned::context)
-          .filter(p -> p instanceof Platform).map(p -> (Platform) p)
-          .flatMap(Platform::root).ifPresent(root -> {
-            d.put("root", root.toString());
-            d.put("site_path", root.resolve("sites").resolve(s.effectiveUri()).toString());
-          });
-    }
-    return d;
-  }
-
-  /**
-   * The port of a db server, as its db type declares it: the value set on the server, else the
-   * type's default; empty when the type declares no {@code db_port} or the stored text is not one.
-   */
-  private Optional<Integer> dbPort(Server server, String type) {
-    for (PropertySpec spec : registry.declared("db", type)) {
-      if (spec.name().equals(SiteKeys.DB_PORT.name())) {
-        String text = server.extras().get(spec.name());
-        try {
-          return Optional.ofNullable(text == null ? spec.defaultValue().orElse(null) : spec.parse(server.name(), text))
-              .map(SiteKeys.DB_PORT::cast);
-        } catch (InvalidContextException e) {
-          return Optional.empty();
-        }
-      }
-    }
-    return Optional.empty();
+    return resolver.resolve(load(name));
   }
 
   /**
@@ -650,11 +548,7 @@ public final class ContextService {
    *     master's
    */
   public Path aegirRoot(Server server) {
-    if (server.name().isMaster()) {
-      return server.aegirRoot().orElse(home);
-    }
-    Server master = (Server) master().context();
-    return master.aegirRoot().orElse(home);
+    return resolver.aegirRoot(server);
   }
 
   /**
@@ -662,16 +556,7 @@ public final class ContextService {
    * @return its effective {@code script_user}
    */
   public String scriptUser(Server server) {
-    if (server.scriptUser().isPresent()) {
-      return server.scriptUser().get();
-    }
-    if (!server.name().isMaster()) {
-      Server master = (Server) master().context();
-      if (master.scriptUser().isPresent()) {
-        return master.scriptUser().get();
-      }
-    }
-    return System.getProperty("user.name");
+    return resolver.scriptUser(server);
   }
 
   @Override

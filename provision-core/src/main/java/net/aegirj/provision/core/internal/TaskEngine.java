@@ -1,32 +1,17 @@
 package net.aegirj.provision.core.internal;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
-import net.aegirj.provision.api.ContextNotFoundException;
-import net.aegirj.provision.api.ContextType;
-import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.PropertyChanges;
-import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
@@ -36,22 +21,15 @@ import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.api.TaskReport.StepReport;
 import net.aegirj.provision.api.TaskReport.StepStatus;
-import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ServiceRegistry;
-import net.aegirj.provision.core.host.LocalHost;
 import net.aegirj.provision.spi.Application;
-import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FailureInjector;
-import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.HostProvider;
-import net.aegirj.provision.spi.Intent;
-import net.aegirj.provision.spi.LeftIntent;
 import net.aegirj.provision.spi.Service;
 import net.aegirj.provision.spi.ServiceType;
 import net.aegirj.provision.spi.Step;
 import net.aegirj.provision.spi.StepContext;
 import net.aegirj.provision.spi.TaskListener;
-import net.aegirj.provision.spi.Versioned;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * Plans and runs tasks: resolves the context graph, asks the core and the service types on the
  * servers involved for their steps, runs them in order through journaled hosts (one per server
  * per task), rolls back on the first failure, and reloads each changed service once at the end.
+ *
+ * <p>The engine plans and runs single tasks itself; the state a task's steps see is a {@code
+ * TaskRun}, its reloads are {@code Reloads}, what killed tasks left is settled by {@code
+ * IntentSettler}, and {@link #runGroup} is a {@code GroupRun}.
  */
 public final class TaskEngine {
   private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
@@ -69,8 +51,10 @@ public final class TaskEngine {
   private final List<TaskListener> listeners;
   private final FailureInjector injector;
   private final ContextLocks locks;
-  private final ReloadDebts debts;
+  private final Reloads reloads;
   private final IntentJournal intents;
+  private final IntentSettler settler;
+  private final GroupRun groups;
   private final SharedResources shared;
 
   /**
@@ -94,9 +78,11 @@ public final class TaskEngine {
     this.listeners = List.copyOf(listeners);
     this.injector = injector;
     this.locks = locks;
-    this.debts = new ReloadDebts(locks.directory().resolve("reload-owed"));
+    this.reloads = new Reloads(registry, new ReloadDebts(locks.directory().resolve("reload-owed")));
     // <home>/state/intents: the lock directory is <home>/locks
     this.intents = new IntentJournal(locks.directory().resolveSibling("state").resolve("intents"));
+    this.settler = new IntentSettler(contexts, intents);
+    this.groups = new GroupRun(this, contexts, hosts, locks);
   }
 
   /**
@@ -136,7 +122,7 @@ public final class TaskEngine {
   }
 
   /** A planned step and where its reloads belong. */
-  private record Planned(Step step, String service, ContextName server) {}
+  record Planned(Step step, String service, ContextName server) {}
 
   /**
    * Runs (or plans) a task.
@@ -170,13 +156,10 @@ public final class TaskEngine {
     }
   }
 
-  /** How many tasks of a group share one configuration test and reload. */
-  static final int GROUP_SIZE = 250;
-
   /**
    * Runs one task on many contexts, sharing configuration tests and reloads. The tasks' steps run
    * (up to {@code threads} at a time, each under its context's lock); then each changed service
-   * is tested once and reloaded once for the whole group (at most {@value #GROUP_SIZE} tasks),
+   * is tested once and reloaded once for the whole group (at most {@value GroupRun#GROUP_SIZE} tasks),
    * and the tasks end. A task whose steps fail is rolled back on its own. When a shared
    * configuration test or reload fails, every task of the group is rolled back and run again
    * alone, with its own test, so that only the task that broke the configuration fails.
@@ -187,286 +170,22 @@ public final class TaskEngine {
    * @return one report per context (failed ones included)
    */
   public List<TaskReport> runGroup(Task task, List<ContextName> names, int threads) {
-    if (new HashSet<>(names).size() != names.size()) {
-      throw new InvalidContextException(names.toString(), null, "names a context more than once; a batch runs "
-          + task.id() + " once per context");
-    }
-    for (ContextName n : names) {
-      // A task that does not apply to a context is refused before anything runs; a context that
-      // cannot run (missing, busy) gets its own failed report below.
-      try {
-        requireTask(contexts.load(n).context(), task);
-      } catch (ContextNotFoundException e) {
-        LOG.debug("{}: {}", n, e.getMessage());
-      }
-    }
-    List<TaskReport> out = new ArrayList<>();
-    AtomicInteger made = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(
-        Math.max(1, Math.min(threads, names.size())), r -> {
-          Thread t = new Thread(r, "provision-batch-" + task.id() + "-" + made.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
-    try {
-      for (int from = 0; from < names.size(); from += GROUP_SIZE) {
-        out.addAll(runOneGroup(task, names.subList(from, Math.min(names.size(), from + GROUP_SIZE)), pool));
-      }
-    } finally {
-      pool.shutdownNow();
-    }
-    return out;
-  }
-
-  /** A task of a group: its lock, and what it became. */
-  private static final class Member {
-    final ContextName name;
-    ContextLocks.Held lock;
-    Prepared prepared;
-    TaskReport report;
-
-    Member(ContextName name) {
-      this.name = name;
-    }
-
-    private boolean closed;
-
-    void release() {
-      if (prepared != null && !closed) {
-        closed = true;
-        prepared.run.close();
-      }
-      if (lock != null) {
-        lock.close();
-        lock = null;
-      }
-    }
-  }
-
-  private List<TaskReport> runOneGroup(Task task, List<ContextName> names, ExecutorService pool) {
-    List<Member> members = names.stream().map(Member::new).toList();
-    List<Future<?>> started = new ArrayList<>();
-    for (Member m : members) {
-      started.add(pool.submit(() -> {
-        try {
-          m.lock = locks.lock(m.name);
-          m.prepared = prepare(task, m.name, false, Map.of());
-          m.prepared.run.idleResources();
-        } catch (ProvisionException e) {
-          m.release();
-          m.report = notRun(task, m.name, e);
-        }
-      }));
-    }
-    try {
-      for (Future<?> f : started) {
-        f.get();
-      }
-      List<Member> ok = new ArrayList<>();
-      for (Member m : members) {
-        if (m.prepared == null) {
-          continue;
-        }
-        if (m.prepared.failure != null) {
-          m.report = finishCatching(m.prepared, List.of());
-          m.release();
-        } else {
-          ok.add(m);
-        }
-      }
-      Map<ReloadKey, List<String>> reloaded;
-      try {
-        reloaded = groupReload(ok);
-      } catch (RuntimeException e) {
-        LOG.warn("{} of {} contexts: the shared reload failed ({}); each task runs again with its own", task,
-            ok.size(), message(e));
-        for (int i = ok.size() - 1; i >= 0; i--) {
-          discard(ok.get(i));
-        }
-        if (e instanceof GroupReloadFailedException g) {
-          reloadRestored(g.reloaded);
-        }
-        for (Member m : ok) {
-          try {
-            m.report = run(task, m.name, false);
-          } catch (TaskFailedException tf) {
-            m.report = tf.report();
-          } catch (ProvisionException pe) {
-            m.report = notRun(task, m.name, pe);
-          }
-        }
-        return members.stream().map(x -> x.report).toList();
-      }
-      List<Future<?>> finishing = new ArrayList<>();
-      for (Member m : ok) {
-        finishing.add(pool.submit(() -> {
-          List<String> mine = new ArrayList<>();
-          for (ReloadKey key : m.prepared.run.pendingReloads) {
-            mine.addAll(reloaded.getOrDefault(key, List.of()));
-          }
-          m.report = finishCatching(m.prepared, mine);
-          m.release();
-        }));
-      }
-      for (Future<?> f : finishing) {
-        f.get();
-      }
-      return members.stream().map(x -> x.report).toList();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ProvisionException("interrupted while running " + task.id() + " on " + names.size() + " contexts", e);
-    } catch (ExecutionException e) {
-      throw new ProvisionException(task.id() + " failed: " + e.getCause(), e.getCause());
-    } finally {
-      members.forEach(Member::release);
-    }
-  }
-
-  private static TaskReport notRun(Task task, ContextName name, ProvisionException e) {
-    // Not a step failure (a missing context, a lock held too long): reported as failed without
-    // dropping the other reports.
-    return new TaskReport(task, name, TaskReport.Status.FAILED, List.of(), List.of(), List.of(), Duration.ZERO,
-        Optional.of(e.getMessage()));
-  }
-
-  private TaskReport finishCatching(Prepared p, List<String> reloads) {
-    try {
-      return finish(p, reloads);
-    } catch (TaskFailedException e) {
-      return e.report();
-    }
-  }
-
-  /** Undoes a prepared task that is to run again alone; nothing was reloaded for it. */
-  private void discard(Member m) {
-    Run run = m.prepared.run;
-    run.reconnectLostHosts();
-    List<String> failures = run.journal.rollback();
-    run.settleReloadDebts(false, failures.isEmpty());
-    run.endIntents(failures.isEmpty());
-    if (!failures.isEmpty()) {
-      LOG.warn("{}: undoing before running again alone: {}", m.name, String.join("; ", failures));
-    }
-    m.release();
-    m.prepared = null;
-  }
-
-  /**
-   * Tests every service the group's tasks changed, once per server, then reloads each once.
-   *
-   * @return per server and service: what the reports list as reloaded
-   */
-  private Map<ReloadKey, List<String>> groupReload(List<Member> ok) {
-    Map<ReloadKey, Member> owner = new LinkedHashMap<>();
-    for (Member m : ok) {
-      for (ReloadKey key : m.prepared.run.pendingReloads) {
-        owner.putIfAbsent(key, m);
-      }
-    }
-    Map<ReloadKey, List<String>> done = new LinkedHashMap<>();
-    record Pending(ReloadKey key, ContextName server, String service, ServiceType type, ResolvedContext rs, Run run) {}
-    List<Pending> pending = new ArrayList<>();
-    for (Map.Entry<ReloadKey, Member> e : owner.entrySet()) {
-      Run run = e.getValue().prepared.run;
-      ContextName server = e.getKey().server();
-      String service = e.getKey().service();
-      ResolvedContext rs = run.resolve(server);
-      pending.add(new Pending(e.getKey(), server, service, registry.selected((Server) rs.context()).get(service), rs, run));
-    }
-    for (Pending p : pending) {
-      p.run().current = new StepRecorder(Integer.MAX_VALUE);
-      Optional<Command> test = p.type().configTestCommand(p.rs());
-      if (test.isPresent()) {
-        var result = p.run().host(p.server()).run(test.get());
-        if (!result.succeeded()) {
-          throw new HostCommandException(result.host(), result.command(),
-              result.exitCode(), result.stderrTail(), "(the shared " + p.service() + " configuration test) failed");
-        }
-      }
-    }
-    List<Pending> reloadedNow = new ArrayList<>();
-    try {
-      for (Pending p : pending) {
-        Optional<Command> cmd = p.type().reloadCommand(p.rs());
-        if (cmd.isPresent()) {
-          reloadedNow.add(p);
-          p.type().beforeReload(p.rs(), p.run().rawHost(p.server()));
-          p.run().host(p.server()).run(cmd.get()).orThrow();
-          done.put(p.key(), List.of(p.server() + ": " + p.service()));
-        }
-      }
-      List<String> problems = new ArrayList<>();
-      for (Pending p : reloadedNow) {
-        p.type().checkReload(p.rs(), p.run().host(p.server())).ifPresent(problems::add);
-      }
-      if (!problems.isEmpty()) {
-        throw new ReloadCheckFailedException("(the shared reload) " + String.join("; ", problems));
-      }
-    } catch (RuntimeException e) {
-      // The services saw the group's files: once the tasks are undone they must see the restored ones.
-      throw new GroupReloadFailedException(e, reloadedNow.stream()
-          .map(p -> new Reloaded(p.server(), p.type(), p.rs())).toList());
-    }
-    for (Member m : ok) {
-      m.prepared.run.reloaded = true;
-    }
-    return done;
-  }
-
-  /** A service on a server that a task's changes oblige to reload once, at the task's end. */
-  record ReloadKey(ContextName server, String service) {
-    @Override
-    public String toString() {
-      return server + ": " + service;
-    }
-  }
-
-  /** A service a group reloaded. */
-  private record Reloaded(ContextName server, ServiceType type, ResolvedContext rs) {}
-
-  /** A shared reload failed, or a service did not serve the group's configuration after it. */
-  private static final class GroupReloadFailedException extends ProvisionException {
-    private static final long serialVersionUID = 1L;
-    private final transient List<Reloaded> reloaded;
-
-    GroupReloadFailedException(RuntimeException cause, List<Reloaded> reloaded) {
-      super(message(cause), cause);
-      this.reloaded = reloaded;
-    }
-  }
-
-  /**
-   * After a group's tasks were undone: reloads what the group had reloaded, so that each service
-   * serves the restored files before the tasks run again alone, and asks each whether it does.
-   */
-  private void reloadRestored(List<Reloaded> reloaded) {
-    for (Reloaded r : reloaded) {
-      try (Host host = hosts.open(r.rs())) {
-        r.type().reloadCommand(r.rs()).ifPresent(cmd -> {
-          r.type().beforeReload(r.rs(), host);
-          host.run(cmd).orThrow();
-        });
-        r.type().checkReload(r.rs(), host).ifPresent(problem ->
-            LOG.warn("{}: after undoing the group, {}", r.server(), problem));
-      } catch (RuntimeException e) {
-        LOG.warn("{}: reloading {} after undoing the group failed: {}", r.server(), r.type().service(), message(e));
-      }
-    }
+    return groups.run(task, names, threads);
   }
 
   /** A task whose steps have run: it waits for its reloads and its end. */
-  private static final class Prepared {
+  static final class Prepared {
     final Task task;
     final ContextName name;
     final boolean planOnly;
     final long start;
     final List<Planned> steps;
-    final Run run;
+    final TaskRun run;
     final List<StepReport> reports = new ArrayList<>();
     Throwable failure;
     int failedAt = -1;
 
-    Prepared(Task task, ContextName name, boolean planOnly, long start, List<Planned> steps, Run run) {
+    Prepared(Task task, ContextName name, boolean planOnly, long start, List<Planned> steps, TaskRun run) {
       this.task = task;
       this.name = name;
       this.planOnly = planOnly;
@@ -482,7 +201,7 @@ public final class TaskEngine {
       List<String> reloads = new ArrayList<>();
       if (p.failure == null) {
         try {
-          reloads = reload(p.run, planOnly);
+          reloads = this.reloads.reload(p.run, planOnly);
         } catch (RuntimeException e) {
           p.failure = e;
           p.failedAt = p.steps.size();
@@ -495,17 +214,17 @@ public final class TaskEngine {
   }
 
   /** Runs a task's steps, up to the first failure; the caller reloads and then calls finish. */
-  private Prepared prepare(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
+  Prepared prepare(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
     long start = System.nanoTime();
     ResolvedContext target = contexts.resolve(name);
     List<Planned> steps = plan(task, target);
-    Run run = new Run(task, target, planOnly);
+    TaskRun run = new TaskRun(contexts, hosts, shared, intents, task, target, planOnly);
     run.options.putAll(options);
     Prepared prepared = new Prepared(task, name, planOnly, start, steps, run);
     List<StepReport> reports = prepared.reports;
     try {
       if (!planOnly) {
-        settleLeftIntents(run);
+        settler.settleLeftIntents(run);
       }
       emit(l -> l.taskStarted(task, name, steps.size()));
       for (int i = 0; i < steps.size(); i++) {
@@ -519,7 +238,7 @@ public final class TaskEngine {
         StepReport r;
         try {
           if (!planOnly) {
-            oweReload(run, p);
+            reloads.oweReload(run, p);
             injector.beforeStep(task, name, index, p.step().name());
           }
           p.step().run(run);
@@ -552,13 +271,13 @@ public final class TaskEngine {
    * Ends a prepared task whose reloads are done: its clean-ups and its report, or (when it failed)
    * the rollback and the failure.
    */
-  private TaskReport finish(Prepared prepared, List<String> reloads) {
+  TaskReport finish(Prepared prepared, List<String> reloads) {
     Task task = prepared.task;
     ContextName name = prepared.name;
     boolean planOnly = prepared.planOnly;
     long start = prepared.start;
     List<Planned> steps = prepared.steps;
-    Run run = prepared.run;
+    TaskRun run = prepared.run;
     List<StepReport> reports = prepared.reports;
     Throwable failure = prepared.failure;
     int failedAt = prepared.failedAt;
@@ -589,7 +308,7 @@ public final class TaskEngine {
     List<String> rollbackFailures = run.journal.rollback();
     if (!rollbackFailures.isEmpty() || run.reloaded) {
       // Whatever was reloaded must see the restored files.
-      rollbackFailures.addAll(reloadAfterRollback(run));
+      rollbackFailures.addAll(this.reloads.afterRollback(run));
     }
     run.settleReloadDebts(false, rollbackFailures.isEmpty());
     run.endIntents(rollbackFailures.isEmpty());
@@ -617,220 +336,11 @@ public final class TaskEngine {
     throw new TaskFailedException(report, failure, rollbackFailures.isEmpty());
   }
 
-
-  /**
-   * Before a task's steps: settles the intents that killed tasks on its context left (each by the
-   * service type that recorded it), and, in a verify of a server, those left on that server for
-   * contexts that no longer exist. What cannot be settled now (a server down) is kept for a later
-   * task, with a warning; it never stops this task.
-   */
-  private void settleLeftIntents(Run run) {
-    List<IntentJournal.Left> left = new ArrayList<>();
-    int ownCount;
-    try {
-      left.addAll(intents.leftFor(run.target.name()));
-      ownCount = left.size();
-      if (run.target.context().type() == ContextType.SERVER && run.task == Task.VERIFY) {
-        for (IntentJournal.Left l : intents.leftAll()) {
-          if (l.context() != null && isGone(l.context())
-              && l.intents().stream().anyMatch(s -> s.intent().server().equals(run.target.name()))) {
-            left.add(l);
-          } else {
-            l.close();
-          }
-        }
-      }
-    } catch (RuntimeException e) {
-      left.forEach(IntentJournal.Left::close);
-      run.warn("cannot read what killed tasks left in " + intents.directory() + ": " + message(e));
-      return;
-    }
-    for (int i = 0; i < left.size(); i++) {
-      IntentJournal.Left l = left.get(i);
-      boolean own = i < ownCount; // its file is named after this context
-      Optional<ResolvedContext> saved = own ? Optional.of(run.target) : Optional.empty();
-      String who = "a killed " + (l.task() == null ? "task" : l.task().id()) + " of " + l.context()
-          + (l.pid() > 0 ? " (process " + l.pid() + ")" : "");
-      if (!own) {
-        run.warn(who + " left intents on " + run.target.name() + " for a context that no longer exists: "
-            + l.intents().stream().map(s -> s.intent().toString()).toList() + "; settling them");
-      }
-      boolean all = true;
-      for (IntentJournal.Stored s : l.intents()) {
-        try {
-          if (s.intent().service().equals(CORE)) {
-            settleAside(run, s.intent(), who);
-            continue;
-          }
-          ServiceType type = settlingType(s);
-          if (type == null) {
-            all = false;
-            run.warn(who + " meant to create " + s.intent() + ", and no service type '" + s.type() + "' for "
-                + s.intent().service() + " is installed to settle it; kept in " + l.file());
-            continue;
-          }
-          LOG.info("{}: settling {} left by {}", run.target.name(), s.intent(), who);
-          ContextName of = own ? run.target.name() : l.context();
-          if (!type.settle(new Leftover(l, of, s.intent(), saved), run)) {
-            all = false;
-            run.warn(who + " meant to create " + s.intent() + "; the " + s.intent().service() + " type "
-                + type.id() + " did not settle it; kept in " + l.file());
-          }
-        } catch (RuntimeException e) {
-          all = false;
-          run.warn(who + " meant to create " + s.intent() + "; settling it failed: " + message(e)
-              + "; a later task tries again");
-        }
-      }
-      if (all) {
-        l.remove();
-      } else {
-        l.close();
-      }
-    }
-  }
-
-  /** The engine's own intents (a path moved aside by a journaled host): the service {@value #CORE}. */
+  /** The engine's own service: its steps, and its intents (a path moved aside by a journaled host). */
   static final String CORE = "core";
-  private static final String ASIDE = "moved aside";
 
-  private static Intent asideIntent(ContextName server, Path path,
-      Path aside) {
-    return new Intent(CORE, server, ASIDE, path.toString(), List.of(aside.toString()));
-  }
-
-  /**
-   * Settles a path a killed task moved aside to remove it at its end: put back when nothing took
-   * its place (the task never got further, and the next task decides again), removed when
-   * something did (the task had replaced it).
-   */
-  private void settleAside(Run run, Intent intent, String who) {
-    if (!intent.kind().equals(ASIDE) || intent.details().size() != 1) {
-      throw new ProvisionException("unknown intent " + intent);
-    }
-    Path path = Path.of(intent.name());
-    Path aside = Path.of(intent.details().get(0));
-    if (!aside.getParent().equals(path.getParent())
-        || !aside.getFileName().toString().startsWith("." + path.getFileName() + ".removed-")) {
-      throw new ProvisionException("refusing " + intent + ": the aside is not the path's own");
-    }
-    Host h = run.rawHost(intent.server());
-    if (h.stat(aside).isEmpty()) {
-      return;
-    }
-    if (h.stat(path).isEmpty()) {
-      h.rename(aside, path);
-      run.warn(who + " moved " + path + " on " + intent.server() + " aside and did not finish; put back");
-    } else {
-      h.remove(aside);
-      run.warn(who + " replaced " + path + " on " + intent.server() + " and did not finish; removed the old copy "
-          + aside);
-    }
-  }
-
-  private boolean isGone(ContextName name) {
-    try {
-      return contexts.repository().load(name).isEmpty();
-    } catch (RuntimeException e) {
-      return false; // unreadable is not gone
-    }
-  }
-
-  private ServiceType settlingType(IntentJournal.Stored s) {
-    Optional<ServiceType> byId = registry.find(s.intent().service(), s.type());
-    if (byId.isPresent() && byId.get().id() != null) {
-      return byId.get();
-    }
-    try {
-      ResolvedContext rs = contexts.resolve(s.intent().server());
-      ServiceType selected = registry.selected((Server) rs.context()).get(s.intent().service());
-      return selected == null || selected.id() == null ? null : selected;
-    } catch (RuntimeException e) {
-      return null;
-    }
-  }
-
-  /** An intent of a killed task, as a service type sees it while it settles it. */
-  private final class Leftover implements LeftIntent {
-    private final IntentJournal.Left left;
-    private final ContextName context;
-    private final Intent intent;
-    private final Optional<ResolvedContext> saved;
-
-    Leftover(IntentJournal.Left left, ContextName context, Intent intent,
-        Optional<ResolvedContext> saved) {
-      this.left = left;
-      this.context = context;
-      this.intent = intent;
-      this.saved = saved;
-    }
-
-    @Override
-    public Intent intent() {
-      return intent;
-    }
-
-    @Override
-    public ContextName context() {
-      return context;
-    }
-
-    @Override
-    public Task task() {
-      return left.task();
-    }
-
-    @Override
-    public Optional<ResolvedContext> saved() {
-      return saved;
-    }
-
-    @Override
-    public boolean claimedByAnother(String property) {
-      if (intents.claimedByRunningTask(intent.server(), intent.kind(), intent.name())) {
-        return true;
-      }
-      try {
-        for (Versioned v : contexts.repository().list()) {
-          if (v.context().name().equals(context)) {
-            continue;
-          }
-          Object value = v.context().properties().get(property);
-          if (value != null && String.valueOf(value).equals(intent.name())) {
-            return true;
-          }
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("cannot list the contexts to see who owns {}: {}; it is kept", intent, message(e));
-        return true;
-      }
-      return false;
-    }
-  }
-
-  /**
-   * Before a service's first step on a server: records that its reload may be owed, and takes over
-   * the debts that killed tasks left for it, reloading it at the end of this task in any case.
-   */
-  private void oweReload(Run run, Planned p) {
-    if (p.server() == null || !registry.services().contains(p.service())) {
-      return;
-    }
-    ReloadKey key = new ReloadKey(p.server(), p.service());
-    if (run.ownDebts.containsKey(key)) {
-      return;
-    }
-    List<ReloadDebts.Debt> orphans = debts.orphans(p.server(), p.service());
-    if (!orphans.isEmpty()) {
-      LOG.info("{} on {}: a killed task left its configuration unreloaded; it is reloaded at the end of this task",
-          p.service(), p.server());
-      run.orphanDebts.addAll(orphans);
-      run.pendingReloads.add(key);
-    }
-    run.ownDebts.put(key, debts.owe(p.server(), p.service()));
-  }
-
-  private static String message(Throwable e) {
+  /** A failure's message for reports and logs: the class name when it has none. */
+  static String message(Throwable e) {
     String m = e.getMessage();
     return m == null ? e.getClass().getSimpleName() : m;
   }
@@ -843,97 +353,6 @@ public final class TaskEngine {
         LOG.warn("task listener {} failed: {}", l, e.toString());
       }
     }
-  }
-
-  private List<String> reload(Run run, boolean planOnly) {
-    List<String> done = new ArrayList<>();
-    record Pending(ContextName server, String service, ServiceType type, ResolvedContext rs) {}
-    List<Pending> pending = new ArrayList<>();
-    for (ReloadKey key : run.pendingReloads) {
-      ResolvedContext rs = run.resolve(key.server());
-      pending.add(new Pending(key.server(), key.service(), registry.selected((Server) rs.context()).get(key.service()), rs));
-    }
-    run.current = new StepRecorder(Integer.MAX_VALUE);
-    // Every configuration is tested before anything is reloaded.
-    for (Pending p : pending) {
-      Optional<Command> test = p.type().configTestCommand(p.rs());
-      if (test.isPresent() && !planOnly) {
-        var result = run.host(p.server()).run(test.get());
-        if (!result.succeeded()) {
-          throw new HostCommandException(result.host(), result.command(),
-              result.exitCode(), result.stderrTail() + (result.stdout().isBlank() ? "" : " " + result.stdout().strip()),
-              "(the " + p.service() + " configuration test) failed, so nothing was reloaded");
-        }
-      }
-    }
-    List<Pending> reloadedNow = new ArrayList<>();
-    for (Pending p : pending) {
-      Optional<Command> cmd = p.type().reloadCommand(p.rs());
-      if (cmd.isEmpty()) {
-        continue;
-      }
-      if (!planOnly) {
-        run.reloaded = true;
-        p.type().beforeReload(p.rs(), run.rawHost(p.server()));
-        run.host(p.server()).run(cmd.get()).orThrow();
-        reloadedNow.add(p);
-      }
-      done.add(p.server() + ": " + p.service());
-    }
-    // A reload the command accepted may still be refused by the service (nginx keeps its old
-    // configuration when it cannot bind a port): each service is asked whether it serves the new one.
-    List<String> problems = new ArrayList<>();
-    for (Pending p : reloadedNow) {
-      p.type().checkReload(p.rs(), run.host(p.server())).ifPresent(problems::add);
-    }
-    if (!problems.isEmpty()) {
-      throw new ReloadCheckFailedException(String.join("; ", problems));
-    }
-    return done;
-  }
-
-  /**
-   * A service reloaded without error does not serve its new configuration ({@link
-   * ServiceType#checkReload}); the task is rolled back and the service reloaded again.
-   */
-  private static final class ReloadCheckFailedException extends ProvisionException {
-    private static final long serialVersionUID = 1L;
-
-    ReloadCheckFailedException(String message) {
-      super(message);
-    }
-  }
-
-  /**
-   * Reloads, after a rollback, what the task changed, so that each service serves the restored
-   * files, and asks each whether it does.
-   *
-   * @return what failed; what worked is added to the run's rollback notes
-   */
-  private List<String> reloadAfterRollback(Run run) {
-    List<String> failures = new ArrayList<>();
-    for (ReloadKey key : run.pendingReloads) {
-      String service = key.service();
-      try {
-        ResolvedContext rs = run.resolve(key.server());
-        ServiceType type = registry.selected((Server) rs.context()).get(service);
-        Optional<Command> cmd = type.reloadCommand(rs);
-        if (cmd.isPresent()) {
-          Host raw = run.rawHost(key.server());
-          type.beforeReload(rs, raw);
-          raw.run(cmd.get()).orThrow();
-          Optional<String> problem = type.checkReload(rs, raw);
-          if (problem.isPresent()) {
-            failures.add("after the rollback and a reload, " + problem.get());
-          } else {
-            run.rollbackNotes.add(service + " on " + key.server() + " reloaded with the restored files and passed its reload check");
-          }
-        }
-      } catch (RuntimeException ex) {
-        failures.add("reload of " + service + " on " + key.server() + " after rollback failed: " + message(ex));
-      }
-    }
-    return failures;
   }
 
   /**
@@ -1002,7 +421,7 @@ public final class TaskEngine {
     }
   }
 
-  private static void requireTask(Context c, Task task) {
+  static void requireTask(Context c, Task task) {
     requireTask(c, task, StepOrder.tasks(c.type()).toArray(new Task[0]));
   }
 
@@ -1019,293 +438,5 @@ public final class TaskEngine {
     throw new InvalidContextException(c.name().toString(), null, "the " + task.id()
         + " task does not apply to a " + c.type().id() + " (yet); tasks for a " + c.type().id() + ": "
         + String.join(", ", ids));
-  }
-
-  /** The state of one running task; also the {@link StepContext} its steps see. */
-  private final class Run implements StepContext, AutoCloseable {
-    final Task task;
-    final ResolvedContext target;
-    final boolean planOnly;
-    final Journal journal = new Journal();
-    final List<String> warnings = new ArrayList<>();
-    final Map<ContextName, ResolvedContext> resolved = new LinkedHashMap<>();
-    final Map<ContextName, JournalingHost> open = new LinkedHashMap<>();
-    final Map<String, AutoCloseable> resources = new LinkedHashMap<>();
-    final Map<String, String> options = new LinkedHashMap<>();
-    final Map<String, Runnable> cleanups = new LinkedHashMap<>();
-    final Map<String, String> results = new LinkedHashMap<>();
-    final Set<ReloadKey> pendingReloads = new LinkedHashSet<>();
-    /** This task's reload debts, by server|service. */
-    final Map<ReloadKey, ReloadDebts.Debt> ownDebts = new LinkedHashMap<>();
-    /** Debts left by killed tasks, paid when this task succeeds. */
-    final List<ReloadDebts.Debt> orphanDebts = new ArrayList<>();
-    /** What the reloads after a rollback achieved, for the failure message. */
-    final List<String> rollbackNotes = new ArrayList<>();
-    /** What this task is about to create outside the home; made on its first intent. */
-    IntentJournal.Record intentRecord;
-    JournalingHost local;
-    volatile StepRecorder current = new StepRecorder(0);
-    String currentService;
-    boolean reloaded;
-
-    Run(Task task, ResolvedContext target, boolean planOnly) {
-      this.task = task;
-      this.target = target;
-      this.planOnly = planOnly;
-      resolved.put(target.name(), target);
-    }
-
-    @Override
-    public Task task() {
-      return task;
-    }
-
-    @Override
-    public ResolvedContext target() {
-      return target;
-    }
-
-    @Override
-    public synchronized ResolvedContext resolve(ContextName name) {
-      return resolved.computeIfAbsent(name, contexts::resolve);
-    }
-
-    @Override
-    public synchronized void onSuccess(String what, Runnable action) {
-      if (!planOnly) {
-        cleanups.put(what, Objects.requireNonNull(action));
-      }
-    }
-
-    @Override
-    public Optional<String> option(String name) {
-      return Optional.ofNullable(options.get(name));
-    }
-
-    @Override
-    public synchronized void result(String key, String value) {
-      results.put(key, value);
-    }
-
-    @Override
-    public void changed(String what) {
-      current.change(what);
-    }
-
-    @Override
-    public synchronized void save(ContextName name, PropertyChanges changes) {
-      current.change("context " + name + ": " + String.join(", ", changes.changes().keySet()));
-      if (planOnly) {
-        return;
-      }
-      Map<String, Object> before = contexts.load(name).context().properties();
-      contexts.save(name, changes);
-      resolved.clear();
-      PropertyChanges.Builder undo = PropertyChanges.builder();
-      for (String key : changes.changes().keySet()) {
-        Object old = before.get(key);
-        if (old == null) {
-          undo.reset(key);
-        } else {
-          undo.set(key, ContextService.text(old));
-        }
-      }
-      PropertyChanges restore = undo.build();
-      journal.add(current.index, "restore " + name + " " + changes.changes().keySet(), () -> {
-        contexts.save(name, restore);
-        synchronized (this) {
-          resolved.clear();
-        }
-      });
-    }
-
-    @Override
-    public <T extends AutoCloseable> T shared(String key, Supplier<T> create) {
-      return shared.get(key, create);
-    }
-
-    @Override
-    public synchronized <T extends AutoCloseable> T resource(String key, Supplier<T> create) {
-      @SuppressWarnings("unchecked")
-      T r = (T) resources.computeIfAbsent(key, k -> create.get());
-      return r;
-    }
-
-    @Override
-    public synchronized Host host(ContextName server) {
-      JournalingHost h = open.get(server);
-      if (h == null) {
-        ResolvedContext rs = resolve(server);
-        if (rs.context().type() != ContextType.SERVER) {
-          throw new InvalidContextException(server.toString(), null, "is a " + rs.context().type().id()
-              + ", not a server");
-        }
-        h = new JournalingHost(hosts.open(rs), planOnly, journal, () -> current);
-        h.beforeAside((path, aside) -> intent(asideIntent(server, path, aside)));
-        open.put(server, h);
-      }
-      return h;
-    }
-
-    synchronized void reconnectLostHosts() {
-      for (Map.Entry<ContextName, JournalingHost> e : open.entrySet()) {
-        try {
-          if (e.getValue().delegate().reconnect()) {
-            LOG.info("{}: reconnecting to roll back", e.getKey());
-          }
-        } catch (RuntimeException ex) {
-          LOG.warn("{}: cannot reconnect: {}", e.getKey(), message(ex));
-        }
-      }
-    }
-
-    Host rawHost(ContextName server) {
-      return ((JournalingHost) host(server)).delegate();
-    }
-
-    @Override
-    public synchronized Host localHost() {
-      if (local == null) {
-        local = new JournalingHost(new LocalHost("local"), planOnly, journal, () -> current);
-        local.beforeAside((path, aside) -> intent(asideIntent(ContextName.MASTER, path, aside)));
-      }
-      return local;
-    }
-
-    @Override
-    public void onRollback(String what, Runnable undo) {
-      if (!planOnly) {
-        journal.add(current.index, what, Objects.requireNonNull(undo));
-      }
-    }
-
-    @Override
-    public synchronized void reload(ContextName server, String service) {
-      if (!current.changes.isEmpty()) {
-        pendingReloads.add(new ReloadKey(server, service));
-      }
-    }
-
-    @Override
-    public synchronized void warn(String message) {
-      warnings.add(message);
-      LOG.warn("{} {}: {}", task.id(), target.name(), message);
-    }
-
-    @Override
-    public void skip(String reason) {
-      current.skipReason = reason;
-    }
-
-    @Override
-    public List<String> templateLines(String point, ResolvedContext site, ResolvedContext server) {
-      List<String> out = new ArrayList<>();
-      for (ServiceType type : registry.selected((Server) server.context()).values()) {
-        out.addAll(type.templateLines(point, site, server));
-      }
-      return out;
-    }
-
-    @Override
-    public boolean planOnly() {
-      return planOnly;
-    }
-
-    @Override
-    public void intent(Intent intent) {
-      Objects.requireNonNull(intent, "intent");
-      if (planOnly) {
-        return;
-      }
-      ResolvedContext rs = resolve(intent.server());
-      if (rs.context().type() != ContextType.SERVER) {
-        throw new InvalidContextException(intent.server().toString(), null, "is a " + rs.context().type().id()
-            + ", not a server; an intent names the server it creates " + intent.name() + " on");
-      }
-      ServiceType type = intent.service().equals(CORE) ? null
-          : registry.selected((Server) rs.context()).get(intent.service());
-      String id = type == null || type.id() == null ? "" : type.id();
-      synchronized (this) {
-        if (intentRecord == null) {
-          intentRecord = intents.open(target.name(), task, id, intent);
-        } else {
-          intentRecord.add(id, intent);
-        }
-      }
-    }
-
-    /**
-     * Clears this task's intents when nothing is left to settle (it succeeded, or its rollback
-     * was complete); otherwise keeps them for the next task on the context.
-     */
-    synchronized void endIntents(boolean nothingLeft) {
-      if (intentRecord != null) {
-        if (nothingLeft) {
-          intentRecord.clear();
-        } else {
-          intentRecord.close();
-        }
-        intentRecord = null;
-      }
-    }
-
-    /**
-     * Pays this task's reload debts when it succeeded (its reloads ran) or rolled back completely,
-     * and the killed tasks' debts only when it succeeded; the others stay for the next task.
-     */
-    void settleReloadDebts(boolean succeeded, boolean rolledBack) {
-      for (ReloadDebts.Debt d : ownDebts.values()) {
-        if (succeeded || rolledBack) {
-          d.pay();
-        } else {
-          d.close();
-        }
-      }
-      for (ReloadDebts.Debt d : orphanDebts) {
-        if (succeeded) {
-          d.pay();
-        } else {
-          d.close();
-        }
-      }
-      ownDebts.clear();
-      orphanDebts.clear();
-    }
-
-    /** Closes the resources while the task waits for the rest of its batch; they reopen on use. */
-    synchronized void idleResources() {
-      for (AutoCloseable r : resources.values()) {
-        try {
-          r.close();
-        } catch (Exception e) {
-          LOG.debug("closing a task resource: {}", e.toString());
-        }
-      }
-    }
-
-    @Override
-    public void close() {
-      settleReloadDebts(false, false); // only what an unexpected error left: kept for the next task
-      endIntents(false);
-      for (AutoCloseable r : resources.values()) {
-        try {
-          r.close();
-        } catch (Exception e) {
-          LOG.debug("closing a task resource: {}", e.toString());
-        }
-      }
-      for (JournalingHost h : open.values()) {
-        try {
-          h.close();
-        } catch (RuntimeException e) {
-          LOG.debug("closing {}: {}", h.name(), e.toString());
-        }
-      }
-    }
-
-    @Override
-    public String toString() {
-      return task.id() + " " + target.name() + " " + Text.quote(String.valueOf(currentService));
-    }
   }
 }

@@ -1,0 +1,325 @@
+package net.aegirj.provision.core.internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextNotFoundException;
+import net.aegirj.provision.api.HostCommandException;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskFailedException;
+import net.aegirj.provision.api.TaskReport;
+import net.aegirj.provision.core.ServiceRegistry;
+import net.aegirj.provision.spi.Command;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.HostProvider;
+import net.aegirj.provision.spi.ServiceType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One task on many contexts ({@link TaskEngine#runGroup}): the engine prepares each task, the
+ * group tests and reloads each changed service once, and the engine finishes each task; when the
+ * shared test or reload fails, the tasks are undone and run again alone.
+ */
+final class GroupRun {
+  /** The engine's logger: the command line quiets it by that name ({@code Main}). */
+  private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
+
+  /** How many tasks of a group share one configuration test and reload. */
+  static final int GROUP_SIZE = 250;
+
+  private final TaskEngine engine;
+  private final ContextService contexts;
+  private final ServiceRegistry registry;
+  private final HostProvider hosts;
+  private final ContextLocks locks;
+
+  /**
+   * @param engine prepares, finishes, and runs alone the group's tasks
+   * @param contexts the contexts
+   * @param hosts opens hosts of servers (the engine's)
+   * @param locks per-context task locks
+   */
+  GroupRun(TaskEngine engine, ContextService contexts, HostProvider hosts, ContextLocks locks) {
+    this.engine = engine;
+    this.contexts = contexts;
+    this.registry = contexts.registry();
+    this.hosts = hosts;
+    this.locks = locks;
+  }
+
+  /** See {@link TaskEngine#runGroup}. */
+  List<TaskReport> run(Task task, List<ContextName> names, int threads) {
+    if (new HashSet<>(names).size() != names.size()) {
+      throw new InvalidContextException(names.toString(), null, "names a context more than once; a batch runs "
+          + task.id() + " once per context");
+    }
+    for (ContextName n : names) {
+      // A task that does not apply to a context is refused before anything runs; a context that
+      // cannot run (missing, busy) gets its own failed report below.
+      try {
+        TaskEngine.requireTask(contexts.load(n).context(), task);
+      } catch (ContextNotFoundException e) {
+        LOG.debug("{}: {}", n, e.getMessage());
+      }
+    }
+    List<TaskReport> out = new ArrayList<>();
+    AtomicInteger made = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(
+        Math.max(1, Math.min(threads, names.size())), r -> {
+          Thread t = new Thread(r, "provision-batch-" + task.id() + "-" + made.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    try {
+      for (int from = 0; from < names.size(); from += GROUP_SIZE) {
+        out.addAll(runOneGroup(task, names.subList(from, Math.min(names.size(), from + GROUP_SIZE)), pool));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    return out;
+  }
+
+  /** A task of a group: its lock, and what it became. */
+  private static final class Member {
+    final ContextName name;
+    ContextLocks.Held lock;
+    TaskEngine.Prepared prepared;
+    TaskReport report;
+
+    Member(ContextName name) {
+      this.name = name;
+    }
+
+    private boolean closed;
+
+    void release() {
+      if (prepared != null && !closed) {
+        closed = true;
+        prepared.run.close();
+      }
+      if (lock != null) {
+        lock.close();
+        lock = null;
+      }
+    }
+  }
+
+  private List<TaskReport> runOneGroup(Task task, List<ContextName> names, ExecutorService pool) {
+    List<Member> members = names.stream().map(Member::new).toList();
+    List<Future<?>> started = new ArrayList<>();
+    for (Member m : members) {
+      started.add(pool.submit(() -> {
+        try {
+          m.lock = locks.lock(m.name);
+          m.prepared = engine.prepare(task, m.name, false, Map.of());
+          m.prepared.run.idleResources();
+        } catch (ProvisionException e) {
+          m.release();
+          m.report = notRun(task, m.name, e);
+        }
+      }));
+    }
+    try {
+      for (Future<?> f : started) {
+        f.get();
+      }
+      List<Member> ok = new ArrayList<>();
+      for (Member m : members) {
+        if (m.prepared == null) {
+          continue;
+        }
+        if (m.prepared.failure != null) {
+          m.report = finishCatching(m.prepared, List.of());
+          m.release();
+        } else {
+          ok.add(m);
+        }
+      }
+      Map<ReloadKey, List<String>> reloaded;
+      try {
+        reloaded = groupReload(ok);
+      } catch (RuntimeException e) {
+        LOG.warn("{} of {} contexts: the shared reload failed ({}); each task runs again with its own", task,
+            ok.size(), TaskEngine.message(e));
+        for (int i = ok.size() - 1; i >= 0; i--) {
+          discard(ok.get(i));
+        }
+        if (e instanceof GroupReloadFailedException g) {
+          reloadRestored(g.reloaded);
+        }
+        for (Member m : ok) {
+          try {
+            m.report = engine.run(task, m.name, false);
+          } catch (TaskFailedException tf) {
+            m.report = tf.report();
+          } catch (ProvisionException pe) {
+            m.report = notRun(task, m.name, pe);
+          }
+        }
+        return members.stream().map(x -> x.report).toList();
+      }
+      List<Future<?>> finishing = new ArrayList<>();
+      for (Member m : ok) {
+        finishing.add(pool.submit(() -> {
+          List<String> mine = new ArrayList<>();
+          for (ReloadKey key : m.prepared.run.pendingReloads) {
+            mine.addAll(reloaded.getOrDefault(key, List.of()));
+          }
+          m.report = finishCatching(m.prepared, mine);
+          m.release();
+        }));
+      }
+      for (Future<?> f : finishing) {
+        f.get();
+      }
+      return members.stream().map(x -> x.report).toList();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProvisionException("interrupted while running " + task.id() + " on " + names.size() + " contexts", e);
+    } catch (ExecutionException e) {
+      throw new ProvisionException(task.id() + " failed: " + e.getCause(), e.getCause());
+    } finally {
+      members.forEach(Member::release);
+    }
+  }
+
+  private static TaskReport notRun(Task task, ContextName name, ProvisionException e) {
+    // Not a step failure (a missing context, a lock held too long): reported as failed without
+    // dropping the other reports.
+    return new TaskReport(task, name, TaskReport.Status.FAILED, List.of(), List.of(), List.of(), Duration.ZERO,
+        Optional.of(e.getMessage()));
+  }
+
+  private TaskReport finishCatching(TaskEngine.Prepared p, List<String> reloads) {
+    try {
+      return engine.finish(p, reloads);
+    } catch (TaskFailedException e) {
+      return e.report();
+    }
+  }
+
+  /** Undoes a prepared task that is to run again alone; nothing was reloaded for it. */
+  private void discard(Member m) {
+    TaskRun run = m.prepared.run;
+    run.reconnectLostHosts();
+    List<String> failures = run.journal.rollback();
+    run.settleReloadDebts(false, failures.isEmpty());
+    run.endIntents(failures.isEmpty());
+    if (!failures.isEmpty()) {
+      LOG.warn("{}: undoing before running again alone: {}", m.name, String.join("; ", failures));
+    }
+    m.release();
+    m.prepared = null;
+  }
+
+  /**
+   * Tests every service the group's tasks changed, once per server, then reloads each once.
+   *
+   * @return per server and service: what the reports list as reloaded
+   */
+  private Map<ReloadKey, List<String>> groupReload(List<Member> ok) {
+    Map<ReloadKey, Member> owner = new LinkedHashMap<>();
+    for (Member m : ok) {
+      for (ReloadKey key : m.prepared.run.pendingReloads) {
+        owner.putIfAbsent(key, m);
+      }
+    }
+    Map<ReloadKey, List<String>> done = new LinkedHashMap<>();
+    record Pending(ReloadKey key, ContextName server, String service, ServiceType type, ResolvedContext rs, TaskRun run) {}
+    List<Pending> pending = new ArrayList<>();
+    for (Map.Entry<ReloadKey, Member> e : owner.entrySet()) {
+      TaskRun run = e.getValue().prepared.run;
+      ContextName server = e.getKey().server();
+      String service = e.getKey().service();
+      ResolvedContext rs = run.resolve(server);
+      pending.add(new Pending(e.getKey(), server, service, registry.selected((Server) rs.context()).get(service), rs, run));
+    }
+    for (Pending p : pending) {
+      p.run().current = new StepRecorder(Integer.MAX_VALUE);
+      Optional<Command> test = p.type().configTestCommand(p.rs());
+      if (test.isPresent()) {
+        var result = p.run().host(p.server()).run(test.get());
+        if (!result.succeeded()) {
+          throw new HostCommandException(result.host(), result.command(),
+              result.exitCode(), result.stderrTail(), "(the shared " + p.service() + " configuration test) failed");
+        }
+      }
+    }
+    List<Pending> reloadedNow = new ArrayList<>();
+    try {
+      for (Pending p : pending) {
+        Optional<Command> cmd = p.type().reloadCommand(p.rs());
+        if (cmd.isPresent()) {
+          reloadedNow.add(p);
+          p.type().beforeReload(p.rs(), p.run().rawHost(p.server()));
+          p.run().host(p.server()).run(cmd.get()).orThrow();
+          done.put(p.key(), List.of(p.server() + ": " + p.service()));
+        }
+      }
+      List<String> problems = new ArrayList<>();
+      for (Pending p : reloadedNow) {
+        p.type().checkReload(p.rs(), p.run().host(p.server())).ifPresent(problems::add);
+      }
+      if (!problems.isEmpty()) {
+        throw new Reloads.ReloadCheckFailedException("(the shared reload) " + String.join("; ", problems));
+      }
+    } catch (RuntimeException e) {
+      // The services saw the group's files: once the tasks are undone they must see the restored ones.
+      throw new GroupReloadFailedException(e, reloadedNow.stream()
+          .map(p -> new Reloaded(p.server(), p.type(), p.rs())).toList());
+    }
+    for (Member m : ok) {
+      m.prepared.run.reloaded = true;
+    }
+    return done;
+  }
+
+  /** A service a group reloaded. */
+  private record Reloaded(ContextName server, ServiceType type, ResolvedContext rs) {}
+
+  /** A shared reload failed, or a service did not serve the group's configuration after it. */
+  private static final class GroupReloadFailedException extends ProvisionException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<Reloaded> reloaded;
+
+    GroupReloadFailedException(RuntimeException cause, List<Reloaded> reloaded) {
+      super(TaskEngine.message(cause), cause);
+      this.reloaded = reloaded;
+    }
+  }
+
+  /**
+   * After a group's tasks were undone: reloads what the group had reloaded, so that each service
+   * serves the restored files before the tasks run again alone, and asks each whether it does.
+   */
+  private void reloadRestored(List<Reloaded> reloaded) {
+    for (Reloaded r : reloaded) {
+      try (Host host = hosts.open(r.rs())) {
+        r.type().reloadCommand(r.rs()).ifPresent(cmd -> {
+          r.type().beforeReload(r.rs(), host);
+          host.run(cmd).orThrow();
+        });
+        r.type().checkReload(r.rs(), host).ifPresent(problem ->
+            LOG.warn("{}: after undoing the group, {}", r.server(), problem));
+      } catch (RuntimeException e) {
+        LOG.warn("{}: reloading {} after undoing the group failed: {}", r.server(), r.type().service(), TaskEngine.message(e));
+      }
+    }
+  }
+}
