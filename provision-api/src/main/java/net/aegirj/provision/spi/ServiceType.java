@@ -44,7 +44,9 @@ public interface ServiceType {
   /**
    * Lines this type adds at a named extension point of a file another service generates for a
    * site on this type's server. The http types offer {@code vhost.server} (inside each of the
-   * site's {@code server}/{@code VirtualHost} blocks that serve it, before its locations);
+   * site's {@code server}/{@code VirtualHost} blocks that serve it, before its locations); the
+   * Drupal support offers {@code settings.extra} (in {@code settings.php}, after Provision's
+   * settings, asked of the types on the site's web server);
    * values that reach a line must be checked against the target's grammar first.
    *
    * @param point the extension point's name

@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
@@ -23,6 +24,7 @@ import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.Text;
+import net.aegirj.provision.services.template.Templates;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
@@ -64,6 +66,11 @@ import net.aegirj.provision.spi.StepContext;
  * </ul>
  * A name another site already holds in the zone is left to it (with a warning). Records the site
  * owns in other zones (after a change of {@code dns_zone}) are removed.
+ *
+ * <p>Zone files are rendered from the template {@code templates/zone.db} beside this class, or
+ * the operator's {@code <dns_template_dir>/zone.db} when the server names a directory holding one
+ * ({@link #DNS_TEMPLATE_DIR}); a template that cannot be rendered fails the task before the zone
+ * is written.
  *
  * <p>A zone file is rewritten only when its content would change; every rewrite increments the
  * SOA serial ({@code YYYYMMDDnn}, see {@link Zone#nextSerial}), so a second verify writes nothing.
@@ -113,6 +120,16 @@ public class Bind implements ServiceType {
           .defaultsTo("named-checkconf -z <config_path>/bind.conf")
           .description("tests the zones and the server file before a reload (run with /bin/sh -c)").build());
 
+  /**
+   * Operator templates overriding ours: {@code <dir>/zone.db} for the zone files (the
+   * default is {@code templates/zone.db} beside this class).
+   */
+  public static final PropertyKey<String> DNS_TEMPLATE_DIR = PropertyKey.string(
+      PropertySpec.builder(ContextType.SERVER, "dns_template_dir", PropertySpec.Kind.STRING).grammar(Grammar.PATH)
+          .description("directory of operator templates overriding ours: <dir>/zone.db for the zone files")
+          .build());
+  private static final Templates TEMPLATES = new Templates(Bind.class, DNS_TEMPLATE_DIR.name(), "");
+
   /** Creates it (for {@link java.util.ServiceLoader}). */
   public Bind() {}
 
@@ -129,7 +146,7 @@ public class Bind implements ServiceType {
   @Override
   public List<PropertySpec> serverProperties() {
     return List.of(DNS_TTL.spec(), DNS_REFRESH.spec(), DNS_RETRY.spec(), DNS_EXPIRE.spec(), DNS_NEGATIVETTL.spec(),
-        DNS_DEFAULT_MX.spec(), DNS_RESTART_CMD.spec(), DNS_TEST_CMD.spec());
+        DNS_DEFAULT_MX.spec(), DNS_RESTART_CMD.spec(), DNS_TEST_CMD.spec(), DNS_TEMPLATE_DIR.spec());
   }
 
   private static PropertyKey<Integer> seconds(String name, int value, String description) {
@@ -403,7 +420,7 @@ public class Bind implements ServiceType {
           }
         }
       }
-      changed |= writeZone(h, server, z, header, text, records, today);
+      changed |= writeZone(h, server, z, header, text, records, today, zoneRenderer(ctx.localHost(), server));
     }
     if (changed) {
       changed |= layout(ctx, server);
@@ -411,19 +428,24 @@ public class Bind implements ServiceType {
     }
   }
 
+  /** Renders zone files from the server's template: its {@code dns_template_dir}'s, else ours. */
+  static Function<Zone, String> zoneRenderer(Host local, ResolvedContext server) {
+    return z -> TEMPLATES.render(local, server, server.find(DNS_TEMPLATE_DIR), "zone.db", z.model());
+  }
+
   /** Writes or removes one zone file; true when it changed. */
   static boolean writeZone(Host h, ResolvedContext server, String zone, Zone.Header header, Optional<String> text,
-      List<ZoneRecord> records, LocalDate today) {
+      List<ZoneRecord> records, LocalDate today, Function<Zone, String> render) {
     Path file = zoneFile(server, zone);
     if (records.isEmpty()) {
       return text.isPresent() && h.remove(file);
     }
     Optional<Long> serial = text.flatMap(Zone::serialOf);
-    if (serial.isPresent() && new Zone(zone, serial.get(), header, records).render().equals(text.get())) {
+    if (serial.isPresent() && render.apply(new Zone(zone, serial.get(), header, records)).equals(text.get())) {
       return false;
     }
     Zone next = new Zone(zone, Zone.nextSerial(serial, today), header, records);
-    return h.write(file, next.bytes(), FileMode.of(FILE));
+    return h.write(file, render.apply(next).getBytes(StandardCharsets.UTF_8), FileMode.of(FILE));
   }
 
   @Override

@@ -1,10 +1,11 @@
 package net.aegirj.provision.services.dns;
 
-import java.nio.charset.StandardCharsets;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -15,6 +16,10 @@ import java.util.regex.Pattern;
  * the records it wrote (each line ends in {@code ; provision:<site uri>}, naming the site that owns
  * it). Lines of any other form are not read, so manual edits of a zone file are lost on the next
  * write; operators who need more records should keep them in a zone of their own.
+ *
+ * <p>The text comes from the template {@code templates/zone.db} beside {@link Bind} (or the
+ * server's {@code <dns_template_dir>/zone.db}) and {@link #model()}; an override must keep the
+ * SOA line and the record lines ({@code {{line}}}) in this form, as they are read back.
  *
  * <p>Layout, in this order: a comment, {@code $TTL}, the SOA record (primary name and contact
  * absolute, with the trailing dot upstream Aegir forgot), one NS record, an MX record when
@@ -52,26 +57,32 @@ public record Zone(String zone, long serial, Header header, List<ZoneRecord> rec
   }
 
   /**
-   * @return the zone file's text
+   * The values of the zone file's template ({@code templates/zone.db} beside {@link Bind}):
+   * {@code zone}, {@code serial}, {@code ttl}, {@code primary}, {@code contact}, {@code refresh},
+   * {@code retry}, {@code expire}, {@code negative_ttl}, {@code mx} (optional) and
+   * {@code records}, each with {@code name}, {@code type}, {@code data}, {@code owner} and
+   * {@code line} (the record as Provision reads it back).
+   *
+   * @return the model
    */
-  public String render() {
-    StringBuilder b = new StringBuilder();
-    b.append("; zone ").append(zone).append(", written by Provision: edits are overwritten\n");
-    b.append("$TTL ").append(header.ttl()).append('\n');
-    b.append("@ IN SOA ").append(header.primary()).append(". ").append(header.contact()).append(". ( ")
-        .append(serial).append(' ').append(header.refresh()).append(' ').append(header.retry()).append(' ')
-        .append(header.expire()).append(' ').append(header.negativeTtl()).append(" )\n");
-    b.append("@ IN NS ").append(header.primary()).append(".\n");
-    header.mx().ifPresent(mx -> b.append("@ IN MX 10 ").append(mx).append(".\n"));
+  public Map<String, Object> model() {
+    Map<String, Object> m = new HashMap<>();
+    m.put("zone", zone);
+    m.put("serial", serial);
+    m.put("ttl", header.ttl());
+    m.put("primary", header.primary());
+    m.put("contact", header.contact());
+    m.put("refresh", header.refresh());
+    m.put("retry", header.retry());
+    m.put("expire", header.expire());
+    m.put("negative_ttl", header.negativeTtl());
+    m.put("mx", header.mx());
+    List<Map<String, String>> lines = new ArrayList<>();
     for (ZoneRecord r : records) {
-      b.append(r.line()).append('\n');
+      lines.add(Map.of("name", r.name(), "type", r.type(), "data", r.data(), "owner", r.owner(), "line", r.line()));
     }
-    return b.toString();
-  }
-
-  /** @return {@link #render()} as UTF-8 (it is ASCII) */
-  public byte[] bytes() {
-    return render().getBytes(StandardCharsets.UTF_8);
+    m.put("records", lines);
+    return m;
   }
 
   /**

@@ -27,6 +27,7 @@ import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.services.http.HttpServiceType;
+import net.aegirj.provision.services.template.Templates;
 import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileInfo;
@@ -47,7 +48,9 @@ import net.aegirj.provision.spi.StepContext;
  *       {@code modules/}, {@code themes/}, {@code libraries/} in Aegir's modes and web group; a
  *       {@code settings.php} (0440) that reads the database credentials from the request
  *       environment the vhost passes, and a {@code drushrc.php} side file (0440) with them for
- *       command-line use; {@code sites/sites.php} entries for the aliases (Drupal 8+); the client
+ *       command-line use (both from templates an operator can override in the web server's
+ *       {@code <http_template_dir>/drupal/}, and settings.php with the lines plugins add at
+ *       {@link #SETTINGS_EXTRA}); {@code sites/sites.php} entries for the aliases (Drupal 8+); the client
  *       link. Install refuses a site whose settings.php exists; {@code install_method=manual}
  *       leaves the installer to {@code /install.php}, {@code profile} runs the platform's own
  *       Drush. Verify rewrites files only when their content changed (the hash salt is kept).
@@ -60,6 +63,13 @@ public class Drupal implements Application {
   static final int CODE_DIR = 02775;
   static final int SETTINGS = 0440;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /**
+   * The extension point inside a site's {@code settings.php}, after Provision's own settings and
+   * before the includes of {@code global.inc}, {@code platform.settings.php} and
+   * {@code local.settings.php}: {@link net.aegirj.provision.spi.ServiceType#templateLines}, asked
+   * of the types selected on the site's web server. Each line must be one line of printable text.
+   */
+  public static final String SETTINGS_EXTRA = "settings.extra";
   /** The task option that makes a verify push {@code files/} and {@code private/} too. */
   public static final String OVERRIDE_SLAVE_AUTHORITY = "override_slave_authority";
   private static final Pattern SAFE_GLOB_NAME = Pattern.compile("[A-Za-z0-9._-]+");
@@ -406,8 +416,11 @@ public class Drupal implements Application {
     String salt = old.map(b -> SALT.matcher(new String(b, StandardCharsets.UTF_8))).filter(Matcher::find)
         .map(m -> m.group(1)).orElseGet(Drupal::newSalt);
     String includes = ctx.resolve(ContextName.MASTER).get(ServerKeys.INCLUDE_PATH);
-    byte[] settings = Settings.settingsPhp(site, major, salt, includes).getBytes(StandardCharsets.UTF_8);
-    byte[] drushrc = Settings.drushrc(site).getBytes(StandardCharsets.UTF_8);
+    ResolvedContext web = webServer(ctx, site);
+    List<String> extra = Templates.extensionLines(ctx, SETTINGS_EXTRA, site, web);
+    byte[] settings = Settings.settingsPhp(ctx.localHost(), web, site, major, salt, includes, extra)
+        .getBytes(StandardCharsets.UTF_8);
+    byte[] drushrc = Settings.drushrc(ctx.localHost(), web, site).getBytes(StandardCharsets.UTF_8);
     for (Host each : hosts(ctx, site)) {
       each.write(path.resolve("settings.php"), settings, FileMode.of(SETTINGS).withGroup(group));
       each.write(path.resolve("drushrc.php"), drushrc, FileMode.of(SETTINGS));

@@ -1,98 +1,70 @@
 package net.aegirj.provision.services.drupal;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.services.db.MySql;
+import net.aegirj.provision.services.http.HttpServiceType;
+import net.aegirj.provision.services.template.Templates;
+import net.aegirj.provision.spi.Host;
 
 /**
- * Renders a site's {@code settings.php} and {@code drushrc.php}. Every value is held to its grammar
- * (none allows a quote or a backslash) before it goes between single quotes.
+ * Renders a site's {@code settings.php} and {@code drushrc.php} from the templates
+ * {@code templates/settings.php} and {@code templates/drushrc.php} beside this class, or the web
+ * server's {@code <http_template_dir>/drupal/} overrides of them. Every value is held to its
+ * grammar (none allows a quote or a backslash) before it goes into the model, since the templates
+ * put them between single quotes.
  */
 final class Settings {
+  /** Drupal's templates, with the web server's {@code <http_template_dir>/drupal/} overriding them. */
+  static final Templates TEMPLATES = new Templates(Settings.class, HttpServiceType.TEMPLATE_DIR, "drupal");
+
   private Settings() {}
 
-  private static String q(ContextName n, String property, Grammar g, String value) {
-    return "'" + g.check(n, property, value) + "'";
-  }
-
-  static String settingsPhp(ResolvedContext site, int major, String salt, String includePath) {
+  /**
+   * @param local the host Provision runs on (where the operator's templates are)
+   * @param web the site's web server, resolved (its {@code http_template_dir})
+   * @param site the site, resolved
+   * @param major the Drupal major version
+   * @param salt the hash salt
+   * @param includePath the master's {@code include_path}
+   * @param extra the lines added at {@link Drupal#SETTINGS_EXTRA}, each already checked to be one
+   *     printable line
+   * @return the text of settings.php
+   */
+  static String settingsPhp(Host local, ResolvedContext web, ResolvedContext site, int major, String salt,
+      String includePath, List<String> extra) {
     ContextName n = site.name();
-    String uri = site.get(SiteKeys.URI);
-    Grammar.HOST.check(n, "uri", uri);
+    String uri = Grammar.HOST.check(n, "uri", site.get(SiteKeys.URI));
     Grammar.TOKEN.check(n, "hash_salt", salt);
     String root = Grammar.PATH.check(n, "root", site.get(SiteKeys.ROOT));
     String profile = Grammar.ID.check(n, "profile", site.get(SiteKeys.PROFILE));
-    boolean enabled = site.get(SiteKeys.SITE_ENABLED);
-    StringBuilder b = new StringBuilder();
-    b.append("<?php\n");
-    b.append("/**\n * @file\n * Drupal ").append(major >= 8 ? "8+" : "7").append(" settings for ").append(uri)
-        .append(", written by Provision for Java.\n");
-    b.append(" *\n * Changes will be lost on the next verify: put your own settings in\n");
-    b.append(" * local.settings.php beside this file.\n */\n\n");
-    b.append("// Database credentials come from the web server (the vhost passes them as request\n");
-    b.append("// environment), or from drushrc.php on the command line.\n");
-    b.append("$provision_db = [];\n");
-    b.append("if (isset($_SERVER['db_name'])) {\n");
-    b.append("  foreach (['db_type', 'db_name', 'db_user', 'db_passwd', 'db_host', 'db_port'] as $key) {\n");
-    b.append("    $provision_db[$key] = $_SERVER[$key] ?? '';\n");
-    b.append("    unset($_SERVER[$key], $_SERVER['REDIRECT_' . $key]);\n");
-    b.append("    if (function_exists('apache_setenv')) {\n      apache_setenv($key, '');\n    }\n");
-    b.append("  }\n");
-    b.append("}\nelseif (is_readable(__DIR__ . '/drushrc.php')) {\n");
-    b.append("  $options = [];\n  include __DIR__ . '/drushrc.php';\n");
-    b.append("  foreach (['db_type', 'db_name', 'db_user', 'db_passwd', 'db_host', 'db_port'] as $key) {\n");
-    b.append("    $provision_db[$key] = $options[$key] ?? '';\n  }\n}\n");
-    b.append("if (!empty($provision_db['db_name'])) {\n");
-    b.append("  $databases['default']['default'] = [\n");
-    b.append("    'driver' => $provision_db['db_type'] === 'mysqli' ? 'mysql' : $provision_db['db_type'],\n");
-    b.append("    'database' => $provision_db['db_name'],\n    'username' => $provision_db['db_user'],\n");
-    b.append("    'password' => $provision_db['db_passwd'],\n    'host' => $provision_db['db_host'],\n");
-    b.append("    'port' => (string) $provision_db['db_port'],\n");
-    b.append("    'charset' => 'utf8mb4',\n    'collation' => 'utf8mb4_general_ci',\n  ];\n}\n");
-    b.append("unset($provision_db);\n\n");
-    String files = "sites/" + uri + "/files";
-    String privateFiles = "sites/" + uri + "/private/files";
-    String temp = "sites/" + uri + "/private/temp";
-    if (major >= 8) {
-      b.append("$settings['hash_salt'] = '").append(salt).append("';\n");
-      b.append("$settings['file_public_path'] = '").append(files).append("';\n");
-      b.append("$settings['file_private_path'] = '").append(privateFiles).append("';\n");
-      b.append("$settings['file_temp_path'] = '").append(temp).append("';\n");
-      b.append("$settings['config_sync_directory'] = 'sites/").append(uri).append("/private/config/sync';\n");
-      b.append("$settings['install_profile'] = ").append(q(n, "profile", Grammar.ID, profile)).append(";\n");
-      b.append("$settings['allow_authorize_operations'] = FALSE;\n");
-      b.append("$settings['container_yamls'][] = $app_root . '/' . $site_path . '/services.yml';\n");
-      b.append("$settings['trusted_host_patterns'] = [\n");
-      for (String host : hosts(site, uri)) {
-        b.append("  '^").append(host.replace(".", "\\.")).append("$',\n");
-      }
-      b.append("  '^localhost$',\n];\n");
-      if (!enabled) {
-        b.append("$settings['maintenance_mode'] = 1;\n");
-      }
-    } else {
-      b.append("$drupal_hash_salt = '").append(salt).append("';\n");
-      b.append("$conf['file_public_path'] = '").append(files).append("';\n");
-      b.append("$conf['file_private_path'] = '").append(privateFiles).append("';\n");
-      b.append("$conf['file_temporary_path'] = '").append(temp).append("';\n");
-      b.append("$conf['install_profile'] = ").append(q(n, "profile", Grammar.ID, profile)).append(";\n");
-      b.append("$conf['clean_url'] = 1;\n");
-      if (!enabled) {
-        b.append("$conf['maintenance_mode'] = 1;\n");
-      }
+    Map<String, Object> m = new HashMap<>();
+    m.put("drupal", major >= 8 ? "8+" : "7");
+    m.put("drupal8", major >= 8);
+    m.put("uri", uri);
+    m.put("hash_salt", salt);
+    m.put("file_public_path", "sites/" + uri + "/files");
+    m.put("file_private_path", "sites/" + uri + "/private/files");
+    m.put("file_temp_path", "sites/" + uri + "/private/temp");
+    m.put("config_sync_directory", "sites/" + uri + "/private/config/sync");
+    m.put("profile", profile);
+    List<String> patterns = new ArrayList<>();
+    for (String host : hosts(site, uri)) {
+      patterns.add("^" + host.replace(".", "\\.") + "$");
     }
-    b.append("\n// Extra settings, in this order, when they exist.\n");
-    b.append("foreach ([\n");
-    b.append("  ").append(q(n, "include_path", Grammar.PATH, includePath + "/global.inc")).append(",\n");
-    b.append("  ").append(q(n, "root", Grammar.PATH, root + "/sites/all/platform.settings.php")).append(",\n");
-    b.append("  __DIR__ . '/local.settings.php',\n] as $provision_file) {\n");
-    b.append("  if (is_readable($provision_file)) {\n    include $provision_file;\n  }\n}\n");
-    b.append("unset($provision_file);\n");
-    return b.toString();
+    m.put("trusted_host_patterns", patterns);
+    m.put("maintenance", !site.get(SiteKeys.SITE_ENABLED));
+    m.put("settings_extra", List.copyOf(extra));
+    m.put("includes", List.of(Grammar.PATH.check(n, "include_path", includePath + "/global.inc"),
+        Grammar.PATH.check(n, "root", root + "/sites/all/platform.settings.php")));
+    return TEMPLATES.render(local, web, HttpServiceType.operatorTemplateDir(web), "settings.php", m);
   }
 
   private static List<String> hosts(ResolvedContext site, String uri) {
@@ -107,21 +79,30 @@ final class Settings {
     return out;
   }
 
-  static String drushrc(ResolvedContext site) {
+  /**
+   * @param local the host Provision runs on (where the operator's templates are)
+   * @param web the site's web server, resolved (its {@code http_template_dir})
+   * @param site the site, resolved
+   * @return the text of the site's drushrc.php (it holds the database password)
+   */
+  static String drushrc(Host local, ResolvedContext web, ResolvedContext site) {
     ContextName n = site.name();
-    StringBuilder b = new StringBuilder("<?php\n");
-    b.append("// Site options for command-line use, written by Provision for Java. Holds secrets: 0440.\n");
+    Map<String, Object> m = new HashMap<>();
+    Optional<Map<String, Object>> db = Optional.empty();
     if (site.find(SiteKeys.DB_NAME).isPresent()) {
-      b.append("$options['db_type'] = ").append(q(n, "db_type", Grammar.ID, site.get(SiteKeys.DB_TYPE))).append(";\n");
-      b.append("$options['db_name'] = ").append(q(n, "db_name", Grammar.DB_NAME, site.get(SiteKeys.DB_NAME))).append(";\n");
-      b.append("$options['db_user'] = ").append(q(n, "db_user", Grammar.DB_NAME, site.get(SiteKeys.DB_USER))).append(";\n");
-      b.append("$options['db_passwd'] = ").append(q(n, "db_passwd", Grammar.TOKEN, site.get(SiteKeys.DB_PASSWD))).append(";\n");
-      b.append("$options['db_host'] = ").append(q(n, "db_host", Grammar.HOST_OR_IP, site.get(SiteKeys.DB_HOST))).append(";\n");
-      b.append("$options['db_port'] = '").append(MySql.sitePort(site)).append("';\n");
+      Map<String, Object> d = new HashMap<>();
+      d.put("db_type", Grammar.ID.check(n, "db_type", site.get(SiteKeys.DB_TYPE)));
+      d.put("db_name", Grammar.DB_NAME.check(n, "db_name", site.get(SiteKeys.DB_NAME)));
+      d.put("db_user", Grammar.DB_NAME.check(n, "db_user", site.get(SiteKeys.DB_USER)));
+      d.put("db_passwd", Grammar.TOKEN.check(n, "db_passwd", site.get(SiteKeys.DB_PASSWD)));
+      d.put("db_host", Grammar.HOST_OR_IP.check(n, "db_host", site.get(SiteKeys.DB_HOST)));
+      d.put("db_port", MySql.sitePort(site));
+      db = Optional.of(d);
     }
-    b.append("$options['uri'] = ").append(q(n, "uri", Grammar.HOST, site.get(SiteKeys.URI))).append(";\n");
-    b.append("$options['profile'] = ").append(q(n, "profile", Grammar.ID, site.get(SiteKeys.PROFILE))).append(";\n");
-    b.append("$options['language'] = ").append(q(n, "language", Grammar.LANGUAGE, site.get(SiteKeys.LANGUAGE))).append(";\n");
-    return b.toString();
+    m.put("db", db);
+    m.put("uri", Grammar.HOST.check(n, "uri", site.get(SiteKeys.URI)));
+    m.put("profile", Grammar.ID.check(n, "profile", site.get(SiteKeys.PROFILE)));
+    m.put("language", Grammar.LANGUAGE.check(n, "language", site.get(SiteKeys.LANGUAGE)));
+    return TEMPLATES.render(local, web, HttpServiceType.operatorTemplateDir(web), "drushrc.php", m);
   }
 }

@@ -1,7 +1,6 @@
 package net.aegirj.provision.services.http;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,17 +15,15 @@ import java.util.stream.Stream;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
-import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
-import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.services.db.MySql;
 import net.aegirj.provision.services.ssl.SelfSignedCertificate;
-import net.aegirj.provision.services.template.Template;
+import net.aegirj.provision.services.template.Templates;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
@@ -54,6 +51,9 @@ public abstract class HttpServiceType implements ServiceType {
    * (Apache) blocks that serve it, before its locations: {@link ServiceType#templateLines}.
    */
   public static final String VHOST_SERVER = "vhost.server";
+  /** The web server property naming the operator's template directory. */
+  public static final String TEMPLATE_DIR = "http_template_dir";
+  private static final Templates TEMPLATES = new Templates(HttpServiceType.class, TEMPLATE_DIR, "");
   /** Seconds a reload may take to show on every port, by default. */
   static final int DEFAULT_RELOAD_CHECK = 15;
   static final int MAX_RELOAD_CHECK = 600;
@@ -178,8 +178,10 @@ public abstract class HttpServiceType implements ServiceType {
    * @return the key
    */
   protected static PropertyKey<String> templateDir(String app) {
-    return PropertyKey.string(spec("http_template_dir", PropertySpec.Kind.STRING).grammar(Grammar.PATH)
-        .description("directory of operator templates (<dir>/" + app + "/<name>.conf) overriding ours").build());
+    return PropertyKey.string(spec(TEMPLATE_DIR, PropertySpec.Kind.STRING).grammar(Grammar.PATH)
+        .description("directory of operator templates overriding ours: <dir>/" + app + "/<name>.conf for the "
+            + "server's files, <dir>/drupal/settings.php, sites.php and drushrc.php for its sites' Drupal files")
+        .build());
   }
 
   /**
@@ -530,20 +532,8 @@ public abstract class HttpServiceType implements ServiceType {
     }
     m.put("env", environment(site));
     m.put("disable_url", disableUrl(server));
-    m.put("vhost_server_lines", extensionLines(ctx, VHOST_SERVER, site, server));
+    m.put("vhost_server_lines", Templates.extensionLines(ctx, VHOST_SERVER, site, server));
     return m;
-  }
-
-  /**
-   * The lines that the types selected on the server add at an extension point, each checked to be
-   * one line of printable text (a plugin's bug must not break the file's structure).
-   */
-  static List<String> extensionLines(StepContext ctx, String point, ResolvedContext site, ResolvedContext server) {
-    List<String> out = new ArrayList<>();
-    for (String line : ctx.templateLines(point, site, server)) {
-      out.add(Grammar.COMMAND.check(site.name(), point, line));
-    }
-    return out;
   }
 
   /**
@@ -642,47 +632,17 @@ public abstract class HttpServiceType implements ServiceType {
    * server names a template directory and the file exists there, else ours.
    */
   byte[] render(StepContext ctx, ResolvedContext server, String name, Map<String, Object> model) {
-    String source = null;
-    String origin = app() + "/" + name + ".conf";
-    Optional<String> dir = server.find(templateDirKey);
-    if (dir.isPresent()) {
-      Path override = Path.of(dir.get()).resolve(app()).resolve(name + ".conf");
-      Optional<byte[]> bytes = ctx.localHost().read(override);
-      if (bytes.isPresent()) {
-        source = new String(bytes.get(), StandardCharsets.UTF_8);
-        origin = override.toString();
-      }
-    }
-    if (source == null) {
-      source = resource(app() + "/" + name + ".conf");
-    }
-    String text;
-    try {
-      text = Template.parse(origin, source).render(model);
-    } catch (IllegalArgumentException e) {
-      throw new InvalidContextException(server.name().toString(), "http_template_dir",
-          "template " + origin + " cannot be rendered: " + e.getMessage());
-    }
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-        throw new ProvisionException(server.name() + ": rendering " + origin
-            + " produced a control character; refusing to write it");
-      }
-    }
-    return text.getBytes(StandardCharsets.UTF_8);
+    return TEMPLATES.render(ctx.localHost(), server, server.find(templateDirKey), app() + "/" + name + ".conf", model)
+        .getBytes(StandardCharsets.UTF_8);
   }
 
-  private static String resource(String name) {
-    String path = "templates/" + name;
-    try (InputStream in = HttpServiceType.class.getResourceAsStream(path)) {
-      if (in == null) {
-        throw new IllegalStateException("missing template resource " + path);
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read template resource " + path, e);
-    }
+  /**
+   * @param server a web server, resolved
+   * @return its {@code http_template_dir}, whichever http type declares it; empty when unset or
+   *     when the server has no http type
+   */
+  public static Optional<String> operatorTemplateDir(ResolvedContext server) {
+    return server.get(TEMPLATE_DIR).map(String.class::cast);
   }
 
   @Override

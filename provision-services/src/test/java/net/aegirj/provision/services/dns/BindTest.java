@@ -4,22 +4,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Optional;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.testkit.FakeHost;
 import net.aegirj.provision.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bind type's files, written by real tasks on the local host, with the test and reload
- * commands replaced by {@code true} (the real named is exercised by BindIT).
+ * commands replaced by {@code true} (the real named is exercised by BindIT). Zone files come from
+ * a template: ours gives the bytes the StringBuilder code gave (the expected files under
+ * {@code golden/} were captured from it), the server's {@code <dns_template_dir>/zone.db}
+ * overrides it, and a broken override writes nothing.
  */
 class BindTest {
   @TempDir Path home;
@@ -235,5 +243,64 @@ class BindTest {
         + "a IN A 1.2.3.4 ; provision:a.example.com ; more\n"
         + "b IN A 1.2.3.4 ; provision:b.example.com\n")).containsExactly(
             new ZoneRecord("b", "A", "1.2.3.4", "b.example.com"));
+  }
+
+  private static String golden(String name) throws IOException {
+    try (InputStream in = BindTest.class.getResourceAsStream("/net/aegirj/provision/services/golden/"
+        + name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void ourZoneTemplateGivesTheBytesOfBefore() throws IOException {
+    try (Provision p = provision()) {
+      ResolvedContext server = p.resolve("server_master");
+      FakeHost local = new FakeHost("local");
+      Zone.Header mx = new Zone.Header("ns1.example.net", "host\\.master.example.net", 86400, 21600, 3600, 604800,
+          86400, Optional.of("mx.example.net"));
+      Zone withMx = new Zone("example.com", 2026120600L, mx, List.of(
+          new ZoneRecord("www.a", "CNAME", "a.example.com.", "a.example.com"),
+          new ZoneRecord("@", "AAAA", "2001:db8::1", "example.com"),
+          new ZoneRecord("a", "A", "192.0.2.1", "a.example.com")));
+      assertThat(Bind.zoneRenderer(local, server).apply(withMx)).as("a zone with an MX record, byte for byte")
+          .isEqualTo(golden("zone-mx"));
+      Zone.Header noMx = new Zone.Header("ns1.example.net", "hostmaster.example.net", 3600, 1, 2, 3, 4,
+          Optional.empty());
+      Zone without = new Zone("example.org", 2026120601L, noMx, List.of(
+          new ZoneRecord("a", "A", "192.0.2.1", "a.example.org")));
+      assertThat(Bind.zoneRenderer(local, server).apply(without)).as("a zone without an MX record, byte for byte")
+          .isEqualTo(golden("zone-nomx"));
+    }
+  }
+
+  @Test
+  void theServersZoneTemplateOverridesOursAndABrokenOneWritesNothing() throws IOException {
+    Path dir = home.resolve("dns-templates");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("zone.db"), "; operator's zone {{zone}}\n$TTL {{ttl}}\n"
+        + "@ IN SOA {{primary}}. {{contact}}. ( {{serial}} {{refresh}} {{retry}} {{expire}} {{negative_ttl}} )\n"
+        + "@ IN NS {{primary}}.\n@ IN TXT \"operator\"\n{{#records}}\n{{line}}\n{{/records}}\n");
+    try (Provision p = provision()) {
+      site(p, "a.example.com", "www.a.example.com");
+      p.save("server_master", PropertyChanges.builder().set("dns_template_dir", dir.toString()).build());
+      p.site("a.example.com").verify();
+      String serial = today() + "00";
+      String text = read(zone("example.com"));
+      assertThat(text).as("the operator's template is used").isEqualTo("; operator's zone example.com\n$TTL 86400\n"
+          + "@ IN SOA localhost. host\\.master.example.net. ( " + serial + " 21600 3600 604800 86400 )\n"
+          + "@ IN NS localhost.\n@ IN TXT \"operator\"\n"
+          + "a IN A 127.0.0.1 ; provision:a.example.com\n"
+          + "www.a IN CNAME a.example.com. ; provision:a.example.com\n");
+      assertThat(p.site("a.example.com").verify().changedPaths()).as("and read back: a second verify writes nothing")
+          .isEmpty();
+
+      Files.writeString(dir.resolve("zone.db"), "{{#records}}\n{{line}}\n");
+      p.save("a.example.com", PropertyChanges.builder().set("aliases", "w.a.example.com").build());
+      assertThatThrownBy(() -> p.site("a.example.com").verify()).as("a broken template is a clear error")
+          .hasMessageContaining("@server_master").hasMessageContaining("dns_template_dir")
+          .hasMessageContaining(dir.resolve("zone.db").toString()).hasMessageContaining("never closed");
+      assertThat(Files.readString(zone("example.com"))).as("and the zone is not written").isEqualTo(text);
+    }
   }
 }
