@@ -76,6 +76,28 @@ public final class PropertyChanges {
     }
 
     /**
+     * Sets a property through its typed key; the value is written in its text form (lists and
+     * maps comma-separated, as on the command line).
+     *
+     * @param key the property
+     * @param value its new value
+     * @param <T> the value's type
+     * @return this
+     */
+    public <T> Builder set(PropertyKey<T> key, T value) {
+      Objects.requireNonNull(value, () -> "value of " + key.name() + " (use reset to clear a property)");
+      return set(key.name(), key.text(value));
+    }
+
+    /**
+     * @param key the property to reset to its default
+     * @return this
+     */
+    public Builder reset(PropertyKey<?> key) {
+      return reset(key.name());
+    }
+
+    /**
      * @param name the property to reset to its default
      * @return this
      */

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * A property declared once, with the Java type its resolved value has: the typed handle through
@@ -104,6 +105,29 @@ public final class PropertyKey<T> {
           + ", not a " + type.getSimpleName());
     }
     return (T) canonical;
+  }
+
+  /**
+   * @param value a value of this key
+   * @return its text form, as the command line writes it: list entries and map entries
+   *     ({@code key=value}) separated by commas
+   */
+  public String text(T value) {
+    return textOf(value);
+  }
+
+  /**
+   * @param canonical any value in canonical form
+   * @return its text form, as {@link #text} writes it
+   */
+  public static String textOf(Object canonical) {
+    if (canonical instanceof List<?> l) {
+      return l.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+    if (canonical instanceof Map<?, ?> m) {
+      return m.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
+    }
+    return String.valueOf(canonical);
   }
 
   @Override

@@ -3,6 +3,7 @@ package net.aegirj.provision.core;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskReport;
@@ -34,7 +35,7 @@ public final class PlatformHandle extends ContextHandle {
    * @return this handle
    */
   public PlatformHandle lock() {
-    provision().save(name().toString(), PropertyChanges.builder().set("locked", "true").build());
+    provision().save(name().toString(), PropertyChanges.builder().set(PlatformKeys.LOCKED, true).build());
     return this;
   }
 
@@ -44,7 +45,7 @@ public final class PlatformHandle extends ContextHandle {
    * @return this handle
    */
   public PlatformHandle unlock() {
-    provision().save(name().toString(), PropertyChanges.builder().reset("locked").build());
+    provision().save(name().toString(), PropertyChanges.builder().reset(PlatformKeys.LOCKED).build());
     return this;
   }
 

@@ -123,7 +123,14 @@ class PluginServicesTest {
       assertThatThrownBy(() -> p.save("a.example.com", PropertyChanges.builder().set("cache_flavor", "plain").build()))
           .as("a misspelt name is unknown, and the message lists the declared one")
           .isInstanceOf(InvalidContextException.class).hasMessageContaining("cache_flavour");
-      p.save("a.example.com", PropertyChanges.builder().reset("cache_flavour").build());
+      p.save("a.example.com", PropertyChanges.builder().set(FLAVOUR, "plain")
+          .set(SiteKeys.ALIASES, List.of("b.example.com", "c.example.com")).set(SiteKeys.SSL_ENABLED, 1).build());
+      ResolvedContext typed = p.resolve("a.example.com");
+      assertThat(typed.find(FLAVOUR)).as("a typed write of a plugin's property").contains("plain");
+      assertThat(typed.get(SiteKeys.ALIASES)).as("a typed write of a list")
+          .containsExactly("b.example.com", "c.example.com");
+      assertThat(typed.get(SiteKeys.SSL_ENABLED)).as("a typed write of an integer").isEqualTo(1);
+      p.save("a.example.com", PropertyChanges.builder().reset(FLAVOUR).build());
       assertThat(p.resolve("a.example.com").find(FLAVOUR)).as("reset").isEmpty();
       assertThatThrownBy(() -> p.resolve("a.example.com").get(SiteKeys.DB_NAME))
           .as("a required read of a property without a value names it")

@@ -205,13 +205,7 @@ public final class ContextService {
    * @return the same value in the command line's text form
    */
   public static String text(Object canonical) {
-    if (canonical instanceof List<?> l) {
-      return l.stream().map(String::valueOf).collect(Collectors.joining(","));
-    }
-    if (canonical instanceof Map<?, ?> m) {
-      return m.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
-    }
-    return String.valueOf(canonical);
+    return PropertyKey.textOf(canonical);
   }
 
   private Versioned merge(ContextName name, Optional<ContextType> givenType, ChangeSource source) {

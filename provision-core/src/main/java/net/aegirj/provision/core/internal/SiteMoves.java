@@ -124,8 +124,8 @@ public final class SiteMoves {
         changes.set(k, ContextService.text(v));
       }
     });
-    platform.ifPresent(p -> changes.set(SiteKeys.PLATFORM.name(), p.toString()));
-    dbServer.ifPresent(d -> changes.set(SiteKeys.DB_SERVER.name(), d.toString()));
+    platform.ifPresent(p -> changes.set(SiteKeys.PLATFORM, p.toString()));
+    dbServer.ifPresent(d -> changes.set(SiteKeys.DB_SERVER, d.toString()));
     contexts.save(target, changes.build());
     try {
       return relabel(Task.CLONE, () -> engine.run(Task.DEPLOY, target, false,
@@ -163,12 +163,12 @@ public final class SiteMoves {
     TaskReport backup = engine.run(Task.BACKUP, name, false);
     String archive = backup.results().get("backup_file");
     boolean databaseOnly = newPlatform.equals(oldPlatform);
-    PropertyChanges.Builder move = PropertyChanges.builder().set(SiteKeys.DB_SERVER.name(), newDb.toString());
+    PropertyChanges.Builder move = PropertyChanges.builder().set(SiteKeys.DB_SERVER, newDb.toString());
     if (!databaseOnly) {
       // The site gets a new database on the target; its old credentials go with the old one.
-      move.set(SiteKeys.PLATFORM.name(), newPlatform.toString());
+      move.set(SiteKeys.PLATFORM, newPlatform.toString());
       for (PropertyKey<?> key : DATABASE) {
-        move.reset(key.name());
+        move.reset(key);
       }
     }
     PropertyChanges changes = move.build();

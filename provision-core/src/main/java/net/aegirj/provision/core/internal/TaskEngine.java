@@ -18,9 +18,9 @@ import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
-import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.api.TaskReport.StepReport;
 import net.aegirj.provision.api.TaskReport.StepStatus;
+import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.FailureInjector;
@@ -395,9 +395,9 @@ public final class TaskEngine {
           }
         }
         case StepOrder.SET_ENABLED -> {
-          String value = Boolean.toString(task == Task.ENABLE);
+          boolean value = task == Task.ENABLE;
           out.add(new Planned(Step.of("site: set site_enabled=" + value, ctx -> ctx.save(target.name(),
-              PropertyChanges.builder().set(SiteKeys.SITE_ENABLED.name(), value).build())), CORE, null));
+              PropertyChanges.builder().set(SiteKeys.SITE_ENABLED, value).build())), CORE, null));
         }
         default -> {
           ContextName server = switch (services.get(part).placement()) {

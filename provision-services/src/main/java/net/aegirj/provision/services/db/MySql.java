@@ -17,8 +17,8 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
-import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PlatformKeys;
+import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
@@ -389,7 +389,8 @@ public class MySql implements ServiceType {
     String all = String.join(", ", accounts);
     ctx.onRollback("DROP USER " + all + " on " + server.name(), () -> c.execute("DROP USER IF EXISTS " + all));
     ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + Sql.grantTarget(n, name) + ".* TO " + all);
-    ctx.save(n, PropertyChanges.builder().set("db_name", name).set("db_user", name).set("db_passwd", password).build());
+    ctx.save(n, PropertyChanges.builder().set(SiteKeys.DB_NAME, name).set(SiteKeys.DB_USER, name)
+        .set(SiteKeys.DB_PASSWD, password).build());
     return name;
   }
 

@@ -122,7 +122,7 @@ public class Drupal implements Application {
           Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, false)),
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
           Step.of("drupal: mark " + n + " installed", ctx -> ctx.save(target.name(),
-              PropertyChanges.builder().set("installed", "true").build())),
+              PropertyChanges.builder().set(SiteKeys.INSTALLED, true).build())),
           Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)),
           Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)));
       case RESTORE -> List.of(
@@ -455,7 +455,7 @@ public class Drupal implements Application {
     if (method.equals("manual")) {
       ctx.result("login_link", "http://" + uri + "/install.php");
     }
-    ctx.save(site.name(), PropertyChanges.builder().set("installed", "true").build());
+    ctx.save(site.name(), PropertyChanges.builder().set(SiteKeys.INSTALLED, true).build());
   }
 
   private static Path drush(StepContext ctx, ResolvedContext site, String purpose) {

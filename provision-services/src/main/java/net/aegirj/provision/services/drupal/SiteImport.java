@@ -76,10 +76,11 @@ final class SiteImport {
       ctx.warn(n + ": the site's settings name database host " + host.get() + ", its db_server has " + dbHost
           + "; the db_server wins from now on");
     }
-    PropertyChanges.Builder changes = PropertyChanges.builder().set("db_name", found.get("db_name"))
-        .set("db_user", found.get("db_user")).set("db_passwd", found.get("db_passwd")).set("installed", "true");
+    PropertyChanges.Builder changes = PropertyChanges.builder().set(SiteKeys.DB_NAME, found.get("db_name"))
+        .set(SiteKeys.DB_USER, found.get("db_user")).set(SiteKeys.DB_PASSWD, found.get("db_passwd"))
+        .set(SiteKeys.INSTALLED, true);
     if (found.containsKey("profile") && Grammar.ID.accepts(found.get("profile"))) {
-      changes.set("profile", found.get("profile"));
+      changes.set(SiteKeys.PROFILE, found.get("profile"));
     }
     ctx.save(n, changes.build());
   }
