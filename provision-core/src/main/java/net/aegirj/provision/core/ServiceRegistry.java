@@ -19,6 +19,7 @@ import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
@@ -114,6 +115,10 @@ public final class ServiceRegistry {
     if (Schema.find(ContextType.SERVER, key.name()).isPresent()) {
       throw new ProvisionException("service " + where + " would declare '" + key.name()
           + "', which is already a server property");
+    }
+    if (s.after().isEmpty()) {
+      throw new ProvisionException("service " + where + " ('" + s.name() + "') follows no service, so no task"
+          + " would run its steps; name the service it follows (after())");
     }
     services.put(s.name(), s);
     pluginServiceKeys.put(s.name(), key);
@@ -284,6 +289,19 @@ public final class ServiceRegistry {
   }
 
   /**
+   * @param name a service's name
+   * @return the service
+   * @throws IllegalArgumentException when there is no such service
+   */
+  public Service service(String name) {
+    Service s = services.get(name);
+    if (s == null) {
+      throw new IllegalArgumentException("no service '" + name + "'; services: " + String.join(", ", services.keySet()));
+    }
+    return s;
+  }
+
+  /**
    * @param service a service added by a plugin
    * @return the declaration of its {@code <service>_service_type} server property (empty for the
    *     built-in services, whose properties are part of {@link ServerKeys})
@@ -365,6 +383,30 @@ public final class ServiceRegistry {
    */
   public List<PropertySpec> declared(String service, String id) {
     return find(service, id).map(ServiceType::serverProperties).orElse(List.of());
+  }
+
+  /**
+   * The properties that service types declare for a context beyond its type's own: on a site,
+   * every type's {@link ServiceType#siteProperties() site properties}; on a server, each plugin
+   * service's {@code <service>_service_type} and the server properties of the type selected for
+   * each service (none for an unknown id).
+   *
+   * @param type the context's type
+   * @param selectedId the id selected for a service (null when none)
+   * @return the declarations
+   */
+  public List<PropertySpec> extraProperties(ContextType type, Function<String, String> selectedId) {
+    if (type == ContextType.SITE) {
+      return siteProperties();
+    }
+    List<PropertySpec> out = new ArrayList<>();
+    if (type == ContextType.SERVER) {
+      for (String service : services.keySet()) {
+        serviceTypeKey(service).ifPresent(k -> out.add(k.spec()));
+        out.addAll(declared(service, selectedId.apply(service)));
+      }
+    }
+    return out;
   }
 
   @Override

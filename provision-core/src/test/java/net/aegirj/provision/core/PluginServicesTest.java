@@ -143,6 +143,9 @@ class PluginServicesTest {
     assertThatThrownBy(() -> ServiceRegistry.of(List.of(Service.of("cache", Service.Placement.WEB_SERVER, "nosuch")),
         List.of(), List.of())).as("a service must follow a known one")
         .isInstanceOf(ProvisionException.class).hasMessageContaining("nosuch");
+    assertThatThrownBy(() -> ServiceRegistry.of(List.of(Service.of("cache", Service.Placement.WEB_SERVER, "")),
+        List.of(), List.of())).as("a plugin's service that follows none would never run in a task")
+        .isInstanceOf(ProvisionException.class).hasMessageContaining("follows no service");
     assertThatThrownBy(() -> ServiceRegistry.of(List.of(), List.of(new CacheType()), List.of()))
         .as("a type of a service nobody added").isInstanceOf(ProvisionException.class)
         .hasMessageContaining("'cache', which does not exist");

@@ -366,19 +366,10 @@ public final class AegirImport {
   private static Map<String, PropertySpec> declared(ServiceRegistry registry, ContextType type,
       Map<String, ?> values) {
     Map<String, PropertySpec> out = new LinkedHashMap<>();
-    if (type == ContextType.SITE) {
-      registry.siteProperties().forEach(s -> out.put(s.name(), s));
-    }
-    if (type != ContextType.SERVER) {
-      return out;
-    }
-    for (String service : registry.services()) {
-      registry.serviceTypeKey(service).ifPresent(k -> out.put(k.name(), k.spec()));
+    registry.extraProperties(type, service -> {
       Object id = values.get(service + "_service_type");
-      for (PropertySpec s : registry.declared(service, id == null ? null : String.valueOf(id))) {
-        out.put(s.name(), s);
-      }
-    }
+      return id == null ? null : String.valueOf(id);
+    }).forEach(s -> out.put(s.name(), s));
     return out;
   }
 

@@ -89,17 +89,8 @@ final class ContextResolver {
 
   /** The declared extras of a stored context, leniently: an unknown type declares nothing. */
   private List<PropertySpec> resolvableExtras(Context c) {
-    if (c instanceof Site) {
-      return registry.siteProperties();
-    }
-    List<PropertySpec> declared = new ArrayList<>();
-    if (c instanceof Server server) {
-      for (String service : registry.services()) {
-        registry.serviceTypeKey(service).ifPresent(k -> declared.add(k.spec()));
-        declared.addAll(registry.declared(service, registry.selectedId(server, service)));
-      }
-    }
-    return declared;
+    return registry.extraProperties(c.type(),
+        service -> c instanceof Server server ? registry.selectedId(server, service) : null);
   }
 
   private Map<String, Object> defaults(Context c) {

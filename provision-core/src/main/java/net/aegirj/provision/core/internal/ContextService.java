@@ -2,6 +2,7 @@ package net.aegirj.provision.core.internal;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -177,27 +178,20 @@ public final class ContextService {
    */
   private List<PropertySpec> declaredExtras(ContextName name, ContextType type, Map<String, Object> props,
       Map<String, String> extras) {
-    if (type == ContextType.SITE) {
-      return registry.siteProperties();
-    }
-    if (type != ContextType.SERVER) {
-      return List.of();
-    }
-    List<PropertySpec> out = new ArrayList<>();
-    for (String service : registry.services()) {
-      Optional<PropertyKey<String>> key = registry.serviceTypeKey(service);
-      String id;
-      if (key.isPresent()) {
-        String text = extras.get(key.get().name());
-        id = text == null ? null : (String) key.get().spec().parse(name, text);
-        out.add(key.get().spec());
-      } else {
-        id = (String) props.get(service + "_service_type");
+    Map<String, String> ids = new HashMap<>();
+    if (type == ContextType.SERVER) {
+      for (String service : registry.services()) {
+        Optional<PropertyKey<String>> key = registry.serviceTypeKey(service);
+        String id = (String) props.get(service + "_service_type");
+        if (key.isPresent()) {
+          String text = extras.get(key.get().name());
+          id = text == null ? null : (String) key.get().spec().parse(name, text);
+        }
+        registry.require(name, service, id);
+        ids.put(service, id);
       }
-      registry.require(name, service, id);
-      out.addAll(registry.declared(service, id));
     }
-    return out;
+    return registry.extraProperties(type, ids::get);
   }
 
   /**

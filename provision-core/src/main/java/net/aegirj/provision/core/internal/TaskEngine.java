@@ -2,7 +2,6 @@ package net.aegirj.provision.core.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +24,6 @@ import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.FailureInjector;
 import net.aegirj.provision.spi.HostProvider;
-import net.aegirj.provision.spi.Service;
 import net.aegirj.provision.spi.ServiceType;
 import net.aegirj.provision.spi.Step;
 import net.aegirj.provision.spi.StepContext;
@@ -383,8 +381,6 @@ public final class TaskEngine {
     } else {
       web = ((Platform) c).webServer().orElse(ContextName.MASTER);
     }
-    Map<String, Service> services = new LinkedHashMap<>();
-    registry.serviceList().forEach(sv -> services.put(sv.name(), sv));
     for (String part : StepOrder.parts(c.type(), task, registry.serviceList())) {
       switch (part) {
         case StepOrder.APPLICATIONS -> {
@@ -400,7 +396,7 @@ public final class TaskEngine {
               PropertyChanges.builder().set(SiteKeys.SITE_ENABLED, value).build())), CORE, null));
         }
         default -> {
-          ContextName server = switch (services.get(part).placement()) {
+          ContextName server = switch (registry.service(part).placement()) {
             case WEB_SERVER -> web;
             case DB_SERVER -> db;
             case MASTER -> ContextName.MASTER;
