@@ -35,6 +35,7 @@ public final class ContextProperties {
       put(m, "ssh_user", s.sshUser());
       put(m, "ssh_identity", s.sshIdentity().map(Path::toString));
       put(m, "ssh_known_hosts", s.sshKnownHosts().map(Path::toString));
+      put(m, "drush_path", s.drushPath());
     } else if (context instanceof Platform p) {
       put(m, "root", p.root().map(Path::toString));
       put(m, "web_server", p.webServer().map(ContextName::toString));
@@ -42,6 +43,7 @@ public final class ContextProperties {
       put(m, "make_working_copy", p.makeWorkingCopy());
       put(m, "repo_path", p.repoPath().map(Path::toString));
       put(m, "locked", p.locked());
+      put(m, "drush_path", p.drushPath());
     } else if (context instanceof Site s) {
       put(m, "uri", s.uri());
       put(m, "platform", s.platform().map(ContextName::toString));
@@ -49,6 +51,7 @@ public final class ContextProperties {
       put(m, "site_enabled", s.siteEnabled());
       put(m, "language", s.language());
       put(m, "client_name", s.clientName());
+      put(m, "client_email", s.clientEmail());
       putList(m, "aliases", s.aliases());
       put(m, "redirection", s.redirection());
       put(m, "cron_key", s.cronKey());
@@ -124,6 +127,7 @@ public final class ContextProperties {
         str(m, "ssh_user").ifPresent(b::sshUser);
         str(m, "ssh_identity").map(Path::of).ifPresent(b::sshIdentity);
         str(m, "ssh_known_hosts").map(Path::of).ifPresent(b::sshKnownHosts);
+        str(m, "drush_path").ifPresent(b::drushPath);
         return b.putAllExtras(extras).build();
       }
       case PLATFORM: {
@@ -134,6 +138,7 @@ public final class ContextProperties {
         Optional.ofNullable((Boolean) m.get("make_working_copy")).ifPresent(b::makeWorkingCopy);
         str(m, "repo_path").map(Path::of).ifPresent(b::repoPath);
         Optional.ofNullable((Boolean) m.get("locked")).ifPresent(b::locked);
+        str(m, "drush_path").ifPresent(b::drushPath);
         return b.putAllExtras(extras).build();
       }
       case SITE:
@@ -145,6 +150,7 @@ public final class ContextProperties {
         Optional.ofNullable((Boolean) m.get("site_enabled")).ifPresent(b::siteEnabled);
         str(m, "language").ifPresent(b::language);
         str(m, "client_name").ifPresent(b::clientName);
+        str(m, "client_email").ifPresent(b::clientEmail);
         b.aliases(list(m, "aliases"));
         str(m, "redirection").ifPresent(b::redirection);
         str(m, "cron_key").ifPresent(b::cronKey);

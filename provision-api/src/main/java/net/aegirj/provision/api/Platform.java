@@ -36,6 +36,9 @@ public abstract class Platform implements Context {
   /** @return {@code makefile}: path or URL of what builds a missing root */
   public abstract Optional<String> makefile();
 
+  /** @return {@code drush_path}: the Drush to use when the root has none in vendor/bin */
+  public abstract Optional<String> drushPath();
+
   /** @return {@code make_working_copy} (default false) */
   public abstract Optional<Boolean> makeWorkingCopy();
 

@@ -33,9 +33,16 @@ public final class PlatformKeys {
           .defaultValue(Boolean.FALSE).description("a locked platform takes no new sites (Aegir's lock/unlock)")
           .build());
 
+  /** The platform's Drush when it has none in vendor/bin (Drupal 7 platforms use a Drush 8). */
+  public static final PropertyKey<String> DRUSH_PATH = PropertyKey.string(
+      PropertySpec.builder(PLATFORM, "drush_path", PropertySpec.Kind.STRING).grammar(Grammar.PATH)
+          .defaultsTo("<root>/vendor/bin/drush, else the web server's drush_path")
+          .description("the Drush that runs the platform's sites when <root>/vendor/bin/drush does not exist")
+          .build());
+
   /** Every key above, in display order. */
   public static final List<PropertyKey<?>> ALL = List.of(ROOT, WEB_SERVER, MAKEFILE, MAKE_WORKING_COPY, REPO_PATH,
-      LOCKED);
+      LOCKED, DRUSH_PATH);
 
   private PlatformKeys() {}
 }

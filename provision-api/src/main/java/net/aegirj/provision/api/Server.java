@@ -45,6 +45,9 @@ public abstract class Server implements Context {
   /** @return {@code admin_email} (default {@code admin@<remote_host>}) */
   public abstract Optional<String> adminEmail();
 
+  /** @return {@code drush_path}: the Drush of platforms without their own */
+  public abstract Optional<String> drushPath();
+
   /** @return {@code http_service_type}: id of the http service type */
   public abstract Optional<String> httpServiceType();
 

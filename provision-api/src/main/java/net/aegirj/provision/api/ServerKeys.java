@@ -45,6 +45,10 @@ public final class ServerKeys {
   public static final PropertyKey<Integer> SSH_PORT = PropertyKey.integer(
       PropertySpec.builder(SERVER, "ssh_port", PropertySpec.Kind.INTEGER).range(1, 65535)
           .defaultValue(22).description("SSH port of a remote server").build());
+  /** The Drush of the platforms this web server publishes that have none in vendor/bin. */
+  public static final PropertyKey<String> DRUSH_PATH = PropertyKey.string(
+      PropertySpec.builder(SERVER, "drush_path", PropertySpec.Kind.STRING).grammar(Grammar.PATH)
+          .description("the Drush of this web server's platforms that have none in <root>/vendor/bin").build());
   /** SSH login of a remote server. */
   public static final PropertyKey<String> SSH_USER = PropertyKey.string(
       PropertySpec.builder(SERVER, "ssh_user", PropertySpec.Kind.STRING).grammar(Grammar.USER)
@@ -69,7 +73,7 @@ public final class ServerKeys {
   /** Every key above, in display order (stored properties first, then derived ones). */
   public static final List<PropertyKey<?>> ALL = List.of(REMOTE_HOST, AEGIR_ROOT, SCRIPT_USER, IP_ADDRESSES,
       MASTER_URL, ADMIN_EMAIL, HTTP_SERVICE_TYPE, DB_SERVICE_TYPE, DNS_SERVICE_TYPE, SSH_PORT, SSH_USER,
-      SSH_IDENTITY, SSH_KNOWN_HOSTS, BACKUP_PATH, CONFIG_PATH, INCLUDE_PATH, CLIENTS_PATH);
+      SSH_IDENTITY, SSH_KNOWN_HOSTS, DRUSH_PATH, BACKUP_PATH, CONFIG_PATH, INCLUDE_PATH, CLIENTS_PATH);
 
   private ServerKeys() {}
 

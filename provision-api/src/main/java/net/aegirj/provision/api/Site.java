@@ -49,6 +49,9 @@ public abstract class Site implements Context {
   /** @return {@code aliases}: extra host names */
   public abstract List<String> aliases();
 
+  /** @return {@code client_email}: mail of the site's admin account */
+  public abstract Optional<String> clientEmail();
+
   /** @return {@code redirection}: host the site redirects to */
   public abstract Optional<String> redirection();
 

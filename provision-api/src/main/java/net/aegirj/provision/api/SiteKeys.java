@@ -39,6 +39,11 @@ public final class SiteKeys {
   public static final PropertyKey<List<String>> ALIASES = PropertyKey.list(
       PropertySpec.builder(SITE, "aliases", PropertySpec.Kind.LIST).grammar(Grammar.ALIAS)
           .description("extra host names (host/path for sub-directory aliases)").notCloned().build());
+  /** The site owner's mail: the account mail of a profile install (else the server's admin_email). */
+  public static final PropertyKey<String> CLIENT_EMAIL = PropertyKey.string(
+      PropertySpec.builder(SITE, "client_email", PropertySpec.Kind.STRING).grammar(Grammar.EMAIL)
+          .defaultsTo("the web server's admin_email")
+          .description("mail of the site's admin account (install)").build());
   /** Host that the uri and aliases redirect to. */
   public static final PropertyKey<String> REDIRECTION = PropertyKey.string(
       PropertySpec.builder(SITE, "redirection", PropertySpec.Kind.STRING).grammar(Grammar.HOST)
@@ -116,7 +121,7 @@ public final class SiteKeys {
 
   /** Every key above, in display order (stored properties first, then derived ones). */
   public static final List<PropertyKey<?>> ALL = List.of(URI, PLATFORM, DB_SERVER, SITE_ENABLED, LANGUAGE,
-      CLIENT_NAME, ALIASES, REDIRECTION, CRON_KEY, DRUSH_ALIASES, PROFILE, INSTALL_METHOD, SSL_ENABLED, SSL_KEY,
+      CLIENT_NAME, CLIENT_EMAIL, ALIASES, REDIRECTION, CRON_KEY, DRUSH_ALIASES, PROFILE, INSTALL_METHOD, SSL_ENABLED, SSL_KEY,
       IP_ADDRESSES, DNS_ZONE, DNS_ZONE_SUBDOMAIN, INSTALLED, DB_NAME, DB_USER, DB_PASSWD, DB_TYPE, DB_HOST,
       DB_PORT, ROOT, SITE_PATH);
 

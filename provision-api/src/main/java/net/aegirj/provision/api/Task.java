@@ -31,7 +31,9 @@ public enum Task {
   /** A one-time login link from the platform's Drush. */
   LOGIN_RESET,
   /** Take an existing site directory under management (its credentials read from its files). */
-  IMPORT_SITE;
+  IMPORT_SITE,
+  /** Run Drupal's cron on a site through the platform's Drush. */
+  CRON;
 
   /** @return Aegir's id, e.g. {@code verify} */
   public String id() {

@@ -39,7 +39,7 @@ import picocli.CommandLine.Parameters;
 @Command(sortOptions = false, usageHelpWidth = 100)
 final class TaskCommand implements CliCommand {
   /** The tasks that run as a batch over several contexts (web servers reloaded once per group). */
-  static final Set<Task> BATCHED = EnumSet.of(Task.VERIFY, Task.INSTALL);
+  static final Set<Task> BATCHED = EnumSet.of(Task.VERIFY, Task.INSTALL, Task.CRON);
   private final Task task;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
@@ -129,7 +129,7 @@ final class TaskCommand implements CliCommand {
   static String arguments(Task task) {
     return switch (task) {
       case VERIFY -> "@name [@name...] [--from=FILE|-] [--override_slave_authority]";
-      case INSTALL -> "@name [@name...] [--from=FILE|-]";
+      case INSTALL, CRON -> "@name [@name...] [--from=FILE|-]";
       case BACKUP -> "@name [FILE]";
       case BACKUP_DELETE -> "@name FILE[,FILE...]";
       case RESTORE, DEPLOY -> "@name FILE";
@@ -158,6 +158,7 @@ final class TaskCommand implements CliCommand {
       case MIGRATE -> "Moves a site to another platform and/or db server (migrate @site @platform [--new_db_server=@db]).";
       case CLONE -> "Copies a site under a new name (clone @site @new_site [@platform]).";
       case LOGIN_RESET -> "Prints a one-time login link from the platform's Drush.";
+      case CRON -> "Runs Drupal's cron on sites through their platform's Drush (several sites: a batch).";
       case IMPORT_SITE -> "Takes an existing site directory under management (credentials read from its files).";
     };
   }

@@ -151,8 +151,8 @@ public final class SiteHandle extends ContextHandle {
 
   /**
    * Moves the site and renames it: it is copied under the new name (on the given platform and db
-   * server, or its own), then the original is deleted. Aliases, redirection and SSL settings stay
-   * with the original, as for a clone.
+   * server, or its own), then the original is deleted. Its aliases, redirection and SSL settings
+   * go to the new name.
    *
    * @param platform the target platform (null: the current one)
    * @param dbServer the target db server (null: the current one)
@@ -210,6 +210,16 @@ public final class SiteHandle extends ContextHandle {
    */
   public TaskReport loginReset() {
     return run(Task.LOGIN_RESET);
+  }
+
+  /**
+   * Runs Drupal's cron on the site through its platform's Drush. An installed, enabled site only.
+   *
+   * @return the report
+   * @throws TaskFailedException when Drush failed, or the site is not installed or is disabled
+   */
+  public TaskReport cron() {
+    return run(Task.CRON);
   }
 
   /**

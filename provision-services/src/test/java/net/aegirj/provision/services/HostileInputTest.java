@@ -125,11 +125,13 @@ class HostileInputTest {
     AtomicInteger refused = new AtomicInteger();
     AtomicInteger accepted = new AtomicInteger();
     AtomicInteger huge = new AtomicInteger();
+    AtomicInteger tried = new AtomicInteger();
     Map<Target, Set<String>> toRender = new LinkedHashMap<>();
     try {
       qt().withFixedSeed(SEED).withExamples(EXAMPLES).withShrinkCycles(0)
           .forAll(integers().between(0, targets.size() - 1), longs().all())
           .checkAssert((index, seed) -> {
+            tried.incrementAndGet();
             Target t = targets.get(index);
             String value = HostileValues.value(Generators.random(seed), t.spec());
             if (value.length() >= HostileValues.HUGE) {
@@ -164,7 +166,9 @@ class HostileInputTest {
     }
     System.out.printf("HostileInputTest: %d refused, %d accepted (made of safe characters), %d of 1 MB%n",
         refused.get(), accepted.get(), huge.get());
-    assertThat(refused.get() + accepted.get()).as("every example was saved or refused").isEqualTo(EXAMPLES);
+    // QuickTheories runs each distinct example once: a rare repeat of its corner cases is not run twice.
+    assertThat(tried.get()).as("the examples were run").isGreaterThan(EXAMPLES * 99 / 100);
+    assertThat(refused.get() + accepted.get()).as("every example was saved or refused").isEqualTo(tried.get());
     assertThat(refused.get()).as("nearly all hostile values are refused").isGreaterThan(EXAMPLES * 8 / 10);
     assertThat(huge.get()).as("some values of a megabyte were tried").isPositive();
 

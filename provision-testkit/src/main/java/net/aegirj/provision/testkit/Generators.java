@@ -323,6 +323,9 @@ public final class Generators {
     if (random.nextBoolean()) {
       b.sshKnownHosts(Path.of(path(random)));
     }
+    if (random.nextBoolean()) {
+      b.drushPath(path(random));
+    }
     b.putAllExtras(extras(random, ContextType.SERVER));
     return b.build();
   }
@@ -354,6 +357,9 @@ public final class Generators {
     }
     if (random.nextBoolean()) {
       b.locked(random.nextBoolean());
+    }
+    if (random.nextBoolean()) {
+      b.drushPath(path(random));
     }
     b.putAllExtras(extras(random, ContextType.PLATFORM));
     return b.build();
@@ -390,6 +396,9 @@ public final class Generators {
     }
     if (random.nextBoolean()) {
       b.clientName(name(random));
+    }
+    if (random.nextBoolean()) {
+      b.clientEmail(email(random));
     }
     if (random.nextBoolean()) {
       Set<String> aliases = new LinkedHashSet<>();

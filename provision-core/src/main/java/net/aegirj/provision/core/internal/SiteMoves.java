@@ -1,5 +1,6 @@
 package net.aegirj.provision.core.internal;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -33,6 +34,9 @@ import net.aegirj.provision.api.TaskReport;
  * back follow the property declarations ({@link PropertySpec#cloned()}), not lists kept here.
  */
 public final class SiteMoves {
+  /** What a renamed site takes over from its original (a clone leaves them behind). */
+  private static final List<PropertyKey<?>> TAKEN_OVER = List.of(SiteKeys.ALIASES, SiteKeys.REDIRECTION,
+      SiteKeys.SSL_ENABLED, SiteKeys.SSL_KEY, SiteKeys.IP_ADDRESSES, SiteKeys.DRUSH_ALIASES);
   /** A site's own database: a move to another platform makes a new one. */
   private static final List<PropertyKey<?>> DATABASE = List.of(SiteKeys.INSTALLED, SiteKeys.DB_NAME, SiteKeys.DB_USER,
       SiteKeys.DB_PASSWD);
@@ -89,15 +93,17 @@ public final class SiteMoves {
     if (m.newName().isPresent() && !m.newName().get().equals(name)) {
       // A rename: the site is copied under its new name, then the original goes (Aegir's migrate
       // with a new name). The original keeps serving until its copy is complete.
-      TaskReport copy = relabel(Task.MIGRATE, () -> cloneSite(name, m.newName().get(), m.platform(), m.dbServer()));
+      ContextName newName = m.newName().get();
+      Site original = (Site) contexts.load(name).context();
+      TaskReport copy = relabel(Task.MIGRATE, () -> cloneSite(name, newName, m.platform(), m.dbServer()));
       try {
         delete.apply(name);
       } catch (RuntimeException e) {
-        throw new ProvisionException(name + ": the site was copied to " + m.newName().get()
+        throw new ProvisionException(name + ": the site was copied to " + newName
             + ", but removing the original failed: " + e.getMessage() + "; delete it with 'provision delete "
             + name + "'", e);
       }
-      return copy;
+      return keepServing(original, newName, copy);
     }
     return migrateSite(name, m.platform(), m.dbServer());
   }
@@ -112,6 +118,7 @@ public final class SiteMoves {
       // the name is free
     }
     Site src = installed(source, "copy");
+    check(source, platform);
     TaskReport backup = engine.run(Task.BACKUP, source, false);
     String archive = backup.results().get("backup_file");
     PropertyChanges.Builder changes = PropertyChanges.builder().set("context_type", "site");
@@ -160,6 +167,7 @@ public final class SiteMoves {
           + " is published by another web server; migrating between web servers is not supported yet");
     }
     String oldSitePath = contexts.resolve(name).get(SiteKeys.SITE_PATH);
+    check(name, platform);
     TaskReport backup = engine.run(Task.BACKUP, name, false);
     String archive = backup.results().get("backup_file");
     boolean databaseOnly = newPlatform.equals(oldPlatform);
@@ -204,6 +212,51 @@ public final class SiteMoves {
     } finally {
       removeBackup(name, archive);
     }
+  }
+
+  /**
+   * After a rename, the new name takes over what only one site may hold, now that the original
+   * is gone: its aliases, redirection and SSL settings (a clone leaves them behind), then a verify
+   * serves them.
+   */
+  private TaskReport keepServing(Site original, ContextName newName, TaskReport copy) {
+    PropertyChanges.Builder keep = PropertyChanges.builder();
+    boolean any = false;
+    Map<String, Object> props = original.properties();
+    for (PropertyKey<?> key : TAKEN_OVER) {
+      Object v = props.get(key.name());
+      if (v != null && !(v instanceof List<?> l && l.isEmpty())) {
+        keep.set(key.name(), ContextService.text(v));
+        any = true;
+      }
+    }
+    if (!any) {
+      return copy;
+    }
+    try {
+      contexts.save(newName, keep.build());
+      TaskReport verify = engine.run(Task.VERIFY, newName, false);
+      List<TaskReport.StepReport> steps = new ArrayList<>(copy.steps());
+      steps.addAll(verify.steps());
+      return new TaskReport(Task.MIGRATE, copy.context(), copy.status(), steps, copy.reloads(), copy.warnings(),
+          copy.duration().plus(verify.duration()), copy.failure(), copy.results());
+    } catch (RuntimeException e) {
+      throw new ProvisionException(original.name() + ": the site now serves as " + newName + ", but taking over its"
+          + " aliases, redirection and SSL settings failed: " + e.getMessage() + "; set them with 'provision save "
+          + newName + "' and verify it", e);
+    }
+  }
+
+  /**
+   * The read-only checks of a move to another platform (the application's: a Drupal site's
+   * enabled packages must be on the target), run before anything changes.
+   *
+   * @return the checks' report
+   */
+  private TaskReport check(ContextName name, Optional<ContextName> platform) {
+    Map<String, String> options = new LinkedHashMap<>();
+    platform.ifPresent(p -> options.put(TaskOptions.PLATFORM, p.toString()));
+    return engine.run(Task.MIGRATE, name, false, options);
   }
 
   private Site installed(ContextName name, String verb) {

@@ -45,6 +45,9 @@ final class StepOrder {
     site.put(Task.RESTORE, List.of(APPLICATIONS, "http", "dns"));
     site.put(Task.DEPLOY, List.of(APPLICATIONS, "http", "dns"));
     site.put(Task.IMPORT_SITE, List.of(APPLICATIONS));
+    site.put(Task.CRON, List.of(APPLICATIONS));
+    // The read-only checks a migrate or clone runs before it changes anything.
+    site.put(Task.MIGRATE, List.of(APPLICATIONS));
     ORDER.put(ContextType.SERVER, Map.of(Task.VERIFY, List.of()));
     ORDER.put(ContextType.PLATFORM, platform);
     ORDER.put(ContextType.SITE, site);

@@ -3,10 +3,10 @@ package net.aegirj.provision.services.drupal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
@@ -25,11 +25,9 @@ import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
-import net.aegirj.provision.api.Text;
 import net.aegirj.provision.services.http.HttpServiceType;
 import net.aegirj.provision.services.template.Templates;
 import net.aegirj.provision.spi.Application;
-import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
@@ -99,9 +97,9 @@ public class Drupal implements Application {
           Step.of("drupal: check the platform code base of " + n, ctx -> siteCodeBase(ctx, target)),
           Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, true)),
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
-          Step.of("drupal: install " + n, ctx -> install(ctx, target)),
           Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)),
-          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)));
+          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)),
+          Step.of("drupal: install " + n, ctx -> install(ctx, target)));
       case VERIFY -> List.of(
           Step.of("drupal: site directories of " + n, ctx -> directories(ctx, target, false)),
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
@@ -113,7 +111,10 @@ public class Drupal implements Application {
           Step.of("drupal: fetch files of " + n + " from its web server", ctx -> fetchFiles(ctx, target)),
           Step.of("drupal: archive " + n, ctx -> Backups.archive(ctx, target)));
       case BACKUP_DELETE -> List.of(Step.of("drupal: remove backups of " + n, ctx -> Backups.delete(ctx, target)));
-      case LOGIN_RESET -> List.of(Step.of("drupal: one-time login link for " + n, ctx -> loginReset(ctx, target)));
+      case LOGIN_RESET -> List.of(Step.of("drupal: one-time login link for " + n, ctx -> DrushSteps.loginReset(ctx, target)));
+      case CRON -> List.of(Step.of("drupal: cron of " + n, ctx -> DrushSteps.cron(ctx, target)));
+      case MIGRATE -> List.of(Step.of("drupal: check that the target platform has what " + n + " uses",
+          ctx -> DrushSteps.checkMigrate(ctx, target)));
       case IMPORT_SITE -> List.of(Step.of("drupal: read the credentials of " + n, ctx -> SiteImport.run(ctx, target)));
       case DEPLOY -> List.of(
           Step.of("drupal: check the platform code base of " + n, ctx -> siteCodeBase(ctx, target)),
@@ -124,13 +125,15 @@ public class Drupal implements Application {
           Step.of("drupal: mark " + n + " installed", ctx -> ctx.save(target.name(),
               PropertyChanges.builder().set(SiteKeys.INSTALLED, true).build())),
           Step.of("drupal: aliases and client link of " + n, ctx -> links(ctx, target)),
-          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)));
+          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)),
+          Step.of("drupal: update the database of " + n, ctx -> DrushSteps.update(ctx, target)));
       case RESTORE -> List.of(
           Step.of("drupal: unpack the backup of " + n, ctx -> Restore.unpack(ctx, target)),
           Step.of("drupal: import the backup's database of " + n, ctx -> Restore.importDatabase(ctx, target)),
           Step.of("drupal: swap in the restored site " + n, ctx -> Restore.swap(ctx, target)),
           Step.of("drupal: settings of " + n, ctx -> settings(ctx, target)),
-          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)));
+          Step.of("drupal: push " + n + " to its web server", ctx -> pushSite(ctx, target, true)),
+          Step.of("drupal: update the database of " + n, ctx -> DrushSteps.update(ctx, target)));
       default -> List.of();
     };
   }
@@ -328,20 +331,14 @@ public class Drupal implements Application {
       // The code base goes to the same path on the web server, without the sites' own directories.
       web.get().sync(root, siteDirExcludes(h, root));
     }
-    List<String> profiles = new ArrayList<>();
-    for (String dir : List.of("profiles", "core/profiles")) {
-      for (String p : h.list(root.resolve(dir))) {
-        if (h.stat(root.resolve(dir).resolve(p).resolve(p + ".info.yml")).isPresent()
-            || h.stat(root.resolve(dir).resolve(p).resolve(p + ".profile")).isPresent()) {
-          profiles.add(p);
-        }
-      }
+    Map<String, Packages.Package> packages = Packages.scan(h, root);
+    for (String type : List.of("module", "theme", "profile")) {
+      ctx.result(type + "s", Packages.summary(packages, type, v.version()));
     }
-    if (profiles.isEmpty()) {
-      ctx.skip("Drupal " + v.version() + "; no install profiles found");
-    } else {
-      ctx.skip("Drupal " + v.version() + "; install profiles: " + String.join(", ", profiles));
-    }
+    List<String> profiles = Packages.named(packages, "profile");
+    ctx.skip("Drupal " + v.version() + "; " + Packages.named(packages, "module").size() + " modules, "
+        + Packages.named(packages, "theme").size() + " themes; install profiles: "
+        + (profiles.isEmpty() ? "none found" : String.join(", ", profiles)));
   }
 
   private static List<PlatformBuilder> builders() {
@@ -436,50 +433,12 @@ public class Drupal implements Application {
   private static void install(StepContext ctx, ResolvedContext planned) {
     ResolvedContext site = ctx.resolve(planned.name());
     String method = site.get(SiteKeys.INSTALL_METHOD);
-    String uri = site.get(SiteKeys.URI);
     if (method.equals("profile")) {
-      Path root = Path.of(site.get(SiteKeys.ROOT));
-      Path drush = root.resolve("vendor/bin/drush");
-      Host h = host(ctx, site);
-      if (h.stat(drush).isEmpty()) {
-        throw new ProvisionException(site.name() + ": install_method=profile runs the platform's own Drush, and "
-            + drush + " does not exist; add Drush to the platform (composer require drush/drush) or save the site with "
-            + "--install_method=manual");
-      }
-      String profile = Grammar.ID.check(site.name(), "profile", site.get(SiteKeys.PROFILE));
-      String language = Grammar.LANGUAGE.check(site.name(), "language", site.get(SiteKeys.LANGUAGE));
-      h.run(Command.of(drush.toString(), "--root=" + root, "--uri=" + uri, "site:install", profile,
-          "--yes", "--locale=" + language, "--site-name=" + uri, "--sites-subdir=" + uri)
-          .withTimeout(Duration.ofMinutes(20))).orThrow();
-    }
-    if (method.equals("manual")) {
-      ctx.result("login_link", "http://" + uri + "/install.php");
+      DrushSteps.install(ctx, site);
+    } else {
+      ctx.result("login_link", "http://" + site.get(SiteKeys.URI) + "/install.php");
     }
     ctx.save(site.name(), PropertyChanges.builder().set(SiteKeys.INSTALLED, true).build());
-  }
-
-  private static Path drush(StepContext ctx, ResolvedContext site, String purpose) {
-    Path root = Path.of(site.get(SiteKeys.ROOT));
-    Path drush = root.resolve("vendor/bin/drush");
-    if (host(ctx, site).stat(drush).isEmpty()) {
-      throw new ProvisionException(site.name() + ": " + purpose + " needs the platform's own Drush, and " + drush
-          + " does not exist; add it to the platform (composer require drush/drush)");
-    }
-    return drush;
-  }
-
-  private static void loginReset(StepContext ctx, ResolvedContext site) {
-    Path drush = drush(ctx, site, "a login link");
-    String uri = site.get(SiteKeys.URI);
-    if (ctx.planOnly()) {
-      return;
-    }
-    String link = host(ctx, site).run(Command.of(drush.toString(), "--root=" + site.get(SiteKeys.ROOT), "--uri=" + uri,
-        "user:login", "--no-browser")).orThrow().stdout().strip();
-    if (!link.startsWith("http")) {
-      throw new ProvisionException(site.name() + ": Drush printed no login link: " + Text.quote(link));
-    }
-    ctx.result("login_link", link);
   }
 
   private static void links(StepContext ctx, ResolvedContext planned) {
