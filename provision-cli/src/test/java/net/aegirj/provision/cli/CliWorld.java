@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.cli.BinProvisionProcess.Exit;
-import net.aegirj.provision.testkit.Fixtures;
+import net.aegirj.provision.testkit.DrupalFixtures;
 import net.aegirj.provision.testkit.Http;
 import net.aegirj.provision.testkit.LocalServers;
 import net.aegirj.provision.testkit.MariaDbServer;
@@ -32,27 +32,11 @@ import net.aegirj.provision.testkit.PhpFpmServer;
  * two MariaDB servers from the testkit, and {@code bin/provision} run as a child process with
  * {@code PROVISION_HOME} pointing at the home, as a user would run it. {@code @server_master}
  * serves HTTP through the nginx and holds the first MariaDB as its db server (the README's
- * layout); {@code @server_db2} is the second MariaDB. The platforms are copies of the testkit's
- * fixture PHP platform with a stand-in Drush ({@link #STAND_IN_DRUSH}).
+ * layout); {@code @server_db2} is the second MariaDB. The platforms are the testkit's
+ * Drupal-10-shaped fixture platforms, whose Drush stand-in does real work on the site's database
+ * ({@link DrupalFixtures}).
  */
 final class CliWorld implements AutoCloseable {
-  /**
-   * A stand-in for a platform's {@code vendor/bin/drush}: {@code site:install} succeeds without
-   * doing anything (Provision writes the site's settings itself) and {@code user:login} prints a
-   * one-time login link for the {@code --uri} given; anything else fails.
-   */
-  static final String STAND_IN_DRUSH = String.join("\n",
-      "#!/bin/sh",
-      "# A stand-in for Drush in the test platform: enough for site:install and user:login.",
-      "uri=''",
-      "for a in \"$@\"; do case \"$a\" in --uri=*) uri=\"${a#--uri=}\";; esac; done",
-      "case \" $* \" in",
-      "  *' site:install '*) exit 0;;",
-      "  *' user:login '*) echo \"http://$uri/user/reset/1/1700000000/stand-in-hash/login\"; exit 0;;",
-      "esac",
-      "echo \"stand-in drush: not supported: $*\" >&2",
-      "exit 1",
-      "");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern DB = Pattern.compile("db=([^ \\n]+)");
 
@@ -79,15 +63,14 @@ final class CliWorld implements AutoCloseable {
     db2 = servers.mariadb();
   }
 
-  /** A fixture PHP platform with the stand-in Drush at {@code root}. */
-  static Path platform(Path root) throws IOException {
-    Fixtures.phpPlatform(root);
-    Path bin = Files.createDirectories(root.resolve("vendor/bin"));
-    Files.setPosixFilePermissions(root.resolve("vendor"), PosixFilePermissions.fromString("rwxr-xr-x"));
-    Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Path drush = Files.writeString(bin.resolve("drush"), STAND_IN_DRUSH);
-    Files.setPosixFilePermissions(drush, PosixFilePermissions.fromString("rwxr-xr-x"));
-    return root;
+  /** A Drupal-10-shaped fixture platform (its first release) with its Drush 12 stand-in at {@code root}. */
+  static Path platform(Path root) {
+    return platform(root, DrupalFixtures.Release.BASE);
+  }
+
+  /** A Drupal-10-shaped fixture platform of that release with its Drush 12 stand-in at {@code root}. */
+  static Path platform(Path root, DrupalFixtures.Release release) {
+    return DrupalFixtures.platform(root, DrupalFixtures.Shape.DRUPAL10, release);
   }
 
   /**

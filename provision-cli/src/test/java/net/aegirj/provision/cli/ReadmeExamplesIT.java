@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import net.aegirj.provision.cli.BinProvisionProcess.Exit;
 import net.aegirj.provision.testkit.Http;
+import net.aegirj.provision.testkit.DrupalFixtures;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,7 +126,7 @@ class ReadmeExamplesIT {
     w.ok("save", "@server_master", "--properties-from=" + w.masterProperties());
     w.ok("verify", "@server_master");
     CliWorld.platform(w.home.resolve("platforms/d10"));
-    Path d11 = CliWorld.platform(w.home.resolve("platforms/d11"));
+    Path d11 = CliWorld.platform(w.home.resolve("platforms/d11"), DrupalFixtures.Release.NEWER);
     w.ok("save", "@platform_d11", "--context_type=platform", "--root=" + d11);
     w.ok("save", "@server_db2", "--properties-from=" + w.db2Properties());
     w.ok("verify", "@server_db2");

@@ -34,6 +34,8 @@ import net.aegirj.provision.spi.StepContext;
 final class DrushSteps {
   /** The account mail when neither the site nor a server names one (as Aegir does). */
   static final String NO_MAIL = "this.email@is.invalid";
+  private static final Pattern DRUPAL_MAIL =
+      Pattern.compile("[^@\\s]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}");
   private static final Pattern LINK = Pattern.compile("https?://[\\x21-\\x7e]{1,2000}");
   private static final Pattern UPDATE = Pattern.compile("\\b([a-z][a-z0-9_]{0,120}_(?:post_)?update_[a-z0-9_]{1,80})\\b");
   private static final Pattern UPDATE_ROW =
@@ -91,7 +93,14 @@ final class DrushSteps {
           + " mail is " + NO_MAIL);
       return NO_MAIL;
     }
-    return Grammar.EMAIL.check(site.name(), "client_email", mail.get());
+    String m = Grammar.EMAIL.check(site.name(), "client_email", mail.get());
+    if (!DRUPAL_MAIL.matcher(m).matches()) {
+      // Drupal refuses a mail whose domain is not a name (admin@127.0.0.1, the default on loopback).
+      ctx.warn(site.name() + ": " + Text.quote(m) + " is not a mail Drupal accepts; the admin account's mail is "
+          + NO_MAIL + " (set client_email on the site)");
+      return NO_MAIL;
+    }
+    return m;
   }
 
   /** login-reset: a fresh one-time login link, as the result {@code login_link}. */
