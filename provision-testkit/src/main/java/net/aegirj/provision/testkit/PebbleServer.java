@@ -135,6 +135,33 @@ public final class PebbleServer implements AutoCloseable {
     return server;
   }
 
+  /**
+   * Starts a {@link BindServer} that answers {@code 127.0.0.1} for each zone's apex and every name
+   * under it: the resolver to give pebble ({@code -dnsserver}), so that it validates against the
+   * web servers on loopback.
+   *
+   * @param dir a directory for its state and zone files (created)
+   * @param zones the zones, e.g. {@code test} or {@code example.com}
+   * @return the running server
+   */
+  public static BindServer resolver(Path dir, List<String> zones) {
+    try {
+      Path root = dir.toAbsolutePath().normalize().resolve("aegir");
+      Files.createDirectories(root.resolve("config"));
+      StringBuilder conf = new StringBuilder();
+      for (String zone : zones) {
+        Path file = dir.toAbsolutePath().normalize().resolve(zone + ".zone");
+        Files.writeString(file, "$TTL 60\n@ IN SOA ns." + zone + ". hostmaster." + zone + ". 1 60 60 600 60\n"
+            + "@ IN NS ns." + zone + ".\n@ IN A 127.0.0.1\n* IN A 127.0.0.1\n");
+        conf.append("zone \"").append(zone).append("\" { type master; file \"").append(file).append("\"; };\n");
+      }
+      Files.writeString(root.resolve("config/bind.conf"), conf.toString());
+      return BindServer.start(dir.resolve("named"), root);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the resolver's zones in " + dir, e);
+    }
+  }
+
   /** @return the ACME directory URL, {@code https://localhost:<port>/dir} */
   public String directoryUrl() {
     return "https://localhost:" + port + "/dir";

@@ -39,21 +39,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class AcmeHttpsIT {
 
-  /** A BIND answering 127.0.0.1 for every name under {@code test.}, for pebble's validation. */
-  static BindServer resolver(Path dir) throws IOException {
-    Path root = dir.resolve("aegir");
-    Files.createDirectories(root.resolve("config"));
-    Path zone = dir.resolve("test.zone");
-    Files.writeString(zone, "$TTL 60\n@ IN SOA ns.test. hostmaster.test. 1 60 60 600 60\n@ IN NS ns.test.\n"
-        + "ns IN A 127.0.0.1\n* IN A 127.0.0.1\n");
-    Files.writeString(root.resolve("config/bind.conf"), "zone \"test\" { type master; file \"" + zone + "\"; };\n");
-    return BindServer.start(dir.resolve("named"), root);
-  }
-
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"nginx_ssl", "apache_ssl"})
   void letsEncryptCertificatesAreIssuedServedRenewedAndKeptOnFailure(String type, @TempDir Path temp) throws Exception {
-    try (Rig rig = new Rig(temp); BindServer dns = resolver(temp.resolve("dns"))) {
+    try (Rig rig = new Rig(temp); BindServer dns = PebbleServer.resolver(temp.resolve("dns"), List.of("test"))) {
       Web web = rig.start(type);
       Provision p = rig.provision;
       rig.saveServer(type, web);
