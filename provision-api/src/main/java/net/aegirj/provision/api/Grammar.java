@@ -198,6 +198,16 @@ public enum Grammar {
     boolean matches(String v) {
       return TEXT_RE.matcher(v).matches();
     }
+  },
+  /**
+   * An ACME directory: an {@code https} URL (as {@link #URL}), or Let's Encrypt's by name:
+   * {@code production} or {@code staging}.
+   */
+  ACME_DIRECTORY("an https URL, or 'production' or 'staging' (Let's Encrypt's)") {
+    @Override
+    boolean matches(String v) {
+      return v.equals("production") || v.equals("staging") || (v.startsWith("https://") && URL.matches(v));
+    }
   };
 
   /** The longest URL accepted: what browsers and servers reliably handle. */

@@ -49,6 +49,7 @@ import picocli.CommandLine.ParseResult;
  * provision @name verify                      (Aegir's order)
  * provision provision-verify @name            (Aegir's drush command name)
  * provision verify @a @b @c                   (a batch: several at a time, progress on stderr)
+ * provision ssl-renew @server                (renews the certificates due on a web server's sites)
  * provision plan @name verify                 (what the task would change; changes nothing)
  * provision @name plan verify
  * </pre>
@@ -405,6 +406,9 @@ public final class Main {
     if (all || wanted.equals("export")) {
       cl.addSubcommand(new ExportCommand());
     }
+    if (all || wanted.equals("ssl-renew")) {
+      cl.addSubcommand(new SslRenewCommand());
+    }
     for (Task task : Task.values()) {
       if (all || wanted.equals(task.id())) {
         cl.addSubcommand(task.id(), TaskCommand.commandLine(task, in), "provision-" + task.id());
@@ -426,7 +430,7 @@ public final class Main {
 
   static {
     Set<String> names = new HashSet<>(List.of("save", "provision-save", "show", "list", "plan",
-        "import", "export"));
+        "import", "export", "ssl-renew"));
     for (Task task : Task.values()) {
       names.add(task.id());
       names.add("provision-" + task.id());

@@ -169,6 +169,7 @@ final class HostileValues {
       case FASTCGI -> random.nextBoolean() ? "127.0.0.1:9000" : "unix:/run/php/php8.2-fpm.sock";
       case COMMAND -> "true";
       case TEXT -> "plain text";
+      case ACME_DIRECTORY -> random.nextBoolean() ? "staging" : "https://acme.example.org/directory";
     };
   }
 }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -22,7 +23,11 @@ import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.services.db.MySql;
+import net.aegirj.provision.services.ssl.CertificateBundle;
+import net.aegirj.provision.services.ssl.CertificateStore;
 import net.aegirj.provision.services.ssl.SelfSignedCertificate;
+import net.aegirj.provision.services.ssl.SiteCertificates;
+import net.aegirj.provision.services.ssl.SslKeys;
 import net.aegirj.provision.services.template.Templates;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileMode;
@@ -137,12 +142,19 @@ public abstract class HttpServiceType implements ServiceType {
       out.add(WEB_MAINTENANCE_URL.spec());
       if (ssl()) {
         out.add(HTTP_SSL_PORT.spec());
+        out.addAll(SslKeys.SERVER);
       }
       out.add(HTTP_RELOAD_CHECK.spec());
       p = List.copyOf(out);
       properties = p;
     }
     return p;
+  }
+
+  /** The SSL types declare {@code ssl_certificate_from} ({@link SslKeys#SITE}). */
+  @Override
+  public List<PropertySpec> siteProperties() {
+    return ssl() ? SslKeys.SITE : List.of();
   }
 
   private static PropertySpec.Builder spec(String name, PropertySpec.Kind kind) {
@@ -364,10 +376,18 @@ public abstract class HttpServiceType implements ServiceType {
       String uri = target.get(SiteKeys.URI);
       if (task == Task.DELETE) {
         return List.of(Step.of("http: remove vhost " + uri + on, ctx -> {
-          if (ctx.host(server.name()).remove(vhostPath(server, uri))) {
+          boolean changed = ctx.host(server.name()).remove(vhostPath(server, uri));
+          if (ssl()) {
+            changed |= SiteCertificates.remove(ctx, server, certificateName(target), ownCertificate(target));
+          }
+          if (changed) {
             ctx.reload(server.name(), "http");
           }
         }));
+      }
+      if (ssl() && target.get(SiteKeys.SSL_ENABLED) >= 1 && SslKeys.provider(server) == SslKeys.Provider.LETSENCRYPT) {
+        // Refused before anything runs: names no CA would certify.
+        SiteCertificates.checkNames(target, server, certificateNames(target));
       }
       return List.of(Step.of("http: " + app() + " vhost " + uri + on, ctx -> siteFiles(ctx, target, server)));
     }
@@ -436,13 +456,97 @@ public abstract class HttpServiceType implements ServiceType {
   private void siteFiles(StepContext ctx, ResolvedContext planned, ResolvedContext server) {
     // Earlier steps of the task may have changed the site (install records its credentials).
     ResolvedContext site = ctx.resolve(planned.name());
+    if (ssl() && SslKeys.provider(server) == SslKeys.Provider.LETSENCRYPT) {
+      if (site.get(SiteKeys.SSL_ENABLED) >= 1) {
+        acmeCertificate(ctx, site, server);
+      } else {
+        // SSL off: the web server's copy goes; the store keeps the site's certificate no longer.
+        if (SiteCertificates.remove(ctx, server, certificateName(site), ownCertificate(site))) {
+          ctx.reload(server.name(), "http");
+        }
+      }
+    }
+    if (writeVhost(ctx, site, server)) {
+      ctx.reload(server.name(), "http");
+    }
+  }
+
+  /**
+   * Obtains or renews the site's ACME certificate when it is due (missing, broken, expiring within
+   * {@code acme_renew_days}, or not for the site's names); else does nothing and talks to no ACME
+   * server. The vhost is written first as it stands (with the certificate the site has, or plain
+   * HTTP) so that it serves {@code /.well-known/acme-challenge/}: when that changed it, the web
+   * server is tested, reloaded and checked now, before the ACME server asks.
+   */
+  private void acmeCertificate(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    String name = certificateName(site);
+    List<String> names = certificateNames(site);
+    CertificateStore store = SiteCertificates.store(ctx);
+    Optional<String> due = SiteCertificates.due(store.read(name), names, server.get(SslKeys.ACME_RENEW_DAYS),
+        Instant.now());
+    if (due.isEmpty()) {
+      return;
+    }
+    if (ctx.planOnly()) {
+      ctx.warn(site.name() + ": would ask " + SslKeys.directoryUrl(server) + " for a certificate (" + due.get() + ")");
+      return;
+    }
+    boolean vhostChanged = writeVhost(ctx, site, server);
+    ctx.reload(server.name(), "http");
+    SiteCertificates.issue(ctx, site, server, name, names, () -> {
+      if (vhostChanged) {
+        applyNow(ctx, server);
+      }
+    });
+  }
+
+  /** Tests, reloads and checks the web server now, in the middle of a task (the ACME server is about to ask it). */
+  private void applyNow(StepContext ctx, ResolvedContext server) {
+    Host h = ctx.host(server.name());
+    Optional<Command> test = configTestCommand(server);
+    if (test.isPresent()) {
+      h.run(test.get()).orThrow();
+    }
+    beforeReload(server, h);
+    reloadCommand(server).ifPresent(c -> h.run(c).orThrow());
+    checkReload(server, h).ifPresent(problem -> {
+      throw new net.aegirj.provision.api.ProvisionException(problem);
+    });
+  }
+
+  /** @return the site's certificate name in the store: {@code ssl_key}, else its uri */
+  static String certificateName(ResolvedContext site) {
+    return site.find(SiteKeys.SSL_KEY).map(k -> Grammar.NAME.check(site.name(), "ssl_key", k))
+        .orElse(site.get(SiteKeys.URI));
+  }
+
+  /** @return whether the site's certificate is its own (named after its uri, not a shared ssl_key) */
+  static boolean ownCertificate(ResolvedContext site) {
+    return site.find(SiteKeys.SSL_KEY).isEmpty() || site.get(SiteKeys.SSL_KEY).equals(site.get(SiteKeys.URI));
+  }
+
+  /** @return the names a site's certificate covers: its uri, its host aliases, its redirection target */
+  static List<String> certificateNames(ResolvedContext site) {
+    ContextName n = site.name();
+    List<String> names = new ArrayList<>();
+    names.add(Grammar.HOST.check(n, "uri", site.get(SiteKeys.URI)));
+    for (String a : site.find(SiteKeys.ALIASES).orElse(List.of())) {
+      if (!Grammar.ALIAS.check(n, "aliases", a).contains("/") && !names.contains(a)) {
+        names.add(a);
+      }
+    }
+    site.find(SiteKeys.REDIRECTION).map(r -> Grammar.HOST.check(n, "redirection", r))
+        .filter(r -> !names.contains(r)).ifPresent(names::add);
+    return List.copyOf(names);
+  }
+
+  /** Renders and writes the site's vhost; @return true when it changed. */
+  private boolean writeVhost(StepContext ctx, ResolvedContext site, ResolvedContext server) {
     Map<String, Object> model = siteModel(ctx, site, server);
     boolean enabled = site.get(SiteKeys.SITE_ENABLED);
     byte[] bytes = render(ctx, server, enabled ? "vhost" : "vhost_disabled", model);
-    if (ctx.host(server.name()).write(vhostPath(server, (String) model.get("uri")), bytes,
-        FileMode.of(CONFIG_FILE))) {
-      ctx.reload(server.name(), "http");
-    }
+    return ctx.host(server.name()).write(vhostPath(server, (String) model.get("uri")), bytes,
+        FileMode.of(CONFIG_FILE));
   }
 
   // ---------------------------------------------------------------- models
@@ -522,13 +626,24 @@ public abstract class HttpServiceType implements ServiceType {
     m.put("ssl", siteSsl);
     m.put("ssl_required", siteSsl && sslMode == 2);
     if (siteSsl) {
-      String key = site.find(SiteKeys.SSL_KEY).map(k -> Grammar.NAME.check(n, "ssl_key", k)).orElse(uri);
-      Path dir = certificate(ctx, server, key, uri, concat(uri, aliases).stream().filter(h -> !h.equals(uri)).toList());
-      m.put("ssl_cert", dir.resolve("openssl.crt").toString());
-      m.put("ssl_key", dir.resolve("openssl.key").toString());
-      if (redirection.isPresent()) {
-        m.put("redirect_scheme", "https");
+      String key = certificateName(site);
+      Optional<Path> cert = siteCertificate(ctx, site, server, key, uri, aliases);
+      if (cert.isEmpty()) {
+        // letsencrypt before the first certificate: plain HTTP, as before
+        siteSsl = false;
+        m.put("ssl", false);
+        m.put("ssl_required", false);
+      } else {
+        m.put("ssl_cert", cert.get().toString());
+        m.put("ssl_key", cert.get().resolveSibling("openssl.key").toString());
+        if (redirection.isPresent()) {
+          m.put("redirect_scheme", "https");
+        }
       }
+    }
+    if (ssl()) {
+      Path challenges = SiteCertificates.challengeDir(server);
+      m.put("acme_challenge", Grammar.PATH.check(server.name(), "config_path", challenges.toString()));
     }
     m.put("env", environment(site));
     m.put("disable_url", disableUrl(server));
@@ -580,6 +695,35 @@ public abstract class HttpServiceType implements ServiceType {
   /** @return {@code <config_path>/ssl.d}, the server's copies of certificates */
   Path serverSslPath(ResolvedContext server) {
     return Path.of(server.get(ServerKeys.CONFIG_PATH)).resolve("ssl.d");
+  }
+
+  /**
+   * The certificate a site's HTTPS vhost names, from the server's {@code ssl_provider}, copied to
+   * the web server.
+   *
+   * @return the web server's certificate file (the key is {@code openssl.key} beside it); empty
+   *     when a {@code letsencrypt} site has no certificate yet
+   */
+  Optional<Path> siteCertificate(StepContext ctx, ResolvedContext site, ResolvedContext server, String key, String uri,
+      List<String> aliases) {
+    SslKeys.Provider provider = SslKeys.provider(server);
+    if (provider == SslKeys.Provider.SELF_SIGNED) {
+      return Optional.of(certificate(ctx, server, key, uri, aliases).resolve("openssl.crt"));
+    }
+    CertificateBundle bundle;
+    if (provider == SslKeys.Provider.MANUAL) {
+      bundle = SiteCertificates.manual(ctx, site, key, certificateNames(site));
+    } else {
+      CertificateStore.Found found = SiteCertificates.store(ctx).read(key);
+      if (!(found instanceof CertificateStore.Found.Present present)) {
+        return Optional.empty();
+      }
+      bundle = present.bundle();
+    }
+    if (!ctx.planOnly() && SiteCertificates.copy(ctx, server, key, bundle)) {
+      ctx.reload(server.name(), "http");
+    }
+    return Optional.of(serverSslPath(server).resolve(key).resolve(CertificateBundle.FULL_CHAIN));
   }
 
   /**

@@ -1,0 +1,288 @@
+package net.aegirj.provision.services.ssl;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.spi.FileMode;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.StepContext;
+
+/**
+ * A site's certificate from a {@code letsencrypt} or {@code manual} server: whether the central
+ * store's one serves the site's names, obtaining or renewing it by ACME, taking an operator's
+ * files, and the web server's copies ({@code <config_path>/ssl.d/<name>/}, with
+ * {@value CertificateBundle#FULL_CHAIN} for the vhost). A verify with nothing due reads the store
+ * and talks to no ACME server.
+ */
+public final class SiteCertificates {
+  /** The directory, under a web server's {@code config_path}, its vhosts serve HTTP-01 answers from. */
+  public static final String CHALLENGE_DIR = "acme-challenge";
+  /** Names Let's Encrypt refuses: special-use and reserved top-level names. */
+  private static final Set<String> RESERVED_TLDS = Set.of("test", "example", "invalid", "localhost", "local",
+      "internal", "onion", "arpa", "lan", "home", "corp");
+  /** Let's Encrypt's limit of names in one certificate. */
+  static final int MAX_NAMES = 100;
+
+  private SiteCertificates() {}
+
+  /**
+   * @param ctx the step's context
+   * @return the central store on the master
+   */
+  public static CertificateStore store(StepContext ctx) {
+    ResolvedContext master = ctx.resolve(ContextName.MASTER);
+    return new CertificateStore(ctx.host(ContextName.MASTER),
+        Path.of(master.get(ServerKeys.AEGIR_ROOT)).resolve("config").resolve("ssl.d"));
+  }
+
+  /**
+   * @param server a web server
+   * @return {@code <config_path>/acme-challenge}
+   */
+  public static Path challengeDir(ResolvedContext server) {
+    return Path.of(server.get(ServerKeys.CONFIG_PATH)).resolve(CHALLENGE_DIR);
+  }
+
+  /**
+   * Refuses names a CA would refuse, before anything runs: too many, a single label, and (for
+   * Let's Encrypt) reserved top-level names. Host name grammar (no IP literal, no wildcard, labels
+   * of 1-63 letters, digits and inner hyphens) is the site properties' own.
+   *
+   * @param site the site
+   * @param server its web server
+   * @param names the certificate's names
+   * @throws InvalidContextException naming the site and the name
+   */
+  public static void checkNames(ResolvedContext site, ResolvedContext server, List<String> names) {
+    if (names.size() > MAX_NAMES) {
+      throw new InvalidContextException(site.name().toString(), "aliases", "a certificate covers at most " + MAX_NAMES
+          + " names; this site has " + names.size());
+    }
+    boolean letsEncrypt = SslKeys.directoryUrl(server).startsWith("https://acme-v02.api.letsencrypt.org/")
+        || SslKeys.directoryUrl(server).startsWith("https://acme-staging-v02.api.letsencrypt.org/");
+    for (String n : names) {
+      String tld = n.substring(n.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+      if (!n.contains(".")) {
+        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' is a single-label name, which no "
+            + "public CA certifies (ssl_provider=letsencrypt on " + server.name() + ")");
+      }
+      if (n.length() > 253) {
+        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' is longer than 253 characters");
+      }
+      if (letsEncrypt && RESERVED_TLDS.contains(tld)) {
+        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' ends in the reserved name '."
+            + tld + "', which Let's Encrypt refuses; serve it with ssl_provider=self_signed or manual");
+      }
+    }
+  }
+
+  /**
+   * Why the store's certificate must be (re)issued, if it must.
+   *
+   * @param found what the store holds
+   * @param names the site's names
+   * @param renewDays {@code acme_renew_days}
+   * @param now the time
+   * @return the reason, or empty when it serves the names for longer than {@code renewDays}
+   */
+  public static Optional<String> due(CertificateStore.Found found, List<String> names, int renewDays, Instant now) {
+    if (found instanceof CertificateStore.Found.Missing) {
+      return Optional.of("no certificate yet");
+    }
+    if (found instanceof CertificateStore.Found.Broken b) {
+      return Optional.of(b.problem());
+    }
+    CertificateBundle bundle = ((CertificateStore.Found.Present) found).bundle();
+    List<String> missing = bundle.uncovered(names);
+    if (!missing.isEmpty()) {
+      return Optional.of("the names changed (not covered: " + String.join(", ", missing) + ")");
+    }
+    List<String> extra = new ArrayList<>(bundle.names());
+    extra.removeAll(names);
+    if (!extra.isEmpty()) {
+      return Optional.of("the names changed (no longer the site's: " + String.join(", ", extra) + ")");
+    }
+    if (bundle.notAfter().isBefore(now.plus(Duration.ofDays(renewDays)))) {
+      return Optional.of("it expires on " + bundle.notAfter() + ", within acme_renew_days=" + renewDays);
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Obtains a certificate for the names by ACME HTTP-01 and writes it into the store. The
+   * answers go to the web server's {@link #challengeDir challenge directory} and are removed
+   * afterwards, whatever happened.
+   *
+   * @param ctx the step's context
+   * @param site the site
+   * @param server its web server (ACME settings)
+   * @param name the certificate name in the store
+   * @param names the names, the uri first
+   * @param ready applies the web server's configuration when the challenge location is new
+   * @return the new bundle
+   * @throws ProvisionException with the ACME server's error in plain words
+   */
+  public static CertificateBundle issue(StepContext ctx, ResolvedContext site, ResolvedContext server, String name,
+      List<String> names, Runnable ready) {
+    CertificateStore store = store(ctx);
+    Host central = ctx.host(ContextName.MASTER);
+    Optional<byte[]> ca = server.find(SslKeys.ACME_DIRECTORY_CA).map(p -> central.read(Path.of(p))
+        .orElseThrow(() -> new InvalidContextException(server.name().toString(), "acme_directory_ca", p
+            + " does not exist on " + central.name())));
+    AcmeClient client = new AcmeClient(SslKeys.directoryUrl(server), ca);
+    Host web = ctx.host(server.name());
+    Path dir = challengeDir(server);
+    CertificateBundle bundle;
+    try {
+      bundle = client.issue(store.accountKey(), server.find(SslKeys.ACME_CONTACT), names, new AcmeClient.Challenges() {
+        @Override
+        public void put(String token, String content) {
+          web.mkdirs(dir, FileMode.of(0755));
+          web.write(dir.resolve(token), content.getBytes(StandardCharsets.US_ASCII), FileMode.of(0644));
+        }
+
+        @Override
+        public void ready() {
+          ready.run();
+        }
+
+        @Override
+        public void remove(String token) {
+          web.remove(dir.resolve(token));
+        }
+      });
+    } catch (ProvisionException e) {
+      throw new ProvisionException(site.name() + ": no certificate for " + String.join(", ", names) + " from "
+          + SslKeys.directoryUrl(server) + ": " + e.getMessage() + "; the site keeps the certificate it had", e);
+    }
+    store.write(name, bundle);
+    ctx.changed("certificate " + name + " issued by " + SslKeys.directoryUrl(server) + " (serial " + bundle.serial()
+        + ", until " + bundle.notAfter() + ")");
+    return bundle;
+  }
+
+  /**
+   * The certificate of a {@code manual} server's site: the operator's files from
+   * {@code ssl_certificate_from}, when set, are checked and copied into the store; then the
+   * store's bundle must match its key, cover the names and not be expired.
+   *
+   * @param ctx the step's context
+   * @param site the site
+   * @param name the certificate name in the store
+   * @param names the site's names
+   * @return the bundle
+   * @throws InvalidContextException saying what is wrong and what to do
+   */
+  public static CertificateBundle manual(StepContext ctx, ResolvedContext site, String name, List<String> names) {
+    CertificateStore store = store(ctx);
+    Optional<String> from = site.find(SslKeys.SSL_CERTIFICATE_FROM);
+    String where;
+    CertificateStore.Found found;
+    if (from.isPresent()) {
+      Host central = ctx.host(ContextName.MASTER);
+      Path dir = Path.of(from.get());
+      where = dir + " (ssl_certificate_from)";
+      Optional<byte[]> key = central.read(dir.resolve(CertificateBundle.KEY));
+      Optional<byte[]> crt = central.read(dir.resolve(CertificateBundle.CERTIFICATE));
+      if (key.isEmpty() || crt.isEmpty()) {
+        throw new InvalidContextException(site.name().toString(), "ssl_certificate_from", dir + " must hold "
+            + CertificateBundle.KEY + " and " + CertificateBundle.CERTIFICATE + " (and " + CertificateBundle.CHAIN
+            + " for a CA's chain)");
+      }
+      byte[] chain = central.read(dir.resolve(CertificateBundle.CHAIN)).orElse(new byte[0]);
+      try {
+        if (key.get().length > Pem.MAX_KEY || crt.get().length > Pem.MAX_CERTIFICATES
+            || chain.length > Pem.MAX_CERTIFICATES) {
+          throw new IllegalArgumentException("a file is larger than a key or certificate can be");
+        }
+        found = new CertificateStore.Found.Present(CertificateBundle.of(new String(key.get(), StandardCharsets.US_ASCII),
+            new String(crt.get(), StandardCharsets.US_ASCII), new String(chain, StandardCharsets.US_ASCII)));
+      } catch (IllegalArgumentException e) {
+        throw new InvalidContextException(site.name().toString(), "ssl_certificate_from", where + ": " + e.getMessage());
+      }
+    } else {
+      where = store.dir(name).toString();
+      found = store.read(name);
+    }
+    if (found instanceof CertificateStore.Found.Missing) {
+      throw new InvalidContextException(site.name().toString(), "ssl_enabled", "ssl_provider=manual needs the site's "
+          + CertificateBundle.KEY + ", " + CertificateBundle.CERTIFICATE + " and " + CertificateBundle.CHAIN + " in "
+          + where + ", or --ssl_certificate_from=DIR naming a directory that holds them");
+    }
+    if (found instanceof CertificateStore.Found.Broken b) {
+      throw new InvalidContextException(site.name().toString(), "ssl_enabled", b.problem());
+    }
+    CertificateBundle bundle = ((CertificateStore.Found.Present) found).bundle();
+    Optional<String> problem = bundle.problem(names, Instant.now());
+    if (problem.isPresent()) {
+      throw new InvalidContextException(site.name().toString(), "ssl_enabled", where + ": " + problem.get());
+    }
+    if (from.isPresent() && store.write(name, bundle)) {
+      ctx.changed("certificate " + name + " taken from " + from.get() + " (serial " + bundle.serial() + ")");
+    }
+    return bundle;
+  }
+
+  /**
+   * Copies a bundle to the web server's {@code <config_path>/ssl.d/<name>/}, with the full chain.
+   *
+   * @param ctx the step's context
+   * @param server the web server
+   * @param name the certificate name
+   * @param bundle the bundle
+   * @return true when anything changed there
+   */
+  public static boolean copy(StepContext ctx, ResolvedContext server, String name, CertificateBundle bundle) {
+    Host web = ctx.host(server.name());
+    Path ssl = webDir(server);
+    Path copy = ssl.resolve(name);
+    web.mkdirs(ssl, FileMode.of(CertificateStore.DIR));
+    boolean changed = web.mkdirs(copy, FileMode.of(CertificateStore.DIR));
+    changed |= web.write(copy.resolve(CertificateBundle.CHAIN), bundle.bytes(CertificateBundle.CHAIN),
+        FileMode.of(CertificateStore.PUBLIC));
+    changed |= web.write(copy.resolve(CertificateBundle.CERTIFICATE), bundle.bytes(CertificateBundle.CERTIFICATE),
+        FileMode.of(CertificateStore.PUBLIC));
+    changed |= web.write(copy.resolve(CertificateBundle.FULL_CHAIN), bundle.bytes(CertificateBundle.FULL_CHAIN),
+        FileMode.of(CertificateStore.PUBLIC));
+    changed |= web.write(copy.resolve(CertificateBundle.KEY), bundle.bytes(CertificateBundle.KEY),
+        FileMode.of(CertificateStore.SECRET));
+    return changed;
+  }
+
+  /**
+   * @param server a web server
+   * @return {@code <config_path>/ssl.d}, its copies of certificates
+   */
+  public static Path webDir(ResolvedContext server) {
+    return Path.of(server.get(ServerKeys.CONFIG_PATH)).resolve("ssl.d");
+  }
+
+  /**
+   * Removes a site's certificate: the web server's copy, and the store's when the certificate is
+   * the site's own (named after its uri; a named {@code ssl_key} may be shared, and stays).
+   *
+   * @param ctx the step's context
+   * @param server the web server
+   * @param name the certificate name
+   * @param own whether the name is the site's own
+   * @return true when anything was removed from the web server
+   */
+  public static boolean remove(StepContext ctx, ResolvedContext server, String name, boolean own) {
+    boolean changed = ctx.host(server.name()).remove(webDir(server).resolve(name));
+    if (own && store(ctx).remove(name)) {
+      ctx.changed("certificate " + name + " removed from the central store");
+    }
+    return changed;
+  }
+}
