@@ -30,7 +30,7 @@ import picocli.CommandLine.Parameters;
 final class PlanCommand implements CliCommand {
   /** Every task's id, for the help; checked against {@link net.aegirj.provision.api.Task} by a test. */
   static final String TASK_IDS = "verify, install, delete, enable, disable, backup, backup-delete, restore,"
-      + " deploy, migrate, clone, login-reset, import-site";
+      + " deploy, migrate, clone, login-reset, import-site, cron";
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
   boolean help;
