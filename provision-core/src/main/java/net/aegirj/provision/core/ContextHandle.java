@@ -15,10 +15,12 @@ import net.aegirj.provision.api.TaskReport;
 public abstract class ContextHandle {
   private final Provision provision;
   private final ContextName name;
+  private final ContextType type;
 
-  ContextHandle(Provision provision, ContextName name) {
+  ContextHandle(Provision provision, ContextName name, ContextType type) {
     this.provision = provision;
     this.name = name;
+    this.type = type;
   }
 
   /** @return the context's name */
@@ -27,7 +29,9 @@ public abstract class ContextHandle {
   }
 
   /** @return the context's type */
-  public abstract ContextType type();
+  public final ContextType type() {
+    return type;
+  }
 
   /** @return the stored context, as it is now */
   public Context context() {
