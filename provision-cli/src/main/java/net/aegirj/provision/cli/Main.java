@@ -7,10 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.ServiceLoader;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
+import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.JdbcContextRepository;
 import net.aegirj.provision.core.Provision;
 
@@ -60,7 +62,7 @@ import net.aegirj.provision.core.Provision;
  * word order {@code provision @name <task>} works as for the other commands. A task prints its
  * report on stdout: one line per step (status, name, duration) with the paths it changed and the
  * commands it ran indented under it, then the services reloaded, the warnings and the summary
- * line ({@link net.aegirj.provision.api.TaskReport#summary()}). Progress goes to stderr only,
+ * line ({@link TaskReport#summary()}). Progress goes to stderr only,
  * so stdout holds the report alone: a line per finished step when stderr is a terminal or
  * {@code --verbose} is given, and for a batch ({@code verify} with several names, run by
  * {@link Provision#verifyAll(List)}) a line as each task finishes, numbered in the order they
@@ -196,7 +198,7 @@ public final class Main {
   public static final int BAD_INPUT = 2;
   /**
    * The environment variable naming the directory of plugin jars (services and service types
-   * found by {@link java.util.ServiceLoader}); default: the home's {@code plugins} directory.
+   * found by {@link ServiceLoader}); default: the home's {@code plugins} directory.
    */
   public static final String PLUGINS_ENV = "PROVISION_PLUGINS";
 

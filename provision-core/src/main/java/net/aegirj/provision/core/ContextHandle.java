@@ -6,6 +6,7 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
 
 /**
@@ -53,7 +54,7 @@ public abstract class ContextHandle {
    *
    * @param task the task
    * @return the report of a successful run
-   * @throws net.aegirj.provision.api.TaskFailedException when a step failed; everything the task
+   * @throws TaskFailedException when a step failed; everything the task
    *     changed was rolled back, and the exception carries the report
    */
   public final TaskReport run(Task task) {
@@ -67,7 +68,7 @@ public abstract class ContextHandle {
    * @param task the task
    * @param options the task's options by name
    * @return the report of a successful run
-   * @throws net.aegirj.provision.api.TaskFailedException when a step failed; everything the task
+   * @throws TaskFailedException when a step failed; everything the task
    *     changed was rolled back
    */
   public final TaskReport run(Task task, Map<String, String> options) {
