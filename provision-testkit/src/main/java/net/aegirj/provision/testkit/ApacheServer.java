@@ -26,11 +26,14 @@ import java.util.List;
  * (for example, a JUnit {@code @TempDir} made 0755, with files 0644).
  * {@link LocalServers#apache(Path)} checks this for the state directory.
  *
+ * <p>{@link #port()} is a {@code Listen} of the main configuration; {@link #sslPort()} is one too, and
+ * speaks TLS only once a vhost on it enables {@code SSLEngine}.
+ *
  * <p>Ready means the master wrote its pid file and {@link #port()} accepts TCP connections. A
  * graceful reload ({@link #reloadCommand()}) returns before the new generation serves; poll the
  * expected response (see {@link Http#getUntil}).
  */
-public final class ApacheServer extends RunningServer {
+public final class ApacheServer extends WebServer {
   /** The Apache binary used. */
   public static final Path APACHE = Path.of("/usr/sbin/apache2");
   /** Where Debian installs Apache's modules. */
@@ -42,21 +45,11 @@ public final class ApacheServer extends RunningServer {
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Path dir;
-  private final Path mainConfig;
-  private final Path errorLog;
-  private final Path accessLog;
-  private final int port;
-  private final int sslPort;
 
   private ApacheServer(Path dir, Path mainConfig, Path errorLog, Path accessLog, int port, int sslPort,
       ServerProcess process, Duration startupTime) {
-    super(process, startupTime);
+    super(mainConfig, errorLog, accessLog, port, sslPort, process, startupTime);
     this.dir = dir;
-    this.mainConfig = mainConfig;
-    this.errorLog = errorLog;
-    this.accessLog = accessLog;
-    this.port = port;
-    this.sslPort = sslPort;
   }
 
   /**
@@ -132,57 +125,27 @@ public final class ApacheServer extends RunningServer {
         Duration.between(t0, Instant.now()));
   }
 
-  /** @return the plain HTTP port, {@code Listen 127.0.0.1:<port>}, for {@code http_port} */
-  public int port() {
-    return port;
-  }
-
-  /**
-   * @return the second port Apache listens on, for {@code http_ssl_port}; it speaks TLS only once
-   *     a vhost on it enables {@code SSLEngine}
-   */
-  public int sslPort() {
-    return sslPort;
-  }
-
-  /** @return the main configuration file */
-  public Path mainConfig() {
-    return mainConfig;
-  }
-
   /** @return the server root and state directory */
   public Path serverRoot() {
     return dir;
   }
 
-  /** @return the main error log */
-  public Path errorLog() {
-    return errorLog;
-  }
-
-  /** @return the access log ({@code vhost_combined} format) */
-  public Path accessLog() {
-    return accessLog;
-  }
-
-  /** @return a shell command that tests the configuration, for {@code http_test_cmd} */
+  @Override
   public String testCommand() {
-    return APACHE + " -t -f " + LocalServers.shellQuote(mainConfig.toString()) + " -d "
+    return APACHE + " -t -f " + LocalServers.shellQuote(mainConfig().toString()) + " -d "
         + LocalServers.shellQuote(dir.toString());
   }
 
-  /**
-   * @return a shell command for a graceful restart, for {@code http_restart_cmd}; it returns once
-   *     the signal is sent, before the new generation serves
-   */
+  /** A graceful restart: {@code apache2 -k graceful}. */
+  @Override
   public String reloadCommand() {
-    return APACHE + " -k graceful -f " + LocalServers.shellQuote(mainConfig.toString()) + " -d "
+    return APACHE + " -k graceful -f " + LocalServers.shellQuote(mainConfig().toString()) + " -d "
         + LocalServers.shellQuote(dir.toString());
   }
 
   @Override
   public String toString() {
-    return "apache2 " + mainConfig + " (port " + port + ")";
+    return "apache2 " + mainConfig() + " (port " + port() + ")";
   }
 
   private static String quote(Path path) {

@@ -30,30 +30,20 @@ import net.aegirj.provision.api.PropertyChanges;
  * roots and the PHP-FPM socket must be reachable by that user (search permission on every directory
  * above them, read permission on the files).
  */
-public final class NginxServer extends RunningServer {
+public final class NginxServer extends WebServer {
   /** The nginx binary used. */
   public static final Path NGINX = Path.of("/usr/sbin/nginx");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Path dir;
-  private final Path mainConfig;
-  private final Path errorLog;
-  private final Path accessLog;
   private final Path pidFile;
-  private final int port;
-  private final int sslPort;
 
   private NginxServer(Path dir, Path mainConfig, Path errorLog, Path accessLog, Path pidFile, int port, int sslPort,
       ServerProcess process, Duration startupTime) {
-    super(process, startupTime);
+    super(mainConfig, errorLog, accessLog, port, sslPort, process, startupTime);
     this.dir = dir;
-    this.mainConfig = mainConfig;
-    this.errorLog = errorLog;
-    this.accessLog = accessLog;
     this.pidFile = pidFile;
-    this.port = port;
-    this.sslPort = sslPort;
   }
 
   /**
@@ -108,34 +98,9 @@ public final class NginxServer extends RunningServer {
         Duration.between(t0, Instant.now()));
   }
 
-  /** @return a free port chosen for {@code http_port}; nginx listens there once a vhost says so */
-  public int port() {
-    return port;
-  }
-
-  /** @return a free port chosen for {@code http_ssl_port} */
-  public int sslPort() {
-    return sslPort;
-  }
-
-  /** @return the main configuration file */
-  public Path mainConfig() {
-    return mainConfig;
-  }
-
   /** @return the prefix and state directory */
   public Path dir() {
     return dir;
-  }
-
-  /** @return the error log (also given with {@code -e}, so early errors land there too) */
-  public Path errorLog() {
-    return errorLog;
-  }
-
-  /** @return the access log */
-  public Path accessLog() {
-    return accessLog;
   }
 
   /** @return the master's pid file */
@@ -143,15 +108,14 @@ public final class NginxServer extends RunningServer {
     return pidFile;
   }
 
-  /** @return a shell command that tests the configuration quietly, for {@code http_test_cmd} */
+  /** Tests quietly: {@code nginx -t -q}. */
+  @Override
   public String testCommand() {
     return NGINX + " -t -q" + options();
   }
 
-  /**
-   * @return a shell command that makes the running master reload its configuration, for
-   *     {@code http_restart_cmd}; it returns once the signal is sent, before new workers run
-   */
+  /** The running master reloads: {@code nginx -s reload}. */
+  @Override
   public String reloadCommand() {
     return NGINX + options() + " -s reload";
   }
@@ -175,17 +139,17 @@ public final class NginxServer extends RunningServer {
    * @throws IllegalStateException when it does not, with the tail of the error log
    */
   public void awaitListening(Duration timeout) {
-    process().awaitTcp(port, timeout);
+    process().awaitTcp(port(), timeout);
   }
 
   @Override
   public String toString() {
-    return "nginx " + mainConfig + " (port " + port + ")";
+    return "nginx " + mainConfig() + " (port " + port() + ")";
   }
 
   private String options() {
-    return " -e " + LocalServers.shellQuote(errorLog.toString()) + " -p " + LocalServers.shellQuote(dir + "/")
-        + " -c " + LocalServers.shellQuote(mainConfig.toString());
+    return " -e " + LocalServers.shellQuote(errorLog().toString()) + " -p " + LocalServers.shellQuote(dir + "/")
+        + " -c " + LocalServers.shellQuote(mainConfig().toString());
   }
 
   private static boolean pidIs(Path pidFile, String pid) {
