@@ -13,6 +13,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.InstallMethod;
+import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Task;
@@ -222,13 +224,13 @@ public class Microbenchmarks {
       }
       for (int i = 0; i < 10; i++) {
         Path root = Fixtures.phpPlatform(home.resolve("platforms/p" + i));
-        repository.save(net.aegirj.provision.api.Platform.named("platform_" + i).root(root.toString()).build(), 0);
+        repository.save(Platform.named("platform_" + i).root(root.toString()).build(), 0);
       }
       for (int i = 0; sites.size() < CONTEXTS - 12; i++) {
         String name = String.format(Locale.ROOT, "site%05d.example.com", i);
         sites.add(name);
         repository.save(Site.named(name).platform("platform_" + (i % 10)).dbServer("server_db")
-            .installMethod(net.aegirj.provision.api.InstallMethod.MANUAL).build(), 0);
+            .installMethod(InstallMethod.MANUAL).build(), 0);
       }
       provision = Provision.builder().home(home).build();
     }

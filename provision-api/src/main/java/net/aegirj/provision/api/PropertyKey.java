@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import net.aegirj.provision.spi.ServiceType;
 
 /**
  * A property declared once, with the Java type its resolved value has: the typed handle through
@@ -15,8 +16,8 @@ import java.util.stream.Collectors;
  *
  * <p>Core declares the common properties ({@link ServerKeys}, {@link PlatformKeys},
  * {@link SiteKeys}); a service type declares its own and returns their specs from
- * {@link net.aegirj.provision.spi.ServiceType#serverProperties()} or
- * {@link net.aegirj.provision.spi.ServiceType#siteProperties()}.
+ * {@link ServiceType#serverProperties()} or
+ * {@link ServiceType#siteProperties()}.
  *
  * @param <T> the type of the resolved value: {@link String} (strings and references),
  *     {@link Integer}, {@link Boolean}, {@code List<String>} or {@code Map<String, String>}

@@ -16,12 +16,14 @@ import java.util.Optional;
  * those live in a context's {@code extras}.
  */
 public final class Schema {
+  private static final Map<ContextType, List<PropertyKey<?>>> KEYS = new EnumMap<>(ContextType.class);
   private static final Map<ContextType, List<PropertySpec>> SPECS = new EnumMap<>(ContextType.class);
 
   static {
-    SPECS.put(SERVER, specs(ServerKeys.ALL));
-    SPECS.put(PLATFORM, specs(PlatformKeys.ALL));
-    SPECS.put(SITE, specs(SiteKeys.ALL));
+    KEYS.put(SERVER, ServerKeys.ALL);
+    KEYS.put(PLATFORM, PlatformKeys.ALL);
+    KEYS.put(SITE, SiteKeys.ALL);
+    KEYS.forEach((type, keys) -> SPECS.put(type, specs(keys)));
   }
 
   private static List<PropertySpec> specs(List<PropertyKey<?>> keys) {
@@ -29,6 +31,14 @@ public final class Schema {
   }
 
   private Schema() {}
+
+  /**
+   * @param type a context type
+   * @return the keys of its declared properties, in display order
+   */
+  static List<PropertyKey<?>> keys(ContextType type) {
+    return KEYS.get(type);
+  }
 
   /**
    * @param type a context type

@@ -4,10 +4,11 @@ import static net.aegirj.provision.api.ContextType.SITE;
 
 import java.util.List;
 import java.util.Map;
+import net.aegirj.provision.spi.ServiceType;
 
 /**
  * The properties every site has, with Aegir's names (see the reference, section 3). Service types
- * and plugins may declare more ({@link net.aegirj.provision.spi.ServiceType#siteProperties()}).
+ * and plugins may declare more ({@link ServiceType#siteProperties()}).
  */
 public final class SiteKeys {
   /** Host name of the site; equals the context name. */

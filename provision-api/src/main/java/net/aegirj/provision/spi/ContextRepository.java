@@ -22,6 +22,35 @@ public interface ContextRepository extends AutoCloseable {
   long NEW = 0;
 
   /**
+   * Checks the expected version given to {@link #save} or {@link #delete}.
+   *
+   * @param expectedVersion the version a change is based on
+   * @throws IllegalArgumentException when it is neither {@link #NEW} nor a version a context can have
+   */
+  static void checkExpectedVersion(long expectedVersion) {
+    if (expectedVersion < NEW) {
+      throw new IllegalArgumentException(
+          "expected version must be " + NEW + " (new) or a stored version, not " + expectedVersion);
+    }
+  }
+
+  /**
+   * The error of a change based on a version that is not the stored one, in the words every
+   * repository of Provision uses.
+   *
+   * @param name the context
+   * @param expected the version the change was based on ({@link #NEW}: it must not exist)
+   * @param current the stored version ({@link #NEW}: it does not exist)
+   * @return the exception, naming both versions and what to do
+   */
+  static ConflictException conflict(ContextName name, long expected, long current) {
+    String found = current == NEW ? "it does not exist" : "it is at version " + current;
+    String wanted = expected == NEW ? "expected it not to exist" : "expected version " + expected;
+    return new ConflictException(name + ": concurrent change detected (" + wanted + ", but " + found
+        + "); nothing was written; reload and try again");
+  }
+
+  /**
    * @param name a context name
    * @return the stored context and its version, or empty when there is none
    */

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.HostException;
 
 /**
@@ -80,7 +81,7 @@ public interface Host extends AutoCloseable {
    *
    * @param command the command
    * @return its result, whatever its exit status
-   * @throws net.aegirj.provision.api.HostCommandException when it timed out or could not start
+   * @throws HostCommandException when it timed out or could not start
    */
   CommandResult run(Command command);
 

@@ -1,11 +1,12 @@
 package net.aegirj.provision.spi;
 
 import java.nio.file.Path;
+import java.util.ServiceLoader;
 import net.aegirj.provision.api.ResolvedContext;
 
 /**
  * Builds a platform's missing {@code root} from its {@code makefile} (Aegir's drush make). Found
- * with {@link java.util.ServiceLoader} from
+ * with {@link ServiceLoader} from
  * {@code META-INF/services/net.aegirj.provision.spi.PlatformBuilder}; the first builder that
  * accepts the makefile builds the root.
  */

@@ -2,6 +2,7 @@ package net.aegirj.provision.spi;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ResolvedContext;
@@ -10,7 +11,7 @@ import net.aegirj.provision.api.Task;
 /**
  * An implementation of a {@link Service} ({@code http}, {@code db}, {@code dns}, or one a plugin
  * adds) that a server selects with {@code <service>_service_type=<id>}. Providers are found with
- * {@link java.util.ServiceLoader} from {@code META-INF/services/net.aegirj.provision.spi.ServiceType};
+ * {@link ServiceLoader} from {@code META-INF/services/net.aegirj.provision.spi.ServiceType};
  * a jar on the class path adds a type with no change to Provision. Ids are unique per service.
  */
 public interface ServiceType {

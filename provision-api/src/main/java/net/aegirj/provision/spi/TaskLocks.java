@@ -3,6 +3,7 @@ package net.aegirj.provision.spi;
 import java.time.Duration;
 import java.util.Optional;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ProvisionException;
 
 /**
  * Task locks that every control node sharing one {@link ContextRepository} sees: while one node
@@ -30,7 +31,7 @@ public interface TaskLocks {
    * @param wait how long to wait at most; zero tries once
    * @return the held lock, or empty when another holder kept it for the whole wait (or the
    *     thread was interrupted while waiting; its interrupt flag is set again then)
-   * @throws net.aegirj.provision.api.ProvisionException when the storage cannot be reached;
+   * @throws ProvisionException when the storage cannot be reached;
    *     nothing is held then
    */
   Optional<Held> tryLock(ContextName name, Duration wait);

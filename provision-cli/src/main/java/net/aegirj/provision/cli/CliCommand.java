@@ -1,5 +1,6 @@
 package net.aegirj.provision.cli;
 
+import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.core.Provision;
 
 /**
@@ -15,7 +16,7 @@ interface CliCommand {
    * @param progress the progress display on stderr, for commands that run tasks
    * @return the output
    * @throws UsageException when the arguments are malformed
-   * @throws net.aegirj.provision.api.ProvisionException when the operation is refused or fails
+   * @throws ProvisionException when the operation is refused or fails
    */
   Result execute(Provision provision, Progress progress);
 }

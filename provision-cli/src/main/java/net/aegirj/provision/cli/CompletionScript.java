@@ -18,7 +18,7 @@ public final class CompletionScript {
 
   /** @return the bash completion script for {@code provision} */
   public static String bash() {
-    return AutoComplete.bash("provision", Main.commandLine(StandardInput.empty()));
+    return AutoComplete.bash("provision", CommandTree.commandLine(StandardInput.empty()));
   }
 
   /**

@@ -1,37 +1,20 @@
 package net.aegirj.provision.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.ServiceLoader;
 import net.aegirj.provision.api.ConflictException;
-import net.aegirj.provision.api.ContextInUseException;
-import net.aegirj.provision.api.ContextName;
-import net.aegirj.provision.api.ContextNotFoundException;
-import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
-import net.aegirj.provision.api.Text;
+import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.JdbcContextRepository;
 import net.aegirj.provision.core.Provision;
-import net.aegirj.provision.core.ServiceRegistry;
-import picocli.CommandLine;
-import picocli.CommandLine.Help.Ansi;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code provision} command line, with Aegir's syntax.
@@ -80,7 +63,7 @@ import picocli.CommandLine.ParseResult;
  * word order {@code provision @name <task>} works as for the other commands. A task prints its
  * report on stdout: one line per step (status, name, duration) with the paths it changed and the
  * commands it ran indented under it, then the services reloaded, the warnings and the summary
- * line ({@link net.aegirj.provision.api.TaskReport#summary()}). Progress goes to stderr only,
+ * line ({@link TaskReport#summary()}). Progress goes to stderr only,
  * so stdout holds the report alone: a line per finished step when stderr is a terminal or
  * {@code --verbose} is given, and for a batch ({@code verify} with several names, run by
  * {@link Provision#verifyAll(List)}) a line as each task finishes, numbered in the order they
@@ -216,30 +199,9 @@ public final class Main {
   public static final int BAD_INPUT = 2;
   /**
    * The environment variable naming the directory of plugin jars (services and service types
-   * found by {@link java.util.ServiceLoader}); default: the home's {@code plugins} directory.
+   * found by {@link ServiceLoader}); default: the home's {@code plugins} directory.
    */
   public static final String PLUGINS_ENV = "PROVISION_PLUGINS";
-
-  private static final String LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
-
-  /**
-   * The task engine logs each task's outcome (a warning when it failed) and its warnings; the
-   * command line reports both itself, so the engine's logger is quieted unless {@code --debug}.
-   */
-  private static final String ENGINE_LOG_LEVEL_PROPERTY =
-      "org.slf4j.simpleLogger.log.net.aegirj.provision.core.internal.TaskEngine";
-
-  /**
-   * The MariaDB driver logs a warning for every error the server returns (a refused password, for
-   * one); the command line reports the error itself, so the driver is quieted unless
-   * {@code --debug}. With {@code --debug} it logs warnings, never more: at debug level it logs the
-   * text of every statement it sends, and {@code CREATE USER … IDENTIFIED BY '…'} holds a site's
-   * database password.
-   */
-  private static final String MARIADB_LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.log.org.mariadb.jdbc";
-
-  /** The most the MariaDB driver logs with {@code --debug}: its debug and info logs hold SQL text. */
-  static final String MARIADB_DEBUG_LEVEL = "warn";
 
   private Main() {}
 
@@ -249,19 +211,7 @@ public final class Main {
    * @param args the command line
    */
   public static void main(String[] args) {
-    if (wantsDebug(args)) {
-      if (System.getProperty(LOG_LEVEL_PROPERTY) == null) {
-        System.setProperty(LOG_LEVEL_PROPERTY, "debug");
-      }
-      // Whatever the default level: the driver's statement log would show passwords.
-      System.setProperty(MARIADB_LOG_LEVEL_PROPERTY, quietest(System.getProperty(MARIADB_LOG_LEVEL_PROPERTY)));
-    } else {
-      for (String quieted : List.of(ENGINE_LOG_LEVEL_PROPERTY, MARIADB_LOG_LEVEL_PROPERTY)) {
-        if (System.getProperty(quieted) == null) {
-          System.setProperty(quieted, "error");
-        }
-      }
-    }
+    CliLogging.configure(args);
     StandardInput stdin = new StandardInput(System.in, isTerminal(0));
     System.exit(run(args, stdin, System.out, System.err, isTerminal(2)));
   }
@@ -280,28 +230,6 @@ public final class Main {
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return System.console() != null;
     }
-  }
-
-  /**
-   * @param level a level set for the MariaDB driver's logger (a system property), or null
-   * @return that level when it logs no more than {@link #MARIADB_DEBUG_LEVEL}, else that level
-   */
-  static String quietest(String level) {
-    List<String> order = List.of("trace", "debug", "info", "warn", "error", "off");
-    int given = level == null ? -1 : order.indexOf(level.strip().toLowerCase(Locale.ROOT));
-    return given >= order.indexOf(MARIADB_DEBUG_LEVEL) ? level.strip() : MARIADB_DEBUG_LEVEL;
-  }
-
-  private static boolean wantsDebug(String[] args) {
-    for (String a : args) {
-      if (a.equals("--")) {
-        return false;
-      }
-      if (a.equals(Invocation.DEBUG)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**
@@ -358,350 +286,10 @@ public final class Main {
       return BAD_INPUT;
     }
     try {
-      return new Main.Run(invocation, in, out, err, errIsTerminal).execute();
+      return new CliRun(invocation, in, out, err, errIsTerminal).execute();
     } finally {
       out.flush();
       err.flush();
-    }
-  }
-
-  /**
-   * Builds the picocli command tree; one per run, since picocli fills the command objects.
-   *
-   * @param in standard input, for {@code save --properties-from=-}
-   * @return the top-level command line with its subcommands
-   */
-  static CommandLine commandLine(StandardInput in) {
-    return commandLine(in, null);
-  }
-
-  /**
-   * Builds the picocli command tree with every subcommand, or with only the one a run names:
-   * picocli reads each command's annotations when it is added, which is most of a short
-   * command's start-up, so a run that names its command builds that one alone.
-   *
-   * @param in standard input, for {@code save --properties-from=-}
-   * @param only the command the run names (a name or an alias), or null for all of them
-   * @return the top-level command line with its subcommands
-   */
-  static CommandLine commandLine(StandardInput in, String only) {
-    CommandLine cl = new CommandLine(new ProvisionCommand());
-    boolean all = only == null || !isCommandName(only);
-    String wanted = only != null && only.startsWith("provision-") ? only.substring("provision-".length()) : only;
-    if (all || wanted.equals("save")) {
-      cl.addSubcommand(new SaveCommand(in));
-    }
-    if (all || wanted.equals("show")) {
-      cl.addSubcommand(new ShowCommand());
-    }
-    if (all || wanted.equals("list")) {
-      cl.addSubcommand(new ListCommand());
-    }
-    if (all || wanted.equals("plan")) {
-      cl.addSubcommand(new PlanCommand());
-    }
-    if (all || wanted.equals("import")) {
-      cl.addSubcommand(new ImportCommand());
-    }
-    if (all || wanted.equals("export")) {
-      cl.addSubcommand(new ExportCommand());
-    }
-    if (all || wanted.equals("ssl-renew")) {
-      cl.addSubcommand(new SslRenewCommand());
-    }
-    for (Task task : Task.values()) {
-      if (all || wanted.equals(task.id())) {
-        cl.addSubcommand(task.id(), TaskCommand.commandLine(task, in), "provision-" + task.id());
-      }
-    }
-    // Context names start with '@': never read them as picocli argument files.
-    cl.setExpandAtFiles(false);
-    cl.setPosixClusteredShortOptionsAllowed(false);
-    cl.setAbbreviatedOptionsAllowed(false);
-    cl.setAbbreviatedSubcommandsAllowed(false);
-    if (cl.getSubcommands().containsKey("save")) {
-      cl.getSubcommands().get("save").setUnmatchedOptionsArePositionalParams(true);
-    }
-    return cl;
-  }
-
-  /** The names {@link #commandLine(StandardInput, String)} can build alone. */
-  private static final Set<String> COMMAND_NAMES;
-
-  static {
-    Set<String> names = new HashSet<>(List.of("save", "provision-save", "show", "list", "plan",
-        "import", "export", "ssl-renew"));
-    for (Task task : Task.values()) {
-      names.add(task.id());
-      names.add("provision-" + task.id());
-    }
-    COMMAND_NAMES = Set.copyOf(names);
-  }
-
-  private static boolean isCommandName(String name) {
-    return COMMAND_NAMES.contains(name);
-  }
-
-  /** One run: the invocation, the streams and the command being run, for error reports. */
-  private static final class Run {
-    private final Invocation invocation;
-    private final StandardInput in;
-    private final PrintStream out;
-    private final PrintStream err;
-    private final Progress progress;
-    private boolean commandKnown;
-    private String command;
-
-    Run(Invocation invocation, StandardInput in, PrintStream out, PrintStream err, boolean errIsTerminal) {
-      this.invocation = invocation;
-      this.in = in;
-      this.out = out;
-      this.err = err;
-      this.progress = new Progress(err, errIsTerminal || invocation.verbose());
-    }
-
-    int execute() {
-      try {
-        return dispatch();
-      } catch (ParameterException e) {
-        String name = e.getCommandLine() == null ? null : e.getCommandLine().getCommandSpec().name();
-        String which = name == null || name.equals("provision") ? "provision" : "provision " + name;
-        if (name != null && !name.equals("provision")) {
-          commandKnown = true;
-          command = name;
-        }
-        return fail(BAD_INPUT, "usage", e.getMessage() + " (see '" + which + " --help')", e, null);
-      } catch (UsageException e) {
-        return fail(BAD_INPUT, "usage", e.getMessage(), e, null);
-      } catch (ProvisionException e) {
-        return failProvision(e);
-      } catch (UncheckedIOException e) {
-        String message = "I/O error: " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
-        return fail(FAILED, "failed", message, e, null);
-      } catch (RuntimeException e) {
-        return fail(FAILED, "internal_error", "unexpected " + e.getClass().getSimpleName() + ": "
-            + e.getMessage() + (invocation.debug() ? "" : " (run with --debug for the stack trace)"), e, null);
-      }
-    }
-
-    private int dispatch() {
-      if (invocation.problem().isPresent()) {
-        throw new UsageException(invocation.problem().get());
-      }
-      List<String> args = invocation.arguments();
-      // Only the command the run names is built (help and errors get them all).
-      CommandLine cl = commandLine(in, args.isEmpty() ? null : args.get(0));
-      if (args.isEmpty()) {
-        throw new UsageException("missing command; use one of " + commandNames()
-            + " (see 'provision --help')");
-      }
-      String first = args.get(0);
-      if (first.equals("help")) {
-        return helpOn(cl, args.subList(1, args.size()));
-      }
-      if (!first.startsWith("-") && !cl.getSubcommands().containsKey(first)) {
-        throw new UsageException("unknown command " + Text.quote(first) + "; use one of "
-            + commandNames() + " (see 'provision --help')");
-      }
-      ParseResult parsed = cl.parseArgs(args.toArray(String[]::new));
-      if (parsed.isVersionHelpRequested()) {
-        return version();
-      }
-      ParseResult leaf = parsed;
-      while (true) {
-        if (leaf.isUsageHelpRequested()) {
-          return help(leaf.commandSpec().commandLine());
-        }
-        if (!leaf.hasSubcommand()) {
-          break;
-        }
-        leaf = leaf.subcommand();
-      }
-      if (!parsed.hasSubcommand()) {
-        throw new UsageException("missing command; use one of " + commandNames()
-            + " (see 'provision --help')");
-      }
-      ParseResult sub = parsed.subcommand();
-      commandKnown = true;
-      command = sub.commandSpec().name();
-      CliCommand cmd = (CliCommand) sub.commandSpec().userObject();
-      Result result;
-      try (JdbcContextRepository shared = JdbcContextRepository.fromEnvironment(System.getenv()).orElse(null);
-          Provision provision = open(shared)) {
-        result = cmd.execute(provision, progress);
-      }
-      if (result.failure().isPresent()) {
-        return partialFailure(result);
-      }
-      if (invocation.json()) {
-        ObjectNode node = Values.MAPPER.createObjectNode();
-        node.put("ok", true);
-        node.put("command", command);
-        node.setAll(result.json());
-        node.put("exit_code", OK);
-        printJson(node);
-      } else {
-        out.print(result.text());
-      }
-      return OK;
-    }
-
-    /** A command that ran but partly failed (a batch with a failed task or context): its output, then the error. */
-    private int partialFailure(Result result) {
-      String line = Values.sanitize(result.failure().get());
-      if (invocation.json()) {
-        ObjectNode node = Values.MAPPER.createObjectNode();
-        node.put("ok", false);
-        node.put("command", command);
-        node.setAll(result.json());
-        ObjectNode error = node.putObject("error");
-        error.put("type", result.failureType());
-        error.put("message", line);
-        node.put("exit_code", result.failureExit());
-        printJson(node);
-      } else {
-        out.print(result.text());
-      }
-      out.flush();
-      err.println("provision: error: " + line);
-      return result.failureExit();
-    }
-
-    /** @param shared the JDBC repository of the environment, or null for the home's files */
-    private Provision open(JdbcContextRepository shared) {
-      Provision.Builder b = Provision.builder().listener(progress);
-      invocation.home().ifPresent(b::home);
-      b.registry(ServiceRegistry.loadWithPlugins(pluginDirectory()));
-      TestHaltHook.install(b); // test only: PROVISION_TEST_HALT_AT
-      if (shared != null) {
-        b.repository(shared);
-      }
-      return b.build();
-    }
-
-    /** {@code $PROVISION_PLUGINS}, else the home's {@code plugins} directory. */
-    private Path pluginDirectory() {
-      String env = System.getenv(PLUGINS_ENV);
-      if (env != null && !env.isBlank()) {
-        return Path.of(env).toAbsolutePath().normalize();
-      }
-      return invocation.home().orElseGet(Provision::defaultHome).resolve("plugins");
-    }
-
-    /** {@code provision help [COMMAND]}: the usage of the whole command line or of one command. */
-    private int helpOn(CommandLine cl, List<String> rest) {
-      if (rest.isEmpty()) {
-        return help(cl);
-      }
-      if (rest.size() > 1) {
-        throw new UsageException("usage: provision help [COMMAND]");
-      }
-      CommandLine sub = cl.getSubcommands().get(rest.get(0));
-      if (sub == null) {
-        throw new UsageException("unknown command " + Text.quote(rest.get(0)) + "; use one of " + commandNames());
-      }
-      return help(sub);
-    }
-
-    /** {@code provision --version}: this build's version and the JVM's. */
-    private int version() {
-      String version = Version.get();
-      String jvm = Runtime.version() + ", " + System.getProperty("java.vendor", "?");
-      if (invocation.json()) {
-        ObjectNode node = Values.MAPPER.createObjectNode();
-        node.put("ok", true);
-        node.put("command", "version");
-        node.put("version", version);
-        node.put("java", jvm);
-        node.put("exit_code", OK);
-        printJson(node);
-      } else {
-        out.println("provision " + version + " (Java " + jvm + ")");
-      }
-      return OK;
-    }
-
-    private int help(CommandLine cl) {
-      String usage = cl.getUsageMessage(Ansi.OFF);
-      if (invocation.json()) {
-        ObjectNode node = Values.MAPPER.createObjectNode();
-        node.put("ok", true);
-        node.put("command", "help");
-        node.put("usage", usage);
-        node.put("exit_code", OK);
-        printJson(node);
-      } else {
-        out.print(usage);
-      }
-      return OK;
-    }
-
-    private int failProvision(ProvisionException e) {
-      int code = e.isBadInput() ? BAD_INPUT : FAILED;
-      ObjectNode details = Values.MAPPER.createObjectNode();
-      String type;
-      if (e instanceof InvalidContextException ice) {
-        type = "invalid_context";
-        ice.context().ifPresent(c -> details.put("context", c.startsWith("@") ? c : "@" + c));
-        ice.property().ifPresent(p -> details.put("property", p));
-      } else if (e instanceof ContextNotFoundException nf) {
-        type = "context_not_found";
-        details.put("context", nf.name().toString());
-      } else if (e instanceof ContextInUseException inUse) {
-        type = "context_in_use";
-        details.put("context", inUse.name().toString());
-        ArrayNode referrers = details.putArray("referrers");
-        for (ContextName n : inUse.referrers()) {
-          referrers.add(n.toString());
-        }
-      } else if (e instanceof ConflictException) {
-        type = "conflict";
-      } else if (e instanceof TaskFailedException failed && failed.report() != null) {
-        type = "task_failed";
-        details.set("report", Reports.json(failed.report()));
-        if (!invocation.json()) {
-          out.print(Reports.text(failed.report()));
-          out.flush();
-        }
-      } else {
-        type = e.isBadInput() ? "invalid_input" : "failed";
-      }
-      return fail(code, type, e.getMessage(), e, details);
-    }
-
-    private int fail(int code, String type, String message, Throwable e, ObjectNode details) {
-      String line = Values.sanitize(message == null ? e.getClass().getSimpleName() : message);
-      err.println("provision: error: " + line);
-      if (invocation.debug()) {
-        e.printStackTrace(err);
-      }
-      if (invocation.json()) {
-        ObjectNode node = Values.MAPPER.createObjectNode();
-        node.put("ok", false);
-        node.put("command", commandKnown ? command : null);
-        ObjectNode error = node.putObject("error");
-        error.put("type", type);
-        error.put("message", line);
-        if (details != null) {
-          error.setAll(details);
-        }
-        node.put("exit_code", code);
-        printJson(node);
-      }
-      return code;
-    }
-
-    private void printJson(ObjectNode node) {
-      try {
-        out.println(Values.MAPPER.writeValueAsString(node));
-      } catch (JsonProcessingException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    private static String commandNames() {
-      return "save, show, list, plan, import, export, help, or a task: "
-          + Arrays.stream(Task.values()).map(Task::id).collect(Collectors.joining(", "));
     }
   }
 }

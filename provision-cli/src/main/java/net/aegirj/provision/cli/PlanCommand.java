@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
     footer = {"", "Examples:", "  provision plan @server_master verify", "  provision @example.com plan verify",
         "  provision plan @example.com --json"})
 final class PlanCommand implements CliCommand {
-  /** Every task's id, for the help; checked against {@link net.aegirj.provision.api.Task} by a test. */
+  /** Every task's id, for the help; checked against {@link Task} by a test. */
   static final String TASK_IDS = "verify, install, delete, enable, disable, backup, backup-delete, restore,"
       + " deploy, migrate, clone, login-reset, import-site, cron";
 

@@ -1,7 +1,6 @@
 package net.aegirj.provision.cli;
 
 import java.io.PrintStream;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,11 +9,12 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.api.TaskReport.StepReport;
+import net.aegirj.provision.core.Provision;
 import net.aegirj.provision.spi.TaskListener;
 
 /**
  * The progress display of task commands, on stderr only (stdout holds just the command's output).
- * Registered on the {@link net.aegirj.provision.core.Provision.Builder} of every run; it prints
+ * Registered on the {@link Provision.Builder} of every run; it prints
  * nothing until a command asks for it:
  *
  * <ul>

@@ -6,6 +6,7 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
+import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
 
 /**
@@ -15,10 +16,12 @@ import net.aegirj.provision.api.TaskReport;
 public abstract class ContextHandle {
   private final Provision provision;
   private final ContextName name;
+  private final ContextType type;
 
-  ContextHandle(Provision provision, ContextName name) {
+  ContextHandle(Provision provision, ContextName name, ContextType type) {
     this.provision = provision;
     this.name = name;
+    this.type = type;
   }
 
   /** @return the context's name */
@@ -27,7 +30,9 @@ public abstract class ContextHandle {
   }
 
   /** @return the context's type */
-  public abstract ContextType type();
+  public final ContextType type() {
+    return type;
+  }
 
   /** @return the stored context, as it is now */
   public Context context() {
@@ -49,7 +54,7 @@ public abstract class ContextHandle {
    *
    * @param task the task
    * @return the report of a successful run
-   * @throws net.aegirj.provision.api.TaskFailedException when a step failed; everything the task
+   * @throws TaskFailedException when a step failed; everything the task
    *     changed was rolled back, and the exception carries the report
    */
   public final TaskReport run(Task task) {
@@ -63,7 +68,7 @@ public abstract class ContextHandle {
    * @param task the task
    * @param options the task's options by name
    * @return the report of a successful run
-   * @throws net.aegirj.provision.api.TaskFailedException when a step failed; everything the task
+   * @throws TaskFailedException when a step failed; everything the task
    *     changed was rolled back
    */
   public final TaskReport run(Task task, Map<String, String> options) {

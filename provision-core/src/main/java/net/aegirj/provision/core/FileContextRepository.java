@@ -225,7 +225,7 @@ public final class FileContextRepository implements ContextRepository {
     return locked(() -> {
       long current = read(target).map(Versioned::version).orElse(NEW);
       if (current != expectedVersion) {
-        throw conflict(context.name(), expectedVersion, current);
+        throw ContextRepository.conflict(context.name(), expectedVersion, current);
       }
       long next = current + 1;
       writeAtomically(target, JsonCodec.write(new Versioned(context, next)));
@@ -240,7 +240,7 @@ public final class FileContextRepository implements ContextRepository {
     locked(() -> {
       long current = read(target).map(Versioned::version).orElse(NEW);
       if (current == NEW || current != expectedVersion) {
-        throw conflict(name, expectedVersion, current);
+        throw ContextRepository.conflict(name, expectedVersion, current);
       }
       try {
         Files.delete(target);
@@ -253,12 +253,6 @@ public final class FileContextRepository implements ContextRepository {
     });
   }
 
-  private static ConflictException conflict(ContextName name, long expected, long current) {
-    String found = current == NEW ? "it does not exist" : "it is at version " + current;
-    String wanted = expected == NEW ? "expected it not to exist" : "expected version " + expected;
-    return new ConflictException(name + ": concurrent change detected (" + wanted + ", but " + found
-        + "); nothing was written; reload and try again");
-  }
 
   @Override
   public List<Versioned> list() {

@@ -284,7 +284,7 @@ public final class JdbcContextRepository implements ContextRepository {
   public long save(Context context, long expectedVersion) {
     Objects.requireNonNull(context, "context");
     ContextName name = Objects.requireNonNull(context.name(), "context.name()");
-    checkExpected(expectedVersion);
+    ContextRepository.checkExpectedVersion(expectedVersion);
     long next = expectedVersion + 1;
     String body = new String(JsonCodec.write(new Versioned(context, next)), StandardCharsets.UTF_8);
     TreeSet<String> targets = references(context);
@@ -302,7 +302,7 @@ public final class JdbcContextRepository implements ContextRepository {
             throw e;
           }
           c.rollback();
-          throw conflict(name, expectedVersion, currentVersion(c, name));
+          throw ContextRepository.conflict(name, expectedVersion, currentVersion(c, name));
         }
       } else {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + contextTable
@@ -313,7 +313,7 @@ public final class JdbcContextRepository implements ContextRepository {
           ps.setString(4, name.value());
           ps.setLong(5, expectedVersion);
           if (ps.executeUpdate() != 1) {
-            throw conflict(name, expectedVersion, currentVersion(c, name));
+            throw ContextRepository.conflict(name, expectedVersion, currentVersion(c, name));
           }
         }
         deleteReferences(c, name);
@@ -338,14 +338,14 @@ public final class JdbcContextRepository implements ContextRepository {
   @Override
   public void delete(ContextName name, long expectedVersion) {
     Objects.requireNonNull(name, "name");
-    checkExpected(expectedVersion);
+    ContextRepository.checkExpectedVersion(expectedVersion);
     transactions.write("delete " + name, (c, d) -> {
       try (PreparedStatement ps = c.prepareStatement(
           "DELETE FROM " + contextTable + " WHERE name = ? AND version = ?")) {
         ps.setString(1, name.value());
         ps.setLong(2, expectedVersion);
         if (expectedVersion == NEW || ps.executeUpdate() != 1) {
-          throw conflict(name, expectedVersion, currentVersion(c, name));
+          throw ContextRepository.conflict(name, expectedVersion, currentVersion(c, name));
         }
       }
       deleteReferences(c, name);
@@ -383,19 +383,7 @@ public final class JdbcContextRepository implements ContextRepository {
     return out;
   }
 
-  private static void checkExpected(long expectedVersion) {
-    if (expectedVersion < NEW) {
-      throw new IllegalArgumentException(
-          "expected version must be " + NEW + " (new) or a stored version, not " + expectedVersion);
-    }
-  }
 
-  private static ConflictException conflict(ContextName name, long expected, long current) {
-    String found = current == NEW ? "it does not exist" : "it is at version " + current;
-    String wanted = expected == NEW ? "expected it not to exist" : "expected version " + expected;
-    return new ConflictException(name + ": concurrent change detected (" + wanted + ", but " + found
-        + "); nothing was written; reload and try again");
-  }
 
   // --- task locks ------------------------------------------------------------------------------
 

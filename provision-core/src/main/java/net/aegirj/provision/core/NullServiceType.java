@@ -1,6 +1,7 @@
 package net.aegirj.provision.core;
 
 import java.util.List;
+import java.util.ServiceLoader;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.spi.ServiceType;
@@ -44,7 +45,7 @@ public abstract class NullServiceType implements ServiceType {
 
   /** The null http service. */
   public static final class Http extends NullServiceType {
-    /** Creates it (for {@link java.util.ServiceLoader}). */
+    /** Creates it (for {@link ServiceLoader}). */
     public Http() {
       super("http");
     }
@@ -52,7 +53,7 @@ public abstract class NullServiceType implements ServiceType {
 
   /** The null db service. */
   public static final class Db extends NullServiceType {
-    /** Creates it (for {@link java.util.ServiceLoader}). */
+    /** Creates it (for {@link ServiceLoader}). */
     public Db() {
       super("db");
     }
@@ -60,7 +61,7 @@ public abstract class NullServiceType implements ServiceType {
 
   /** The null dns service. */
   public static final class Dns extends NullServiceType {
-    /** Creates it (for {@link java.util.ServiceLoader}). */
+    /** Creates it (for {@link ServiceLoader}). */
     public Dns() {
       super("dns");
     }

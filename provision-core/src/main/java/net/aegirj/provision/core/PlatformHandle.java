@@ -11,12 +11,7 @@ import net.aegirj.provision.api.TaskReport;
 /** A handle on a platform context; tasks on the platform are run from here. */
 public final class PlatformHandle extends ContextHandle {
   PlatformHandle(Provision provision, ContextName name) {
-    super(provision, name);
-  }
-
-  @Override
-  public ContextType type() {
-    return ContextType.PLATFORM;
+    super(provision, name, ContextType.PLATFORM);
   }
 
   /**

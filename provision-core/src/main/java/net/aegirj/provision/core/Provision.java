@@ -121,8 +121,7 @@ public final class Provision implements AutoCloseable {
    * @throws InvalidContextException when the result would be invalid; nothing is written then
    */
   public ServerHandle save(Server server) {
-    contexts.save(server);
-    return saved(new ServerHandle(this, server.name()));
+    return (ServerHandle) saveValue(server);
   }
 
   /**
@@ -140,8 +139,7 @@ public final class Provision implements AutoCloseable {
    * @return a handle on the saved platform
    */
   public PlatformHandle save(Platform platform) {
-    contexts.save(platform);
-    return saved(new PlatformHandle(this, platform.name()));
+    return (PlatformHandle) saveValue(platform);
   }
 
   /**
@@ -159,8 +157,7 @@ public final class Provision implements AutoCloseable {
    * @return a handle on the saved site
    */
   public SiteHandle save(Site site) {
-    contexts.save(site);
-    return saved(new SiteHandle(this, site.name()));
+    return (SiteHandle) saveValue(site);
   }
 
   /**
@@ -184,6 +181,11 @@ public final class Provision implements AutoCloseable {
   public ContextHandle save(String name, PropertyChanges changes) {
     Versioned v = contexts.save(ContextName.of(name), changes);
     return saved(handle(v.context().name(), v.context().type()));
+  }
+
+  private ContextHandle saveValue(Context value) {
+    contexts.save(value);
+    return saved(handle(value.name(), value.type()));
   }
 
   private ContextHandle handle(ContextName name, ContextType type) {

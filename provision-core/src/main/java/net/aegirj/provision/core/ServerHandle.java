@@ -7,12 +7,7 @@ import net.aegirj.provision.api.Server;
 /** A handle on a server context; tasks on the server are run from here. */
 public final class ServerHandle extends ContextHandle {
   ServerHandle(Provision provision, ContextName name) {
-    super(provision, name);
-  }
-
-  @Override
-  public ContextType type() {
-    return ContextType.SERVER;
+    super(provision, name, ContextType.SERVER);
   }
 
   @Override

@@ -16,12 +16,7 @@ import net.aegirj.provision.api.TaskReport;
 /** A handle on a site context; tasks on the site are run from here. */
 public final class SiteHandle extends ContextHandle {
   SiteHandle(Provision provision, ContextName name) {
-    super(provision, name);
-  }
-
-  @Override
-  public ContextType type() {
-    return ContextType.SITE;
+    super(provision, name, ContextType.SITE);
   }
 
   /**

@@ -1,13 +1,10 @@
 package net.aegirj.provision.testkit;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * An Apache 2.4 server (event MPM), started by {@link LocalServers#apache(Path)} as
@@ -29,11 +26,14 @@ import java.util.stream.Stream;
  * (for example, a JUnit {@code @TempDir} made 0755, with files 0644).
  * {@link LocalServers#apache(Path)} checks this for the state directory.
  *
+ * <p>{@link #port()} is a {@code Listen} of the main configuration; {@link #sslPort()} is one too, and
+ * speaks TLS only once a vhost on it enables {@code SSLEngine}.
+ *
  * <p>Ready means the master wrote its pid file and {@link #port()} accepts TCP connections. A
  * graceful reload ({@link #reloadCommand()}) returns before the new generation serves; poll the
  * expected response (see {@link Http#getUntil}).
  */
-public final class ApacheServer implements AutoCloseable {
+public final class ApacheServer extends WebServer {
   /** The Apache binary used. */
   public static final Path APACHE = Path.of("/usr/sbin/apache2");
   /** Where Debian installs Apache's modules. */
@@ -45,24 +45,11 @@ public final class ApacheServer implements AutoCloseable {
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Path dir;
-  private final Path mainConfig;
-  private final Path errorLog;
-  private final Path accessLog;
-  private final int port;
-  private final int sslPort;
-  private final ServerProcess process;
-  private final Duration startupTime;
 
   private ApacheServer(Path dir, Path mainConfig, Path errorLog, Path accessLog, int port, int sslPort,
       ServerProcess process, Duration startupTime) {
+    super(mainConfig, errorLog, accessLog, port, sslPort, process, startupTime);
     this.dir = dir;
-    this.mainConfig = mainConfig;
-    this.errorLog = errorLog;
-    this.accessLog = accessLog;
-    this.port = port;
-    this.sslPort = sslPort;
-    this.process = process;
-    this.startupTime = startupTime;
   }
 
   /**
@@ -90,82 +77,52 @@ public final class ApacheServer implements AutoCloseable {
     int port = ports.get(0);
     int sslPort = ports.get(1);
     Path include = aegirRoot.toAbsolutePath().normalize().resolve("config").resolve("apache.conf");
-    try {
-      Files.createDirectories(logs);
-      StringBuilder b = new StringBuilder("# written by the Provision testkit; stands in for Debian's apache2.conf\n");
-      for (String module : MODULE_NAMES) {
-        b.append("<IfModule !").append(module).append("_module>\n")
-            .append("  LoadModule ").append(module).append("_module ").append(MODULES.resolve("mod_" + module + ".so"))
-            .append("\n</IfModule>\n");
-      }
-      b.append("ServerRoot ").append(quote(dir)).append('\n')
-          .append("ServerName 127.0.0.1\n")
-          .append("DefaultRuntimeDir ").append(quote(dir)).append('\n')
-          .append("PidFile ").append(quote(pidFile)).append('\n')
-          .append("ErrorLog ").append(quote(errorLog)).append('\n')
-          .append("LogLevel warn\n")
-          .append("LogFormat \"%v:%p %h %l %u %t \\\"%r\\\" %>s %O \\\"%{Referer}i\\\" \\\"%{User-Agent}i\\\"\" "
-              + "vhost_combined\n")
-          .append("CustomLog ").append(quote(accessLog)).append(" vhost_combined\n")
-          .append("Timeout 30\n")
-          .append("KeepAlive On\n")
-          .append("StartServers 1\n")
-          .append("ServerLimit 4\n")
-          .append("ThreadsPerChild 10\n")
-          .append("ThreadLimit 10\n")
-          .append("MinSpareThreads 5\n")
-          .append("MaxSpareThreads 20\n")
-          .append("MaxRequestWorkers 40\n")
-          .append("Listen 127.0.0.1:").append(port).append('\n')
-          .append("Listen 127.0.0.1:").append(sslPort).append('\n');
-      if (ServerProcess.runningAsRoot()) {
-        b.append("User www-data\nGroup www-data\n");
-      }
-      b.append("TypesConfig /etc/mime.types\n")
-          .append("SSLSessionCache shmcb:").append(dir.resolve("ssl_scache")).append("(512000)\n")
-          .append("<Directory />\n  Options FollowSymLinks\n  AllowOverride None\n  Require all denied\n</Directory>\n")
-          .append("<FilesMatch \"^\\.ht\">\n  Require all denied\n</FilesMatch>\n")
-          .append("DirectoryIndex index.php index.html\n")
-          .append("IncludeOptional ").append(quote(include)).append('\n');
-      Files.writeString(mainConfig, b.toString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the Apache configuration in " + dir, e);
+    StringBuilder b = new StringBuilder("# written by the Provision testkit; stands in for Debian's apache2.conf\n");
+    for (String module : MODULE_NAMES) {
+      b.append("<IfModule !").append(module).append("_module>\n")
+          .append("  LoadModule ").append(module).append("_module ").append(MODULES.resolve("mod_" + module + ".so"))
+          .append("\n</IfModule>\n");
     }
+    b.append("ServerRoot ").append(quote(dir)).append('\n')
+        .append("ServerName 127.0.0.1\n")
+        .append("DefaultRuntimeDir ").append(quote(dir)).append('\n')
+        .append("PidFile ").append(quote(pidFile)).append('\n')
+        .append("ErrorLog ").append(quote(errorLog)).append('\n')
+        .append("LogLevel warn\n")
+        .append("LogFormat \"%v:%p %h %l %u %t \\\"%r\\\" %>s %O \\\"%{Referer}i\\\" \\\"%{User-Agent}i\\\"\" "
+            + "vhost_combined\n")
+        .append("CustomLog ").append(quote(accessLog)).append(" vhost_combined\n")
+        .append("Timeout 30\n")
+        .append("KeepAlive On\n")
+        .append("StartServers 1\n")
+        .append("ServerLimit 4\n")
+        .append("ThreadsPerChild 10\n")
+        .append("ThreadLimit 10\n")
+        .append("MinSpareThreads 5\n")
+        .append("MaxSpareThreads 20\n")
+        .append("MaxRequestWorkers 40\n")
+        .append("Listen 127.0.0.1:").append(port).append('\n')
+        .append("Listen 127.0.0.1:").append(sslPort).append('\n');
+    if (ServerProcess.runningAsRoot()) {
+      b.append("User www-data\nGroup www-data\n");
+    }
+    b.append("TypesConfig /etc/mime.types\n")
+        .append("SSLSessionCache shmcb:").append(dir.resolve("ssl_scache")).append("(512000)\n")
+        .append("<Directory />\n  Options FollowSymLinks\n  AllowOverride None\n  Require all denied\n</Directory>\n")
+        .append("<FilesMatch \"^\\.ht\">\n  Require all denied\n</FilesMatch>\n")
+        .append("DirectoryIndex index.php index.html\n")
+        .append("IncludeOptional ").append(quote(include)).append('\n');
+    writeConfig(mainConfig, b.toString(), logs);
     List<String> base = List.of(APACHE.toString(), "-f", mainConfig.toString(), "-d", dir.toString());
-    ServerProcess.Result test = ServerProcess.run(concat(base, List.of("-t")), START_TIMEOUT);
-    if (test.exitCode() != 0) {
-      throw new IllegalStateException("apache2 refuses its configuration " + mainConfig + ":\n" + test.stderr()
-          + test.stdout());
-    }
-    ServerProcess process = ServerProcess.start("apache2", concat(base, List.of("-DFOREGROUND")), dir,
+    ServerProcess.checkConfig("apache2", ServerProcess.plus(base, "-t"), mainConfig, List.of(), START_TIMEOUT);
+    ServerProcess process = ServerProcess.start("apache2", ServerProcess.plus(base, "-DFOREGROUND"), dir,
         dir.resolve("console.log"), List.of(errorLog), STOP_TIMEOUT);
-    try {
-      process.await("its pid file " + pidFile, () -> Files.exists(pidFile), START_TIMEOUT);
-      process.awaitTcp(port, START_TIMEOUT);
-    } catch (RuntimeException e) {
-      process.close();
-      throw e;
-    }
+    process.awaitReady(p -> {
+      p.await("its pid file " + pidFile, () -> Files.exists(pidFile), START_TIMEOUT);
+      p.awaitTcp(port, START_TIMEOUT);
+    });
     return new ApacheServer(dir, mainConfig, errorLog, accessLog, port, sslPort, process,
         Duration.between(t0, Instant.now()));
-  }
-
-  /** @return the plain HTTP port, {@code Listen 127.0.0.1:<port>}, for {@code http_port} */
-  public int port() {
-    return port;
-  }
-
-  /**
-   * @return the second port Apache listens on, for {@code http_ssl_port}; it speaks TLS only once
-   *     a vhost on it enables {@code SSLEngine}
-   */
-  public int sslPort() {
-    return sslPort;
-  }
-
-  /** @return the main configuration file */
-  public Path mainConfig() {
-    return mainConfig;
   }
 
   /** @return the server root and state directory */
@@ -173,57 +130,25 @@ public final class ApacheServer implements AutoCloseable {
     return dir;
   }
 
-  /** @return the main error log */
-  public Path errorLog() {
-    return errorLog;
-  }
-
-  /** @return the access log ({@code vhost_combined} format) */
-  public Path accessLog() {
-    return accessLog;
-  }
-
-  /** @return a shell command that tests the configuration, for {@code http_test_cmd} */
-  public String testCommand() {
-    return APACHE + " -t -f " + LocalServers.shellQuote(mainConfig.toString()) + " -d "
-        + LocalServers.shellQuote(dir.toString());
-  }
-
-  /**
-   * @return a shell command for a graceful restart, for {@code http_restart_cmd}; it returns once
-   *     the signal is sent, before the new generation serves
-   */
-  public String reloadCommand() {
-    return APACHE + " -k graceful -f " + LocalServers.shellQuote(mainConfig.toString()) + " -d "
-        + LocalServers.shellQuote(dir.toString());
-  }
-
-  /** @return the master process */
-  public ServerProcess process() {
-    return process;
-  }
-
-  /** @return how long it took from writing the configuration to the port accepting connections */
-  public Duration startupTime() {
-    return startupTime;
-  }
-
-  /** Stops Apache and its children. Idempotent. */
   @Override
-  public void close() {
-    process.close();
+  public String testCommand() {
+    return APACHE + " -t -f " + LocalServers.shellQuote(mainConfig().toString()) + " -d "
+        + LocalServers.shellQuote(dir.toString());
+  }
+
+  /** A graceful restart: {@code apache2 -k graceful}. */
+  @Override
+  public String reloadCommand() {
+    return APACHE + " -k graceful -f " + LocalServers.shellQuote(mainConfig().toString()) + " -d "
+        + LocalServers.shellQuote(dir.toString());
   }
 
   @Override
   public String toString() {
-    return "apache2 " + mainConfig + " (port " + port + ")";
+    return "apache2 " + mainConfig() + " (port " + port() + ")";
   }
 
   private static String quote(Path path) {
     return "\"" + path.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-  }
-
-  private static List<String> concat(List<String> a, List<String> b) {
-    return Stream.concat(a.stream(), b.stream()).toList();
   }
 }

@@ -1,10 +1,9 @@
 package net.aegirj.provision.testkit;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,7 +22,7 @@ import java.util.List;
  * <p>Ready means: {@code named-checkconf} accepted the main configuration and the port accepts TCP
  * connections.
  */
-public final class BindServer implements AutoCloseable {
+public final class BindServer extends RunningServer {
   /** The named binary used. */
   public static final Path NAMED = Path.of("/usr/sbin/named");
   /** The configuration checker used. */
@@ -34,13 +33,12 @@ public final class BindServer implements AutoCloseable {
   private final Path dir;
   private final Path mainConfig;
   private final int port;
-  private final ServerProcess process;
 
-  private BindServer(Path dir, Path mainConfig, int port, ServerProcess process) {
+  private BindServer(Path dir, Path mainConfig, int port, ServerProcess process, Duration startupTime) {
+    super(process, startupTime);
     this.dir = dir;
     this.mainConfig = mainConfig;
     this.port = port;
-    this.process = process;
   }
 
   /**
@@ -61,41 +59,29 @@ public final class BindServer implements AutoCloseable {
       throw new IllegalStateException(include + " does not exist: run a server verify with dns_service_type=bind "
           + "before starting named, whose include is not optional");
     }
+    Instant t0 = Instant.now();
     int port = Ports.free();
     Path mainConfig = state.resolve("named.conf");
-    try {
-      Files.createDirectories(state);
-      String text = "// written by the Provision testkit; stands in for /etc/bind/named.conf\n"
-          + "options {\n"
-          + "  directory \"" + state + "\";\n"
-          + "  pid-file \"" + state.resolve("named.pid") + "\";\n"
-          + "  session-keyfile \"" + state.resolve("session.key") + "\";\n"
-          + "  listen-on port " + port + " { 127.0.0.1; };\n"
-          + "  listen-on-v6 { none; };\n"
-          + "  recursion no;\n"
-          + "  dnssec-validation no;\n"
-          + "};\n"
-          + "controls { };\n"
-          + "include \"" + include + "\";\n";
-      Files.writeString(mainConfig, text);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the named configuration in " + state, e);
-    }
-    ServerProcess.Result test = ServerProcess.run(List.of(CHECKCONF.toString(), "-z", mainConfig.toString()),
-        START_TIMEOUT);
-    if (test.exitCode() != 0) {
-      throw new IllegalStateException("named-checkconf refuses " + mainConfig + ":\n" + test.stdout() + test.stderr());
-    }
+    String text = "// written by the Provision testkit; stands in for /etc/bind/named.conf\n"
+        + "options {\n"
+        + "  directory \"" + state + "\";\n"
+        + "  pid-file \"" + state.resolve("named.pid") + "\";\n"
+        + "  session-keyfile \"" + state.resolve("session.key") + "\";\n"
+        + "  listen-on port " + port + " { 127.0.0.1; };\n"
+        + "  listen-on-v6 { none; };\n"
+        + "  recursion no;\n"
+        + "  dnssec-validation no;\n"
+        + "};\n"
+        + "controls { };\n"
+        + "include \"" + include + "\";\n";
+    writeConfig(mainConfig, text, state);
+    ServerProcess.checkConfig("named-checkconf", List.of(CHECKCONF.toString(), "-z", mainConfig.toString()),
+        mainConfig, List.of(), START_TIMEOUT);
     List<String> argv = new ArrayList<>(List.of(NAMED.toString(), "-g", "-c", mainConfig.toString()));
     ServerProcess process = ServerProcess.start("named", argv, state, state.resolve("console.log"), List.of(),
         STOP_TIMEOUT);
-    try {
-      process.awaitTcp(port, START_TIMEOUT);
-    } catch (RuntimeException e) {
-      process.close();
-      throw e;
-    }
-    return new BindServer(state, mainConfig, port, process);
+    process.awaitReady(p -> p.awaitTcp(port, START_TIMEOUT));
+    return new BindServer(state, mainConfig, port, process, Duration.between(t0, Instant.now()));
   }
 
   /** @return the port named answers on, on {@code 127.0.0.1} */
@@ -115,7 +101,7 @@ public final class BindServer implements AutoCloseable {
 
   /** @return a shell command that makes named reload its configuration and zones, for {@code dns_restart_cmd} */
   public String reloadCommand() {
-    return "kill -HUP " + process.pid();
+    return "kill -HUP " + process().pid();
   }
 
   /** @return a shell command that checks the main configuration and every zone, for {@code dns_test_cmd} */
@@ -146,17 +132,6 @@ public final class BindServer implements AutoCloseable {
       }
     }
     return answers.isEmpty() ? status : String.join(" ", answers);
-  }
-
-  /** @return the named process */
-  public ServerProcess process() {
-    return process;
-  }
-
-  /** Stops named. Idempotent. */
-  @Override
-  public void close() {
-    process.close();
   }
 
   @Override

@@ -17,6 +17,7 @@ import java.util.function.Predicate;
 import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.core.host.Hosts;
+import net.aegirj.provision.core.host.LocalHost;
 import net.aegirj.provision.core.host.SyncExcludes;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.CommandResult;
@@ -30,7 +31,7 @@ import net.aegirj.provision.spi.SyncResult;
  * A {@link Host} that keeps its files in memory and answers commands from stubs, for tests of
  * steps, service types and whole tasks without a real server.
  *
- * <p>Its file system follows the rules of {@link net.aegirj.provision.core.host.LocalHost}, the
+ * <p>Its file system follows the rules of {@link LocalHost}, the
  * reference: paths are absolute and normalised ({@link IllegalArgumentException} otherwise);
  * {@code write} changes a file only when its bytes, permissions, owner or group differ and needs
  * an existing parent directory; {@code mkdirs} creates missing parents with {@code 0755};

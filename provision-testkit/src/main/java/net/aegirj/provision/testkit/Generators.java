@@ -11,7 +11,9 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextProperties;
 import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InstallMethod;
 import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.Schema;
@@ -30,10 +32,10 @@ import net.aegirj.provision.api.SslMode;
  * Site site = Generators.validSite(random, platform.name());
  * }</pre>
  *
- * <p>Valid values are built by construction from the rules of {@link net.aegirj.provision.api.Grammar}
+ * <p>Valid values are built by construction from the rules of {@link Grammar}
  * and {@link Schema} (they never filter through the validators they are meant to test), and use
  * the canonical spelling of every value, so that a value survives a round trip through
- * {@link net.aegirj.provision.api.ContextProperties} unchanged.
+ * {@link ContextProperties} unchanged.
  */
 public final class Generators {
   private static final String LOWER = "abcdefghijklmnopqrstuvwxyz";
@@ -479,7 +481,7 @@ public final class Generators {
   }
 
   /**
-   * An absolute path accepted by {@code Grammar.PATH}, in the form {@link java.nio.file.Path}
+   * An absolute path accepted by {@code Grammar.PATH}, in the form {@link Path}
    * prints it (no trailing or doubled {@code /}, no {@code .} or {@code ..} segment).
    *
    * @param random the source of randomness

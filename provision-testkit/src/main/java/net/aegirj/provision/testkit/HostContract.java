@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.HostException;
+import net.aegirj.provision.core.host.LocalHost;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.CommandResult;
 import net.aegirj.provision.spi.FileInfo;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The executable definition of the {@link Host} contract, with
- * {@link net.aegirj.provision.core.host.LocalHost} as the reference. To test an implementation,
+ * {@link LocalHost} as the reference. To test an implementation,
  * extend this class and return a host whose scratch directory exists and is empty:
  *
  * <pre>{@code

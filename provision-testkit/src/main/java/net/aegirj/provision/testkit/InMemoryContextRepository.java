@@ -48,7 +48,7 @@ public final class InMemoryContextRepository implements ContextRepository {
   public long save(Context context, long expectedVersion) {
     Objects.requireNonNull(context, "context");
     ContextName name = Objects.requireNonNull(context.name(), "context.name()");
-    checkExpected(expectedVersion);
+    ContextRepository.checkExpectedVersion(expectedVersion);
     synchronized (lock) {
       checkOpen();
       Versioned current = contexts.get(name);
@@ -65,7 +65,7 @@ public final class InMemoryContextRepository implements ContextRepository {
   @Override
   public void delete(ContextName name, long expectedVersion) {
     Objects.requireNonNull(name, "name");
-    checkExpected(expectedVersion);
+    ContextRepository.checkExpectedVersion(expectedVersion);
     synchronized (lock) {
       checkOpen();
       Versioned current = contexts.get(name);
@@ -118,12 +118,6 @@ public final class InMemoryContextRepository implements ContextRepository {
     }
   }
 
-  private static void checkExpected(long expectedVersion) {
-    if (expectedVersion < NEW) {
-      throw new IllegalArgumentException(
-          "expected version must be " + NEW + " (new) or a stored version, not " + expectedVersion);
-    }
-  }
 
   private static ConflictException conflict(String what, ContextName name, long expected, Versioned current) {
     String expectedText = expected == NEW ? "version " + NEW + " (not yet created)" : "version " + expected;

@@ -6,7 +6,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,7 +29,7 @@ import net.aegirj.provision.api.PropertyChanges;
  * at {@code localhost}, with a random password and {@code ALL PRIVILEGES ... WITH GRANT OPTION}.
  * {@link #masterDbUrl()} gives it as Provision's {@code master_db} value.
  */
-public final class MariaDbServer implements AutoCloseable {
+public final class MariaDbServer extends RunningServer {
   /** The server binary used. */
   public static final Path MARIADBD = Path.of("/usr/sbin/mariadbd");
   /** The data directory initialiser used. */
@@ -39,7 +38,6 @@ public final class MariaDbServer implements AutoCloseable {
   public static final Path CLIENT = Path.of("/usr/bin/mariadb");
   /** The admin account's user name. */
   public static final String ADMIN_USER = "provision_admin";
-  private static final String PASSWORD_CHARS = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   private static final Duration INSTALL_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
@@ -51,19 +49,16 @@ public final class MariaDbServer implements AutoCloseable {
   private final Path errorLog;
   private final int port;
   private final String adminPassword;
-  private final ServerProcess process;
-  private final Duration startupTime;
 
   private MariaDbServer(Path dir, Path dataDir, Path socket, Path errorLog, int port, String adminPassword,
       ServerProcess process, Duration startupTime) {
+    super(process, startupTime);
     this.dir = dir;
     this.dataDir = dataDir;
     this.socket = socket;
     this.errorLog = errorLog;
     this.port = port;
     this.adminPassword = adminPassword;
-    this.process = process;
-    this.startupTime = startupTime;
   }
 
   /**
@@ -94,13 +89,7 @@ public final class MariaDbServer implements AutoCloseable {
     if (root) {
       install.add("--user=root");
     }
-    ServerProcess.Result installed = ServerProcess.run(install, INSTALL_TIMEOUT);
-    try {
-      Files.writeString(dir.resolve("install.log"), installed.stdout() + installed.stderr());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + dir.resolve("install.log"), e);
-    }
-    installed.orThrow();
+    ServerProcess.run(install, INSTALL_TIMEOUT).saveTo(dir.resolve("install.log")).orThrow();
 
     int port = Ports.free();
     List<String> command = new ArrayList<>(List.of(MARIADBD.toString(), "--no-defaults",
@@ -114,9 +103,9 @@ public final class MariaDbServer implements AutoCloseable {
     ServerProcess process = ServerProcess.start("mariadbd", command, dir, dir.resolve("console.log"),
         List.of(errorLog), STOP_TIMEOUT);
     String password = randomPassword();
-    try {
-      process.awaitTcp(port, START_TIMEOUT);
-      process.awaitUnixSocket(socket, START_TIMEOUT);
+    process.awaitReady(p -> {
+      p.awaitTcp(port, START_TIMEOUT);
+      p.awaitUnixSocket(socket, START_TIMEOUT);
       String sql = "";
       for (String host : List.of("127.0.0.1", "localhost")) {
         String account = "'" + ADMIN_USER + "'@'" + host + "'";
@@ -124,11 +113,7 @@ public final class MariaDbServer implements AutoCloseable {
             + "GRANT ALL PRIVILEGES ON *.* TO " + account + " WITH GRANT OPTION; ";
       }
       rootSql(socket, sql + "FLUSH PRIVILEGES;");
-    } catch (RuntimeException e) {
-      IllegalStateException failure = process.failure("mariadbd did not become ready: " + e.getMessage());
-      process.close();
-      throw failure;
-    }
+    });
     return new MariaDbServer(dir, dataDir, socket, errorLog, port, password, process,
         Duration.between(t0, Instant.now()));
   }
@@ -213,26 +198,7 @@ public final class MariaDbServer implements AutoCloseable {
   public String sqlOverTcp(String user, String password, String statements) {
     List<String> command = List.of(CLIENT.toString(), "--no-defaults", "--protocol=TCP", "-h", "127.0.0.1", "-P",
         Integer.toString(port), "-u", user, "-N", "-B", "-e", statements);
-    return chomp(ServerProcess.run(command, Map.of("MYSQL_PWD", password), SQL_TIMEOUT).orThrow().stdout());
-  }
-
-  /** @return the server process */
-  public ServerProcess process() {
-    return process;
-  }
-
-  /**
-   * @return how long it took from initialising the data directory to the admin account existing
-   *     (the initialisation included)
-   */
-  public Duration startupTime() {
-    return startupTime;
-  }
-
-  /** Shuts the server down ({@code SIGTERM}: a clean shutdown), killing it if that takes too long. */
-  @Override
-  public void close() {
-    process.close();
+    return ServerProcess.run(command, Map.of("MYSQL_PWD", password), SQL_TIMEOUT).orThrow().output();
   }
 
   @Override
@@ -243,19 +209,6 @@ public final class MariaDbServer implements AutoCloseable {
   private static String rootSql(Path socket, String statements) {
     List<String> command = List.of(CLIENT.toString(), "--no-defaults", "-S", socket.toString(), "-u", "root", "-N",
         "-B", "-e", statements);
-    return chomp(ServerProcess.run(command, SQL_TIMEOUT).orThrow().stdout());
-  }
-
-  private static String chomp(String s) {
-    return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
-  }
-
-  private static String randomPassword() {
-    SecureRandom random = new SecureRandom();
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < 24; i++) {
-      b.append(PASSWORD_CHARS.charAt(random.nextInt(PASSWORD_CHARS.length())));
-    }
-    return b.toString();
+    return ServerProcess.run(command, SQL_TIMEOUT).orThrow().output();
   }
 }

@@ -1,13 +1,11 @@
 package net.aegirj.provision.testkit;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.stream.Stream;
 import net.aegirj.provision.api.PropertyChanges;
 
 /**
@@ -32,33 +30,20 @@ import net.aegirj.provision.api.PropertyChanges;
  * roots and the PHP-FPM socket must be reachable by that user (search permission on every directory
  * above them, read permission on the files).
  */
-public final class NginxServer implements AutoCloseable {
+public final class NginxServer extends WebServer {
   /** The nginx binary used. */
   public static final Path NGINX = Path.of("/usr/sbin/nginx");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Path dir;
-  private final Path mainConfig;
-  private final Path errorLog;
-  private final Path accessLog;
   private final Path pidFile;
-  private final int port;
-  private final int sslPort;
-  private final ServerProcess process;
-  private final Duration startupTime;
 
   private NginxServer(Path dir, Path mainConfig, Path errorLog, Path accessLog, Path pidFile, int port, int sslPort,
       ServerProcess process, Duration startupTime) {
+    super(mainConfig, errorLog, accessLog, port, sslPort, process, startupTime);
     this.dir = dir;
-    this.mainConfig = mainConfig;
-    this.errorLog = errorLog;
-    this.accessLog = accessLog;
     this.pidFile = pidFile;
-    this.port = port;
-    this.sslPort = sslPort;
-    this.process = process;
-    this.startupTime = startupTime;
   }
 
   /**
@@ -79,66 +64,38 @@ public final class NginxServer implements AutoCloseable {
     List<Integer> ports = Ports.free(2);
     Path temp = dir.resolve("tmp");
     Path include = aegirRoot.toAbsolutePath().normalize().resolve("config").resolve("nginx.con[f]");
-    try {
-      Files.createDirectories(temp);
-      String user = ServerProcess.runningAsRoot() ? "user www-data www-data;\n" : "";
-      String text = "# written by the Provision testkit; stands in for /etc/nginx/nginx.conf\n"
-          + user
-          + "worker_processes 1;\n"
-          + "pid " + pidFile + ";\n"
-          + "error_log " + errorLog + " notice;\n"
-          + "events {\n"
-          + "  worker_connections 256;\n"
-          + "}\n"
-          + "http {\n"
-          + "  include /etc/nginx/mime.types;\n"
-          + "  default_type application/octet-stream;\n"
-          + "  sendfile on;\n"
-          + "  access_log " + accessLog + ";\n"
-          + "  client_body_temp_path " + temp.resolve("client_body") + ";\n"
-          + "  proxy_temp_path " + temp.resolve("proxy") + ";\n"
-          + "  fastcgi_temp_path " + temp.resolve("fastcgi") + ";\n"
-          + "  uwsgi_temp_path " + temp.resolve("uwsgi") + ";\n"
-          + "  scgi_temp_path " + temp.resolve("scgi") + ";\n"
-          + "  include " + include + ";\n"
-          + "}\n";
-      Files.writeString(mainConfig, text);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the nginx configuration in " + dir, e);
-    }
+    String user = ServerProcess.runningAsRoot() ? "user www-data www-data;\n" : "";
+    String text = "# written by the Provision testkit; stands in for /etc/nginx/nginx.conf\n"
+        + user
+        + "worker_processes 1;\n"
+        + "pid " + pidFile + ";\n"
+        + "error_log " + errorLog + " notice;\n"
+        + "events {\n"
+        + "  worker_connections 256;\n"
+        + "}\n"
+        + "http {\n"
+        + "  include /etc/nginx/mime.types;\n"
+        + "  default_type application/octet-stream;\n"
+        + "  sendfile on;\n"
+        + "  access_log " + accessLog + ";\n"
+        + "  client_body_temp_path " + temp.resolve("client_body") + ";\n"
+        + "  proxy_temp_path " + temp.resolve("proxy") + ";\n"
+        + "  fastcgi_temp_path " + temp.resolve("fastcgi") + ";\n"
+        + "  uwsgi_temp_path " + temp.resolve("uwsgi") + ";\n"
+        + "  scgi_temp_path " + temp.resolve("scgi") + ";\n"
+        + "  include " + include + ";\n"
+        + "}\n";
+    writeConfig(mainConfig, text, temp);
     List<String> base = List.of(NGINX.toString(), "-e", errorLog.toString(), "-p", dir + "/", "-c",
         mainConfig.toString());
-    ServerProcess.Result test = ServerProcess.run(concat(base, List.of("-t", "-q")), START_TIMEOUT);
-    if (test.exitCode() != 0) {
-      throw new IllegalStateException("nginx refuses its configuration " + mainConfig + ":\n" + test.stderr()
-          + test.stdout() + "---- last lines of " + errorLog + " ----\n" + ServerProcess.tail(errorLog, 40));
-    }
-    ServerProcess process = ServerProcess.start("nginx", concat(base, List.of("-g", "daemon off;")), dir,
+    ServerProcess.checkConfig("nginx", ServerProcess.plus(base, "-t", "-q"), mainConfig, List.of(errorLog),
+        START_TIMEOUT);
+    ServerProcess process = ServerProcess.start("nginx", ServerProcess.plus(base, "-g", "daemon off;"), dir,
         dir.resolve("console.log"), List.of(errorLog), STOP_TIMEOUT);
-    try {
-      String pid = Long.toString(process.pid());
-      process.await("its pid file " + pidFile, () -> pidIs(pidFile, pid), START_TIMEOUT);
-    } catch (RuntimeException e) {
-      process.close();
-      throw e;
-    }
+    String pid = Long.toString(process.pid());
+    process.awaitReady(p -> p.await("its pid file " + pidFile, () -> pidIs(pidFile, pid), START_TIMEOUT));
     return new NginxServer(dir, mainConfig, errorLog, accessLog, pidFile, ports.get(0), ports.get(1), process,
         Duration.between(t0, Instant.now()));
-  }
-
-  /** @return a free port chosen for {@code http_port}; nginx listens there once a vhost says so */
-  public int port() {
-    return port;
-  }
-
-  /** @return a free port chosen for {@code http_ssl_port} */
-  public int sslPort() {
-    return sslPort;
-  }
-
-  /** @return the main configuration file */
-  public Path mainConfig() {
-    return mainConfig;
   }
 
   /** @return the prefix and state directory */
@@ -146,30 +103,19 @@ public final class NginxServer implements AutoCloseable {
     return dir;
   }
 
-  /** @return the error log (also given with {@code -e}, so early errors land there too) */
-  public Path errorLog() {
-    return errorLog;
-  }
-
-  /** @return the access log */
-  public Path accessLog() {
-    return accessLog;
-  }
-
   /** @return the master's pid file */
   public Path pidFile() {
     return pidFile;
   }
 
-  /** @return a shell command that tests the configuration quietly, for {@code http_test_cmd} */
+  /** Tests quietly: {@code nginx -t -q}. */
+  @Override
   public String testCommand() {
     return NGINX + " -t -q" + options();
   }
 
-  /**
-   * @return a shell command that makes the running master reload its configuration, for
-   *     {@code http_restart_cmd}; it returns once the signal is sent, before new workers run
-   */
+  /** The running master reloads: {@code nginx -s reload}. */
+  @Override
   public String reloadCommand() {
     return NGINX + options() + " -s reload";
   }
@@ -193,33 +139,17 @@ public final class NginxServer implements AutoCloseable {
    * @throws IllegalStateException when it does not, with the tail of the error log
    */
   public void awaitListening(Duration timeout) {
-    process.awaitTcp(port, timeout);
-  }
-
-  /** @return the master process */
-  public ServerProcess process() {
-    return process;
-  }
-
-  /** @return how long it took from writing the configuration to the master's pid file */
-  public Duration startupTime() {
-    return startupTime;
-  }
-
-  /** Stops the master and its workers. Idempotent. */
-  @Override
-  public void close() {
-    process.close();
+    process().awaitTcp(port(), timeout);
   }
 
   @Override
   public String toString() {
-    return "nginx " + mainConfig + " (port " + port + ")";
+    return "nginx " + mainConfig() + " (port " + port() + ")";
   }
 
   private String options() {
-    return " -e " + LocalServers.shellQuote(errorLog.toString()) + " -p " + LocalServers.shellQuote(dir + "/")
-        + " -c " + LocalServers.shellQuote(mainConfig.toString());
+    return " -e " + LocalServers.shellQuote(errorLog().toString()) + " -p " + LocalServers.shellQuote(dir + "/")
+        + " -c " + LocalServers.shellQuote(mainConfig().toString());
   }
 
   private static boolean pidIs(Path pidFile, String pid) {
@@ -228,9 +158,5 @@ public final class NginxServer implements AutoCloseable {
     } catch (IOException e) {
       return false;
     }
-  }
-
-  private static List<String> concat(List<String> a, List<String> b) {
-    return Stream.concat(a.stream(), b.stream()).toList();
   }
 }

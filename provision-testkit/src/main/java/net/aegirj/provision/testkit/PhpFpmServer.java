@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * above it). Ready means the socket accepts connections. {@link #close()} stops it ({@code SIGTERM},
  * then {@code SIGKILL} on the whole tree).
  */
-public final class PhpFpmServer implements AutoCloseable {
+public final class PhpFpmServer extends RunningServer {
   private static final Pattern VERSIONED = Pattern.compile("php-fpm([0-9]{1,2})\\.([0-9]{1,2})");
   /**
    * The PHP-FPM binary used: {@code $PROVISION_PHP_FPM} when set, else the newest
@@ -40,26 +40,16 @@ public final class PhpFpmServer implements AutoCloseable {
   private final Path config;
   private final Path socket;
   private final Path errorLog;
-  private final ServerProcess process;
-  private final Duration startupTime;
 
   private PhpFpmServer(Path dir, Path config, Path socket, Path errorLog, ServerProcess process,
       Duration startupTime) {
+    super(process, startupTime);
     this.dir = dir;
     this.config = config;
     this.socket = socket;
     this.errorLog = errorLog;
-    this.process = process;
-    this.startupTime = startupTime;
   }
 
-  /**
-   * Writes the configuration into {@code dir}, starts PHP-FPM and waits for its socket.
-   *
-   * @param dir an empty directory for its state (created)
-   * @return the running server
-   * @throws IllegalStateException when PHP-FPM is missing or does not start in time
-   */
   /**
    * @param override an explicit binary, or null
    * @param sbin where Debian installs {@code php-fpm<version>}
@@ -88,6 +78,13 @@ public final class PhpFpmServer implements AutoCloseable {
     return best != null ? best : sbin.resolve("php-fpm8.2");
   }
 
+  /**
+   * Writes the configuration into {@code dir}, starts PHP-FPM and waits for its socket.
+   *
+   * @param dir an empty directory for its state (created)
+   * @return the running server
+   * @throws IllegalStateException when PHP-FPM is missing or does not start in time
+   */
   static PhpFpmServer start(Path dir) {
     ServerProcess.requireExecutable(PHP_FPM, "php-fpm (Debian's php-fpm package)");
     Instant t0 = Instant.now();
@@ -95,42 +92,31 @@ public final class PhpFpmServer implements AutoCloseable {
     Path socket = dir.resolve("php-fpm.sock");
     Path errorLog = dir.resolve("php-fpm.log");
     LocalServers.checkSocketPath(socket);
-    try {
-      Files.createDirectories(dir.resolve("sessions"));
-      Files.createDirectories(dir.resolve("tmp"));
-      boolean root = ServerProcess.runningAsRoot();
-      String user = root ? "user = root\ngroup = root\n" : "";
-      String text = "; written by the Provision testkit\n"
-          + "[global]\n"
-          + "pid = " + dir.resolve("php-fpm.pid") + "\n"
-          + "error_log = " + errorLog + "\n"
-          + "daemonize = no\n"
-          + "\n"
-          + "[www]\n"
-          + user
-          + "listen = " + socket + "\n"
-          + "listen.mode = 0666\n"
-          + "pm = static\n"
-          + "pm.max_children = 2\n"
-          + "clear_env = no\n"
-          + "catch_workers_output = yes\n"
-          + "decorate_workers_output = no\n"
-          + "php_admin_value[session.save_path] = " + dir.resolve("sessions") + "\n"
-          + "php_admin_value[sys_temp_dir] = " + dir.resolve("tmp") + "\n"
-          + "php_admin_value[upload_tmp_dir] = " + dir.resolve("tmp") + "\n";
-      Files.writeString(config, text);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the PHP-FPM configuration in " + dir, e);
-    }
+    boolean root = ServerProcess.runningAsRoot();
+    String user = root ? "user = root\ngroup = root\n" : "";
+    String text = "; written by the Provision testkit\n"
+        + "[global]\n"
+        + "pid = " + dir.resolve("php-fpm.pid") + "\n"
+        + "error_log = " + errorLog + "\n"
+        + "daemonize = no\n"
+        + "\n"
+        + "[www]\n"
+        + user
+        + "listen = " + socket + "\n"
+        + "listen.mode = 0666\n"
+        + "pm = static\n"
+        + "pm.max_children = 2\n"
+        + "clear_env = no\n"
+        + "catch_workers_output = yes\n"
+        + "decorate_workers_output = no\n"
+        + "php_admin_value[session.save_path] = " + dir.resolve("sessions") + "\n"
+        + "php_admin_value[sys_temp_dir] = " + dir.resolve("tmp") + "\n"
+        + "php_admin_value[upload_tmp_dir] = " + dir.resolve("tmp") + "\n";
+    writeConfig(config, text, dir.resolve("sessions"), dir.resolve("tmp"));
     List<String> command = List.of(PHP_FPM.toString(), "-F", "-R", "-y", config.toString());
     ServerProcess process = ServerProcess.start("php-fpm", command, dir, dir.resolve("console.log"),
         List.of(errorLog), STOP_TIMEOUT);
-    try {
-      process.awaitUnixSocket(socket, START_TIMEOUT);
-    } catch (RuntimeException e) {
-      process.close();
-      throw e;
-    }
+    process.awaitReady(p -> p.awaitUnixSocket(socket, START_TIMEOUT));
     return new PhpFpmServer(dir, config, socket, errorLog, process, Duration.between(t0, Instant.now()));
   }
 
@@ -157,22 +143,6 @@ public final class PhpFpmServer implements AutoCloseable {
   /** @return PHP-FPM's error log, which also has the workers' output */
   public Path errorLog() {
     return errorLog;
-  }
-
-  /** @return the master process */
-  public ServerProcess process() {
-    return process;
-  }
-
-  /** @return how long it took from writing the configuration to the socket accepting connections */
-  public Duration startupTime() {
-    return startupTime;
-  }
-
-  /** Stops the master and its workers. Idempotent. */
-  @Override
-  public void close() {
-    process.close();
   }
 
   @Override

@@ -8,7 +8,6 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,7 +31,7 @@ import java.util.regex.Pattern;
  * created. {@link #close()} asks for a fast shutdown ({@code SIGINT}, which ends open sessions),
  * then stops the process tree.
  */
-public final class PostgresServer implements AutoCloseable {
+public final class PostgresServer extends RunningServer {
   /** The directory of the server binaries used. */
   public static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
   /** The superuser's name. */
@@ -40,7 +39,6 @@ public final class PostgresServer implements AutoCloseable {
   /** The database created for tests. */
   public static final String DATABASE = "provision";
   private static final String SYSTEM_USER = "postgres";
-  private static final String PASSWORD_CHARS = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   private static final Pattern IDENTIFIER = Pattern.compile("[a-z][a-z0-9_]{0,62}");
   private static final Duration INITDB_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -51,17 +49,14 @@ public final class PostgresServer implements AutoCloseable {
   private final Path dataDir;
   private final int port;
   private final String password;
-  private final ServerProcess process;
-  private final Duration startupTime;
 
   private PostgresServer(Path dir, Path dataDir, int port, String password, ServerProcess process,
       Duration startupTime) {
+    super(process, startupTime);
     this.dir = dir;
     this.dataDir = dataDir;
     this.port = port;
     this.password = password;
-    this.process = process;
-    this.startupTime = startupTime;
   }
 
   /**
@@ -108,12 +103,7 @@ public final class PostgresServer implements AutoCloseable {
         throw new UncheckedIOException("cannot remove " + passwordFile, e);
       }
     }
-    try {
-      Files.writeString(dir.resolve("initdb.log"), initialised.stdout() + initialised.stderr());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + dir.resolve("initdb.log"), e);
-    }
-    initialised.orThrow();
+    initialised.saveTo(dir.resolve("initdb.log")).orThrow();
 
     List<String> command = asServerUser(root, List.of(postgres.toString(), "-D", dataDir.toString(),
         "-p", Integer.toString(port), "-k", dir.toString(), "-c", "listen_addresses=127.0.0.1",
@@ -122,15 +112,11 @@ public final class PostgresServer implements AutoCloseable {
     ServerProcess process = ServerProcess.start("postgres", command, dir, dir.resolve("console.log"), List.of(),
         STOP_TIMEOUT);
     PostgresServer server = new PostgresServer(dir, dataDir, port, password, process, Duration.ZERO);
-    try {
-      process.awaitTcp(port, START_TIMEOUT);
-      process.await("pg_isready", server::isReady, START_TIMEOUT);
+    process.awaitReady(p -> {
+      p.awaitTcp(port, START_TIMEOUT);
+      p.await("pg_isready", server::isReady, START_TIMEOUT);
       server.sql("CREATE DATABASE " + DATABASE);
-    } catch (RuntimeException e) {
-      IllegalStateException failure = process.failure("postgres did not become ready: " + e.getMessage());
-      server.close();
-      throw failure;
-    }
+    });
     return new PostgresServer(dir, dataDir, port, password, process, Duration.between(t0, Instant.now()));
   }
 
@@ -211,40 +197,20 @@ public final class PostgresServer implements AutoCloseable {
   public String sql(String statements) {
     List<String> command = List.of(BIN.resolve("psql").toString(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
         "-h", dir.toString(), "-p", Integer.toString(port), "-U", SUPERUSER, "-d", "postgres", "-c", statements);
-    String out = ServerProcess.run(command, SQL_TIMEOUT).orThrow().stdout();
-    return out.endsWith("\n") ? out.substring(0, out.length() - 1) : out;
-  }
-
-  /** @return the server process */
-  public ServerProcess process() {
-    return process;
-  }
-
-  /** @return how long it took from {@code initdb} to the database {@value #DATABASE} existing */
-  public Duration startupTime() {
-    return startupTime;
+    return ServerProcess.run(command, SQL_TIMEOUT).orThrow().output();
   }
 
   /** Fast shutdown ({@code SIGINT}: open sessions are ended), then the whole process tree is stopped. */
   @Override
   public void close() {
-    if (process.isAlive()) {
-      ServerProcess.run(List.of("/bin/kill", "-INT", Long.toString(process.pid())), SQL_TIMEOUT);
+    if (process().isAlive()) {
+      ServerProcess.run(List.of("/bin/kill", "-INT", Long.toString(process().pid())), SQL_TIMEOUT);
     }
-    process.close();
+    super.close();
   }
 
   @Override
   public String toString() {
     return "postgres 127.0.0.1:" + port;
-  }
-
-  private static String randomPassword() {
-    SecureRandom random = new SecureRandom();
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < 24; i++) {
-      b.append(PASSWORD_CHARS.charAt(random.nextInt(PASSWORD_CHARS.length())));
-    }
-    return b.toString();
   }
 }

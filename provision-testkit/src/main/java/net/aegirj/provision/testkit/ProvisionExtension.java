@@ -6,11 +6,8 @@ import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -133,7 +130,7 @@ public final class ProvisionExtension
       try {
         servers.close();
       } finally {
-        deleteTree(dir);
+        LocalServers.deleteTree(dir);
       }
     }
   }
@@ -158,7 +155,7 @@ public final class ProvisionExtension
         provision.close();
       } finally {
         if (ownsHome) {
-          deleteTree(home);
+          LocalServers.deleteTree(home);
         }
       }
     }
@@ -283,28 +280,5 @@ public final class ProvisionExtension
           + " ProvisionExtension.withLocalServers(..) (started: " + servers + ")");
     }
     return server;
-  }
-
-  private static void deleteTree(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove " + dir, e);
-    }
   }
 }

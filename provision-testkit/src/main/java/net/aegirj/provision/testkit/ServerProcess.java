@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * One long-running server program started by the testkit as a plain child process of this JVM
@@ -202,7 +203,71 @@ public final class ServerProcess implements AutoCloseable {
    * @return an exception whose message has {@code message}, the command line and the log tails
    */
   public IllegalStateException failure(String message) {
-    return new IllegalStateException(message + "\ncommand: " + String.join(" ", command) + "\n" + logTail());
+    return new Failure(message + "\ncommand: " + String.join(" ", command) + "\n" + logTail());
+  }
+
+  /** A failure of this server whose message already has the command and the log tails. */
+  private static final class Failure extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    Failure(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Runs the readiness probes of a server just started ({@link #awaitTcp}, {@link #await}, a first
+   * SQL statement ...); a server that does not become ready is stopped.
+   *
+   * @param probes returns once the server is ready, or throws
+   * @throws IllegalStateException when a probe fails, with the tail of the server's logs
+   */
+  public void awaitReady(Consumer<ServerProcess> probes) {
+    try {
+      probes.accept(this);
+    } catch (RuntimeException e) {
+      RuntimeException failure = e;
+      if (!(e instanceof Failure)) {
+        failure = failure(name + " did not become ready: " + e.getMessage());
+        failure.initCause(e);
+      }
+      close();
+      throw failure;
+    }
+  }
+
+  /**
+   * Runs a server program's check of its configuration, before it is started.
+   *
+   * @param what what checks it, for the message ({@code "nginx"})
+   * @param command the check
+   * @param config the configuration checked
+   * @param logs logs the check may write to, shown when it fails
+   * @param timeout how long the check may take
+   * @throws IllegalStateException when the check refuses the configuration, with its output
+   */
+  public static void checkConfig(String what, List<String> command, Path config, List<Path> logs,
+      Duration timeout) {
+    Result test = run(command, timeout);
+    if (test.exitCode() != 0) {
+      StringBuilder b = new StringBuilder(what + " refuses its configuration " + config + ":\n" + test.stderr()
+          + test.stdout());
+      for (Path log : logs) {
+        b.append("---- last lines of ").append(log).append(" ----\n").append(tail(log, TAIL_LINES));
+      }
+      throw new IllegalStateException(b.toString());
+    }
+  }
+
+  /**
+   * @param base a command
+   * @param more arguments to add
+   * @return the command with the arguments added
+   */
+  static List<String> plus(List<String> base, String... more) {
+    List<String> out = new ArrayList<>(base);
+    out.addAll(Arrays.asList(more));
+    return List.copyOf(out);
   }
 
   /** @return the last {@value #TAIL_LINES} lines of each of the server's logs, each under a header */
@@ -275,6 +340,27 @@ public final class ServerProcess implements AutoCloseable {
       if (exitCode != 0) {
         throw new IllegalStateException("command failed with status " + exitCode + ": " + String.join(" ", command)
             + (stdout.isBlank() ? "" : "\nstdout:\n" + stdout) + (stderr.isBlank() ? "" : "\nstderr:\n" + stderr));
+      }
+      return this;
+    }
+
+    /** @return the standard output without its final line break */
+    public String output() {
+      return stdout.endsWith("\n") ? stdout.substring(0, stdout.length() - 1) : stdout;
+    }
+
+    /**
+     * Keeps both outputs in a log file, for when a later step fails.
+     *
+     * @param log the file (replaced)
+     * @return this result
+     * @throws UncheckedIOException when it cannot be written
+     */
+    public Result saveTo(Path log) {
+      try {
+        Files.writeString(log, stdout + stderr);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + log, e);
       }
       return this;
     }

@@ -8,12 +8,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -168,7 +165,7 @@ public final class SshServer implements AutoCloseable {
         }
       }
     }
-    deleteTree(dir);
+    LocalServers.deleteTree(dir);
     created.forEach(SshServer::deleteIfEmpty);
     throw last;
   }
@@ -527,7 +524,7 @@ public final class SshServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    deleteTree(dir);
+    LocalServers.deleteTree(dir);
     createdManagedPaths.forEach(SshServer::deleteIfEmpty);
   }
 
@@ -536,29 +533,6 @@ public final class SshServer implements AutoCloseable {
       Files.deleteIfExists(p);
     } catch (IOException e) {
       // not empty: leave it
-    }
-  }
-
-  private static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + root, e);
     }
   }
 

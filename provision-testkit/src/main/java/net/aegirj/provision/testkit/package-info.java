@@ -1,7 +1,8 @@
 /**
- * Test support for Provision: {@link net.aegirj.provision.testkit.ContextRepositoryContract}, the
- * executable definition of the {@link net.aegirj.provision.spi.ContextRepository} contract, an
- * {@link net.aegirj.provision.testkit.InMemoryContextRepository} to test against, and seeded
- * {@link net.aegirj.provision.testkit.Generators} of valid and hostile input.
+ * Test support for Provision: {@link ContextRepositoryContract}, the executable definition of the
+ * {@link ContextRepository} contract, an {@link InMemoryContextRepository} to test against, and
+ * seeded {@link Generators} of valid and hostile input.
  */
 package net.aegirj.provision.testkit;
+
+import net.aegirj.provision.spi.ContextRepository;

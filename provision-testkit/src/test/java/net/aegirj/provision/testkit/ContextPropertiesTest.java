@@ -14,12 +14,14 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextProperties;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.InstallMethod;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
+import net.aegirj.provision.api.SslMode;
 import net.aegirj.provision.api.Text;
 import org.junit.jupiter.api.Test;
 
@@ -83,6 +85,53 @@ class ContextPropertiesTest {
         .containsExactly(Map.entry("platform", "@platform_d10"));
     assertThat(ContextProperties.toMap(Server.named("server_bare").build()))
         .as("a bare server stores nothing").isEmpty();
+  }
+
+  @Test
+  void everyStoredDeclarationIsReadAndWrittenThroughItsValueType() {
+    Map<ContextType, Map<String, Object>> samples = Map.of(
+        ContextType.SERVER, Map.ofEntries(Map.entry("remote_host", "web1.example.com"),
+            Map.entry("aegir_root", "/var/aegir"), Map.entry("script_user", "aegir"),
+            Map.entry("ip_addresses", List.of("192.0.2.1")), Map.entry("master_url", "https://a.example.com"),
+            Map.entry("admin_email", "ops@example.com"), Map.entry("http_service_type", "nginx"),
+            Map.entry("db_service_type", "mysql"), Map.entry("dns_service_type", "bind"),
+            Map.entry("ssh_port", 2222), Map.entry("ssh_user", "deploy"),
+            Map.entry("ssh_identity", "/home/aegir/.ssh/id_ed25519"),
+            Map.entry("ssh_known_hosts", "/home/aegir/.ssh/known_hosts")),
+        ContextType.PLATFORM, Map.of("root", "/var/aegir/platforms/d10", "web_server", "@server_web1",
+            "makefile", "https://example.com/d10.make", "make_working_copy", Boolean.TRUE,
+            "repo_path", "/var/aegir/repos/d10", "locked", Boolean.TRUE),
+        ContextType.SITE, Map.ofEntries(Map.entry("uri", "www.example.com"), Map.entry("platform", "@platform_d10"),
+            Map.entry("db_server", "@server_db1"), Map.entry("site_enabled", Boolean.FALSE),
+            Map.entry("language", "pt-br"), Map.entry("client_name", "acme"),
+            Map.entry("aliases", List.of("example.com")), Map.entry("redirection", "example.com"),
+            Map.entry("cron_key", "Zx9_cron"), Map.entry("drush_aliases", List.of("example")),
+            Map.entry("profile", "minimal"), Map.entry("install_method", "manual"), Map.entry("ssl_enabled", 1),
+            Map.entry("ssl_key", "example.com"), Map.entry("ip_addresses", Map.of("server_web1", "192.0.2.10")),
+            Map.entry("dns_zone", "example.com"), Map.entry("dns_zone_subdomain", "www"),
+            Map.entry("installed", Boolean.TRUE), Map.entry("db_name", "example"), Map.entry("db_user", "example"),
+            Map.entry("db_passwd", "s3cret_Token")));
+    Map<ContextType, ContextName> names = Map.of(ContextType.SERVER, ContextName.MASTER,
+        ContextType.PLATFORM, ContextName.of("platform_d10"), ContextType.SITE, ContextName.of("www.example.com"));
+    for (ContextType type : ContextType.values()) {
+      assertThat(samples.get(type).keySet()).as("the samples cover every stored property of a %s", type.id())
+          .containsExactlyInAnyOrderElementsOf(Schema.properties(type).stream().filter(p -> !p.derived())
+              .map(PropertySpec::name).toList());
+      for (Map.Entry<String, Object> e : samples.get(type).entrySet()) {
+        Context c = ContextProperties.fromMap(type, names.get(type), Map.of(e.getKey(), e.getValue()));
+        assertThat(c.extras()).as("%s of a %s is a declared property, not an extra", e.getKey(), type.id())
+            .isEmpty();
+        assertThat(ContextProperties.toMap(c)).as("%s of a %s reaches its accessor and comes back", e.getKey(),
+            type.id()).containsExactly(Map.entry(e.getKey(), e.getValue()));
+      }
+    }
+    Site site = (Site) ContextProperties.fromMap(ContextType.SITE, names.get(ContextType.SITE),
+        samples.get(ContextType.SITE));
+    assertThat(site.sslEnabled()).as("ssl_enabled is read as its enum").contains(SslMode.ON);
+    assertThat(site.installMethod()).as("install_method is read as its enum").contains(InstallMethod.MANUAL);
+    assertThat(site.dbPasswd()).as("db_passwd is read by its own accessor").contains("s3cret_Token");
+    assertThat(site.toString()).as("a secret set through its declaration stays redacted")
+        .doesNotContain("s3cret_Token");
   }
 
   // --- ContextName -----------------------------------------------------------------------------

@@ -349,11 +349,7 @@ public final class SshHost implements Host {
 
   @Override
   public SyncResult sync(Path dir, Set<String> excludes) {
-    String p = check(dir);
-    Objects.requireNonNull(excludes, "excludes");
-    if (dir.getNameCount() == 0) {
-      throw new IllegalArgumentException("refusing to sync /");
-    }
+    String p = checkTree(dir, excludes, "sync");
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException("not a local directory: " + dir);
     }
@@ -399,13 +395,19 @@ public final class SshHost implements Host {
     return new SyncResult(List.copyOf(plan.added), List.copyOf(plan.changed), List.copyOf(plan.deleted), trips);
   }
 
-  @Override
-  public SyncResult fetch(Path dir, Set<String> excludes) {
+  /** @return the remote path of a tree to sync or fetch, checked (never {@code /}) */
+  private String checkTree(Path dir, Set<String> excludes, String verb) {
     String p = check(dir);
     Objects.requireNonNull(excludes, "excludes");
     if (dir.getNameCount() == 0) {
-      throw new IllegalArgumentException("refusing to fetch /");
+      throw new IllegalArgumentException("refusing to " + verb + " /");
     }
+    return p;
+  }
+
+  @Override
+  public SyncResult fetch(Path dir, Set<String> excludes) {
+    String p = checkTree(dir, excludes, "fetch");
     SyncExcludes glob = new SyncExcludes(excludes);
     SortedMap<String, SshSyncPlan.Local> local;
     try {

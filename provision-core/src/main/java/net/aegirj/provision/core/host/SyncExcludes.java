@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import net.aegirj.provision.spi.Host;
 
 /**
- * The exclude globs of {@link net.aegirj.provision.spi.Host#sync}, matched against paths relative to the synced directory (segments
+ * The exclude globs of {@link Host#sync}, matched against paths relative to the synced directory (segments
  * separated by {@code /}).
  *
  * <ul>

@@ -20,15 +20,17 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.spi.ContextRepository;
 import net.aegirj.provision.spi.TaskLocks;
 
 /**
  * One task at a time per context, across threads, processes and control nodes: a lock per name
  * inside this JVM, a file lock on {@code <home>/locks/<name>.lock}, and, when the repository
- * offers them ({@link net.aegirj.provision.spi.ContextRepository#taskLocks()}), its task lock
+ * offers them ({@link ContextRepository#taskLocks()}), its task lock
  * that other machines sharing the repository see. A thread that holds a context's lock may take
  * it again (the inner hold only counts).
  *
@@ -44,7 +46,7 @@ public final class ContextLocks {
 
   /**
    * The lock inside this JVM: the thread that takes it may take it again (nested holds count);
-   * unlike a {@link java.util.concurrent.locks.ReentrantLock}, any thread may release it, so a
+   * unlike a {@link ReentrantLock}, any thread may release it, so a
    * batch can take locks on worker threads and release them when the whole group is done.
    */
   private static final class JvmLock {

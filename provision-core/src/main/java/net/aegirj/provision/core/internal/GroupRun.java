@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * shared test or reload fails, the tasks are undone and run again alone.
  */
 final class GroupRun {
-  /** The engine's logger: the command line quiets it by that name ({@code Main}). */
+  /** The engine's logger: the command line quiets it by that name ({@code CliLogging}). */
   private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
 
   /** How many tasks of a group share one configuration test and reload. */

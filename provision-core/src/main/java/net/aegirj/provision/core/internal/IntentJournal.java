@@ -5,30 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ProvisionException;
@@ -51,52 +34,36 @@ import org.slf4j.LoggerFactory;
  */
 final class IntentJournal {
   private static final Logger LOG = LoggerFactory.getLogger(IntentJournal.class);
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final FileAttribute<Set<PosixFilePermission>> PRIVATE_DIR =
-      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-  private static final FileAttribute<Set<PosixFilePermission>> PRIVATE_FILE =
-      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
   /** A {@code .new-} file older than this was left by a process killed before it renamed it. */
-  static final Duration ABANDONED = Duration.ofMinutes(1);
-
-  /**
-   * The records this process has open. Their locks are POSIX record locks, which belong to the
-   * process, and closing any descriptor of a file drops them: so a thread never opens a file that
-   * another thread of this process holds.
-   */
-  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+  static final Duration ABANDONED = LockedRecords.ABANDONED;
 
   /** The records of tasks running in this process, for {@link #claimedByRunningTask}. */
   private static final Map<Path, Record> LIVE = new ConcurrentHashMap<>();
 
-  private final Path dir;
+  private final LockedRecords records;
 
   /** @param dir the directory of the records ({@code <home>/state/intents}), made on first use */
   IntentJournal(Path dir) {
-    this.dir = dir;
+    this.records = new LockedRecords(dir, "an intent");
   }
 
   /** @return the directory of the records */
   Path directory() {
-    return dir;
+    return records.directory();
   }
 
   /** An intent as stored: with the id of the service type that settles it. */
   record Stored(String type, Intent intent) {}
 
   /** The record of a task running in this process, locked by it. */
-  final class Record implements AutoCloseable {
-    private final Path file;
-    private final FileChannel channel;
-    private final FileLock lock;
+  static final class Record implements AutoCloseable {
+    private final LockedRecords.Held held;
     private final List<Stored> intents = new ArrayList<>();
 
-    private Record(Path file, FileChannel channel, FileLock lock) {
-      this.file = file;
-      this.channel = channel;
-      this.lock = lock;
+    private Record(LockedRecords.Held held) {
+      this.held = held;
     }
 
     /**
@@ -107,11 +74,11 @@ final class IntentJournal {
      */
     synchronized void add(String type, Intent intent) {
       try {
-        write(channel, line(type, intent));
-        channel.force(true);
+        LockedRecords.write(held.channel(), line(type, intent));
+        held.channel().force(true);
         intents.add(new Stored(type, intent));
       } catch (IOException e) {
-        throw new ProvisionException("cannot record the intent to create " + intent + " in " + file + ": "
+        throw new ProvisionException("cannot record the intent to create " + intent + " in " + held.file() + ": "
             + e.getMessage() + "; nothing was created", e);
       }
     }
@@ -122,46 +89,28 @@ final class IntentJournal {
 
     /** Removes the record: the task ended and left nothing to settle. */
     void clear() {
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException e) {
-        LOG.warn("cannot remove {}: {}; the next task settles its intents once more", file, e.getMessage());
-      }
-      close();
+      LIVE.remove(held.file());
+      held.remove("the next task settles its intents once more");
     }
 
     /** Releases the lock and keeps the file: the next task on the context settles it. */
     @Override
     public void close() {
-      LIVE.remove(file);
-      try {
-        if (lock.isValid()) {
-          lock.release();
-        }
-        channel.close();
-      } catch (IOException e) {
-        // released when the channel closes anyway
-      } finally {
-        HELD.remove(file);
-      }
+      LIVE.remove(held.file());
+      held.close();
     }
   }
 
   /** The record of a killed task, locked by this process while it is settled. */
-  final class Left implements AutoCloseable {
-    private final Path file;
-    private final FileChannel channel;
-    private final FileLock lock;
+  static final class Left implements AutoCloseable {
+    private final LockedRecords.Held held;
     private final ContextName context;
     private final Task task;
     private final long pid;
     private final List<Stored> intents;
 
-    private Left(Path file, FileChannel channel, FileLock lock, ContextName context, Task task, long pid,
-        List<Stored> intents) {
-      this.file = file;
-      this.channel = channel;
-      this.lock = lock;
+    private Left(LockedRecords.Held held, ContextName context, Task task, long pid, List<Stored> intents) {
+      this.held = held;
       this.context = context;
       this.task = task;
       this.pid = pid;
@@ -190,42 +139,23 @@ final class IntentJournal {
 
     /** @return the file */
     Path file() {
-      return file;
+      return held.file();
     }
 
     /** Removes the record: everything in it is settled. */
     void remove() {
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException e) {
-        LOG.warn("cannot remove {}: {}; it is settled again by a later task", file, e.getMessage());
-      }
-      close();
+      held.remove("it is settled again by a later task");
     }
 
     /** Releases it, kept for a later task. */
     @Override
     public void close() {
-      try {
-        if (lock.isValid()) {
-          lock.release();
-        }
-        channel.close();
-      } catch (IOException e) {
-        // released when the channel closes anyway
-      } finally {
-        HELD.remove(file);
-      }
+      held.close();
     }
   }
 
   static String key(ContextName context) {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(context.value().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(h, 0, 12) + "~";
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return LockedRecords.key(context.value());
   }
 
   private static byte[] line(String type, Intent i) {
@@ -240,25 +170,6 @@ final class IntentJournal {
     return (n.toString() + "\n").getBytes(StandardCharsets.UTF_8);
   }
 
-  private static void write(FileChannel ch, byte[] bytes) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(bytes);
-    while (b.hasRemaining()) {
-      ch.write(b);
-    }
-  }
-
-  private void makeDirectory() throws IOException {
-    for (Path d : List.of(dir.getParent(), dir)) {
-      if (!Files.isDirectory(d)) {
-        try {
-          Files.createDirectory(d, PRIVATE_DIR);
-        } catch (FileAlreadyExistsException e) {
-          // made by another task meanwhile
-        }
-      }
-    }
-  }
-
   /**
    * Makes a task's record with its first intent, synced (file and directory) before it returns.
    *
@@ -269,52 +180,22 @@ final class IntentJournal {
    * @return the record, locked by this process until it is cleared or closed
    */
   Record open(ContextName context, Task task, String type, Intent first) {
-    byte[] b = new byte[8];
-    RANDOM.nextBytes(b);
-    String id = HexFormat.of().formatHex(b);
-    Path file = dir.resolve(key(context) + id);
-    // Made, filled and locked under a name no scanner takes for a record, then renamed (the lock
-    // goes with the file): another task never settles a record that is not locked yet.
-    Path fresh = dir.resolve(".new-" + id);
-    HELD.add(file);
-    HELD.add(fresh);
+    ObjectNode header = JSON.createObjectNode();
+    header.put("context", context.toString());
+    header.put("task", task.id());
+    header.put("pid", ProcessHandle.current().pid());
+    header.put("started", Instant.now().toString());
     try {
-      makeDirectory();
-      FileChannel ch = FileChannel.open(fresh, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-          StandardOpenOption.READ), PRIVATE_FILE);
-      FileLock lock;
-      try {
-        lock = ch.lock();
-        ObjectNode header = JSON.createObjectNode();
-        header.put("context", context.toString());
-        header.put("task", task.id());
-        header.put("pid", ProcessHandle.current().pid());
-        header.put("started", Instant.now().toString());
-        write(ch, (header.toString() + "\n").getBytes(StandardCharsets.UTF_8));
-        write(ch, line(type, first));
-        ch.force(true);
-        Files.move(fresh, file, StandardCopyOption.ATOMIC_MOVE);
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-          d.force(true);
-        }
-      } catch (IOException | RuntimeException e) {
-        ch.close();
-        Files.deleteIfExists(fresh);
-        throw e;
-      }
-      Record r = new Record(file, ch, lock);
+      Record r = new Record(records.create(key(context), ch -> {
+        LockedRecords.write(ch, (header.toString() + "\n").getBytes(StandardCharsets.UTF_8));
+        LockedRecords.write(ch, line(type, first));
+      }, true));
       r.intents.add(new Stored(type, first));
-      LIVE.put(file, r);
+      LIVE.put(r.held.file(), r);
       return r;
     } catch (IOException e) {
-      HELD.remove(file);
-      throw new ProvisionException(context + ": cannot record the intent to create " + first + " in " + dir + ": "
-          + e.getMessage() + "; nothing was created; check that the home is writable", e);
-    } catch (RuntimeException e) {
-      HELD.remove(file);
-      throw e;
-    } finally {
-      HELD.remove(fresh);
+      throw new ProvisionException(context + ": cannot record the intent to create " + first + " in "
+          + records.directory() + ": " + e.getMessage() + "; nothing was created; check that the home is writable", e);
     }
   }
 
@@ -334,70 +215,21 @@ final class IntentJournal {
 
   private List<Left> scan(String prefix) {
     List<Left> out = new ArrayList<>();
-    if (!Files.isDirectory(dir)) {
-      return out;
-    }
-    long abandonedBefore = System.currentTimeMillis() - ABANDONED.toMillis();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-      for (Path f : ds) {
-        String fileName = f.getFileName().toString();
-        if (fileName.startsWith(".new-")) {
-          removeIfAbandoned(f, abandonedBefore);
-          continue;
-        }
-        if (prefix != null && !fileName.startsWith(prefix)) {
-          continue;
-        }
-        Left left = takeOver(f);
-        if (left != null) {
-          out.add(left);
+    try {
+      for (LockedRecords.Held h : records.takeOver(prefix)) {
+        try {
+          Parsed p = parse(LockedRecords.text(h.channel()), h.file());
+          out.add(new Left(h, p.context, p.task, p.pid, p.intents));
+        } catch (IOException e) {
+          h.close();
+          LOG.warn("cannot read {}: {}; it is settled by a later task", h.file(), e.getMessage());
         }
       }
     } catch (IOException e) {
-      throw new ProvisionException("cannot read the recorded intents in " + dir + ": " + e.getMessage(), e);
+      throw new ProvisionException("cannot read the recorded intents in " + records.directory() + ": "
+          + e.getMessage(), e);
     }
     return out;
-  }
-
-  /** Locks and reads a record no process holds; null when one does (or it is gone). */
-  private Left takeOver(Path f) {
-    if (!HELD.add(f)) {
-      return null; // a task of this process holds it, or another thread is settling it
-    }
-    FileChannel ch;
-    try {
-      ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    } catch (IOException e) {
-      HELD.remove(f);
-      return null; // removed meanwhile
-    }
-    FileLock lock = null;
-    try {
-      lock = ch.tryLock();
-    } catch (OverlappingFileLockException | IOException e) {
-      // held
-    }
-    if (lock == null) {
-      closeQuietly(ch);
-      HELD.remove(f);
-      return null;
-    }
-    try {
-      if (!Files.exists(f)) {
-        // removed by its settler between our open and our lock
-        lock.release();
-        closeQuietly(ch);
-        HELD.remove(f);
-        return null;
-      }
-      Parsed p = parse(read(ch), f);
-      return new Left(f, ch, lock, p.context, p.task, p.pid, p.intents);
-    } catch (IOException e) {
-      closeQuietly(ch);
-      HELD.remove(f);
-      LOG.warn("cannot read {}: {}; it is settled by a later task", f, e.getMessage());
-      return null;
-    }
   }
 
   /**
@@ -417,56 +249,12 @@ final class IntentJournal {
         }
       }
     }
-    if (!Files.isDirectory(dir)) {
-      return false;
-    }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-      for (Path f : ds) {
-        if (f.getFileName().toString().startsWith(".new-") || !HELD.add(f)) {
-          continue; // not in force yet, or this process's own (its live ones are in LIVE)
-        }
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-          FileLock lock = null;
-          try {
-            lock = ch.tryLock();
-          } catch (OverlappingFileLockException | IOException e) {
-            // held
-          }
-          if (lock != null) {
-            lock.release(); // nobody holds it: a killed task's, which claims nothing
-            continue;
-          }
-          for (Stored s : parse(read(ch), f).intents) {
-            if (same(s.intent(), server, kind, name)) {
-              return true;
-            }
-          }
-        } catch (IOException e) {
-          // removed meanwhile
-        } finally {
-          HELD.remove(f);
-        }
-      }
-    } catch (IOException e) {
-      return true; // cannot tell: keep
-    }
-    return false;
+    return records.anyHeldElsewhere((f, text) -> parse(text, f).intents.stream()
+        .anyMatch(s -> same(s.intent(), server, kind, name)));
   }
 
   private static boolean same(Intent i, ContextName server, String kind, String name) {
     return i.server().equals(server) && i.kind().equals(kind) && i.name().equals(name);
-  }
-
-  private static String read(FileChannel ch) throws IOException {
-    long size = ch.size();
-    if (size > 1 << 20) {
-      throw new IOException("larger than 1 MiB, not a record of intents");
-    }
-    ByteBuffer b = ByteBuffer.allocate((int) size);
-    while (b.hasRemaining() && ch.read(b, b.position()) >= 0) {
-      // reads until full
-    }
-    return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8);
   }
 
   private record Parsed(ContextName context, Task task, long pid, List<Stored> intents) {}
@@ -511,40 +299,5 @@ final class IntentJournal {
       }
     }
     return new Parsed(context, task, pid, intents);
-  }
-
-  /**
-   * Removes a {@code .new-} file of a process killed between making a record and renaming it.
-   * Such a record was never in force (its step acts only after the rename), so nothing is owed; a
-   * file is removed only when it is old and no process holds its lock.
-   */
-  private void removeIfAbandoned(Path f, long before) {
-    if (!HELD.add(f)) {
-      return;
-    }
-    try {
-      if (Files.getLastModifiedTime(f).toMillis() >= before) {
-        return;
-      }
-      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-        FileLock lock = ch.tryLock();
-        if (lock != null) {
-          Files.deleteIfExists(f);
-          LOG.debug("removed {}, left by a process killed while it recorded an intent", f);
-        }
-      }
-    } catch (OverlappingFileLockException | IOException e) {
-      // renamed or removed meanwhile: not abandoned
-    } finally {
-      HELD.remove(f);
-    }
-  }
-
-  private static void closeQuietly(FileChannel ch) {
-    try {
-      ch.close();
-    } catch (IOException e) {
-      // nothing to do
-    }
   }
 }

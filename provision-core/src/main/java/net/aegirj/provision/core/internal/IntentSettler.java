@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * before the next task on their context, or a verify of their server, runs its steps.
  */
 final class IntentSettler {
-  /** The engine's logger: the command line quiets it by that name ({@code Main}). */
+  /** The engine's logger: the command line quiets it by that name ({@code CliLogging}). */
   private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
 
   private final ContextService contexts;

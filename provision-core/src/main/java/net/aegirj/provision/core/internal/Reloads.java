@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * its end, and again after a rollback; and the reload debts that outlive a killed task.
  */
 final class Reloads {
-  /** The engine's logger: the command line quiets it by that name ({@code Main}). */
+  /** The engine's logger: the command line quiets it by that name ({@code CliLogging}). */
   private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
 
   private final ServiceRegistry registry;

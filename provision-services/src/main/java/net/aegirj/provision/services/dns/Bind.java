@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -130,7 +131,7 @@ public class Bind implements ServiceType {
           .build());
   private static final Templates TEMPLATES = new Templates(Bind.class, DNS_TEMPLATE_DIR.name(), "");
 
-  /** Creates it (for {@link java.util.ServiceLoader}). */
+  /** Creates it (for {@link ServiceLoader}). */
   public Bind() {}
 
   @Override

@@ -5,7 +5,7 @@
  * when a value is false, absent or empty, and {@code {{.}}} is the current list element. Values are
  * inserted verbatim: callers validate every value for the target file's grammar first.
  *
- * <p>Every file Provision generates goes through {@link net.aegirj.provision.services.template.Templates},
+ * <p>Every file Provision generates goes through {@link Templates},
  * which loads a template from the class path ({@code templates/} beside the service) unless the
  * server names an operator directory holding its own copy:
  * <ul>
