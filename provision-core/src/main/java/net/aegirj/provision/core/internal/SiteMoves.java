@@ -162,10 +162,8 @@ public final class SiteMoves {
     }
     Platform target = (Platform) contexts.load(newPlatform).context();
     Platform current = (Platform) contexts.load(oldPlatform).context();
-    if (!target.webServer().orElse(ContextName.MASTER).equals(current.webServer().orElse(ContextName.MASTER))) {
-      throw new InvalidContextException(name.toString(), "platform", newPlatform
-          + " is published by another web server; migrating between web servers is not supported yet");
-    }
+    ContextName oldWeb = current.webServer().orElse(ContextName.MASTER);
+    boolean otherWeb = !target.webServer().orElse(ContextName.MASTER).equals(oldWeb);
     String oldSitePath = contexts.resolve(name).get(SiteKeys.SITE_PATH);
     check(name, platform);
     TaskReport backup = engine.run(Task.BACKUP, name, false);
@@ -202,10 +200,15 @@ public final class SiteMoves {
         return relabel(Task.MIGRATE, () -> engine.run(Task.RESTORE, name, false, Map.of(TaskOptions.FILE, archive,
             "old_db_server", oldDb.toString())));
       }
-      return relabel(Task.MIGRATE, () -> engine.run(Task.DEPLOY, name, false, Map.of(TaskOptions.FILE, archive,
+      Map<String, String> deploy = new LinkedHashMap<>(Map.of(TaskOptions.FILE, archive,
           "old_uri", name.value(), "old_db_name", before.dbName().get(),
           "old_db_user", before.dbUser().orElse(before.dbName().get()), "old_db_server", oldDb.toString(),
-          "old_site_path", oldSitePath)));
+          "old_site_path", oldSitePath));
+      if (otherWeb) {
+        // The site's vhost (and its files there) leave the old web server once it serves elsewhere.
+        deploy.put(TaskEngine.OLD_WEB_SERVER, oldWeb.toString());
+      }
+      return relabel(Task.MIGRATE, () -> engine.run(Task.DEPLOY, name, false, deploy));
     } catch (RuntimeException e) {
       contexts.save(name, back.build());
       throw e;

@@ -24,6 +24,7 @@ import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.spi.Application;
 import net.aegirj.provision.spi.FailureInjector;
 import net.aegirj.provision.spi.HostProvider;
+import net.aegirj.provision.spi.Service;
 import net.aegirj.provision.spi.ServiceType;
 import net.aegirj.provision.spi.Step;
 import net.aegirj.provision.spi.StepContext;
@@ -215,7 +216,7 @@ public final class TaskEngine {
   Prepared prepare(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
     long start = System.nanoTime();
     ResolvedContext target = contexts.resolve(name);
-    List<Planned> steps = plan(task, target);
+    List<Planned> steps = plan(task, target, options);
     TaskRun run = new TaskRun(contexts, hosts, shared, intents, task, target, planOnly);
     run.options.putAll(options);
     Prepared prepared = new Prepared(task, name, planOnly, start, steps, run);
@@ -355,9 +356,11 @@ public final class TaskEngine {
 
   /**
    * Lists a task's steps for a context, in the order {@link StepOrder} declares: for a server the
-   * core's, then every selected type's; for a platform or site each part's in turn.
+   * core's, then every selected type's; for a platform or site each part's in turn. A deploy that
+   * moves a site from another web server ({@link #OLD_WEB_SERVER}) also runs, for each service
+   * placed on the web server, the old server's delete steps for the site (its vhost goes there).
    */
-  private List<Planned> plan(Task task, ResolvedContext target) {
+  private List<Planned> plan(Task task, ResolvedContext target, Map<String, String> options) {
     Context c = target.context();
     requireTask(c, task);
     List<Planned> out = new ArrayList<>();
@@ -402,11 +405,22 @@ public final class TaskEngine {
             case MASTER -> ContextName.MASTER;
           };
           addService(out, task, target, server, part);
+          String old = options.get(OLD_WEB_SERVER);
+          if (task == Task.DEPLOY && old != null && registry.service(part).placement() == Service.Placement.WEB_SERVER
+              && !ContextName.of(old).equals(web)) {
+            addService(out, Task.DELETE, target, ContextName.of(old), part);
+          }
         }
       }
     }
     return out;
   }
+
+  /**
+   * The deploy option naming the web server a migrated site leaves: its services' delete steps
+   * for the site run there too (undone with the rest if the deploy fails).
+   */
+  public static final String OLD_WEB_SERVER = "old_web_server";
 
   private void addService(List<Planned> out, Task task, ResolvedContext target, ContextName server,
       String service) {

@@ -2,6 +2,8 @@ package net.aegirj.provision.services.drupal;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Grammar;
@@ -162,7 +164,16 @@ final class Restore {
       Path p = Path.of(Grammar.PATH.check(planned.name(), "old_site_path", oldPath.get()));
       if (!p.equals(Drupal.sitePath(planned)) && p.getParent() != null && p.getParent().getFileName() != null
           && p.getParent().getFileName().toString().equals("sites")) {
-        for (Host h : Drupal.hosts(ctx, planned)) {
+        List<Host> hosts = new ArrayList<>(Drupal.hosts(ctx, planned));
+        Optional<String> oldWeb = ctx.option("old_web_server");
+        if (oldWeb.isPresent()) {
+          // A move from another web server: its copy of the old site directory goes too.
+          Host old = ctx.host(ContextName.of(oldWeb.get()));
+          if (!old.isLocal() && hosts.stream().noneMatch(h -> h.name().equals(old.name()))) {
+            hosts.add(old);
+          }
+        }
+        for (Host h : hosts) {
           ctx.onSuccess("remove " + p + " on " + h.name(),
               () -> h.run(Command.of("rm", "-rf", "--", p.toString())).orThrow());
         }

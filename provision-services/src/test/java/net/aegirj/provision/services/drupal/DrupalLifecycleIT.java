@@ -17,6 +17,7 @@ import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.testkit.ApacheServer;
 import net.aegirj.provision.testkit.DrupalFixtures;
 import net.aegirj.provision.testkit.DrupalFixtures.Release;
 import net.aegirj.provision.testkit.DrupalFixtures.Shape;
@@ -32,7 +33,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The Drupal lifecycle on real nginx, PHP-FPM and MariaDB, with the testkit's stand-ins for
+ * The Drupal lifecycle on real nginx (and Apache), PHP-FPM and MariaDB, with the testkit's stand-ins for
  * Drupal core and Drush ({@link DrupalFixtures}): a Drupal-7-shaped platform run by a Drush 8 named
  * in {@code drush_path}, and a Drupal-10-shaped one with its own Drush 12 in {@code vendor/bin}.
  * Everything is judged from outside: what the site answers over HTTP, and what MariaDB holds.
@@ -44,32 +45,47 @@ class DrupalLifecycleIT {
   @TempDir Path tmp;
   Path home;
   LocalServers servers;
-  NginxServer nginx;
+  /** The port the site is served on (nginx's, or Apache's in the Apache test). */
+  int port;
   MariaDbServer db;
   MariaDbServer db2;
 
   private Provision start(Shape shape, boolean twoDbServers) throws IOException {
+    return start(shape, twoDbServers, false);
+  }
+
+  private Provision start(Shape shape, boolean twoDbServers, boolean apache) throws IOException {
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     home = Files.createDirectories(tmp.resolve("aegir"));
     servers = LocalServers.in(Files.createDirectories(tmp.resolve("state")));
     PhpFpmServer fpm = servers.phpFpm();
-    nginx = servers.nginx(home);
     db = servers.mariadb();
     Provision p = Provision.builder().home(home).build();
-    p.save("server_master", nginx.masterContext(fpm));
+    if (apache) {
+      ApacheServer a = servers.apache(home);
+      port = a.port();
+      p.save("server_master", PropertyChanges.builder().set("http_service_type", "apache")
+          .set("http_port", Integer.toString(a.port())).set("http_listen_address", "127.0.0.1")
+          .set("phpfpm_address", fpm.address()).set("http_test_cmd", a.testCommand())
+          .set("http_restart_cmd", a.reloadCommand()).build());
+    } else {
+      NginxServer nginx = servers.nginx(home);
+      port = nginx.port();
+      p.save("server_master", nginx.masterContext(fpm));
+    }
     p.save("server_db", db.serverContext());
     if (twoDbServers) {
       db2 = servers.mariadb();
       p.save("server_db2", db2.serverContext());
       p.server("server_db2").verify();
     }
+    p.server("server_master").verify();
+    p.server("server_db").verify();
     Path drush8 = DrupalFixtures.drush8(home.resolve("tools/drush8/drush"));
     for (Release r : Release.values()) {
       platform(p, shape, r, "platform_" + r.name().toLowerCase(), drush8);
     }
     platform(p, shape, Release.NEWER, "platform_notoken", drush8, "token");
-    p.server("server_master").verify();
-    p.server("server_db").verify();
     p.save(SITE, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_base")
         .set("db_server", "@server_db").set("install_method", "profile").set("profile", "standard")
         .set("client_email", "owner@example.com").set("aliases", "www." + SITE).build());
@@ -94,12 +110,12 @@ class DrupalLifecycleIT {
   }
 
   private String page(String host) {
-    return Http.getUntil(nginx.port(), host, "/", x -> x.status() == 200 && x.body().contains("installed="),
+    return Http.getUntil(port, host, "/", x -> x.status() == 200 && x.body().contains("installed="),
         Duration.ofSeconds(10)).body();
   }
 
   private String pageUntil(String host, String wanted) {
-    return Http.getUntil(nginx.port(), host, "/", x -> x.body().contains(wanted), Duration.ofSeconds(10)).body();
+    return Http.getUntil(port, host, "/", x -> x.body().contains(wanted), Duration.ofSeconds(10)).body();
   }
 
   @ParameterizedTest
@@ -128,12 +144,25 @@ class DrupalLifecycleIT {
     }
   }
 
+  @Test
+  void onApacheAProfileInstallServesItsLoginLinkAndAMigrateUpdatesTheSchema() throws IOException {
+    try (Provision p = start(Shape.DRUPAL10, false, true)) {
+      TaskReport install = p.site(SITE).run(Task.INSTALL);
+      String base = schema(page(SITE));
+      assertLoginWorksOnce(install.results().get("login_link"));
+      p.site(SITE).migrate(Migration.toPlatform("@platform_newer"));
+      String body = pageUntil(SITE, "release=10.3.2");
+      assertThat(schema(body)).as("Apache serves the site from the newer platform with its newer schema: %s", body)
+          .isNotEqualTo(base).isEqualTo(String.valueOf(DrupalFixtures.schemaVersion(Shape.DRUPAL10, Release.NEWER)));
+    }
+  }
+
   private void assertLoginWorksOnce(String link) {
     Matcher m = LINK.matcher(link);
     assertThat(m.find()).as("the link has the reset path: %s", link).isTrue();
-    Http.Response first = Http.get(nginx.port(), SITE, m.group(1));
+    Http.Response first = Http.get(port, SITE, m.group(1));
     assertThat(first.status()).as("the link logs in once: %s", first.body()).isEqualTo(200);
-    Http.Response second = Http.get(nginx.port(), SITE, m.group(1));
+    Http.Response second = Http.get(port, SITE, m.group(1));
     assertThat(second.status()).as("and only once: %s", second.body()).isEqualTo(403);
   }
 
