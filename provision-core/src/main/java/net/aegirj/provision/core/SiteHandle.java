@@ -208,6 +208,18 @@ public final class SiteHandle extends ContextHandle {
   }
 
   /**
+   * Installs the site: its database, user and grants, directories, settings and vhost, then (with
+   * {@code install_method=profile}, the default) Drupal itself through the platform's Drush; the
+   * admin account's one-time {@code login_link} is in the report's results.
+   *
+   * @return the report
+   * @throws TaskFailedException when a step failed (everything the install did is undone)
+   */
+  public TaskReport install() {
+    return run(Task.INSTALL);
+  }
+
+  /**
    * Runs Drupal's cron on the site through its platform's Drush. An installed, enabled site only.
    *
    * @return the report

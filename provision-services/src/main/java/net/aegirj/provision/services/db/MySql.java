@@ -5,19 +5,16 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
-import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
@@ -28,7 +25,6 @@ import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.spi.Command;
-import net.aegirj.provision.spi.CommandResult;
 import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.Intent;
@@ -86,7 +82,7 @@ public class MySql implements ServiceType {
       PropertySpec.builder(ContextType.SERVER, "utf8mb4_is_supported", PropertySpec.Kind.BOOLEAN)
           .defaultValue(Boolean.FALSE).description("probed on every server verify: the server takes utf8mb4 tables").build());
 
-  /** Creates it (for {@link java.util.ServiceLoader}). */
+  /** Creates it (for {@link ServiceLoader}). */
   public MySql() {}
 
   @Override
@@ -248,82 +244,6 @@ public class MySql implements ServiceType {
     return base.substring(0, keep) + suffix;
   }
 
-  /** The hosts a site's user is granted from, as the db server sees the web server. */
-  static Set<String> grantHosts(StepContext ctx, ResolvedContext site, ResolvedContext dbServer) {
-    if (dbServer.get(DB_GRANT_ALL_HOSTS)) {
-      return Set.of("%");
-    }
-    Set<String> hosts = new LinkedHashSet<>();
-    ResolvedContext platform = ctx.resolve(ContextName.of(site.get(SiteKeys.PLATFORM)));
-    ResolvedContext web = ctx.resolve(ContextName.of(platform.get(PlatformKeys.WEB_SERVER)));
-    String webHost = web.get(ServerKeys.REMOTE_HOST).toLowerCase(Locale.ROOT);
-    String dbHost = dbServer.get(ServerKeys.REMOTE_HOST).toLowerCase(Locale.ROOT);
-    boolean webIsHere = web.name().isMaster() || ctx.host(web.name()).isLocal();
-    boolean sameMachine = webHost.equals(dbHost) || (webIsHere && isLoopback(webHost) && isLoopback(dbHost));
-    if (sameMachine) {
-      hosts.add("localhost");
-    } else if (webIsHere) {
-      hosts.add(webHost);
-    } else {
-      hosts.add(ctx.resource("mysql-grant-host:" + web.name() + ">" + dbServer.name(),
-          () -> new SeenAs(probeGrantHost(ctx, web, dbServer, dbHost))).host());
-    }
-    hosts.add("127.0.0.1");
-    return hosts;
-  }
-
-  /** A probed grant host, kept for the rest of the task. */
-  private record SeenAs(String host) implements AutoCloseable {
-    @Override
-    public void close() {}
-  }
-
-  private static final Pattern DENIED =
-      Pattern.compile("Access denied for user 'intntnllyInvalid'@'([^']*)'");
-  private static final Pattern NOT_ALLOWED =
-      Pattern.compile("Host '([^']*)' is not allowed to connect");
-
-  /**
-   * Aegir's grant-host probe: on the web server, connect to the db server as a user that does not
-   * exist; the refusal names the host the db server sees. Falls back to the web server's
-   * {@code remote_host}, with a warning, when the web server has no MySQL client.
-   */
-  static String probeGrantHost(StepContext ctx, ResolvedContext web, ResolvedContext dbServer, String dbHost) {
-    String fallback = Grammar.HOST_OR_IP.check(web.name(), "remote_host",
-        web.get(ServerKeys.REMOTE_HOST).toLowerCase(Locale.ROOT));
-    int port = dbServer.get(DB_PORT);
-    Grammar.HOST_OR_IP.check(dbServer.name(), "remote_host", dbHost);
-    CommandResult r = ctx.host(web.name()).run(Command.of(
-        "mysql", "--no-defaults", "--connect-timeout=10", "-u", "intntnllyInvalid", "-h", dbHost,
-        "-P", Integer.toString(port), "-e", "SELECT VERSION()").withDisplay("probe the grant host of "
-        + web.name() + " on " + dbServer.name()));
-    if (ctx.planOnly()) {
-      return fallback;
-    }
-    String said = r.stdout() + r.stderrTail();
-    for (Pattern p : List.of(DENIED, NOT_ALLOWED)) {
-      Matcher m = p.matcher(said);
-      if (m.find() && Grammar.HOST_OR_IP.accepts(m.group(1))) {
-        return m.group(1).toLowerCase(Locale.ROOT);
-      }
-    }
-    if (r.exitCode() == 0) {
-      throw new ProvisionException(dbServer.name() + ": a user that does not exist logged in from " + web.name()
-          + "; the server's permissions are too lax to find the grant host");
-    }
-    if (r.exitCode() == 127) {
-      ctx.warn(web.name() + " has no mysql client to probe how " + dbServer.name() + " sees it; granting to its"
-          + " remote_host " + fallback);
-      return fallback;
-    }
-    throw new ProvisionException(web.name() + " cannot reach " + dbServer.name() + " at " + dbHost + ":" + port
-        + ": " + Text.quote(said.strip()));
-  }
-
-  private static boolean isLoopback(String h) {
-    return h.equals("localhost") || h.startsWith("127.") || h.equals("::1");
-  }
-
   private static void install(StepContext ctx, ResolvedContext site, ResolvedContext server) {
     ContextName n = site.name();
     if (site.get(SiteKeys.INSTALLED) && site.find(SiteKeys.DB_NAME).isPresent()) {
@@ -374,7 +294,7 @@ public class MySql implements ServiceType {
     String password = password();
     String db = Sql.ident(n, "db_name", name);
     String user = name;
-    Set<String> hosts = grantHosts(ctx, site, server);
+    Set<String> hosts = GrantHosts.of(ctx, site, server);
     // Recorded (synced to disk) before anything is created: a task killed from here until it ends
     // leaves a record, and the next task on the site drops what the saved site does not own.
     ctx.intent(Intent.of("db", server.name(), DATABASE, name));
@@ -508,7 +428,7 @@ public class MySql implements ServiceType {
     }
     String password = site.find(SiteKeys.DB_PASSWD).orElseThrow(() ->
         new ProvisionException(n + ": db_passwd is missing; the site's credentials are incomplete"));
-    for (String host : grantHosts(ctx, site, server)) {
+    for (String host : GrantHosts.of(ctx, site, server)) {
       String account = Sql.account(n, user, host);
       if (!c.userExists(user, host)) {
         ddl(ctx, c, server, "CREATE USER " + account + " IDENTIFIED BY " + Sql.password(n, password));

@@ -2,6 +2,7 @@ package net.aegirj.provision.services.drupal;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ServiceLoader;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.ProvisionException;
@@ -24,7 +25,7 @@ public class ComposerBuilder implements PlatformBuilder {
   /** The command that installs a Composer project, as Aegir runs it. */
   static final String INSTALL = "composer install --no-interaction --no-progress --no-dev";
 
-  /** Creates it (for {@link java.util.ServiceLoader}). */
+  /** Creates it (for {@link ServiceLoader}). */
   public ComposerBuilder() {}
 
   @Override

@@ -74,7 +74,7 @@ public class Drupal implements Application {
   private static final Pattern SALT =
       Pattern.compile("(?:\\$settings\\['hash_salt'\\]|\\$drupal_hash_salt) = '([A-Za-z0-9_-]+)';");
 
-  /** Creates it (for {@link java.util.ServiceLoader}). */
+  /** Creates it (for {@link ServiceLoader}). */
   public Drupal() {}
 
   @Override

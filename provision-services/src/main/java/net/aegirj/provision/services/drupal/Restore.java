@@ -57,6 +57,26 @@ final class Restore {
    * {@link SafeExtract}): a refused archive fails the step with an {@link InvalidContextException}
    * that names the archive and the member, and nothing is written.
    */
+  /**
+   * Unpacks a checked archive into a directory that does not exist yet (removed again if the task
+   * fails); the archive must hold a Provision dump.
+   *
+   * @return false in a plan (nothing unpacked)
+   */
+  private static boolean extractNew(StepContext ctx, ResolvedContext site, Host h, Path archive, Path target) {
+    ctx.changed(target.toString());
+    if (ctx.planOnly()) {
+      return false;
+    }
+    ctx.onRollback("remove " + target, () -> h.run(Command.of("rm", "-rf", "--", target.toString())));
+    extract(ctx, site, h, archive, target);
+    if (h.stat(target.resolve(MySql.DUMP)).isEmpty()) {
+      throw new ProvisionException(site.name() + ": " + archive + " holds no ./" + MySql.DUMP
+          + "; is it a backup made by Provision?");
+    }
+    return true;
+  }
+
   private static void extract(StepContext ctx, ResolvedContext site, Host h, Path archive, Path target) {
     ArchiveCheck check = new ArchiveCheck(site.name().toString(), archive.toString(), ArchiveCheck.Limits.DEFAULT);
     SafeExtract.unpack(check, h, archive, target, Drupal.webGroup(ctx, site));
@@ -86,14 +106,8 @@ final class Restore {
         throw new ProvisionException(n + ": " + p + " exists (left by an interrupted restore?); remove it and try again");
       }
     }
-    ctx.changed(target.toString());
-    if (ctx.planOnly()) {
+    if (!extractNew(ctx, site, h, archive, target)) {
       return;
-    }
-    ctx.onRollback("remove " + target, () -> h.run(Command.of("rm", "-rf", "--", target.toString())));
-    extract(ctx, site, h, archive, target);
-    if (h.stat(target.resolve(MySql.DUMP)).isEmpty()) {
-      throw new ProvisionException(n + ": " + archive + " holds no ./" + MySql.DUMP + "; is it a backup made by Provision?");
     }
   }
 
@@ -122,14 +136,8 @@ final class Restore {
     if (h.stat(Path.of(site.get(SiteKeys.ROOT))).isEmpty()) {
       throw new ProvisionException(n + ": the platform root " + site.get(SiteKeys.ROOT) + " does not exist");
     }
-    ctx.changed(target.toString());
-    if (ctx.planOnly()) {
+    if (!extractNew(ctx, site, h, archive, target)) {
       return;
-    }
-    ctx.onRollback("remove " + target, () -> h.run(Command.of("rm", "-rf", "--", target.toString())));
-    extract(ctx, site, h, archive, target);
-    if (h.stat(target.resolve(MySql.DUMP)).isEmpty()) {
-      throw new ProvisionException(n + ": " + archive + " holds no ./" + MySql.DUMP + "; is it a backup made by Provision?");
     }
     // The archive's settings belong to the site it came from; ours are written next.
     h.remove(target.resolve("settings.php"));

@@ -2,6 +2,7 @@ package net.aegirj.provision.services.http;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.ServiceLoader;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.PropertyKey;
@@ -23,7 +24,7 @@ public class Apache extends HttpServiceType {
   /** Operator templates overriding ours: {@code <dir>/apache/<name>.conf}. */
   public static final PropertyKey<String> HTTP_TEMPLATE_DIR = templateDir("apache");
 
-  /** Creates it (for {@link java.util.ServiceLoader}). */
+  /** Creates it (for {@link ServiceLoader}). */
   public Apache() {
     super(HTTP_RESTART_CMD, HTTP_TEST_CMD, HTTP_TEMPLATE_DIR);
   }

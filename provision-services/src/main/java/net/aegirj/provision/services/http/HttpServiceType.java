@@ -18,6 +18,7 @@ import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
+import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.SiteKeys;
@@ -510,7 +511,7 @@ public abstract class HttpServiceType implements ServiceType {
     beforeReload(server, h);
     reloadCommand(server).ifPresent(c -> h.run(c).orThrow());
     checkReload(server, h).ifPresent(problem -> {
-      throw new net.aegirj.provision.api.ProvisionException(problem);
+      throw new ProvisionException(problem);
     });
   }
 

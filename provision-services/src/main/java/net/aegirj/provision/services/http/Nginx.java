@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.spi.FileMode;
@@ -22,7 +23,7 @@ public class Nginx extends HttpServiceType {
   /** Operator templates overriding ours: {@code <dir>/nginx/<name>.conf}. */
   public static final PropertyKey<String> HTTP_TEMPLATE_DIR = templateDir("nginx");
 
-  /** Creates it (for {@link java.util.ServiceLoader}). */
+  /** Creates it (for {@link ServiceLoader}). */
   public Nginx() {
     super(HTTP_RESTART_CMD, HTTP_TEST_CMD, HTTP_TEMPLATE_DIR);
   }

@@ -1,5 +1,6 @@
 package net.aegirj.provision.services.http;
 
+import java.util.ServiceLoader;
 /**
  * The {@code nginx_ssl} http service type: {@code nginx} plus HTTPS. The server gets a default
  * HTTPS virtual host answering 404 with the {@code default} certificate; a site with
@@ -9,7 +10,7 @@ package net.aegirj.provision.services.http;
  * not exist) and are copied to each web server's {@code <config_path>/ssl.d/}.
  */
 public class NginxSsl extends Nginx {
-  /** Creates it (for {@link java.util.ServiceLoader}). */
+  /** Creates it (for {@link ServiceLoader}). */
   public NginxSsl() {}
 
   @Override

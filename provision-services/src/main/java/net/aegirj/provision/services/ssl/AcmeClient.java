@@ -1,6 +1,7 @@
 package net.aegirj.provision.services.ssl;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.security.GeneralSecurityException;
@@ -96,7 +97,7 @@ final class AcmeClient {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, tmf.getTrustManagers(), null);
       return context;
-    } catch (GeneralSecurityException | java.io.IOException e) {
+    } catch (GeneralSecurityException | IOException e) {
       throw new ProvisionException("acme_directory_ca is not a readable PEM CA certificate: " + e.getMessage(), e);
     }
   }

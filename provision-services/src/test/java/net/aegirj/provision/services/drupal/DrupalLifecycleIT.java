@@ -147,7 +147,7 @@ class DrupalLifecycleIT {
   @Test
   void onApacheAProfileInstallServesItsLoginLinkAndAMigrateUpdatesTheSchema() throws IOException {
     try (Provision p = start(Shape.DRUPAL10, false, true)) {
-      TaskReport install = p.site(SITE).run(Task.INSTALL);
+      TaskReport install = p.site(SITE).install();
       String base = schema(page(SITE));
       assertLoginWorksOnce(install.results().get("login_link"));
       p.site(SITE).migrate(Migration.toPlatform("@platform_newer"));
