@@ -174,8 +174,10 @@ public final class SiteCertificates {
 
   /**
    * The certificate of a {@code manual} server's site: the operator's files from
-   * {@code ssl_certificate_from}, when set, are checked and copied into the store; then the
-   * store's bundle must match its key, cover the names and not be expired.
+   * {@code ssl_certificate_from} when set, else those in the store, must be regular files of
+   * bounded size ({@link CertificateStore#read(Host, Path)}), the key must be the certificate's,
+   * and the certificate must cover the names and be valid now; then they are written into the
+   * store (the key 0600). A refusal changes nothing.
    *
    * @param ctx the step's context
    * @param site the site
@@ -189,47 +191,35 @@ public final class SiteCertificates {
     Optional<String> from = site.find(SslKeys.SSL_CERTIFICATE_FROM);
     String where;
     CertificateStore.Found found;
+    String property;
     if (from.isPresent()) {
-      Host central = ctx.host(ContextName.MASTER);
       Path dir = Path.of(from.get());
       where = dir + " (ssl_certificate_from)";
-      Optional<byte[]> key = central.read(dir.resolve(CertificateBundle.KEY));
-      Optional<byte[]> crt = central.read(dir.resolve(CertificateBundle.CERTIFICATE));
-      if (key.isEmpty() || crt.isEmpty()) {
-        throw new InvalidContextException(site.name().toString(), "ssl_certificate_from", dir + " must hold "
-            + CertificateBundle.KEY + " and " + CertificateBundle.CERTIFICATE + " (and " + CertificateBundle.CHAIN
-            + " for a CA's chain)");
-      }
-      byte[] chain = central.read(dir.resolve(CertificateBundle.CHAIN)).orElse(new byte[0]);
-      try {
-        if (key.get().length > Pem.MAX_KEY || crt.get().length > Pem.MAX_CERTIFICATES
-            || chain.length > Pem.MAX_CERTIFICATES) {
-          throw new IllegalArgumentException("a file is larger than a key or certificate can be");
-        }
-        found = new CertificateStore.Found.Present(CertificateBundle.of(new String(key.get(), StandardCharsets.US_ASCII),
-            new String(crt.get(), StandardCharsets.US_ASCII), new String(chain, StandardCharsets.US_ASCII)));
-      } catch (IllegalArgumentException e) {
-        throw new InvalidContextException(site.name().toString(), "ssl_certificate_from", where + ": " + e.getMessage());
-      }
+      property = "ssl_certificate_from";
+      found = CertificateStore.read(ctx.host(ContextName.MASTER), dir);
     } else {
       where = store.dir(name).toString();
+      property = "ssl_enabled";
       found = store.read(name);
     }
     if (found instanceof CertificateStore.Found.Missing) {
-      throw new InvalidContextException(site.name().toString(), "ssl_enabled", "ssl_provider=manual needs the site's "
+      throw new InvalidContextException(site.name().toString(), property, "ssl_provider=manual needs the site's "
           + CertificateBundle.KEY + ", " + CertificateBundle.CERTIFICATE + " and " + CertificateBundle.CHAIN + " in "
           + where + ", or --ssl_certificate_from=DIR naming a directory that holds them");
     }
     if (found instanceof CertificateStore.Found.Broken b) {
-      throw new InvalidContextException(site.name().toString(), "ssl_enabled", b.problem());
+      throw new InvalidContextException(site.name().toString(), property, b.problem());
     }
     CertificateBundle bundle = ((CertificateStore.Found.Present) found).bundle();
     Optional<String> problem = bundle.problem(names, Instant.now());
     if (problem.isPresent()) {
-      throw new InvalidContextException(site.name().toString(), "ssl_enabled", where + ": " + problem.get());
+      throw new InvalidContextException(site.name().toString(), property, where + ": " + problem.get());
     }
-    if (from.isPresent() && store.write(name, bundle)) {
-      ctx.changed("certificate " + name + " taken from " + from.get() + " (serial " + bundle.serial() + ")");
+    // Files dropped into the store are written back as the store keeps them: the key 0600, the
+    // certificate alone in openssl.crt and its chain in openssl_chain.crt.
+    if (store.write(name, bundle)) {
+      ctx.changed("certificate " + name + (from.isPresent() ? " taken from " + from.get() : " checked in the store")
+          + " (serial " + bundle.serial() + ")");
     }
     return bundle;
   }
