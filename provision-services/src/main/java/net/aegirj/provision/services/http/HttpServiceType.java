@@ -378,7 +378,8 @@ public abstract class HttpServiceType implements ServiceType {
         return List.of(Step.of("http: remove vhost " + uri + on, ctx -> {
           boolean changed = ctx.host(server.name()).remove(vhostPath(server, uri));
           if (ssl()) {
-            changed |= SiteCertificates.remove(ctx, server, certificateName(target), ownCertificate(target));
+            changed |= SiteCertificates.remove(ctx, server, certificateName(target), ownCertificate(target),
+                vhostPath(server, uri).getParent(), uri);
           }
           if (changed) {
             ctx.reload(server.name(), "http");
@@ -461,7 +462,8 @@ public abstract class HttpServiceType implements ServiceType {
         acmeCertificate(ctx, site, server);
       } else {
         // SSL off: the web server's copy goes; the store keeps the site's certificate no longer.
-        if (SiteCertificates.remove(ctx, server, certificateName(site), ownCertificate(site))) {
+        if (SiteCertificates.remove(ctx, server, certificateName(site), ownCertificate(site),
+            vhostPath(server, site.get(SiteKeys.URI)).getParent(), site.get(SiteKeys.URI))) {
           ctx.reload(server.name(), "http");
         }
       }

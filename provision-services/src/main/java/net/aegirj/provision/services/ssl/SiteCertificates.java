@@ -14,6 +14,8 @@ import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.StepContext;
@@ -259,20 +261,60 @@ public final class SiteCertificates {
   }
 
   /**
-   * Removes a site's certificate: the web server's copy, and the store's when the certificate is
-   * the site's own (named after its uri; a named {@code ssl_key} may be shared, and stays).
+   * Removes a site's certificate when no other site uses it: the web server's copy goes unless
+   * another vhost on that server names it, and the store's goes with it when the certificate is
+   * the site's own (named after its uri).
+   *
+   * <p>Whether another site uses the certificate is read from the web server itself: every vhost
+   * file in {@code vhosts} but the site's own is searched for the copy's directory
+   * ({@code <config_path>/ssl.d/<name>/}). So a certificate shared through {@code ssl_key} stays on
+   * a web server while a site there serves it (deleting it would break that site's vhost and the
+   * reload). The store's entry of a shared {@code ssl_key} (a name that is not the site's uri)
+   * always stays: sites on other web servers may use it, and a step sees no list of sites; the
+   * operator removes it from {@code <aegir_root>/config/ssl.d} when no site names it.
    *
    * @param ctx the step's context
    * @param server the web server
    * @param name the certificate name
    * @param own whether the name is the site's own
+   * @param vhosts the web server's directory of vhost files
+   * @param siteVhost the site's own vhost file name in it (not searched)
    * @return true when anything was removed from the web server
    */
-  public static boolean remove(StepContext ctx, ResolvedContext server, String name, boolean own) {
-    boolean changed = ctx.host(server.name()).remove(webDir(server).resolve(name));
+  public static boolean remove(StepContext ctx, ResolvedContext server, String name, boolean own, Path vhosts,
+      String siteVhost) {
+    Host web = ctx.host(server.name());
+    Path copy = webDir(server).resolve(name);
+    Optional<String> user = userOf(web, copy, vhosts, siteVhost);
+    if (user.isPresent()) {
+      if (ctx.task() == Task.DELETE && web.stat(copy).isPresent()) {
+        ctx.warn("certificate " + name + " stays on " + server.name() + ": the vhost " + user.get() + " serves it");
+      }
+      return false;
+    }
+    boolean changed = web.remove(copy);
     if (own && store(ctx).remove(name)) {
       ctx.changed("certificate " + name + " removed from the central store");
     }
     return changed;
+  }
+
+  /** The largest vhost file searched for a certificate's use; ours are a few kilobytes. */
+  private static final long MAX_VHOST = 1024 * 1024;
+
+  /** @return the first vhost file, other than the site's, that names the copy's directory */
+  private static Optional<String> userOf(Host web, Path copy, Path vhosts, String siteVhost) {
+    String needle = copy + "/";
+    for (String file : web.list(vhosts)) {
+      if (file.equals(siteVhost)) {
+        continue;
+      }
+      Path path = vhosts.resolve(file);
+      boolean small = web.stat(path).filter(i -> i.type() == FileInfo.Type.FILE && i.size() <= MAX_VHOST).isPresent();
+      if (small && web.read(path).map(b -> new String(b, StandardCharsets.UTF_8).contains(needle)).orElse(false)) {
+        return Optional.of(file);
+      }
+    }
+    return Optional.empty();
   }
 }
