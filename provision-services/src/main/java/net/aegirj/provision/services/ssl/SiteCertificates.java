@@ -57,9 +57,12 @@ public final class SiteCertificates {
   }
 
   /**
-   * Refuses names a CA would refuse, before anything runs: too many, a single label, and (for
-   * Let's Encrypt) reserved top-level names. Host name grammar (no IP literal, no wildcard, labels
-   * of 1-63 letters, digits and inner hyphens) is the site properties' own.
+   * Refuses names a CA would refuse, before anything runs: too many, a single label (such as
+   * {@code localhost}), an IPv4 literal (a certificate's DNS name never is one), and, when the
+   * directory is a public CA's (Let's Encrypt's production or staging), names under a reserved
+   * top-level name ({@code .test}, {@code .local}, {@code .invalid}, {@code .localhost}, ...).
+   * Wildcards and IPv6 literals never get this far: the host name grammar of {@code uri},
+   * {@code aliases} and {@code redirection} refuses them when they are saved.
    *
    * @param site the site
    * @param server its web server
@@ -67,24 +70,29 @@ public final class SiteCertificates {
    * @throws InvalidContextException naming the site and the name
    */
   public static void checkNames(ResolvedContext site, ResolvedContext server, List<String> names) {
+    String context = site.name().toString();
     if (names.size() > MAX_NAMES) {
-      throw new InvalidContextException(site.name().toString(), "aliases", "a certificate covers at most " + MAX_NAMES
+      throw new InvalidContextException(context, "aliases", "a certificate covers at most " + MAX_NAMES
           + " names; this site has " + names.size());
     }
-    boolean letsEncrypt = SslKeys.directoryUrl(server).startsWith("https://acme-v02.api.letsencrypt.org/")
-        || SslKeys.directoryUrl(server).startsWith("https://acme-staging-v02.api.letsencrypt.org/");
+    boolean publicCa = SslKeys.isPublic(server);
     for (String n : names) {
       String tld = n.substring(n.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
       if (!n.contains(".")) {
-        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' is a single-label name, which no "
+        throw new InvalidContextException(context, "uri", "'" + n + "' is a single-label name, which no "
             + "public CA certifies (ssl_provider=letsencrypt on " + server.name() + ")");
       }
       if (n.length() > 253) {
-        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' is longer than 253 characters");
+        throw new InvalidContextException(context, "uri", "'" + n + "' is longer than 253 characters");
       }
-      if (letsEncrypt && RESERVED_TLDS.contains(tld)) {
-        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' ends in the reserved name '."
-            + tld + "', which Let's Encrypt refuses; serve it with ssl_provider=self_signed or manual");
+      if (tld.chars().allMatch(Character::isDigit)) {
+        throw new InvalidContextException(context, "uri", "'" + n + "' is an IP address, not a host name: an ACME "
+            + "certificate of ssl_provider=letsencrypt names host names only");
+      }
+      if (publicCa && RESERVED_TLDS.contains(tld)) {
+        throw new InvalidContextException(context, "uri", "'" + n + "' ends in the reserved name '."
+            + tld + "', which " + SslKeys.directoryUrl(server) + " refuses; serve it with ssl_provider=self_signed "
+            + "or manual, or a private ACME server (acme_directory_url)");
       }
     }
   }
