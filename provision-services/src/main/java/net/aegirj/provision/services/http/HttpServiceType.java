@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -24,10 +23,9 @@ import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.services.db.MySql;
-import net.aegirj.provision.services.ssl.CertificateBundle;
-import net.aegirj.provision.services.ssl.CertificateStore;
 import net.aegirj.provision.services.ssl.SelfSignedCertificate;
 import net.aegirj.provision.services.ssl.SiteCertificates;
+import net.aegirj.provision.services.ssl.SiteSsl;
 import net.aegirj.provision.services.ssl.SslKeys;
 import net.aegirj.provision.services.template.Templates;
 import net.aegirj.provision.spi.Command;
@@ -379,16 +377,16 @@ public abstract class HttpServiceType implements ServiceType {
         return List.of(Step.of("http: remove vhost " + uri + on, ctx -> {
           boolean changed = ctx.host(server.name()).remove(vhostPath(server, uri));
           if (ssl()) {
-            changed |= SiteCertificates.remove(ctx, server, certificateName(target), ownCertificate(target));
+            changed |= SiteSsl.remove(ctx, target, server, webServer(ctx, target, server));
           }
           if (changed) {
             ctx.reload(server.name(), "http");
           }
         }));
       }
-      if (ssl() && target.get(SiteKeys.SSL_ENABLED) >= 1 && SslKeys.provider(server) == SslKeys.Provider.LETSENCRYPT) {
+      if (ssl()) {
         // Refused before anything runs: names no CA would certify.
-        SiteCertificates.checkNames(target, server, certificateNames(target));
+        SiteSsl.check(target, server);
       }
       return List.of(Step.of("http: " + app() + " vhost " + uri + on, ctx -> siteFiles(ctx, target, server)));
     }
@@ -457,48 +455,32 @@ public abstract class HttpServiceType implements ServiceType {
   private void siteFiles(StepContext ctx, ResolvedContext planned, ResolvedContext server) {
     // Earlier steps of the task may have changed the site (install records its credentials).
     ResolvedContext site = ctx.resolve(planned.name());
-    if (ssl() && SslKeys.provider(server) == SslKeys.Provider.LETSENCRYPT) {
-      if (site.get(SiteKeys.SSL_ENABLED) >= 1) {
-        acmeCertificate(ctx, site, server);
-      } else {
-        // SSL off: the web server's copy goes; the store keeps the site's certificate no longer.
-        if (SiteCertificates.remove(ctx, server, certificateName(site), ownCertificate(site))) {
-          ctx.reload(server.name(), "http");
-        }
-      }
+    if (ssl()) {
+      SiteSsl.beforeVhost(ctx, site, server, webServer(ctx, site, server));
     }
     if (writeVhost(ctx, site, server)) {
       ctx.reload(server.name(), "http");
     }
   }
 
-  /**
-   * Obtains or renews the site's ACME certificate when it is due (missing, broken, expiring within
-   * {@code acme_renew_days}, or not for the site's names); else does nothing and talks to no ACME
-   * server. The vhost is written first as it stands (with the certificate the site has, or plain
-   * HTTP) so that it serves {@code /.well-known/acme-challenge/}: when that changed it, the web
-   * server is tested, reloaded and checked now, before the ACME server asks.
-   */
-  private void acmeCertificate(StepContext ctx, ResolvedContext site, ResolvedContext server) {
-    String name = certificateName(site);
-    List<String> names = certificateNames(site);
-    CertificateStore store = SiteCertificates.store(ctx);
-    Optional<String> due = SiteCertificates.due(store.read(name), names, server.get(SslKeys.ACME_RENEW_DAYS),
-        Instant.now());
-    if (due.isEmpty()) {
-      return;
-    }
-    if (ctx.planOnly()) {
-      ctx.warn(site.name() + ": would ask " + SslKeys.directoryUrl(server) + " for a certificate (" + due.get() + ")");
-      return;
-    }
-    boolean vhostChanged = writeVhost(ctx, site, server);
-    ctx.reload(server.name(), "http");
-    SiteCertificates.issue(ctx, site, server, name, names, () -> {
-      if (vhostChanged) {
-        applyNow(ctx, server);
+  /** The web server's side of a site's certificate, for {@link SiteSsl}. */
+  private SiteSsl.WebServer webServer(StepContext ctx, ResolvedContext site, ResolvedContext server) {
+    return new SiteSsl.WebServer() {
+      @Override
+      public Path vhosts() {
+        return appPath(server).resolve("vhost.d");
       }
-    });
+
+      @Override
+      public boolean writeVhost() {
+        return HttpServiceType.this.writeVhost(ctx, site, server);
+      }
+
+      @Override
+      public void applyNow() {
+        HttpServiceType.this.applyNow(ctx, server);
+      }
+    };
   }
 
   /** Tests, reloads and checks the web server now, in the middle of a task (the ACME server is about to ask it). */
@@ -513,32 +495,6 @@ public abstract class HttpServiceType implements ServiceType {
     checkReload(server, h).ifPresent(problem -> {
       throw new ProvisionException(problem);
     });
-  }
-
-  /** @return the site's certificate name in the store: {@code ssl_key}, else its uri */
-  static String certificateName(ResolvedContext site) {
-    return site.find(SiteKeys.SSL_KEY).map(k -> Grammar.NAME.check(site.name(), "ssl_key", k))
-        .orElse(site.get(SiteKeys.URI));
-  }
-
-  /** @return whether the site's certificate is its own (named after its uri, not a shared ssl_key) */
-  static boolean ownCertificate(ResolvedContext site) {
-    return site.find(SiteKeys.SSL_KEY).isEmpty() || site.get(SiteKeys.SSL_KEY).equals(site.get(SiteKeys.URI));
-  }
-
-  /** @return the names a site's certificate covers: its uri, its host aliases, its redirection target */
-  static List<String> certificateNames(ResolvedContext site) {
-    ContextName n = site.name();
-    List<String> names = new ArrayList<>();
-    names.add(Grammar.HOST.check(n, "uri", site.get(SiteKeys.URI)));
-    for (String a : site.find(SiteKeys.ALIASES).orElse(List.of())) {
-      if (!Grammar.ALIAS.check(n, "aliases", a).contains("/") && !names.contains(a)) {
-        names.add(a);
-      }
-    }
-    site.find(SiteKeys.REDIRECTION).map(r -> Grammar.HOST.check(n, "redirection", r))
-        .filter(r -> !names.contains(r)).ifPresent(names::add);
-    return List.copyOf(names);
   }
 
   /** Renders and writes the site's vhost; @return true when it changed. */
@@ -627,8 +583,8 @@ public abstract class HttpServiceType implements ServiceType {
     m.put("ssl", siteSsl);
     m.put("ssl_required", siteSsl && sslMode == 2);
     if (siteSsl) {
-      String key = certificateName(site);
-      Optional<Path> cert = siteCertificate(ctx, site, server, key, uri, aliases);
+      Optional<Path> cert = SiteSsl.certificate(ctx, site, server,
+          () -> certificate(ctx, server, SiteSsl.name(site), uri, aliases).resolve("openssl.crt"));
       if (cert.isEmpty()) {
         // letsencrypt before the first certificate: plain HTTP, as before
         siteSsl = false;
@@ -696,35 +652,6 @@ public abstract class HttpServiceType implements ServiceType {
   /** @return {@code <config_path>/ssl.d}, the server's copies of certificates */
   Path serverSslPath(ResolvedContext server) {
     return Path.of(server.get(ServerKeys.CONFIG_PATH)).resolve("ssl.d");
-  }
-
-  /**
-   * The certificate a site's HTTPS vhost names, from the server's {@code ssl_provider}, copied to
-   * the web server.
-   *
-   * @return the web server's certificate file (the key is {@code openssl.key} beside it); empty
-   *     when a {@code letsencrypt} site has no certificate yet
-   */
-  Optional<Path> siteCertificate(StepContext ctx, ResolvedContext site, ResolvedContext server, String key, String uri,
-      List<String> aliases) {
-    SslKeys.Provider provider = SslKeys.provider(server);
-    if (provider == SslKeys.Provider.SELF_SIGNED) {
-      return Optional.of(certificate(ctx, server, key, uri, aliases).resolve("openssl.crt"));
-    }
-    CertificateBundle bundle;
-    if (provider == SslKeys.Provider.MANUAL) {
-      bundle = SiteCertificates.manual(ctx, site, key, certificateNames(site));
-    } else {
-      CertificateStore.Found found = SiteCertificates.store(ctx).read(key);
-      if (!(found instanceof CertificateStore.Found.Present present)) {
-        return Optional.empty();
-      }
-      bundle = present.bundle();
-    }
-    if (!ctx.planOnly() && SiteCertificates.copy(ctx, server, key, bundle)) {
-      ctx.reload(server.name(), "http");
-    }
-    return Optional.of(serverSslPath(server).resolve(key).resolve(CertificateBundle.FULL_CHAIN));
   }
 
   /**

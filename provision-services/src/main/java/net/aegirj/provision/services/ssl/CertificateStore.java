@@ -6,6 +6,7 @@ import java.security.KeyPair;
 import java.util.List;
 import java.util.Optional;
 import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
 
@@ -75,18 +76,53 @@ public final class CertificateStore {
    * @return what the store holds under it
    */
   public Found read(String name) {
-    Path dir = dir(name);
-    Optional<byte[]> key = host.read(dir.resolve(CertificateBundle.KEY));
-    Optional<byte[]> crt = host.read(dir.resolve(CertificateBundle.CERTIFICATE));
-    if (key.isEmpty() || crt.isEmpty()) {
-      return new Found.Missing();
-    }
-    byte[] chain = host.read(dir.resolve(CertificateBundle.CHAIN)).orElse(new byte[0]);
-    if (key.get().length > Pem.MAX_KEY || crt.get().length > Pem.MAX_CERTIFICATES || chain.length > Pem.MAX_CERTIFICATES) {
-      return new Found.Broken(dir + " holds a file larger than a certificate or key can be");
+    return read(host, dir(name));
+  }
+
+  /**
+   * Reads a bundle's files from a directory that may hold anything (the store, or an operator's
+   * {@code ssl_certificate_from}): each file present must be a regular file (not a symbolic link,
+   * a directory or a device) no larger than a key or certificates can be, checked before it is
+   * read; then the bundle is parsed and checked ({@link CertificateBundle#of}).
+   *
+   * @param host the host holding the directory
+   * @param dir the directory
+   * @return missing when the key or the certificate is not there; broken, saying why, when a file
+   *     is not acceptable or the files do not make a bundle
+   */
+  static Found read(Host host, Path dir) {
+    String[] files = {CertificateBundle.KEY, CertificateBundle.CERTIFICATE, CertificateBundle.CHAIN};
+    byte[][] bytes = new byte[files.length][];
+    for (int i = 0; i < files.length; i++) {
+      Path file = dir.resolve(files[i]);
+      Optional<FileInfo> info = host.stat(file);
+      if (info.isEmpty()) {
+        if (i < 2) {
+          return new Found.Missing();
+        }
+        bytes[i] = new byte[0];
+        continue;
+      }
+      int max = files[i].equals(CertificateBundle.KEY) ? Pem.MAX_KEY : Pem.MAX_CERTIFICATES;
+      if (info.get().type() != FileInfo.Type.FILE) {
+        return new Found.Broken(file + " is " + (info.get().type() == FileInfo.Type.SYMLINK ? "a symbolic link"
+            : "not a regular file") + ": copy the file itself there");
+      }
+      if (info.get().size() > max) {
+        return new Found.Broken(file + " is larger than " + max + " bytes, more than a "
+            + (i == 0 ? "key" : "certificate chain") + " can be");
+      }
+      Optional<byte[]> read = host.read(file);
+      if (read.isEmpty() && i < 2) {
+        return new Found.Missing();
+      }
+      bytes[i] = read.orElse(new byte[0]);
+      if (bytes[i].length > max) {
+        return new Found.Broken(file + " is larger than " + max + " bytes");
+      }
     }
     try {
-      return new Found.Present(CertificateBundle.of(ascii(key.get()), ascii(crt.get()), ascii(chain)));
+      return new Found.Present(CertificateBundle.of(ascii(bytes[0]), ascii(bytes[1]), ascii(bytes[2])));
     } catch (IllegalArgumentException e) {
       return new Found.Broken(dir + ": " + e.getMessage());
     }

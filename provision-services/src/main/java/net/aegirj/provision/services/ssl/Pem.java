@@ -19,6 +19,7 @@ import java.security.spec.RSAPublicKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
@@ -38,6 +39,8 @@ final class Pem {
   /** The most certificates a chain may hold. */
   static final int MAX_CHAIN = 8;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** The first line of a PEM private key of any kind (PKCS#8, encrypted, RSA, EC, ...). */
+  private static final Pattern KEY_BEGIN = Pattern.compile("-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----");
 
   private Pem() {}
 
@@ -115,6 +118,10 @@ final class Pem {
   static PrivateKey readPrivateKey(String pem, String what) {
     if (pem.length() > MAX_KEY) {
       throw new IllegalArgumentException(what + " is larger than " + MAX_KEY + " bytes");
+    }
+    long keys = KEY_BEGIN.matcher(pem).results().count();
+    if (keys > 1) {
+      throw new IllegalArgumentException(what + " holds " + keys + " private keys; keep only the certificate's");
     }
     Object o;
     try (PEMParser parser = new PEMParser(new StringReader(pem))) {

@@ -14,6 +14,8 @@ import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.api.Task;
+import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.FileMode;
 import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.StepContext;
@@ -55,9 +57,12 @@ public final class SiteCertificates {
   }
 
   /**
-   * Refuses names a CA would refuse, before anything runs: too many, a single label, and (for
-   * Let's Encrypt) reserved top-level names. Host name grammar (no IP literal, no wildcard, labels
-   * of 1-63 letters, digits and inner hyphens) is the site properties' own.
+   * Refuses names a CA would refuse, before anything runs: too many, a single label (such as
+   * {@code localhost}), an IPv4 literal (a certificate's DNS name never is one), and, when the
+   * directory is a public CA's (Let's Encrypt's production or staging), names under a reserved
+   * top-level name ({@code .test}, {@code .local}, {@code .invalid}, {@code .localhost}, ...).
+   * Wildcards and IPv6 literals never get this far: the host name grammar of {@code uri},
+   * {@code aliases} and {@code redirection} refuses them when they are saved.
    *
    * @param site the site
    * @param server its web server
@@ -65,24 +70,29 @@ public final class SiteCertificates {
    * @throws InvalidContextException naming the site and the name
    */
   public static void checkNames(ResolvedContext site, ResolvedContext server, List<String> names) {
+    String context = site.name().toString();
     if (names.size() > MAX_NAMES) {
-      throw new InvalidContextException(site.name().toString(), "aliases", "a certificate covers at most " + MAX_NAMES
+      throw new InvalidContextException(context, "aliases", "a certificate covers at most " + MAX_NAMES
           + " names; this site has " + names.size());
     }
-    boolean letsEncrypt = SslKeys.directoryUrl(server).startsWith("https://acme-v02.api.letsencrypt.org/")
-        || SslKeys.directoryUrl(server).startsWith("https://acme-staging-v02.api.letsencrypt.org/");
+    boolean publicCa = SslKeys.isPublic(server);
     for (String n : names) {
       String tld = n.substring(n.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
       if (!n.contains(".")) {
-        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' is a single-label name, which no "
+        throw new InvalidContextException(context, "uri", "'" + n + "' is a single-label name, which no "
             + "public CA certifies (ssl_provider=letsencrypt on " + server.name() + ")");
       }
       if (n.length() > 253) {
-        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' is longer than 253 characters");
+        throw new InvalidContextException(context, "uri", "'" + n + "' is longer than 253 characters");
       }
-      if (letsEncrypt && RESERVED_TLDS.contains(tld)) {
-        throw new InvalidContextException(site.name().toString(), "uri", "'" + n + "' ends in the reserved name '."
-            + tld + "', which Let's Encrypt refuses; serve it with ssl_provider=self_signed or manual");
+      if (tld.chars().allMatch(Character::isDigit)) {
+        throw new InvalidContextException(context, "uri", "'" + n + "' is an IP address, not a host name: an ACME "
+            + "certificate of ssl_provider=letsencrypt names host names only");
+      }
+      if (publicCa && RESERVED_TLDS.contains(tld)) {
+        throw new InvalidContextException(context, "uri", "'" + n + "' ends in the reserved name '."
+            + tld + "', which " + SslKeys.directoryUrl(server) + " refuses; serve it with ssl_provider=self_signed "
+            + "or manual, or a private ACME server (acme_directory_url)");
       }
     }
   }
@@ -174,8 +184,10 @@ public final class SiteCertificates {
 
   /**
    * The certificate of a {@code manual} server's site: the operator's files from
-   * {@code ssl_certificate_from}, when set, are checked and copied into the store; then the
-   * store's bundle must match its key, cover the names and not be expired.
+   * {@code ssl_certificate_from} when set, else those in the store, must be regular files of
+   * bounded size ({@link CertificateStore#read(Host, Path)}), the key must be the certificate's,
+   * and the certificate must cover the names and be valid now; then they are written into the
+   * store (the key 0600). A refusal changes nothing.
    *
    * @param ctx the step's context
    * @param site the site
@@ -189,47 +201,35 @@ public final class SiteCertificates {
     Optional<String> from = site.find(SslKeys.SSL_CERTIFICATE_FROM);
     String where;
     CertificateStore.Found found;
+    String property;
     if (from.isPresent()) {
-      Host central = ctx.host(ContextName.MASTER);
       Path dir = Path.of(from.get());
       where = dir + " (ssl_certificate_from)";
-      Optional<byte[]> key = central.read(dir.resolve(CertificateBundle.KEY));
-      Optional<byte[]> crt = central.read(dir.resolve(CertificateBundle.CERTIFICATE));
-      if (key.isEmpty() || crt.isEmpty()) {
-        throw new InvalidContextException(site.name().toString(), "ssl_certificate_from", dir + " must hold "
-            + CertificateBundle.KEY + " and " + CertificateBundle.CERTIFICATE + " (and " + CertificateBundle.CHAIN
-            + " for a CA's chain)");
-      }
-      byte[] chain = central.read(dir.resolve(CertificateBundle.CHAIN)).orElse(new byte[0]);
-      try {
-        if (key.get().length > Pem.MAX_KEY || crt.get().length > Pem.MAX_CERTIFICATES
-            || chain.length > Pem.MAX_CERTIFICATES) {
-          throw new IllegalArgumentException("a file is larger than a key or certificate can be");
-        }
-        found = new CertificateStore.Found.Present(CertificateBundle.of(new String(key.get(), StandardCharsets.US_ASCII),
-            new String(crt.get(), StandardCharsets.US_ASCII), new String(chain, StandardCharsets.US_ASCII)));
-      } catch (IllegalArgumentException e) {
-        throw new InvalidContextException(site.name().toString(), "ssl_certificate_from", where + ": " + e.getMessage());
-      }
+      property = "ssl_certificate_from";
+      found = CertificateStore.read(ctx.host(ContextName.MASTER), dir);
     } else {
       where = store.dir(name).toString();
+      property = "ssl_enabled";
       found = store.read(name);
     }
     if (found instanceof CertificateStore.Found.Missing) {
-      throw new InvalidContextException(site.name().toString(), "ssl_enabled", "ssl_provider=manual needs the site's "
+      throw new InvalidContextException(site.name().toString(), property, "ssl_provider=manual needs the site's "
           + CertificateBundle.KEY + ", " + CertificateBundle.CERTIFICATE + " and " + CertificateBundle.CHAIN + " in "
           + where + ", or --ssl_certificate_from=DIR naming a directory that holds them");
     }
     if (found instanceof CertificateStore.Found.Broken b) {
-      throw new InvalidContextException(site.name().toString(), "ssl_enabled", b.problem());
+      throw new InvalidContextException(site.name().toString(), property, b.problem());
     }
     CertificateBundle bundle = ((CertificateStore.Found.Present) found).bundle();
     Optional<String> problem = bundle.problem(names, Instant.now());
     if (problem.isPresent()) {
-      throw new InvalidContextException(site.name().toString(), "ssl_enabled", where + ": " + problem.get());
+      throw new InvalidContextException(site.name().toString(), property, where + ": " + problem.get());
     }
-    if (from.isPresent() && store.write(name, bundle)) {
-      ctx.changed("certificate " + name + " taken from " + from.get() + " (serial " + bundle.serial() + ")");
+    // Files dropped into the store are written back as the store keeps them: the key 0600, the
+    // certificate alone in openssl.crt and its chain in openssl_chain.crt.
+    if (store.write(name, bundle)) {
+      ctx.changed("certificate " + name + (from.isPresent() ? " taken from " + from.get() : " checked in the store")
+          + " (serial " + bundle.serial() + ")");
     }
     return bundle;
   }
@@ -269,20 +269,60 @@ public final class SiteCertificates {
   }
 
   /**
-   * Removes a site's certificate: the web server's copy, and the store's when the certificate is
-   * the site's own (named after its uri; a named {@code ssl_key} may be shared, and stays).
+   * Removes a site's certificate when no other site uses it: the web server's copy goes unless
+   * another vhost on that server names it, and the store's goes with it when the certificate is
+   * the site's own (named after its uri).
+   *
+   * <p>Whether another site uses the certificate is read from the web server itself: every vhost
+   * file in {@code vhosts} but the site's own is searched for the copy's directory
+   * ({@code <config_path>/ssl.d/<name>/}). So a certificate shared through {@code ssl_key} stays on
+   * a web server while a site there serves it (deleting it would break that site's vhost and the
+   * reload). The store's entry of a shared {@code ssl_key} (a name that is not the site's uri)
+   * always stays: sites on other web servers may use it, and a step sees no list of sites; the
+   * operator removes it from {@code <aegir_root>/config/ssl.d} when no site names it.
    *
    * @param ctx the step's context
    * @param server the web server
    * @param name the certificate name
    * @param own whether the name is the site's own
+   * @param vhosts the web server's directory of vhost files
+   * @param siteVhost the site's own vhost file name in it (not searched)
    * @return true when anything was removed from the web server
    */
-  public static boolean remove(StepContext ctx, ResolvedContext server, String name, boolean own) {
-    boolean changed = ctx.host(server.name()).remove(webDir(server).resolve(name));
+  public static boolean remove(StepContext ctx, ResolvedContext server, String name, boolean own, Path vhosts,
+      String siteVhost) {
+    Host web = ctx.host(server.name());
+    Path copy = webDir(server).resolve(name);
+    Optional<String> user = userOf(web, copy, vhosts, siteVhost);
+    if (user.isPresent()) {
+      if (ctx.task() == Task.DELETE && web.stat(copy).isPresent()) {
+        ctx.warn("certificate " + name + " stays on " + server.name() + ": the vhost " + user.get() + " serves it");
+      }
+      return false;
+    }
+    boolean changed = web.remove(copy);
     if (own && store(ctx).remove(name)) {
       ctx.changed("certificate " + name + " removed from the central store");
     }
     return changed;
+  }
+
+  /** The largest vhost file searched for a certificate's use; ours are a few kilobytes. */
+  private static final long MAX_VHOST = 1024 * 1024;
+
+  /** @return the first vhost file, other than the site's, that names the copy's directory */
+  private static Optional<String> userOf(Host web, Path copy, Path vhosts, String siteVhost) {
+    String needle = copy + "/";
+    for (String file : web.list(vhosts)) {
+      if (file.equals(siteVhost)) {
+        continue;
+      }
+      Path path = vhosts.resolve(file);
+      boolean small = web.stat(path).filter(i -> i.type() == FileInfo.Type.FILE && i.size() <= MAX_VHOST).isPresent();
+      if (small && web.read(path).map(b -> new String(b, StandardCharsets.UTF_8).contains(needle)).orElse(false)) {
+        return Optional.of(file);
+      }
+    }
+    return Optional.empty();
   }
 }

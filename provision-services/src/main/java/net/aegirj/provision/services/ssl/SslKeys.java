@@ -104,4 +104,15 @@ public final class SslKeys {
       default -> v;
     };
   }
+
+  /**
+   * @param server a web server, resolved
+   * @return whether its ACME directory is a public CA's (Let's Encrypt's production or staging),
+   *     which refuses names under reserved top-level names
+   */
+  public static boolean isPublic(ResolvedContext server) {
+    String url = directoryUrl(server);
+    return url.startsWith("https://acme-v02.api.letsencrypt.org/")
+        || url.startsWith("https://acme-staging-v02.api.letsencrypt.org/");
+  }
 }
