@@ -193,6 +193,14 @@ final class Drush {
     return major;
   }
 
+  /**
+   * @param verb a command
+   * @return its name in this Drush's syntax, e.g. {@code site:install}
+   */
+  String name(Verb verb) {
+    return verb.argv(major).get(0);
+  }
+
   /** @return where it is */
   Path path() {
     return path;
@@ -235,8 +243,8 @@ final class Drush {
         mask(raw.stderrTail()), raw.duration());
     for (String line : r.stderrTail().split("\n")) {
       String l = line.strip();
-      if (l.startsWith("[warning]") || l.startsWith("[error]") && r.succeeded()) {
-        ctx.warn(site + ": drush " + verb.argv(major).get(0) + ": " + Text.quote(l));
+      if (l.startsWith("[warning]") || (l.startsWith("[error]") && r.succeeded())) {
+        ctx.warn(site + ": drush " + name(verb) + ": " + Text.quote(l));
       }
     }
     if (!r.succeeded()) {

@@ -42,7 +42,7 @@ final class DrushSteps {
       Pattern.compile("(?m)^[\\s|]*([a-z][a-z0-9_]{0,120})[\\s|]+([0-9]{4,6})[\\s|]");
   private static final Pattern JSON_CRON_KEY = Pattern.compile("\"cron_key\"\\s*:\\s*\"([^\"]{0,200})\"");
   private static final Pattern TOP_LEVEL_KEY = Pattern.compile("\"([a-z][a-z0-9_]{0,127})\"\\s*:\\s*\\{");
-  private static final int MAX_PM_LIST = 4 * 1024 * 1024;
+  private static final int MAX_OUTPUT = 4 * 1024 * 1024;
 
   private DrushSteps() {}
 
@@ -58,7 +58,7 @@ final class DrushSteps {
     checkProfile(ctx, site, profile);
     Drush drush = Drush.of(ctx, site, "install_method=profile");
     if (ctx.planOnly()) {
-      ctx.changed("drush " + drush.argv(Verb.SITE_INSTALL, List.of(profile)).get(4) + " " + profile + " on "
+      ctx.changed("drush " + drush.name(Verb.SITE_INSTALL) + " " + profile + " on "
           + drush.host().name());
       return;
     }
@@ -166,7 +166,7 @@ final class DrushSteps {
     // The table of pending updates (stdout: module, update number, …), all applied when it
     // succeeded, and the update functions its log names.
     Set<String> applied = new LinkedHashSet<>();
-    String out = r.stdout().length() > MAX_PM_LIST ? r.stdout().substring(0, MAX_PM_LIST) : r.stdout();
+    String out = r.stdout().length() > MAX_OUTPUT ? r.stdout().substring(0, MAX_OUTPUT) : r.stdout();
     Matcher row = UPDATE_ROW.matcher(out);
     while (row.find() && applied.size() < 1000) {
       applied.add(row.group(1) + "_update_" + row.group(2));
@@ -234,8 +234,8 @@ final class DrushSteps {
       return;
     }
     String out = drush.run(ctx, Verb.PM_LIST, List.of(), Drush.SHORT).stdout();
-    if (out.length() > MAX_PM_LIST) {
-      throw new ProvisionException(site.name() + ": Drush's package list is larger than " + MAX_PM_LIST + " bytes");
+    if (out.length() > MAX_OUTPUT) {
+      throw new ProvisionException(site.name() + ": Drush's package list is larger than " + MAX_OUTPUT + " bytes");
     }
     Set<String> enabled = new TreeSet<>();
     String body = out.strip();
