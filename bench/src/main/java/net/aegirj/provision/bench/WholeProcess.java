@@ -62,7 +62,7 @@ public final class WholeProcess {
     }
 
     String row() {
-      return String.format(Locale.ROOT, "| %-9s | %5d | %-9s | %9.2f | %8.1f | %6d | %5d | %6d | %3d | %s |", who, sites, run,
+      return String.format(Locale.ROOT, "| %-15s | %5d | %-9s | %9.2f | %8.1f | %6d | %5d | %6d | %3d | %s |", who, sites, run,
           time.toNanos() / 1e9, sitesPerSecond(), statements, ddl, writes, reloads, detail);
     }
   }
@@ -78,6 +78,7 @@ public final class WholeProcess {
     Path ansible = null;
     Path results = null;
     boolean diagnose = false;
+    Options o = new Options();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sites" -> sizes = Stream.of(args[++i].split(",")).map(s -> Integer.parseInt(s.replace("_", "").strip())).toList();
@@ -87,31 +88,39 @@ public final class WholeProcess {
         case "--no-ansible" -> ansible = null;
         case "--results" -> results = Path.of(args[++i]);
         case "--diagnose" -> diagnose = true;
+        case "--cli" -> o.cli = Path.of(args[++i]).toAbsolutePath();
+        case "--bare" -> o.bare = true;
+        case "--strategies" -> o.strategies = List.of(args[++i].split(","));
+        case "--ansible-max" -> o.ansibleMax = Integer.parseInt(args[++i]);
         default -> {
-          System.err.println("usage: WholeProcess --sites 10,100 [--state DIR] [--threads N] [--ansible DIR] [--results FILE]");
+          System.err.println("usage: WholeProcess --sites 10,100 [--state DIR] [--threads N] [--ansible DIR] [--results FILE]"
+              + " [--cli bin/provision] [--bare] [--strategies linear,mitogen] [--ansible-max N]");
           System.exit(2);
         }
       }
     }
     List<Measure> all = new ArrayList<>();
     for (int n : sizes) {
-      all.addAll(runOne(n, state.resolve("n" + n), threads, ansible, diagnose));
+      all.addAll(runOne(n, state.resolve("n" + n), threads, n <= o.ansibleMax ? ansible : null, diagnose, o));
     }
     StringBuilder table = new StringBuilder();
-    table.append("| who       | sites | run       |  time (s) |  sites/s | SQL    | DDL   | writes | rel | detail |\n");
-    table.append("|-----------|------:|-----------|----------:|---------:|-------:|------:|-------:|----:|--------|\n");
+    table.append("| who             | sites | run       |  time (s) |  sites/s | SQL    | DDL   | writes | rel | detail |\n");
+    table.append("|-----------------|------:|-----------|----------:|---------:|-------:|------:|-------:|----:|--------|\n");
     for (Measure m : all) {
       table.append(m.row()).append('\n');
     }
-    table.append('\n').append("| sites | run | ours (s) | Ansible (s) | ours/theirs speed-up |\n|---:|---|---:|---:|---:|\n");
-    for (Measure m : all) {
-      if (!m.who().equals("provision")) {
+    table.append('\n').append("| sites | run | ours | ours (s) | theirs | theirs (s) | theirs / ours |\n"
+        + "|---:|---|---|---:|---|---:|---:|\n");
+    for (Measure theirs : all) {
+      if (!theirs.who().startsWith("ansible") && !theirs.who().equals("bare")) {
         continue;
       }
-      for (Measure t : all) {
-        if (t.who().equals("ansible") && t.sites() == m.sites() && t.run().equals(m.run())) {
-          table.append(String.format(Locale.ROOT, "| %d | %s | %.2f | %.2f | %.0fx |%n", m.sites(), m.run(),
-              m.time().toNanos() / 1e9, t.time().toNanos() / 1e9, (double) t.time().toNanos() / m.time().toNanos()));
+      for (String who : List.of("provision-cli", "provision")) {
+        Duration ours = oursFor(all, who, theirs);
+        if (ours != null) {
+          table.append(String.format(Locale.ROOT, "| %d | %s | %s | %.2f | %s | %.2f | %.1fx |%n", theirs.sites(),
+              theirs.run(), who, ours.toNanos() / 1e9, theirs.who(), theirs.time().toNanos() / 1e9,
+              (double) theirs.time().toNanos() / ours.toNanos()));
         }
       }
     }
@@ -122,7 +131,34 @@ public final class WholeProcess {
     }
   }
 
-  private static List<Measure> runOne(int n, Path dir, int threads, Path ansible, boolean diagnose) throws Exception {
+  /** The options beyond the original ones. */
+  static final class Options {
+    Path cli;
+    boolean bare;
+    List<String> strategies = List.of("linear");
+    int ansibleMax = Integer.MAX_VALUE;
+  }
+
+  /**
+   * Our time for the run another tool's measure compares with: the command line's first run
+   * includes saving the contexts (Ansible's has nothing to save); the in-process first run's
+   * contexts were saved before the timing.
+   */
+  private static Duration oursFor(List<Measure> all, String who, Measure theirs) {
+    Duration t = null;
+    for (Measure m : all) {
+      if (m.who().equals(who) && m.sites() == theirs.sites()) {
+        boolean first = theirs.run().equals("first");
+        if (m.run().equals(first ? "first" : "re-verify") || (first && m.run().equals("save"))) {
+          t = t == null ? m.time() : t.plus(m.time());
+        }
+      }
+    }
+    return theirs.who().equals("bare") && !theirs.run().equals("first") ? null : t;
+  }
+
+  private static List<Measure> runOne(int n, Path dir, int threads, Path ansible, boolean diagnose, Options o)
+      throws Exception {
     deleteTree(dir);
     Files.createDirectories(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -178,8 +214,37 @@ public final class WholeProcess {
         }
       }
 
+      if (o.cli != null) {
+        out.addAll(commandLine(n, o.cli, home, dir, nginx, counters));
+      }
+      if (o.bare) {
+        String model = names.get(0);
+        String modelDb;
+        try (Provision p = Provision.builder().home(home).build()) {
+          modelDb = p.site(model).context().dbName().orElseThrow();
+        }
+        Counters.Snapshot before = counters.snapshot();
+        long t0 = System.nanoTime();
+        List<String> bare = BareCost.run(n, model, modelDb, platform.resolve("sites"), vhosts, db, nginx);
+        Duration time = Duration.ofNanos(System.nanoTime() - t0);
+        Counters.Snapshot after = counters.snapshot();
+        Measure m = new Measure("bare", n, "first", time, after.statements() - before.statements(),
+            after.ddl() - before.ddl(), after.writesSince(before), after.reloads() - before.reloads(),
+            "one JDBC connection (DDL only), the same directories and files (each flushed), one reload; one thread");
+        System.err.println(m.row());
+        out.add(m);
+        String last = bare.get(bare.size() - 1);
+        String want = "db=" + last.replace(".", "");
+        Http.Response r = Http.getUntil(nginx.port(), last, "/", x -> x.body().contains(want), Duration.ofSeconds(10));
+        if (!r.body().contains(want)) {
+          throw new IllegalStateException(last + " (bare) does not answer with its database: " + r);
+        }
+        BareCost.drop(bare, db);
+      }
       if (ansible != null) {
-        out.addAll(ansible(n, dir, ansible, db, nginx, fpm, platform, vhosts, counters));
+        for (String strategy : o.strategies) {
+          out.addAll(ansible(n, dir, ansible, db, nginx, fpm, platform, vhosts, counters, strategy));
+        }
       }
     }
     return out;
@@ -264,11 +329,47 @@ public final class WholeProcess {
     }
   }
 
+  /** The same first run and no-op verify for N other sites, through the command line. */
+  private static List<Measure> commandLine(int n, Path cli, Path home, Path dir, NginxServer nginx, Counters counters)
+      throws Exception {
+    List<String> uris = CommandLine.uris('c', n);
+    Path logs = Files.createDirectories(dir.resolve("cli"));
+    Path lines = logs.resolve("sites.jsonl");
+    Files.writeString(lines, CommandLine.siteLines(uris), StandardCharsets.UTF_8);
+    CommandLine run = new CommandLine(cli, home, logs);
+    List<Measure> out = new ArrayList<>();
+    String[][] steps = {{"save", "save"}, {"first", "install"}, {"re-verify", "verify"}};
+    for (String[] step : steps) {
+      List<String> args = new ArrayList<>();
+      args.add(step[1]);
+      if (step[1].equals("save")) {
+        args.add("--from=" + lines);
+      } else {
+        args.addAll(CommandLine.at(uris));
+      }
+      Counters.Snapshot before = counters.snapshot();
+      Duration time = run.run(step[1], args);
+      Counters.Snapshot after = counters.snapshot();
+      Measure m = new Measure("provision-cli", n, step[0], time, after.statements() - before.statements(),
+          after.ddl() - before.ddl(), after.writesSince(before), after.reloads() - before.reloads(),
+          "whole process: bin/provision " + step[1] + (step[1].equals("save") ? " --from=FILE" : " @c00001 … (" + n + " names)"));
+      System.err.println(m.row());
+      out.add(m);
+    }
+    try (Provision p = Provision.builder().home(home).build()) {
+      checkServed(nginx, uris, p);
+    }
+    return out;
+  }
+
   // ------------------------------------------------------------------ Ansible
 
   private static List<Measure> ansible(int n, Path dir, Path playbookDir, MariaDbServer db, NginxServer nginx,
-      PhpFpmServer fpm, Path platform, Path vhosts, Counters counters) throws Exception {
-    Path work = Files.createDirectories(dir.resolve("ansible"));
+      PhpFpmServer fpm, Path platform, Path vhosts, Counters counters, String strategy) throws Exception {
+    boolean mitogen = strategy.equals("mitogen");
+    String who = mitogen ? "ansible-mitogen" : "ansible";
+    char prefix = mitogen ? 'm' : 'a';
+    Path work = Files.createDirectories(dir.resolve("ansible-" + strategy));
     Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx------"));
     StringBuilder vars = new StringBuilder();
     vars.append("{\n");
@@ -288,7 +389,7 @@ public final class WholeProcess {
     vars.append("  \"sites\": [\n");
     List<String> names = new ArrayList<>();
     for (int i = 1; i <= n; i++) {
-      String uri = String.format(Locale.ROOT, "a%05d.bench.test", i);
+      String uri = String.format(Locale.ROOT, "%c%05d.bench.test", prefix, i);
       names.add(uri);
       String dbName = uri.replace(".", "");
       vars.append("    {\"uri\": ").append(json(uri)).append(", \"db\": ").append(json(dbName))
@@ -312,6 +413,11 @@ public final class WholeProcess {
       pb.environment().put("ANSIBLE_LOCAL_TEMP", work.resolve("tmp").toString());
       // ansible-core refuses to run under a locale that is not UTF-8
       pb.environment().put("LC_ALL", "C.UTF-8");
+      if (mitogen) {
+        // Debian's ansible-mitogen: the strategy plugin that keeps one Python interpreter per host
+        pb.environment().put("ANSIBLE_STRATEGY_PLUGINS", "/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy");
+        pb.environment().put("ANSIBLE_STRATEGY", "mitogen_linear");
+      }
       int exit = pb.start().waitFor();
       Duration time = Duration.ofNanos(System.nanoTime() - t0);
       Counters.Snapshot after = counters.snapshot();
@@ -321,7 +427,7 @@ public final class WholeProcess {
       }
       Matcher m = RECAP.matcher(text);
       String detail = m.find() ? "recap: ok=" + m.group(1) + " changed=" + m.group(2) + " (tasks)" : "no recap";
-      Measure measure = new Measure("ansible", n, run, time, after.statements() - before.statements(),
+      Measure measure = new Measure(who, n, run, time, after.statements() - before.statements(),
           after.ddl() - before.ddl(), after.writesSince(before), after.reloads() - before.reloads(), detail);
       System.err.println(measure.row());
       out.add(measure);
@@ -329,7 +435,7 @@ public final class WholeProcess {
         String want = "db=" + s.replace(".", "");
         Http.Response r = Http.getUntil(nginx.port(), s, "/", x -> x.body().contains(want), Duration.ofSeconds(10));
         if (!r.body().contains(want)) {
-          throw new IllegalStateException(s + " (Ansible) does not answer with its database: " + r);
+          throw new IllegalStateException(s + " (" + who + ") does not answer with its database: " + r);
         }
       }
     }

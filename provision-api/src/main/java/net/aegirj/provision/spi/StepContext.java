@@ -121,6 +121,22 @@ public interface StepContext {
   <T extends AutoCloseable> T shared(String key, Supplier<T> create);
 
   /**
+   * A value shared by the tasks of the batch this task runs in ({@code runAll}, {@code verifyAll},
+   * {@code provision verify @a @b …}): made by the first task that asks, used by the others, closed
+   * when the batch ends. It is for reads a batch makes once instead of once per context (every
+   * database and account of a db server, say): a task that changes what such a value describes
+   * must keep it true (or stop trusting the part it changed) for the batch's other tasks.
+   *
+   * @param key names the value within the batch (prefix it with the service's name)
+   * @param create makes it, on first use; it must be safe for tasks running at once
+   * @param <T> its type
+   * @return the batch's value, or empty when the task runs alone (then read directly)
+   */
+  default <T extends AutoCloseable> Optional<T> batch(String key, Supplier<T> create) {
+    return Optional.empty();
+  }
+
+  /**
    * @param name an option of the task (e.g. {@code file} for backup)
    * @return its value, when the caller gave one
    */

@@ -31,8 +31,10 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.HostException;
@@ -82,18 +84,38 @@ public final class LocalHost implements Host {
     return new HostException(name, "cannot " + what + " " + path + ": " + e, e);
   }
 
+  /** User and group names by id, looked up once per host (each lookup reads the account files). */
+  private final Map<Integer, String> userNames = new ConcurrentHashMap<>();
+  private final Map<Integer, String> groupNames = new ConcurrentHashMap<>();
+
   @Override
   public Optional<FileInfo> stat(Path path) {
     check(path);
     try {
-      PosixFileAttributes a = Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      int mode = ((Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS)) & 07777;
-      FileInfo.Type type = a.isSymbolicLink() ? FileInfo.Type.SYMLINK
-          : a.isDirectory() ? FileInfo.Type.DIRECTORY
-          : a.isRegularFile() ? FileInfo.Type.FILE : FileInfo.Type.OTHER;
-      Optional<String> target = a.isSymbolicLink()
-          ? Optional.of(Files.readSymbolicLink(path).toString()) : Optional.empty();
-      return Optional.of(new FileInfo(type, mode, a.owner().getName(), a.group().getName(), a.size(), target));
+      // One lstat for every field; the names of the owner and group come from a cache.
+      Map<String, Object> a = Files.readAttributes(path,
+          "unix:mode,uid,gid,size,isSymbolicLink,isDirectory,isRegularFile", LinkOption.NOFOLLOW_LINKS);
+      int mode = ((Integer) a.get("mode")) & 07777;
+      boolean link = (Boolean) a.get("isSymbolicLink");
+      FileInfo.Type type = link ? FileInfo.Type.SYMLINK
+          : (Boolean) a.get("isDirectory") ? FileInfo.Type.DIRECTORY
+          : (Boolean) a.get("isRegularFile") ? FileInfo.Type.FILE : FileInfo.Type.OTHER;
+      Optional<String> target = link ? Optional.of(Files.readSymbolicLink(path).toString()) : Optional.empty();
+      int uid = (Integer) a.get("uid");
+      int gid = (Integer) a.get("gid");
+      String owner = userNames.get(uid);
+      String group = groupNames.get(gid);
+      if (owner == null || group == null) {
+        // Ids and names from one lstat, so that a name is never cached under another id.
+        Map<String, Object> n = Files.readAttributes(path, "unix:uid,gid,owner,group", LinkOption.NOFOLLOW_LINKS);
+        uid = (Integer) n.get("uid");
+        gid = (Integer) n.get("gid");
+        owner = ((UserPrincipal) n.get("owner")).getName();
+        group = ((GroupPrincipal) n.get("group")).getName();
+        userNames.put(uid, owner);
+        groupNames.put(gid, group);
+      }
+      return Optional.of(new FileInfo(type, mode, owner, group, (Long) a.get("size"), target));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (FileSystemException e) {

@@ -85,9 +85,10 @@ final class GroupRun {
           t.setDaemon(true);
           return t;
         });
-    try {
+    // Reads the service types make once for the batch (StepContext.batch), closed when it ends.
+    try (SharedResources batch = new SharedResources()) {
       for (int from = 0; from < names.size(); from += GROUP_SIZE) {
-        out.addAll(runOneGroup(task, names.subList(from, Math.min(names.size(), from + GROUP_SIZE)), pool));
+        out.addAll(runOneGroup(task, names.subList(from, Math.min(names.size(), from + GROUP_SIZE)), pool, batch));
       }
     } finally {
       pool.shutdownNow();
@@ -120,14 +121,15 @@ final class GroupRun {
     }
   }
 
-  private List<TaskReport> runOneGroup(Task task, List<ContextName> names, ExecutorService pool) {
+  private List<TaskReport> runOneGroup(Task task, List<ContextName> names, ExecutorService pool,
+      SharedResources batch) {
     List<Member> members = names.stream().map(Member::new).toList();
     List<Future<?>> started = new ArrayList<>();
     for (Member m : members) {
       started.add(pool.submit(() -> {
         try {
           m.lock = locks.lock(m.name);
-          m.prepared = engine.prepare(task, m.name, false, Map.of());
+          m.prepared = engine.prepare(task, m.name, false, Map.of(), batch);
           m.prepared.run.idleResources();
         } catch (ProvisionException e) {
           m.release();

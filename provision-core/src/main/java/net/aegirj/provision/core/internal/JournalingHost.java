@@ -93,6 +93,10 @@ final class JournalingHost implements Host {
       }
       return changed;
     }
+    if (old.isPresent() && Arrays.equals(old.get(), content) && before.get().matches(mode)) {
+      return false; // the bytes and mode it already has: nothing to ask of the host
+    }
+    step.get().beforeChange();
     boolean changed = delegate.write(path, content, mode);
     if (changed) {
       StepRecorder s = step.get();
@@ -124,6 +128,10 @@ final class JournalingHost implements Host {
       }
       return changed;
     }
+    if (before.isPresent() && before.get().type() == FileInfo.Type.DIRECTORY && before.get().matches(mode)) {
+      return false;
+    }
+    step.get().beforeChange();
     boolean changed = delegate.mkdirs(dir, mode);
     if (changed) {
       StepRecorder s = step.get();
@@ -168,7 +176,12 @@ final class JournalingHost implements Host {
       }
       return changed;
     }
+    if (before.isPresent() && before.get().type() == FileInfo.Type.SYMLINK
+        && before.get().linkTarget().orElse("").equals(target)) {
+      return false;
+    }
     Optional<byte[]> oldBytes = before.filter(i -> i.type() == FileInfo.Type.FILE).flatMap(i -> delegate.read(link));
+    step.get().beforeChange();
     boolean changed = delegate.symlink(link, target);
     if (changed) {
       StepRecorder s = step.get();
@@ -200,6 +213,7 @@ final class JournalingHost implements Host {
       step.get().change(on(path));
       return true;
     }
+    step.get().beforeChange();
     FileInfo info = before.get();
     boolean setAside = path.getParent() != null && path.getFileName() != null
         && (info.type() == FileInfo.Type.DIRECTORY || (info.type() == FileInfo.Type.FILE && info.size() > IN_MEMORY_LIMIT));
@@ -263,6 +277,7 @@ final class JournalingHost implements Host {
     if (plan) {
       return new CommandResult(delegate.name(), command.display(), 0, "", "", Duration.ZERO);
     }
+    step.get().beforeChange(); // a command may change anything
     return delegate.run(command);
   }
 
@@ -272,6 +287,7 @@ final class JournalingHost implements Host {
       step.get().change(on(dir) + "/ (sync)");
       return new SyncResult(List.of(), List.of(), List.of(), 0);
     }
+    step.get().beforeChange();
     SyncResult r = delegate.sync(dir, excludes);
     if (r.changedAnything()) {
       StepRecorder s = step.get();

@@ -134,8 +134,13 @@ record LockHolder(long pid, String user, String program, String task, Instant si
     StringBuilder b = new StringBuilder();
     b.append("pid=").append(ProcessHandle.current().pid()).append(" user=").append(System.getProperty("user.name"))
         .append(" since=").append(Instant.now().truncatedTo(ChronoUnit.SECONDS));
-    currentTask().ifPresent(t -> b.append(" task=").append(t));
+    ThisProcess.TASK.ifPresent(t -> b.append(" task=").append(t));
     return b.append('\n').toString();
+  }
+
+  /** What does not change while this process runs, read once (from /proc) on first use. */
+  private static final class ThisProcess {
+    static final Optional<String> TASK = currentTask();
   }
 
   /** The first argument of this JVM that names a task or save: the command word, nothing else. */

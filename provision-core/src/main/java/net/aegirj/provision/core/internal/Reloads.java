@@ -36,15 +36,12 @@ final class Reloads {
   }
 
   /**
-   * Before a service's first step on a server: records that its reload may be owed, and takes over
-   * the debts that killed tasks left for it, reloading it at the end of this task in any case.
+   * Before a service's first step on a server: takes over the debts that killed tasks left for
+   * it, reloading it at the end of this task in any case.
    */
-  void oweReload(TaskRun run, TaskEngine.Planned p) {
-    if (p.server() == null || !registry.services().contains(p.service())) {
-      return;
-    }
-    ReloadKey key = new ReloadKey(p.server(), p.service());
-    if (run.ownDebts.containsKey(key)) {
+  void takeOverOrphans(TaskRun run, TaskEngine.Planned p) {
+    ReloadKey key = reloadKey(p);
+    if (key == null || !run.checkedOrphans.add(key)) {
       return;
     }
     List<ReloadDebts.Debt> orphans = debts.orphans(p.server(), p.service());
@@ -54,7 +51,30 @@ final class Reloads {
       run.orphanDebts.addAll(orphans);
       run.pendingReloads.add(key);
     }
-    run.ownDebts.put(key, debts.owe(p.server(), p.service()));
+  }
+
+  /**
+   * Before a step of a service changes anything on a host: records, durably, that the service's
+   * reload is owed, so that a task killed before its reload leaves the debt to the next task. A
+   * step that changes nothing records nothing.
+   */
+  void owe(TaskRun run, TaskEngine.Planned p) {
+    ReloadKey key = reloadKey(p);
+    if (key == null) {
+      return;
+    }
+    synchronized (run) {
+      if (!run.ownDebts.containsKey(key)) {
+        run.ownDebts.put(key, debts.owe(p.server(), p.service()));
+      }
+    }
+  }
+
+  private ReloadKey reloadKey(TaskEngine.Planned p) {
+    if (p.server() == null || !registry.services().contains(p.service())) {
+      return null;
+    }
+    return new ReloadKey(p.server(), p.service());
   }
 
   /**

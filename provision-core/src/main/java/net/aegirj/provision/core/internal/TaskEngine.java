@@ -214,10 +214,22 @@ public final class TaskEngine {
 
   /** Runs a task's steps, up to the first failure; the caller reloads and then calls finish. */
   Prepared prepare(Task task, ContextName name, boolean planOnly, Map<String, String> options) {
+    return prepare(task, name, planOnly, options, null);
+  }
+
+  /**
+   * Runs a task's steps, as one of a batch, up to the first failure.
+   *
+   * @param batch what the tasks of the batch share ({@code StepContext.batch}), or null for a
+   *     task run alone
+   */
+  Prepared prepare(Task task, ContextName name, boolean planOnly, Map<String, String> options,
+      SharedResources batch) {
     long start = System.nanoTime();
     ResolvedContext target = contexts.resolve(name);
     List<Planned> steps = plan(task, target, options);
     TaskRun run = new TaskRun(contexts, hosts, shared, intents, task, target, planOnly);
+    run.batch = batch;
     run.options.putAll(options);
     Prepared prepared = new Prepared(task, name, planOnly, start, steps, run);
     List<StepReport> reports = prepared.reports;
@@ -230,14 +242,14 @@ public final class TaskEngine {
         Planned p = steps.get(i);
         int index = i + 1;
         emit(l -> l.stepStarted(name, index, p.step().name()));
-        StepRecorder rec = new StepRecorder(index);
+        StepRecorder rec = planOnly ? new StepRecorder(index) : new StepRecorder(index, () -> reloads.owe(run, p));
         run.current = rec;
         run.currentService = p.service();
         long t0 = System.nanoTime();
         StepReport r;
         try {
           if (!planOnly) {
-            reloads.oweReload(run, p);
+            reloads.takeOverOrphans(run, p);
             injector.beforeStep(task, name, index, p.step().name());
           }
           p.step().run(run);

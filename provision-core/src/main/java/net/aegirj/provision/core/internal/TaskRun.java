@@ -55,6 +55,8 @@ final class TaskRun implements StepContext, AutoCloseable {
   final Set<ReloadKey> pendingReloads = new LinkedHashSet<>();
   /** This task's reload debts, by server|service. */
   final Map<ReloadKey, ReloadDebts.Debt> ownDebts = new LinkedHashMap<>();
+  /** The services whose killed tasks' debts this task has looked for. */
+  final Set<ReloadKey> checkedOrphans = new LinkedHashSet<>();
   /** Debts left by killed tasks, paid when this task succeeds. */
   final List<ReloadDebts.Debt> orphanDebts = new ArrayList<>();
   /** What the reloads after a rollback achieved, for the failure message. */
@@ -62,6 +64,8 @@ final class TaskRun implements StepContext, AutoCloseable {
   /** What this task is about to create outside the home; made on its first intent. */
   IntentJournal.Record intentRecord;
   JournalingHost local;
+  /** What the tasks of this task's batch share, when it runs in one. */
+  SharedResources batch;
   volatile StepRecorder current = new StepRecorder(0);
   String currentService;
   boolean reloaded;
@@ -155,6 +159,11 @@ final class TaskRun implements StepContext, AutoCloseable {
   @Override
   public <T extends AutoCloseable> T shared(String key, Supplier<T> create) {
     return shared.get(key, create);
+  }
+
+  @Override
+  public <T extends AutoCloseable> Optional<T> batch(String key, Supplier<T> create) {
+    return batch == null || planOnly ? Optional.empty() : Optional.of(batch.get(key, create));
   }
 
   @Override

@@ -3,11 +3,16 @@ package net.aegirj.provision.core.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import net.aegirj.provision.core.host.LocalHost;
+import net.aegirj.provision.spi.FileMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,5 +67,37 @@ class JournalingHostTest {
     }
     journal.rollback();
     assertThat(Files.size(big)).as("and comes back whole").isEqualTo(JournalingHost.IN_MEMORY_LIMIT + 1);
+  }
+
+  @Test
+  void aStepThatChangesNothingAsksForNothingAndAChangeAsksOnceBeforeItLands() throws IOException {
+    Path vhost = Files.createDirectories(dir.resolve("vhost.d")).resolve("example.com");
+    FileMode mode = FileMode.of(0640);
+    Files.writeString(vhost, "server {}\n");
+    Files.setPosixFilePermissions(vhost, PosixFilePermissions.fromString("rw-r-----"));
+    List<String> asked = new ArrayList<>();
+    StepRecorder quiet = new StepRecorder(1, () -> asked.add("before change"));
+    JournalingHost h = new JournalingHost(new LocalHost("local"), false, journal, () -> quiet);
+
+    assertThat(h.write(vhost, "server {}\n".getBytes(StandardCharsets.UTF_8), mode))
+        .as("the same bytes and mode: unchanged").isFalse();
+    Files.setPosixFilePermissions(vhost.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+    assertThat(h.mkdirs(vhost.getParent(), FileMode.of(0755))).as("a directory as it is: unchanged").isFalse();
+    assertThat(asked).as("nothing changed, so no reload debt is recorded (a no-op verify writes nothing)").isEmpty();
+
+    List<String> seenOnDisk = new ArrayList<>();
+    StepRecorder changing = new StepRecorder(2, () -> {
+      try {
+        seenOnDisk.add(Files.readString(vhost));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    JournalingHost h2 = new JournalingHost(new LocalHost("local"), false, journal, () -> changing);
+    assertThat(h2.write(vhost, "server { listen 80; }\n".getBytes(StandardCharsets.UTF_8), mode))
+        .as("new bytes: changed").isTrue();
+    h2.write(vhost, "server { listen 81; }\n".getBytes(StandardCharsets.UTF_8), mode);
+    assertThat(seenOnDisk).as("the hook ran once, before the first change reached the file")
+        .containsExactly("server {}\n");
   }
 }

@@ -7,10 +7,13 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Supplier;
 import net.aegirj.provision.api.ProvisionException;
@@ -27,6 +30,8 @@ final class DbConnection implements AutoCloseable {
   private final String key;
   private final Supplier<Connection> opener;
   private Connection connection; // guarded by this
+  /** Whether the connection came idle from the pool and has run nothing yet. */
+  private boolean untried; // guarded by this
 
   private DbConnection(String server, DbPool pool, String key, Supplier<Connection> opener) {
     this.server = server;
@@ -45,7 +50,51 @@ final class DbConnection implements AutoCloseable {
 
   /** @return an idle connection of the pool that still works, else a new one */
   private Connection take() {
-    return pool.take(key).orElseGet(opener);
+    Optional<Connection> idle = pool.take(key);
+    untried = idle.isPresent();
+    return idle.orElseGet(opener);
+  }
+
+  /**
+   * Runs the work; when it is the first use of a connection taken from the pool (handed on
+   * without a round trip, {@link DbPool#TRUSTED_FOR}) and the server had ended that connection
+   * meanwhile, the work runs once more on a new connection: the server ran nothing on a session it
+   * had already ended.
+   */
+  private <T> T withConnection(SqlCall<T> call) throws SQLException {
+    Connection c;
+    boolean first;
+    synchronized (this) {
+      c = connection();
+      first = untried;
+      untried = false;
+    }
+    try {
+      return call.call(c);
+    } catch (SQLTransientConnectionException | SQLNonTransientConnectionException e) {
+      if (!first) {
+        throw e;
+      }
+      synchronized (this) {
+        if (connection == c) {
+          connection = null;
+        }
+        try {
+          c.close();
+        } catch (SQLException closing) {
+          // it is gone already
+        }
+        connection = opener.get();
+        c = connection;
+      }
+      return call.call(c);
+    }
+  }
+
+  /** A call on a connection. */
+  @FunctionalInterface
+  private interface SqlCall<T> {
+    T call(Connection c) throws SQLException;
   }
 
   static DbConnection open(String server, MasterDb db, int port, DbPool pool) {
@@ -67,22 +116,51 @@ final class DbConnection implements AutoCloseable {
   }
 
   void execute(String sql) {
-    try (Statement s = connection().createStatement()) {
-      s.execute(sql);
+    try {
+      withConnection(c -> {
+        try (Statement s = c.createStatement()) {
+          return s.execute(sql);
+        }
+      });
     } catch (SQLException e) {
       throw new ProvisionException(server + ": " + redact(sql) + " failed: " + e.getMessage(), e);
     }
   }
 
   List<String> strings(String sql) {
-    try (Statement s = connection().createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      List<String> out = new ArrayList<>();
-      while (rs.next()) {
-        out.add(rs.getString(1));
-      }
-      return out;
+    try {
+      return withConnection(c -> {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+          List<String> out = new ArrayList<>();
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+          return out;
+        }
+      });
     } catch (SQLException e) {
       throw new ProvisionException(server + ": " + redact(sql) + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Work done with the connection itself (several queries read together). */
+  @FunctionalInterface
+  interface Work {
+    /**
+     * @param c the connection
+     * @throws SQLException when a statement fails
+     */
+    void run(Connection c) throws SQLException;
+  }
+
+  void query(Work work) {
+    try {
+      withConnection(c -> {
+        work.run(c);
+        return null;
+      });
+    } catch (SQLException e) {
+      throw new ProvisionException(server + ": " + e.getMessage(), e);
     }
   }
 

@@ -125,6 +125,22 @@ public class MySql implements ServiceType {
     });
   }
 
+  /**
+   * The batch's snapshot of the db server (read on first use), or empty for a task run alone.
+   */
+  private static Optional<DbSnapshot> snapshot(StepContext ctx, ResolvedContext server, DbConnection c) {
+    return ctx.batch("mysql:snapshot:" + server.name().value(), () -> new DbSnapshot(server.name().toString()))
+        .map(s -> s.load(c));
+  }
+
+  private static boolean databaseExists(Optional<DbSnapshot> snap, DbConnection c, String name) {
+    return snap.flatMap(s -> s.databaseExists(name)).orElseGet(() -> c.databaseExists(name));
+  }
+
+  private static boolean userExists(Optional<DbSnapshot> snap, DbConnection c, String user, String host) {
+    return snap.flatMap(s -> s.userExists(user, host)).orElseGet(() -> c.userExists(user, host));
+  }
+
   private static void ddl(StepContext ctx, DbConnection c, ResolvedContext server, String sql) {
     c.execute(sql);
     ctx.changed(DbConnection.redact(sql) + " on " + server.name());
@@ -281,10 +297,11 @@ public class MySql implements ServiceType {
     ContextName n = site.name();
     String uri = site.get(SiteKeys.URI);
     DbConnection c = connection(ctx, server);
+    Optional<DbSnapshot> snap = snapshot(ctx, server, c);
     String base = baseName(uri);
     String name = base;
-    for (int i = 0; c.databaseExists(name) || c.userExists(name, "127.0.0.1") || c.userExists(name, "localhost")
-        || c.userExists(name, "%"); i++) {
+    for (int i = 0; databaseExists(snap, c, name) || userExists(snap, c, name, "127.0.0.1")
+        || userExists(snap, c, name, "localhost") || userExists(snap, c, name, "%"); i++) {
       if (i >= 100) {
         throw new ProvisionException(n + ": no free database name for " + base + " (tried " + base + " and "
             + alternative(base, 0) + " … " + alternative(base, 99) + ")");
@@ -299,6 +316,8 @@ public class MySql implements ServiceType {
     // leaves a record, and the next task on the site drops what the saved site does not own.
     ctx.intent(Intent.of("db", server.name(), DATABASE, name));
     ctx.intent(new Intent("db", server.name(), USER, user, List.copyOf(hosts)));
+    String made = name;
+    snap.ifPresent(sn -> sn.touch(made, user));
     ddl(ctx, c, server, "CREATE DATABASE " + db + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
     ctx.onRollback("DROP DATABASE " + db + " on " + server.name(), () -> c.execute("DROP DATABASE IF EXISTS " + db));
     // One statement creates the accounts of every grant host, one grants them the database: the
@@ -419,10 +438,12 @@ public class MySql implements ServiceType {
       return;
     }
     DbConnection c = connection(ctx, server);
+    Optional<DbSnapshot> snap = snapshot(ctx, server, c);
     String name = dbName.get();
     String user = site.find(SiteKeys.DB_USER).orElse(name);
     String db = Sql.ident(n, "db_name", name);
-    if (!c.databaseExists(name)) {
+    // A database the snapshot does not list is asked of the server before the site is failed.
+    if (!snap.flatMap(sn -> sn.databaseExists(name)).orElse(false) && !c.databaseExists(name)) {
       throw new ProvisionException(n + ": database " + name + " is missing on " + server.name()
           + "; restore it from a backup, or delete and reinstall the site");
     }
@@ -430,7 +451,11 @@ public class MySql implements ServiceType {
         new ProvisionException(n + ": db_passwd is missing; the site's credentials are incomplete"));
     for (String host : GrantHosts.of(ctx, site, server)) {
       String account = Sql.account(n, user, host);
-      if (!c.userExists(user, host)) {
+      if (snap.isPresent() && snap.get().hasAllPrivileges(user, host, name)) {
+        continue; // the account exists and has every privilege on the database
+      }
+      if (!userExists(snap, c, user, host)) {
+        snap.ifPresent(sn -> sn.touch(user));
         ddl(ctx, c, server, "CREATE USER " + account + " IDENTIFIED BY " + Sql.password(n, password));
         ctx.onRollback("DROP USER " + account, () -> c.execute("DROP USER IF EXISTS " + account));
       }
@@ -438,6 +463,7 @@ public class MySql implements ServiceType {
       boolean granted = c.strings("SHOW GRANTS FOR " + account).stream()
           .anyMatch(g -> g.startsWith("GRANT ALL PRIVILEGES ON " + target + ".*"));
       if (!granted) {
+        snap.ifPresent(sn -> sn.touch(user));
         ddl(ctx, c, server, "GRANT ALL PRIVILEGES ON " + target + ".* TO " + account);
       }
     }

@@ -85,6 +85,39 @@ class DbConnectionIT {
     }
   }
 
+  /**
+   * The batch's snapshot answers only what the server's own {@code SHOW GRANTS} would: every
+   * privilege on the database for an account granted ALL, nothing for one granted less, and
+   * nothing once a task of the batch has touched a name.
+   */
+  @Test
+  void theSnapshotOfABatchAgreesWithTheServer() {
+    try (DbConnection c = open()) {
+      c.execute("CREATE DATABASE snap_all");
+      c.execute("CREATE USER 'snap_all'@'localhost' IDENTIFIED BY 'pw1', 'snap_some'@'localhost' IDENTIFIED BY 'pw2'");
+      c.execute("GRANT ALL PRIVILEGES ON `snap\\_all`.* TO 'snap_all'@'localhost'");
+      c.execute("GRANT SELECT ON `snap\\_all`.* TO 'snap_some'@'localhost'");
+      assertThat(c.strings("SHOW GRANTS FOR 'snap_all'@'localhost'")).as("the server's own view")
+          .anyMatch(g -> g.startsWith("GRANT ALL PRIVILEGES ON `snap\\_all`.*"));
+
+      DbSnapshot snap = new DbSnapshot("@server_master").load(c);
+      assertThat(snap.databaseExists("snap_all")).as("a database that exists").contains(true);
+      assertThat(snap.databaseExists("snap_none")).as("one that does not").contains(false);
+      assertThat(snap.userExists("snap_all", "localhost")).as("an account that exists").contains(true);
+      assertThat(snap.userExists("snap_all", "127.0.0.1")).as("the same user on another host does not").contains(false);
+      assertThat(snap.hasAllPrivileges("snap_all", "localhost", "snap_all")).as("granted ALL").isTrue();
+      assertThat(snap.hasAllPrivileges("snap_some", "localhost", "snap_all"))
+          .as("granted SELECT only: the snapshot does not say ALL (the caller asks SHOW GRANTS)").isFalse();
+
+      snap.touch("snap_all");
+      assertThat(snap.databaseExists("snap_all")).as("a name a task changes is asked of the server again").isEmpty();
+      assertThat(snap.userExists("snap_all", "localhost")).as("for its accounts too").isEmpty();
+      assertThat(snap.hasAllPrivileges("snap_all", "localhost", "snap_all")).as("and its grants").isFalse();
+      c.execute("DROP USER 'snap_all'@'localhost', 'snap_some'@'localhost'");
+      c.execute("DROP DATABASE snap_all");
+    }
+  }
+
   @Test
   void atMostMaxIdleStayOpen() {
     List<DbConnection> many = new ArrayList<>();

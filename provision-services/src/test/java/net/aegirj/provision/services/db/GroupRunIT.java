@@ -116,4 +116,48 @@ class GroupRunIT {
       assertThat(db.sql("SHOW DATABASES")).as("and its database").doesNotContain("brokenexamplecom");
     }
   }
+
+  private long statements() {
+    String[] f = db.sql("SHOW GLOBAL STATUS LIKE 'Questions'").strip().split("\\s+");
+    return Long.parseLong(f[f.length - 1]);
+  }
+
+  /**
+   * A batch reads the db server's databases, accounts and grants once (its snapshot): a no-op
+   * verify of three sites asks no more of MariaDB than one of a single site; and what was taken by
+   * hand (a grant, an account) is still noticed and repaired, as when each site asks alone.
+   */
+  @Test
+  void aBatchAsksTheDbServerOnceAndStillRepairsWhatWasTakenByHand() {
+    List<String> good = SITES.stream().filter(s -> !s.startsWith("broken")).toList();
+    try (Provision p = Provision.builder().home(home).build()) {
+      assertThat(p.runAll(Task.INSTALL, good)).as("installed").allMatch(TaskReport::succeeded);
+      p.runAll(Task.VERIFY, good.subList(0, 1)); // a connection in the pool for what follows
+
+      long a = statements();
+      assertThat(p.runAll(Task.VERIFY, good.subList(0, 1))).as("one site verified").allMatch(TaskReport::succeeded);
+      long b = statements();
+      assertThat(p.runAll(Task.VERIFY, good)).as("three sites verified").allMatch(TaskReport::succeeded);
+      long c = statements();
+      long one = b - a - 1; // the counter query itself is a statement
+      long three = c - b - 1;
+      assertThat(three).as("three sites cost the db server what one does (%d statements): one read for the batch",
+          one).isEqualTo(one);
+      assertThat(three).as("and that is a few reads, not five per site").isLessThan(5L * good.size());
+
+      String dbName = p.site(good.get(1)).context().dbName().orElseThrow();
+      db.sql("REVOKE ALL PRIVILEGES ON `" + dbName.replace("_", "\\_") + "`.* FROM '" + dbName + "'@'localhost'");
+      db.sql("DROP USER '" + dbName + "'@'127.0.0.1'");
+      List<TaskReport> repaired = p.runAll(Task.VERIFY, good);
+      assertThat(repaired).as("the batch verify succeeds").allMatch(TaskReport::succeeded);
+      assertThat(repaired.get(1).changedPaths()).as("and it repaired the grant and the account taken by hand")
+          .anyMatch(x -> x.startsWith("GRANT ALL PRIVILEGES")).anyMatch(x -> x.startsWith("CREATE USER"));
+      assertThat(db.sql("SHOW GRANTS FOR '" + dbName + "'@'localhost'")).as("the grant is back")
+          .contains("GRANT ALL PRIVILEGES ON `" + dbName.replace("_", "\\_") + "`");
+      assertThat(db.sql("SELECT Host FROM mysql.user WHERE User = '" + dbName + "'")).as("and the account")
+          .contains("127.0.0.1");
+      assertThat(p.runAll(Task.VERIFY, good)).as("after which a verify changes nothing")
+          .allMatch(r -> r.changedPaths().isEmpty());
+    }
+  }
 }
