@@ -113,6 +113,28 @@ final class AcmeClient {
    * @throws ProvisionException when the ACME server is unreachable, refuses, or a challenge fails
    */
   CertificateBundle issue(KeyPair accountKey, Optional<String> contact, List<String> names, Challenges challenges) {
+    return issue(accountKey, contact, names, challenges, new RateLimits());
+  }
+
+  /**
+   * Orders a certificate, unless the ACME server refused an earlier request for a rate limit that
+   * still holds: then nothing is sent.
+   *
+   * @param accountKey the account key
+   * @param contact the account's mail address, if any
+   * @param names the names, the first being the subject's
+   * @param challenges where the HTTP-01 answers go
+   * @param limits the rate limits remembered, consulted first and told of a new one
+   * @return the certificate, its chain and its new key
+   * @throws ProvisionException when the ACME server is unreachable, refuses, or a challenge fails
+   */
+  CertificateBundle issue(KeyPair accountKey, Optional<String> contact, List<String> names, Challenges challenges,
+      RateLimits limits) {
+    Optional<Instant> limited = limits.limitedUntil(directory.toString(), Instant.now());
+    if (limited.isPresent()) {
+      throw new ProvisionException("the ACME server " + directory + " refused an earlier request for a rate limit "
+          + "that holds until " + limited.get() + "; no request was sent. Provision does not retry by itself");
+    }
     Instant deadline = Instant.now().plus(TIMEOUT);
     try {
       Session session = new Session(directory, new Provider(tls));
@@ -169,6 +191,7 @@ final class AcmeClient {
       org.shredzone.acme4j.Certificate cert = order.getCertificate();
       return CertificateBundle.of(Pem.privateKey(domainKey.getPrivate()), cert.getCertificateChain());
     } catch (AcmeRateLimitedException e) {
+      limits.limited(directory.toString(), e.getRetryAfter(), Instant.now());
       throw new ProvisionException("the ACME server " + directory + " refuses for now (rate limit): "
           + words(e.getProblem()) + e.getRetryAfter().map(t -> "; try again after " + t).orElse("")
           + ". Provision does not retry by itself", e);

@@ -171,7 +171,7 @@ public final class SiteCertificates {
         public void remove(String token) {
           web.remove(dir.resolve(token));
         }
-      });
+      }, ctx.shared("acme:rate-limits", RateLimits::new));
     } catch (ProvisionException e) {
       throw new ProvisionException(site.name() + ": no certificate for " + String.join(", ", names) + " from "
           + SslKeys.directoryUrl(server) + ": " + e.getMessage() + "; the site keeps the certificate it had", e);

@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.time.Instant;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -29,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * The rate-limit answer of an ACME server, in plain words: a fake directory over HTTPS (the
  * JDK's server, a {@link TestCa} certificate for {@code localhost}) answers the new-account
  * request with Let's Encrypt's {@code rateLimited} problem and a {@code Retry-After}; the client
- * says so, says until when, and sends that request once (no retry storm).
+ * says so, says until when, and sends that request once (no retry storm); and until that time,
+ * the next site of the same {@code Provision} instance (a batch renewal) sends nothing at all.
  */
 class AcmeRateLimitTest {
   private static final String DETAIL = "too many certificates already issued for \"example.org\". Retry after "
@@ -98,6 +100,43 @@ class AcmeRateLimitTest {
     x.sendResponseHeaders(status, bytes.length);
     x.getResponseBody().write(bytes);
     x.close();
+  }
+
+  private AcmeClient.Challenges none(List<String> challenges) {
+    return new AcmeClient.Challenges() {
+      @Override
+      public void put(String token, String content) {
+        challenges.add(token);
+      }
+
+      @Override
+      public void remove(String token) {
+        challenges.remove(token);
+      }
+    };
+  }
+
+  @Test
+  void aRateLimitIsRememberedSoTheNextSiteOfABatchSendsNothing() {
+    AcmeClient client = new AcmeClient(base() + "/dir", Optional.of(ca.rootPem().getBytes(StandardCharsets.US_ASCII)));
+    RateLimits limits = new RateLimits();
+    List<String> challenges = new ArrayList<>();
+    assertThatThrownBy(() -> client.issue(TestCa.rsaKey(), Optional.empty(), List.of("example.org"),
+        none(challenges), limits)).as("the first site meets the rate limit").hasMessageContaining("(rate limit)");
+    int sent = requests.size();
+    assertThatThrownBy(() -> client.issue(TestCa.rsaKey(), Optional.empty(), List.of("example.net"),
+        none(challenges), limits)).as("the next site is refused without asking, saying until when")
+        .isInstanceOf(ProvisionException.class)
+        .hasMessageContaining("holds until")
+        .hasMessageContaining("no request was sent");
+    assertThat(requests).as("the second site sent nothing to the ACME server").hasSize(sent);
+    // Until the Retry-After the server named (or an hour from now, once that time has passed).
+    Instant until = limits.limitedUntil(base() + "/dir", Instant.now()).orElseThrow();
+    assertThat(until).as("remembered until a time still to come").isAfter(Instant.now());
+    assertThat(limits.limitedUntil(base() + "/dir", until.plusSeconds(1)))
+        .as("after that time, requests may go again").isEmpty();
+    assertThat(limits.limitedUntil(base() + "/other", Instant.now()))
+        .as("another ACME server is not limited by this one's answer").isEmpty();
   }
 
   @Test
