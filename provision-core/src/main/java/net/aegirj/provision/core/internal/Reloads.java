@@ -85,7 +85,9 @@ final class Reloads {
     if (planOnly) {
       return done;
     }
-    run.reloaded = !reloadable.isEmpty();
+    if (!reloadable.isEmpty()) {
+      run.reloaded = true;
+    }
     PerServer.run(reloadable, Pending::server, p -> {
       p.type().beforeReload(p.rs(), run.rawHost(p.server()));
       run.host(p.server()).run(p.type().reloadCommand(p.rs()).orElseThrow()).orThrow();

@@ -356,9 +356,10 @@ public final class TaskEngine {
   /**
    * Lists a task's steps for a context, in the order {@link StepOrder} declares: for a server the
    * core's, then every selected type's; for a platform or site each part's in turn, a service
-   * placed on the web server once for each of the platform's web servers ({@link WebServers}). A deploy that
-   * moves a site from another web server ({@link #OLD_WEB_SERVER}) also runs, for each service
-   * placed on the web server, the old server's delete steps for the site (its vhost goes there).
+   * placed on the web server once for each of the platform's web servers ({@link WebServers}).
+   * A deploy that moves a site from other web servers ({@link #OLD_WEB_SERVER}) also runs, for
+   * each service placed on the web server, those servers' delete steps for the site (its vhost
+   * goes there).
    */
   private List<Planned> plan(Task task, ResolvedContext target, Map<String, String> options) {
     Context c = target.context();

@@ -1,5 +1,6 @@
 package net.aegirj.provision.core.internal;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -7,8 +8,8 @@ import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextNotFoundException;
 import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.PlatformKeys;
-import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.core.NullServiceType;
 import net.aegirj.provision.core.ServiceRegistry;
@@ -29,12 +30,14 @@ final class WebServers {
    * @throws InvalidContextException naming the platform, {@code web_servers} and the reason
    */
   static List<ContextName> of(ContextService contexts, ContextName platform) {
-    ResolvedContext p = contexts.resolve(platform);
-    List<String> listed = p.find(PlatformKeys.WEB_SERVERS).orElse(List.of());
+    // The stored value, not its resolution: planning every site of a batch stays cheap.
+    Platform p = (Platform) contexts.load(platform).context();
+    List<String> listed = p.webServers();
     if (listed.size() > PlatformKeys.MAX_WEB_SERVERS) {
       throw refused(p, "names " + listed.size() + " servers; at most " + PlatformKeys.MAX_WEB_SERVERS);
     }
-    ContextName primary = ContextName.of(p.get(PlatformKeys.WEB_SERVER));
+    ContextName primary = p.webServer().orElse(ContextName.MASTER);
+    List<ContextName> out = new ArrayList<>(List.of(primary));
     Set<ContextName> seen = new HashSet<>(Set.of(primary));
     ServiceRegistry registry = contexts.registry();
     for (String raw : listed) {
@@ -56,11 +59,12 @@ final class WebServers {
       if (http == null || http.equals(NullServiceType.ID) || http.equals("NONE")) {
         throw refused(p, name + " has no http service; set its http_service_type (nginx, apache, ...)");
       }
+      out.add(name);
     }
-    return PlatformKeys.webServers(p);
+    return List.copyOf(out);
   }
 
-  private static InvalidContextException refused(ResolvedContext platform, String reason) {
+  private static InvalidContextException refused(Platform platform, String reason) {
     return new InvalidContextException(platform.name().toString(), PlatformKeys.WEB_SERVERS.name(), reason);
   }
 }

@@ -140,7 +140,10 @@ public class Drupal implements Application {
 
   // ------------------------------------------------------------------ helpers
 
-  /** @return the platform's primary web server ({@code web_server}), where Drush runs and {@code files/} is fetched */
+  /**
+   * @return the platform's primary web server ({@code web_server}): where Drush runs and
+   *     {@code files/} is fetched from
+   */
   static ResolvedContext webServer(StepContext ctx, ResolvedContext siteOrPlatform) {
     return ctx.resolve(ContextName.of(platform(ctx, siteOrPlatform).get(PlatformKeys.WEB_SERVER)));
   }
