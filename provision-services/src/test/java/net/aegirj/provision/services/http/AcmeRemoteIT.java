@@ -40,7 +40,7 @@ class AcmeRemoteIT {
     int sslPort = Ports.free();
     try (BindServer dns = PebbleServer.resolver(tmp.resolve("dns"), List.of("test"));
         NamespacedWebServer machine = NamespacedWebServer.start("127.0.0.2", home, tmp.resolve("web1"));
-        PebbleServer pebble = PebbleServer.start(tmp.resolve("pebble"), remote.port(), dns.port());
+        PebbleServer pebble = PebbleServer.start(tmp.resolve("pebble"), machine.port(), dns.port());
         Provision p = Provision.builder().home(home).build()) {
       RemoteWebServer remote = machine.web();
       Web web = new Web("nginx", remote.port(), sslPort, remote.testCommand(), remote.reloadCommand(),

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import net.aegirj.provision.api.Migration;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Task;
@@ -191,6 +192,34 @@ class ClusterIT {
       }
       assertThat(new String(Files.readAllBytes(vhost2), StandardCharsets.UTF_8)).as("web2's vhost names it")
           .contains("www.cluster.example.com");
+    }
+  }
+
+  @Test
+  void aSiteMigratedToAOneServerPlatformLeavesTheOtherServer() throws IOException {
+    Path root = home.resolve("platforms/cluster");
+    Path single = home.resolve("platforms/single");
+    try (Provision p = provision()) {
+      installOnTwoServers(p, root);
+      Fixtures.phpPlatform(single);
+      p.save("platform_single", PropertyChanges.builder().set("context_type", "platform").set("root", single.toString())
+          .set("web_server", "@server_web1").build());
+      p.platform("platform_single").verify();
+
+      TaskReport migrate = p.site(SITE).migrate(Migration.toPlatform("@platform_single"));
+
+      assertThat(migrate.succeeded()).as("the migrate succeeded").isTrue();
+      assertThat(served(web1.port(), SITE, "/").body()).as("web1 serves the site from its new platform")
+          .contains("host=" + SITE, "site=" + SITE);
+      assertThat(web1.remote(single.resolve("sites").resolve(SITE).resolve("settings.php")))
+          .as("its settings moved on web1").exists();
+      assertThat(web1.remote(root.resolve("sites").resolve(SITE))).as("its old directory left web1").doesNotExist();
+      assertThat(web2.remote(home.resolve("config/server_web2/nginx/vhost.d/" + SITE)))
+          .as("web2, which does not publish the new platform, lost the vhost").doesNotExist();
+      assertThat(web2.remote(root.resolve("sites").resolve(SITE))).as("and its copy of the site directory")
+          .doesNotExist();
+      assertThat(Http.getUntil(web2.port(), SITE, "/", r -> r.status() == 404, WAIT).status())
+          .as("web2 no longer serves the site").isEqualTo(404);
     }
   }
 }
