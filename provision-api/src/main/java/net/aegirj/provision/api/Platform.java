@@ -1,6 +1,7 @@
 package net.aegirj.provision.api;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.immutables.value.Value;
@@ -32,6 +33,9 @@ public abstract class Platform implements Context {
 
   /** @return {@code web_server} (default {@code @server_master}) */
   public abstract Optional<ContextName> webServer();
+
+  /** @return {@code web_servers}: further servers publishing the platform besides {@code web_server} */
+  public abstract List<String> webServers();
 
   /** @return {@code makefile}: path or URL of what builds a missing root */
   public abstract Optional<String> makefile();

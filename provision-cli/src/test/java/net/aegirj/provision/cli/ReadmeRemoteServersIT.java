@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import net.aegirj.provision.cli.BinProvisionProcess.Exit;
 import net.aegirj.provision.testkit.Http;
+import net.aegirj.provision.testkit.NamespacedWebServer;
 import net.aegirj.provision.testkit.RemoteWebServer;
 import net.aegirj.provision.testkit.SshServer;
 import org.junit.jupiter.api.AfterEach;
@@ -35,16 +36,12 @@ class ReadmeRemoteServersIT {
 
   @TempDir Path tmp;
   CliWorld w;
-  SshServer sshd;
-  RemoteWebServer web;
+  NamespacedWebServer web1;
 
   @AfterEach
   void stop() {
-    if (web != null) {
-      web.close();
-    }
-    if (sshd != null) {
-      sshd.close();
+    if (web1 != null) {
+      web1.close();
     }
     if (w != null) {
       w.close();
@@ -74,10 +71,9 @@ class ReadmeRemoteServersIT {
             "verify @server_web1", "save @platform_d10", "verify @platform_d10", "install @example.com",
             "verify @example.com");
     w = new CliWorld(tmp);
-    Path view = Files.createDirectories(tmp.resolve("view"));
-    Files.setPosixFilePermissions(view, PosixFilePermissions.fromString("rwxr-xr-x"));
-    sshd = SshServer.builder().listenAddress("127.0.0.2").privateMount(w.home, view).start();
-    web = RemoteWebServer.start(sshd, Files.createDirectories(tmp.resolve("web")), w.home);
+    web1 = NamespacedWebServer.start("127.0.0.2", w.home, tmp.resolve("web1"));
+    SshServer sshd = web1.ssh();
+    RemoteWebServer web = web1.web();
     // The key and known_hosts where the README keeps them (under its /var/aegir, the test's home).
     Path ssh = Files.createDirectories(w.home.resolve(".ssh"));
     Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
@@ -111,7 +107,7 @@ class ReadmeRemoteServersIT {
       assertThat(e.status()).as("the README line `%s` (run as `%s`) exits 0; stdout: %s; stderr: %s", line, run,
           e.out(), e.err()).isZero();
       if (line.startsWith("bin/provision verify @platform_d10")) {
-        assertThat(view.resolve("platforms/d10/index.php")).as("platform verify pushed the code base to web1")
+        assertThat(web1.remote(w.home.resolve("platforms/d10/index.php"))).as("platform verify pushed the code base to web1")
             .exists();
       }
       if (line.startsWith("bin/provision install")) {

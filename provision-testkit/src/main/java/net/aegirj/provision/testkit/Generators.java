@@ -349,6 +349,15 @@ public final class Generators {
       b.webServer(webServer);
     }
     if (random.nextBoolean()) {
+      // names only: a task checks that they are web servers, a save does not
+      Set<String> webs = new LinkedHashSet<>();
+      int n = 1 + random.nextInt(3);
+      for (int i = 0; i < n; i++) {
+        webs.add(ContextName.of(validContextName(random)).toString());
+      }
+      b.webServers(webs);
+    }
+    if (random.nextBoolean()) {
       b.makefile(random.nextBoolean() ? path(random) : url(random));
     }
     if (random.nextBoolean()) {

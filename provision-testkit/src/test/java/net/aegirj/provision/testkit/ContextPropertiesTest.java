@@ -100,7 +100,7 @@ class ContextPropertiesTest {
             Map.entry("ssh_known_hosts", "/home/aegir/.ssh/known_hosts"),
             Map.entry("drush_path", "/usr/local/bin/drush8")),
         ContextType.PLATFORM, Map.of("root", "/var/aegir/platforms/d10", "web_server", "@server_web1",
-            "makefile", "https://example.com/d10.make", "make_working_copy", Boolean.TRUE,
+            "web_servers", List.of("@server_web2"), "makefile", "https://example.com/d10.make", "make_working_copy", Boolean.TRUE,
             "repo_path", "/var/aegir/repos/d10", "locked", Boolean.TRUE, "drush_path", "/opt/drush8/drush"),
         ContextType.SITE, Map.ofEntries(Map.entry("uri", "www.example.com"), Map.entry("platform", "@platform_d10"),
             Map.entry("db_server", "@server_db1"), Map.entry("site_enabled", Boolean.FALSE),

@@ -1,6 +1,7 @@
 package net.aegirj.provision.core.internal;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import net.aegirj.provision.api.ContextName;
@@ -92,42 +93,47 @@ final class Reloads {
       pending.add(new Pending(key.server(), key.service(), registry.selected((Server) rs.context()).get(key.service()), rs));
     }
     run.current = new StepRecorder(Integer.MAX_VALUE);
-    // Every configuration is tested before anything is reloaded.
-    for (Pending p : pending) {
-      Optional<Command> test = p.type().configTestCommand(p.rs());
-      if (test.isPresent() && !planOnly) {
-        var result = run.host(p.server()).run(test.get());
-        if (!result.succeeded()) {
-          throw new HostCommandException(result.host(), result.command(),
-              result.exitCode(), result.stderrTail() + (result.stdout().isBlank() ? "" : " " + result.stdout().strip()),
-              "(the " + p.service() + " configuration test) failed, so nothing was reloaded");
-        }
-      }
+    // Every configuration is tested before anything is reloaded; the servers (a platform's web
+    // servers) are tested, reloaded and checked in parallel.
+    if (!planOnly) {
+      PerServer.run(pending, Pending::server, p -> test(run, p.server(), p.service(), p.type(), p.rs()));
     }
-    List<Pending> reloadedNow = new ArrayList<>();
-    for (Pending p : pending) {
-      Optional<Command> cmd = p.type().reloadCommand(p.rs());
-      if (cmd.isEmpty()) {
-        continue;
-      }
-      if (!planOnly) {
-        run.reloaded = true;
-        p.type().beforeReload(p.rs(), run.rawHost(p.server()));
-        run.host(p.server()).run(cmd.get()).orThrow();
-        reloadedNow.add(p);
-      }
+    List<Pending> reloadable = pending.stream().filter(p -> p.type().reloadCommand(p.rs()).isPresent()).toList();
+    for (Pending p : reloadable) {
       done.add(p.server() + ": " + p.service());
     }
+    if (planOnly) {
+      return done;
+    }
+    if (!reloadable.isEmpty()) {
+      run.reloaded = true;
+    }
+    PerServer.run(reloadable, Pending::server, p -> {
+      p.type().beforeReload(p.rs(), run.rawHost(p.server()));
+      run.host(p.server()).run(p.type().reloadCommand(p.rs()).orElseThrow()).orThrow();
+    });
     // A reload the command accepted may still be refused by the service (nginx keeps its old
     // configuration when it cannot bind a port): each service is asked whether it serves the new one.
-    List<String> problems = new ArrayList<>();
-    for (Pending p : reloadedNow) {
-      p.type().checkReload(p.rs(), run.host(p.server())).ifPresent(problems::add);
-    }
+    List<String> problems = Collections.synchronizedList(new ArrayList<>());
+    PerServer.run(reloadable, Pending::server,
+        p -> p.type().checkReload(p.rs(), run.host(p.server())).ifPresent(problems::add));
     if (!problems.isEmpty()) {
       throw new ReloadCheckFailedException(String.join("; ", problems));
     }
     return done;
+  }
+
+  /** Runs a service's configuration test on a server; a failure names the service and the output. */
+  private static void test(TaskRun run, ContextName server, String service, ServiceType type, ResolvedContext rs) {
+    Optional<Command> test = type.configTestCommand(rs);
+    if (test.isPresent()) {
+      var result = run.host(server).run(test.get());
+      if (!result.succeeded()) {
+        throw new HostCommandException(result.host(), result.command(),
+            result.exitCode(), result.stderrTail() + (result.stdout().isBlank() ? "" : " " + result.stdout().strip()),
+            "(the " + service + " configuration test on " + server + ") failed, so nothing was reloaded");
+      }
+    }
   }
 
   /**

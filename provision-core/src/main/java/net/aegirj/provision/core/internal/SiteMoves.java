@@ -14,7 +14,7 @@ import net.aegirj.provision.api.ContextNotFoundException;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Migration;
-import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
@@ -149,6 +149,13 @@ public final class SiteMoves {
     }
   }
 
+  /** @return the old platform's web servers that do not publish the new one (the site leaves them) */
+  private List<ContextName> leftWebServers(ContextName oldPlatform, ContextName newPlatform) {
+    List<ContextName> left = new ArrayList<>(PlatformKeys.webServers(contexts.resolve(oldPlatform)));
+    left.removeAll(PlatformKeys.webServers(contexts.resolve(newPlatform)));
+    return left;
+  }
+
   /** Migrate: backup, point the context at the target, deploy; the context goes back on failure. */
   private TaskReport migrateSite(ContextName name, Optional<ContextName> platform, Optional<ContextName> dbServer) {
     Site before = installed(name, "migrate");
@@ -160,10 +167,7 @@ public final class SiteMoves {
       throw new InvalidContextException(name.toString(), "platform",
           "is " + oldPlatform + " already, on db server " + oldDb + "; name another platform or db server");
     }
-    Platform target = (Platform) contexts.load(newPlatform).context();
-    Platform current = (Platform) contexts.load(oldPlatform).context();
-    ContextName oldWeb = current.webServer().orElse(ContextName.MASTER);
-    boolean otherWeb = !target.webServer().orElse(ContextName.MASTER).equals(oldWeb);
+    List<ContextName> leftWebs = leftWebServers(oldPlatform, newPlatform);
     String oldSitePath = contexts.resolve(name).get(SiteKeys.SITE_PATH);
     check(name, platform);
     TaskReport backup = engine.run(Task.BACKUP, name, false);
@@ -204,9 +208,9 @@ public final class SiteMoves {
           "old_uri", name.value(), "old_db_name", before.dbName().get(),
           "old_db_user", before.dbUser().orElse(before.dbName().get()), "old_db_server", oldDb.toString(),
           "old_site_path", oldSitePath));
-      if (otherWeb) {
-        // The site's vhost (and its files there) leave the old web server once it serves elsewhere.
-        deploy.put(TaskEngine.OLD_WEB_SERVER, oldWeb.toString());
+      if (!leftWebs.isEmpty()) {
+        // The site's vhost (and its files there) leave the old web servers once it serves elsewhere.
+        deploy.put(TaskEngine.OLD_WEB_SERVER, String.join(",", leftWebs.stream().map(ContextName::toString).toList()));
       }
       return relabel(Task.MIGRATE, () -> engine.run(Task.DEPLOY, name, false, deploy));
     } catch (RuntimeException e) {

@@ -9,7 +9,6 @@ import java.util.function.Consumer;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.InvalidContextException;
-import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
@@ -368,9 +367,11 @@ public final class TaskEngine {
 
   /**
    * Lists a task's steps for a context, in the order {@link StepOrder} declares: for a server the
-   * core's, then every selected type's; for a platform or site each part's in turn. A deploy that
-   * moves a site from another web server ({@link #OLD_WEB_SERVER}) also runs, for each service
-   * placed on the web server, the old server's delete steps for the site (its vhost goes there).
+   * core's, then every selected type's; for a platform or site each part's in turn, a service
+   * placed on the web server once for each of the platform's web servers ({@link WebServers}).
+   * A deploy that moves a site from other web servers ({@link #OLD_WEB_SERVER}) also runs, for
+   * each service placed on the web server, those servers' delete steps for the site (its vhost
+   * goes there).
    */
   private List<Planned> plan(Task task, ResolvedContext target, Map<String, String> options) {
     Context c = target.context();
@@ -387,15 +388,11 @@ public final class TaskEngine {
       }
       return out;
     }
-    ContextName web;
     ContextName db = ContextName.MASTER;
     if (c instanceof Site site) {
-      Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
-      web = platform.webServer().orElse(ContextName.MASTER);
       db = site.dbServer().orElse(ContextName.MASTER);
-    } else {
-      web = ((Platform) c).webServer().orElse(ContextName.MASTER);
     }
+    List<ContextName> webs = WebServers.of(contexts, c instanceof Site site ? site.platform().orElseThrow() : c.name());
     for (String part : StepOrder.parts(c.type(), task, registry.serviceList())) {
       switch (part) {
         case StepOrder.APPLICATIONS -> {
@@ -411,16 +408,20 @@ public final class TaskEngine {
               PropertyChanges.builder().set(SiteKeys.SITE_ENABLED, value).build())), CORE, null));
         }
         default -> {
-          ContextName server = switch (registry.service(part).placement()) {
-            case WEB_SERVER -> web;
-            case DB_SERVER -> db;
-            case MASTER -> ContextName.MASTER;
+          List<ContextName> servers = switch (registry.service(part).placement()) {
+            case WEB_SERVER -> webs;
+            case DB_SERVER -> List.of(db);
+            case MASTER -> List.of(ContextName.MASTER);
           };
-          addService(out, task, target, server, part);
-          String old = options.get(OLD_WEB_SERVER);
-          if (task == Task.DEPLOY && old != null && registry.service(part).placement() == Service.Placement.WEB_SERVER
-              && !ContextName.of(old).equals(web)) {
-            addService(out, Task.DELETE, target, ContextName.of(old), part);
+          for (ContextName server : servers) {
+            addService(out, task, target, server, part);
+          }
+          if (task == Task.DEPLOY && registry.service(part).placement() == Service.Placement.WEB_SERVER) {
+            for (ContextName old : oldWebServers(options)) {
+              if (!webs.contains(old)) {
+                addService(out, Task.DELETE, target, old, part);
+              }
+            }
           }
         }
       }
@@ -429,10 +430,26 @@ public final class TaskEngine {
   }
 
   /**
-   * The deploy option naming the web server a migrated site leaves: its services' delete steps
-   * for the site run there too (undone with the rest if the deploy fails).
+   * The deploy option naming the web servers a migrated site leaves (comma-separated): their
+   * services' delete steps for the site run there too (undone with the rest if the deploy fails).
    */
   public static final String OLD_WEB_SERVER = "old_web_server";
+
+  /**
+   * @param options a task's options
+   * @return the web servers {@link #OLD_WEB_SERVER} names
+   */
+  public static List<ContextName> oldWebServers(Map<String, String> options) {
+    String old = options.get(OLD_WEB_SERVER);
+    if (old == null || old.isBlank()) {
+      return List.of();
+    }
+    List<ContextName> out = new ArrayList<>();
+    for (String s : old.split(",")) {
+      out.add(ContextName.of(s.strip()));
+    }
+    return out;
+  }
 
   private void addService(List<Planned> out, Task task, ResolvedContext target, ContextName server,
       String service) {

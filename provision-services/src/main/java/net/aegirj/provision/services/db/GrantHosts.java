@@ -19,8 +19,8 @@ import net.aegirj.provision.spi.CommandResult;
 import net.aegirj.provision.spi.StepContext;
 
 /**
- * The hosts a site's database user is granted from: {@code localhost} when the web and db servers
- * are one machine, the web server's {@code remote_host} when it is this machine, else the host the
+ * The hosts a site's database user is granted from, for each of its platform's web servers:
+ * {@code localhost} when the web and db servers are one machine, the web server's {@code remote_host} when it is this machine, else the host the
  * db server sees when the web server connects (Aegir's probe), and always {@code 127.0.0.1};
  * {@code %} when the db server grants all hosts.
  */
@@ -34,21 +34,26 @@ final class GrantHosts {
     }
     Set<String> hosts = new LinkedHashSet<>();
     ResolvedContext platform = ctx.resolve(ContextName.of(site.get(SiteKeys.PLATFORM)));
-    ResolvedContext web = ctx.resolve(ContextName.of(platform.get(PlatformKeys.WEB_SERVER)));
+    for (ContextName web : PlatformKeys.webServers(platform)) {
+      hosts.add(seenAs(ctx, ctx.resolve(web), dbServer));
+    }
+    hosts.add("127.0.0.1");
+    return hosts;
+  }
+
+  /** The host one web server connects to the db server as. */
+  private static String seenAs(StepContext ctx, ResolvedContext web, ResolvedContext dbServer) {
     String webHost = web.get(ServerKeys.REMOTE_HOST).toLowerCase(Locale.ROOT);
     String dbHost = dbServer.get(ServerKeys.REMOTE_HOST).toLowerCase(Locale.ROOT);
     boolean webIsHere = web.name().isMaster() || ctx.host(web.name()).isLocal();
     boolean sameMachine = webHost.equals(dbHost) || (webIsHere && isLoopback(webHost) && isLoopback(dbHost));
     if (sameMachine) {
-      hosts.add("localhost");
+      return "localhost";
     } else if (webIsHere) {
-      hosts.add(webHost);
-    } else {
-      hosts.add(ctx.resource("mysql-grant-host:" + web.name() + ">" + dbServer.name(),
-          () -> new SeenAs(probeGrantHost(ctx, web, dbServer, dbHost))).host());
+      return webHost;
     }
-    hosts.add("127.0.0.1");
-    return hosts;
+    return ctx.resource("mysql-grant-host:" + web.name() + ">" + dbServer.name(),
+        () -> new SeenAs(probeGrantHost(ctx, web, dbServer, dbHost))).host();
   }
 
   /** A probed grant host, kept for the rest of the task. */

@@ -140,10 +140,17 @@ public class Drupal implements Application {
 
   // ------------------------------------------------------------------ helpers
 
+  /**
+   * @return the platform's primary web server ({@code web_server}): where Drush runs and
+   *     {@code files/} is fetched from
+   */
   static ResolvedContext webServer(StepContext ctx, ResolvedContext siteOrPlatform) {
-    ResolvedContext platform = siteOrPlatform.context().type() == ContextType.PLATFORM ? siteOrPlatform
+    return ctx.resolve(ContextName.of(platform(ctx, siteOrPlatform).get(PlatformKeys.WEB_SERVER)));
+  }
+
+  private static ResolvedContext platform(StepContext ctx, ResolvedContext siteOrPlatform) {
+    return siteOrPlatform.context().type() == ContextType.PLATFORM ? siteOrPlatform
         : ctx.resolve(ContextName.of(siteOrPlatform.get(SiteKeys.PLATFORM)));
-    return ctx.resolve(ContextName.of(platform.get(PlatformKeys.WEB_SERVER)));
   }
 
   static Host host(StepContext ctx, ResolvedContext target) {
@@ -164,11 +171,28 @@ public class Drupal implements Application {
     return h.isLocal() ? Optional.empty() : Optional.of(h);
   }
 
-  /** @return the master's host, then the remote web server's when there is one */
+  /**
+   * @return the hosts of every web server of the site's or platform's platform ({@code
+   *     web_server}, then {@code web_servers}) that is another machine, each once
+   */
+  static List<Host> remoteWebs(StepContext ctx, ResolvedContext siteOrPlatform) {
+    List<Host> out = new ArrayList<>();
+    for (ContextName web : PlatformKeys.webServers(platform(ctx, siteOrPlatform))) {
+      if (!web.isMaster()) {
+        Host h = ctx.host(web);
+        if (!h.isLocal() && out.stream().noneMatch(o -> o.name().equals(h.name()))) {
+          out.add(h);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** @return the master's host, then each remote web server's ({@link #remoteWebs}) */
   static List<Host> hosts(StepContext ctx, ResolvedContext site) {
     List<Host> out = new ArrayList<>();
     out.add(host(ctx, site));
-    remoteWeb(ctx, site).ifPresent(out::add);
+    out.addAll(remoteWebs(ctx, site));
     return out;
   }
 
@@ -191,14 +215,14 @@ public class Drupal implements Application {
   }
 
   /**
-   * Pushes the site directory to a remote web server. The web server is authoritative for
+   * Pushes the site directory to each remote web server. The web servers are authoritative for
    * {@code files/} and {@code private/} (users upload there), so those are left alone unless
    * {@code full} (install, deploy, restore, or {@code --override_slave_authority}); settings.php
    * and drushrc.php are written there directly by the settings step, with their group.
    */
   static void pushSite(StepContext ctx, ResolvedContext planned, boolean full) {
-    Optional<Host> web = remoteWeb(ctx, planned);
-    if (web.isEmpty()) {
+    List<Host> webs = remoteWebs(ctx, planned);
+    if (webs.isEmpty()) {
       ctx.skip("the web server is this machine: nothing to push");
       return;
     }
@@ -208,16 +232,19 @@ public class Drupal implements Application {
       excludes.addAll(Set.of("files/**", "private/**"));
     }
     Path path = sitePath(site);
-    if (ctx.planOnly() && host(ctx, site).stat(path).isEmpty()) {
-      ctx.changed(path + "/ on " + web.get().name() + " (push)");
-      return;
+    for (Host web : webs) {
+      if (ctx.planOnly() && host(ctx, site).stat(path).isEmpty()) {
+        ctx.changed(path + "/ on " + web.name() + " (push)");
+      } else {
+        web.sync(path, excludes);
+      }
     }
-    web.get().sync(path, excludes);
   }
 
   /**
    * Before a backup: the web server's {@code files/} and {@code private/} are the authoritative
-   * copies, so they are fetched into the master's site directory first.
+   * copies, so they are fetched into the master's site directory first (from the primary web
+   * server: with several, keeping their {@code files/} shared is the operator's part).
    */
   static void fetchFiles(StepContext ctx, ResolvedContext site) {
     Optional<Host> web = remoteWeb(ctx, site);
@@ -326,10 +353,9 @@ public class Drupal implements Application {
     for (String d : List.of("modules", "themes", "libraries")) {
       h.mkdirs(sites.resolve("all").resolve(d), FileMode.of(CODE_DIR));
     }
-    Optional<Host> web = remoteWeb(ctx, platform);
-    if (web.isPresent()) {
-      // The code base goes to the same path on the web server, without the sites' own directories.
-      web.get().sync(root, siteDirExcludes(h, root));
+    for (Host web : remoteWebs(ctx, platform)) {
+      // The code base goes to the same path on each web server, without the sites' own directories.
+      web.sync(root, siteDirExcludes(h, root));
     }
     Map<String, Packages.Package> packages = Packages.scan(h, root);
     for (String type : List.of("module", "theme", "profile")) {

@@ -173,10 +173,9 @@ final class Restore {
       if (!p.equals(Drupal.sitePath(planned)) && p.getParent() != null && p.getParent().getFileName() != null
           && p.getParent().getFileName().toString().equals("sites")) {
         List<Host> hosts = new ArrayList<>(Drupal.hosts(ctx, planned));
-        Optional<String> oldWeb = ctx.option("old_web_server");
-        if (oldWeb.isPresent()) {
-          // A move from another web server: its copy of the old site directory goes too.
-          Host old = ctx.host(ContextName.of(oldWeb.get()));
+        for (String oldWeb : ctx.option("old_web_server").map(o -> o.split(",")).orElse(new String[0])) {
+          // A move from other web servers: their copies of the old site directory go too.
+          Host old = ctx.host(ContextName.of(oldWeb.strip()));
           if (!old.isLocal() && hosts.stream().noneMatch(h -> h.name().equals(old.name()))) {
             hosts.add(old);
           }

@@ -418,6 +418,7 @@ public abstract class HttpServiceType implements ServiceType {
       // Before the configuration that includes it; each reload writes a fresh one.
       h.write(generation, generationFile(ReloadCheck.newGeneration()), FileMode.of(CONFIG_FILE));
     }
+    serverValues(ctx, server, model);
     model.put("marker", "");
     model.put("marker", ReloadCheck.marker(render(ctx, server, "server", model)));
     boolean changed = h.write(conf, render(ctx, server, "server", model), FileMode.of(CONFIG_FILE));
@@ -428,6 +429,16 @@ public abstract class HttpServiceType implements ServiceType {
       ctx.reload(server.name(), "http");
     }
   }
+
+  /**
+   * Adds values of other contexts to the server configuration's template values (the pack front's
+   * members); nothing by default.
+   *
+   * @param ctx the step's context
+   * @param server the server
+   * @param model the server's template values
+   */
+  protected void serverValues(StepContext ctx, ResolvedContext server, Map<String, Object> model) {}
 
   /**
    * Writes further server-wide files (nginx's shared rules).
@@ -532,6 +543,8 @@ public abstract class HttpServiceType implements ServiceType {
     m.put("fastcgi_handler", fpm.startsWith("unix:") ? "proxy:" + fpm + "|fcgi://localhost" : "proxy:fcgi://" + fpm);
     m.put("fastcgi_params", "/etc/nginx/fastcgi_params");
     m.put("ssl", ssl());
+    m.put("pack", false);
+    m.put("pack_members", List.of());
     if (ssl()) {
       m.put("http_ssl_port", server.get(HTTP_SSL_PORT));
       Path dir = serverSslPath(server).resolve(DEFAULT_KEY);

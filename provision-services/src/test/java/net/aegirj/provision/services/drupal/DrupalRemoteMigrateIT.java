@@ -18,10 +18,9 @@ import net.aegirj.provision.testkit.DrupalFixtures.Shape;
 import net.aegirj.provision.testkit.Http;
 import net.aegirj.provision.testkit.LocalServers;
 import net.aegirj.provision.testkit.MariaDbServer;
+import net.aegirj.provision.testkit.NamespacedWebServer;
 import net.aegirj.provision.testkit.NginxServer;
 import net.aegirj.provision.testkit.PhpFpmServer;
-import net.aegirj.provision.testkit.RemoteWebServer;
-import net.aegirj.provision.testkit.SshServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,16 +36,12 @@ class DrupalRemoteMigrateIT {
 
   @TempDir Path tmp;
   LocalServers servers;
-  SshServer sshd;
-  RemoteWebServer web;
+  NamespacedWebServer web;
 
   @AfterEach
   void stop() {
     if (web != null) {
       web.close();
-    }
-    if (sshd != null) {
-      sshd.close();
     }
     if (servers != null) {
       servers.close();
@@ -57,13 +52,11 @@ class DrupalRemoteMigrateIT {
   void aSiteMovesToAPlatformOnAnotherWebServerAndIsUpdatedThere() throws IOException {
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path home = Files.createDirectories(tmp.resolve("aegir"));
-    Path view = Files.createDirectories(tmp.resolve("view"));
     servers = LocalServers.in(Files.createDirectories(tmp.resolve("state")));
     PhpFpmServer fpm = servers.phpFpm();
     NginxServer nginx = servers.nginx(home);
     MariaDbServer db = servers.mariadb();
-    sshd = SshServer.builder().listenAddress("127.0.0.2").privateMount(home, view).start();
-    web = RemoteWebServer.start(sshd, Files.createDirectories(tmp.resolve("web")), home);
+    web = NamespacedWebServer.start("127.0.0.2", home, tmp.resolve("web1"));
     try (Provision p = Provision.builder().home(home).build()) {
       p.save("server_master", nginx.masterContext(fpm));
       p.save("server_web1", web.serverContext());
@@ -98,7 +91,7 @@ class DrupalRemoteMigrateIT {
           Duration.ofSeconds(10)).body()).as("the local web server no longer serves it").doesNotContain("site=" + SITE);
       assertThat(home.resolve("platforms/local/sites").resolve(SITE)).as("its old directory is gone")
           .doesNotExist();
-      assertThat(view.resolve("platforms/remote/sites").resolve(SITE).resolve("settings.php"))
+      assertThat(web.remote(home.resolve("platforms/remote/sites").resolve(SITE).resolve("settings.php")))
           .as("its settings are on the remote web server").exists();
     }
   }

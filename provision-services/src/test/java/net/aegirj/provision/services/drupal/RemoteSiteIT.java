@@ -25,9 +25,8 @@ import net.aegirj.provision.testkit.Fixtures;
 import net.aegirj.provision.testkit.Http;
 import net.aegirj.provision.testkit.LocalServers;
 import net.aegirj.provision.testkit.MariaDbServer;
-import net.aegirj.provision.testkit.RemoteWebServer;
+import net.aegirj.provision.testkit.NamespacedWebServer;
 import net.aegirj.provision.testkit.ServerProcess;
-import net.aegirj.provision.testkit.SshServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,18 +47,16 @@ class RemoteSiteIT {
   Path view;
   LocalServers servers;
   MariaDbServer db;
-  SshServer sshd;
-  RemoteWebServer web;
+  NamespacedWebServer web;
 
   @BeforeEach
   void start() throws IOException {
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     home = Files.createDirectories(tmp.resolve("aegir"));
-    view = Files.createDirectories(tmp.resolve("view"));
     servers = LocalServers.in(Files.createDirectories(tmp.resolve("state")));
     db = servers.mariadb();
-    sshd = SshServer.builder().listenAddress("127.0.0.2").privateMount(home, view).start();
-    web = RemoteWebServer.start(sshd, Files.createDirectories(tmp.resolve("web")), home);
+    web = NamespacedWebServer.start("127.0.0.2", home, tmp.resolve("web1"));
+    view = web.view();
     try (Provision p = provision()) {
       p.save("server_web1", web.serverContext());
       p.save("server_db", db.serverContext());
@@ -83,9 +80,6 @@ class RemoteSiteIT {
     if (web != null) {
       web.close();
     }
-    if (sshd != null) {
-      sshd.close();
-    }
     if (servers != null) {
       servers.close();
     }
@@ -96,7 +90,7 @@ class RemoteSiteIT {
   }
 
   private Path remote(Path onMaster) {
-    return view.resolve(home.relativize(onMaster));
+    return web.remote(onMaster);
   }
 
   private Http.Response served() {
@@ -222,7 +216,7 @@ class RemoteSiteIT {
     // Before the vhost step every SSH session is killed (as a network cut would): the write there fails.
     FailureInjector dropAtVhost = (task, context, index, name) -> {
       if (name.startsWith("http: nginx vhost")) {
-        assertThat(sshd.dropConnections()).as("the task's SSH connection was open").isPositive();
+        assertThat(web.ssh().dropConnections()).as("the task's SSH connection was open").isPositive();
       }
     };
     Path sitePath = home.resolve("platforms/fixture/sites/" + SITE);

@@ -15,9 +15,9 @@ import net.aegirj.provision.testkit.BindServer;
 import net.aegirj.provision.testkit.Fixtures;
 import net.aegirj.provision.testkit.PebbleServer;
 import net.aegirj.provision.testkit.Ports;
+import net.aegirj.provision.testkit.NamespacedWebServer;
 import net.aegirj.provision.testkit.RemoteWebServer;
 import net.aegirj.provision.testkit.ServerProcess;
-import net.aegirj.provision.testkit.SshServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,13 +37,12 @@ class AcmeRemoteIT {
   void certificatesAreIssuedRenewedAndRemovedForASiteOnARemoteWebServer() throws Exception {
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path home = Files.createDirectories(tmp.resolve("aegir"));
-    Path view = Files.createDirectories(tmp.resolve("view"));
     int sslPort = Ports.free();
     try (BindServer dns = PebbleServer.resolver(tmp.resolve("dns"), List.of("test"));
-        SshServer sshd = SshServer.builder().listenAddress("127.0.0.2").privateMount(home, view).start();
-        RemoteWebServer remote = RemoteWebServer.start(sshd, Files.createDirectories(tmp.resolve("web")), home);
-        PebbleServer pebble = PebbleServer.start(tmp.resolve("pebble"), remote.port(), dns.port());
+        NamespacedWebServer machine = NamespacedWebServer.start("127.0.0.2", home, tmp.resolve("web1"));
+        PebbleServer pebble = PebbleServer.start(tmp.resolve("pebble"), machine.port(), dns.port());
         Provision p = Provision.builder().home(home).build()) {
+      RemoteWebServer remote = machine.web();
       Web web = new Web("nginx", remote.port(), sslPort, remote.testCommand(), remote.reloadCommand(),
           remote.errorLog());
       p.save("server_web1", remote.serverContext());
@@ -70,14 +69,14 @@ class AcmeRemoteIT {
             curl.stderr()).isZero();
       }
       Path copy = home.resolve("config/server_web1/ssl.d").resolve(SITE);
-      assertThat(remote(home, view, copy).resolve("openssl_fullchain.crt"))
+      assertThat(machine.remote(copy).resolve("openssl_fullchain.crt"))
           .as("the certificate was copied over SSH to the remote").exists();
       assertThat(home.resolve("config/server_web1")).as("and written on the remote only").doesNotExist();
-      assertThat(AcmeHttpsIT.mode(remote(home, view, copy).resolve("openssl.key")))
+      assertThat(AcmeHttpsIT.mode(machine.remote(copy).resolve("openssl.key")))
           .as("the remote's copy of the key is a secret").isEqualTo("rw-------");
       assertThat(home.resolve("config/ssl.d").resolve(SITE).resolve("openssl.key"))
           .as("the central store is on the master").exists();
-      assertThat(Files.list(remote(home, view, home.resolve("config/server_web1/acme-challenge"))).toList())
+      assertThat(Files.list(machine.remote(home.resolve("config/server_web1/acme-challenge"))).toList())
           .as("the challenge answers were served from the remote and removed there").isEmpty();
 
       int requests = pebble.acmeRequests();
@@ -93,12 +92,8 @@ class AcmeRemoteIT {
           .isNotEqualTo(first.getSerialNumber());
 
       p.site(SITE).delete();
-      assertThat(remote(home, view, copy)).as("delete removes the copy on the remote").doesNotExist();
+      assertThat(machine.remote(copy)).as("delete removes the copy on the remote").doesNotExist();
       assertThat(home.resolve("config/ssl.d").resolve(SITE)).as("and the store's entry").doesNotExist();
     }
-  }
-
-  private static Path remote(Path home, Path view, Path onMaster) {
-    return view.resolve(home.relativize(onMaster));
   }
 }
