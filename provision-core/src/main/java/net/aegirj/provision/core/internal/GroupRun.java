@@ -2,6 +2,7 @@ package net.aegirj.provision.core.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -252,8 +253,12 @@ final class GroupRun {
       ResolvedContext rs = run.resolve(server);
       pending.add(new Pending(e.getKey(), server, service, registry.selected((Server) rs.context()).get(service), rs, run));
     }
+    // Each phase runs on every server at once (a platform's several web servers), and every
+    // server is tested before any is reloaded.
     for (Pending p : pending) {
       p.run().current = new StepRecorder(Integer.MAX_VALUE);
+    }
+    PerServer.run(pending, Pending::server, p -> {
       Optional<Command> test = p.type().configTestCommand(p.rs());
       if (test.isPresent()) {
         var result = p.run().host(p.server()).run(test.get());
@@ -262,28 +267,28 @@ final class GroupRun {
               result.exitCode(), result.stderrTail(), "(the shared " + p.service() + " configuration test) failed");
         }
       }
-    }
-    List<Pending> reloadedNow = new ArrayList<>();
+    });
+    List<Pending> reloadedNow = Collections.synchronizedList(new ArrayList<>());
+    Map<ReloadKey, List<String>> reloadedBy = Collections.synchronizedMap(done);
     try {
-      for (Pending p : pending) {
+      PerServer.run(pending, Pending::server, p -> {
         Optional<Command> cmd = p.type().reloadCommand(p.rs());
         if (cmd.isPresent()) {
           reloadedNow.add(p);
           p.type().beforeReload(p.rs(), p.run().rawHost(p.server()));
           p.run().host(p.server()).run(cmd.get()).orThrow();
-          done.put(p.key(), List.of(p.server() + ": " + p.service()));
+          reloadedBy.put(p.key(), List.of(p.server() + ": " + p.service()));
         }
-      }
-      List<String> problems = new ArrayList<>();
-      for (Pending p : reloadedNow) {
-        p.type().checkReload(p.rs(), p.run().host(p.server())).ifPresent(problems::add);
-      }
+      });
+      List<String> problems = Collections.synchronizedList(new ArrayList<>());
+      PerServer.run(List.copyOf(reloadedNow), Pending::server,
+          p -> p.type().checkReload(p.rs(), p.run().host(p.server())).ifPresent(problems::add));
       if (!problems.isEmpty()) {
         throw new Reloads.ReloadCheckFailedException("(the shared reload) " + String.join("; ", problems));
       }
     } catch (RuntimeException e) {
       // The services saw the group's files: once the tasks are undone they must see the restored ones.
-      throw new GroupReloadFailedException(e, reloadedNow.stream()
+      throw new GroupReloadFailedException(e, List.copyOf(reloadedNow).stream()
           .map(p -> new Reloaded(p.server(), p.type(), p.rs())).toList());
     }
     for (Member m : ok) {
