@@ -525,6 +525,26 @@ class SshHostIT {
   }
 
   @Test
+  void throughALatencyProxyTheHostKeyIsStillChecked() throws IOException {
+    try (LatencyProxy proxy = server.latencyProxy(Duration.ofMillis(20));
+        SshHost far = server.newHost("@server_far", proxy)) {
+      long t0 = System.nanoTime();
+      assertThat(far.run(Command.of("echo", "far")).stdout()).as("a command through the proxy").isEqualTo("far\n");
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("connecting takes several delayed round trips")
+          .isGreaterThan(Duration.ofMillis(80));
+      assertThat(proxy.acceptedConnections()).as("the host connected through the proxy").isEqualTo(1);
+      Path wrongKeys = temp.resolve("known_hosts");
+      Files.writeString(wrongKeys, Files.readString(server.knownHosts()).replaceFirst("^\\S+",
+          "[" + proxy.address() + "]:" + (proxy.port() == 65535 ? 1 : proxy.port() + 1)));
+      try (SshHost unknown = new SshHost("@server_unknown", proxy.address(), proxy.port(), server.user(),
+          server.identity(), wrongKeys, Duration.ofSeconds(10))) {
+        assertThatThrownBy(() -> unknown.run(Command.of("true"))).as("the key is checked for the proxy's endpoint")
+            .isInstanceOf(HostException.class).hasMessageContaining("is not in");
+      }
+    }
+  }
+
+  @Test
   void droppedConnectionFailsNamingTheHost() {
     try (SshServer doomed = SshServer.builder().start();
         SshHost h = doomed.newHost("@server_doomed")) {
