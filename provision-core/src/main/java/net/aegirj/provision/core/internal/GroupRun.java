@@ -1,11 +1,13 @@
 package net.aegirj.provision.core.internal;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -16,9 +18,11 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextNotFoundException;
 import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
@@ -121,6 +125,7 @@ final class GroupRun {
   }
 
   private List<TaskReport> runOneGroup(Task task, List<ContextName> names, ExecutorService pool) {
+    prefetch(task, names);
     List<Member> members = names.stream().map(Member::new).toList();
     List<Future<?>> started = new ArrayList<>();
     for (Member m : members) {
@@ -153,6 +158,7 @@ final class GroupRun {
       }
       Map<ReloadKey, List<String>> reloaded;
       try {
+        flushHeld();
         reloaded = groupReload(ok);
       } catch (RuntimeException e) {
         LOG.warn("{} of {} contexts: the shared reload failed ({}); each task runs again with its own", task,
@@ -196,6 +202,51 @@ final class GroupRun {
       throw new ProvisionException(task.id() + " failed: " + e.getCause(), e.getCause());
     } finally {
       members.forEach(Member::release);
+    }
+  }
+
+  /**
+   * Asks each web server of the group's sites, once, for the state of every path their steps
+   * will check ({@link Host#prefetch}): the paths the application and the web server's service
+   * types declare. An optimisation: when it fails, the steps check each path themselves.
+   */
+  private void prefetch(Task task, List<ContextName> names) {
+    Map<ContextName, List<Path>> roots = new LinkedHashMap<>();
+    Map<ContextName, ResolvedContext> servers = new LinkedHashMap<>();
+    for (ContextName n : names) {
+      try {
+        ResolvedContext target = contexts.resolve(n);
+        if (!(target.context() instanceof Site site)) {
+          continue;
+        }
+        Platform platform = (Platform) contexts.load(site.platform().orElseThrow()).context();
+        ResolvedContext web = servers.computeIfAbsent(platform.webServer().orElse(ContextName.MASTER), contexts::resolve);
+        List<Path> paths = roots.computeIfAbsent(web.name(), k -> new ArrayList<>());
+        registry.applications().forEach(app -> paths.addAll(app.checkedPaths(task, target)));
+        registry.selected((Server) web.context()).values().forEach(t -> paths.addAll(t.checkedPaths(task, target, web)));
+      } catch (ProvisionException | ClassCastException | NoSuchElementException e) {
+        LOG.debug("{}: nothing to prefetch: {}", n, e.getMessage());
+      }
+    }
+    roots.forEach((server, paths) -> {
+      if (!paths.isEmpty()) {
+        try {
+          hosts.open(servers.get(server)).prefetch(paths);
+        } catch (RuntimeException e) {
+          LOG.warn("{}: gathering the state of {} paths for the batch failed, each is checked on its own: {}",
+              server, paths.size(), TaskEngine.message(e));
+        }
+      }
+    });
+  }
+
+  /**
+   * Applies the changes the batch's hosts held back while the steps ran ({@link Host#flush});
+   * when that fails, the group's tasks are undone and run again alone, as after a failed reload.
+   */
+  private void flushHeld() {
+    if (hosts instanceof SharedHosts shared) {
+      shared.flush();
     }
   }
 

@@ -75,7 +75,7 @@ final class GrantHosts {
     CommandResult r = ctx.host(web.name()).run(Command.of(
         "mysql", "--no-defaults", "--connect-timeout=10", "-u", "intntnllyInvalid", "-h", dbHost,
         "-P", Integer.toString(port), "-e", "SELECT VERSION()").withDisplay("probe the grant host of "
-        + web.name() + " on " + dbServer.name()));
+        + web.name() + " on " + dbServer.name()).touchingNoFiles());
     if (ctx.planOnly()) {
       return fallback;
     }
