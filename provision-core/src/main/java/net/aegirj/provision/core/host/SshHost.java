@@ -194,14 +194,24 @@ public final class SshHost implements Host {
     return new Statistics(connection.connections(), exec.commands(), fileOperations.get());
   }
 
+  /**
+   * After a lost connection: what was held back is dropped and {@link #flush} reports it, so the
+   * batch fails and its tasks are undone; nothing gathered is trusted any more.
+   */
   @Override
   public boolean reconnect() {
-    synchronized (sftpLock) {
-      holding = false;
-      held = new SshWriteBatch(); // what was held back went with the failed flush, or was never sent
-      cache.clear();
+    boolean lost = connection.reconnect();
+    if (lost) {
+      synchronized (sftpLock) {
+        if (!held.isEmpty() && heldFailure == null) {
+          heldFailure = new HostException(name, held.size() + " held-back change(s) were lost with the connection");
+        }
+        held = new SshWriteBatch();
+        holding = false;
+        cache.clear();
+      }
     }
-    return connection.reconnect();
+    return lost;
   }
 
   @Override

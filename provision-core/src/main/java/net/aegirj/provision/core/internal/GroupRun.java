@@ -211,6 +211,9 @@ final class GroupRun {
    * types declare. An optimisation: when it fails, the steps check each path themselves.
    */
   private void prefetch(Task task, List<ContextName> names) {
+    if (!(hosts instanceof SharedHosts)) {
+      return; // the batch's hosts are not kept open for its tasks: nothing to gather for
+    }
     Map<ContextName, List<Path>> roots = new LinkedHashMap<>();
     Map<ContextName, ResolvedContext> servers = new LinkedHashMap<>();
     for (ContextName n : names) {
