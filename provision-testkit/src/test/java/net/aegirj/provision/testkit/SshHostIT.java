@@ -549,8 +549,11 @@ class SshHostIT {
       assertThat(h.write(site.resolve("settings.php"), bytes("<?php // one"), settingsMode)).as("unchanged").isFalse();
       assertThat(h.mkdirs(site.resolve("files"), FileMode.of(mode(site.resolve("files"))))).as("unchanged").isFalse();
       assertThat(h.statistics()).as("every check answered by the probe").isEqualTo(probed);
+      assertThat(h.read(site.resolve("settings.php"))).as("read once").contains(bytes("<?php // one"));
+      assertThat(h.read(site.resolve("settings.php"))).as("read again").contains(bytes("<?php // one"));
+      assertThat(h.statistics().fileOperations()).as("the second read answered from the first").isEqualTo(1);
       assertThat(h.stat(temp)).as("outside the roots: asked").isPresent();
-      assertThat(h.statistics().fileOperations()).as("one SFTP operation").isEqualTo(1);
+      assertThat(h.statistics().fileOperations()).as("one SFTP operation more").isEqualTo(2);
     }
   }
 
@@ -567,6 +570,7 @@ class SshHostIT {
       assertThat(h.write(site.resolve("old.php"), bytes("new"), FileMode.of(0440).withGroup("www-data")))
           .as("a replaced file").isTrue();
       assertThat(Files.readString(site.resolve("old.php"))).as("not yet applied").isEqualTo("old");
+      assertThat(h.read(site.resolve("old.php"))).as("the host reads what it holds back").contains(bytes("new"));
       assertThat(Files.exists(deep)).as("not yet applied").isFalse();
       List<Optional<FileInfo>> announced = new ArrayList<>();
       for (Path p : List.of(site.resolve("private"), deep, deep.resolve("a.yml"), site.resolve("old.php"))) {

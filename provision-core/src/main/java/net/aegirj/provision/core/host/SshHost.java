@@ -304,8 +304,10 @@ public final class SshHost implements Host {
     }
     // The group is set explicitly: the new file's directory may itself be held back, not yet set-group-id.
     held.file(p, SftpFiles.tempName(path), bytes, mode.withGroup(group.get()));
+    String hash = sha256(bytes);
     cache.put(p, new SshProbe.Entry(new FileInfo(FileInfo.Type.FILE, mode.permissions(), mode.owner().orElse(user),
-        group.get(), bytes.length, Optional.empty()), null, sha256(bytes)));
+        group.get(), bytes.length, Optional.empty()), null, hash));
+    cache.remember(p, bytes, hash);
     if (held.full()) {
       applyHeld();
     }
@@ -474,7 +476,13 @@ public final class SshHost implements Host {
     if (cache.lookup(p).known() == SshStateCache.Known.ABSENT) {
       return Optional.empty();
     }
-    return withSftp("read " + p, c -> readOrNull(c, p));
+    Optional<byte[]> known = cache.content(p);
+    if (known.isPresent()) {
+      return known;
+    }
+    Optional<byte[]> got = withSftp("read " + p, c -> readOrNull(c, p));
+    got.ifPresent(b -> cache.remember(p, b, sha256(b)));
+    return got;
   }
 
   @Override

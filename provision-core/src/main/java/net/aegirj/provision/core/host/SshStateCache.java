@@ -30,6 +30,12 @@ final class SshStateCache {
   private Set<String> opaque = Set.of();
   private Map<String, FileInfo> parents = Map.of();
   private String group;
+  /** Contents read or written during the batch, with their hash: answered again while the hash holds. */
+  private final Map<String, SshProbe.Entry> contents = new HashMap<>();
+  private final Map<String, byte[]> contentBytes = new HashMap<>();
+  private long contentSize;
+  /** The most content bytes kept. */
+  static final long MAX_CONTENT = 16 << 20;
   private final Set<String> forgotten = new HashSet<>();
   private final Set<String> forgottenTrees = new HashSet<>();
 
@@ -40,6 +46,7 @@ final class SshStateCache {
     opaque = s.opaque();
     parents = s.parents();
     group = s.group();
+    dropContents();
     forgotten.clear();
     forgottenTrees.clear();
   }
@@ -51,8 +58,43 @@ final class SshStateCache {
     opaque = Set.of();
     parents = Map.of();
     group = null;
+    dropContents();
     forgotten.clear();
     forgottenTrees.clear();
+  }
+
+  private void dropContents() {
+    contents.clear();
+    contentBytes.clear();
+    contentSize = 0;
+  }
+
+  /**
+   * Keeps a file's bytes while its known state is the one they hash to.
+   *
+   * @param p the file
+   * @param bytes its content, as read or as held back to be written
+   * @param sha256 their hash
+   */
+  synchronized void remember(String p, byte[] bytes, String sha256) {
+    Lookup l = lookup(p);
+    if (l.known() != Known.PRESENT || !sha256.equals(l.entry().sha256()) || contentSize + bytes.length > MAX_CONTENT
+        || contents.containsKey(p)) {
+      return;
+    }
+    contents.put(p, l.entry());
+    contentBytes.put(p, bytes.clone());
+    contentSize += bytes.length;
+  }
+
+  /** @return the bytes of a file kept by {@link #remember}, while its known state is still the same */
+  synchronized Optional<byte[]> content(String p) {
+    Lookup l = lookup(p);
+    SshProbe.Entry kept = contents.get(p);
+    if (kept == null || l.known() != Known.PRESENT || l.entry() != kept) {
+      return Optional.empty();
+    }
+    return Optional.of(contentBytes.get(p).clone());
   }
 
   /** @return the remote user's primary group, when a probe said */
@@ -102,6 +144,11 @@ final class SshStateCache {
     }
     forgotten.remove(p);
     entries.put(p, e);
+    byte[] old = contentBytes.remove(p);
+    if (old != null) {
+      contents.remove(p);
+      contentSize -= old.length;
+    }
   }
 
   /** @return whether nothing is known */
