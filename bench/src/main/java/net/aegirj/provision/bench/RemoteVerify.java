@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,47 +20,80 @@ import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.HostProvider;
 import net.aegirj.provision.testkit.Fixtures;
 import net.aegirj.provision.testkit.Http;
+import net.aegirj.provision.testkit.LatencyProxy;
 import net.aegirj.provision.testkit.LocalServers;
 import net.aegirj.provision.testkit.MariaDbServer;
+import net.aegirj.provision.testkit.NginxServer;
+import net.aegirj.provision.testkit.PhpFpmServer;
 import net.aegirj.provision.testkit.RemoteWebServer;
 import net.aegirj.provision.testkit.SshServer;
 
 /**
- * The remote figure: N sites whose web server is the testkit's sshd on 127.0.0.2 (its own mount
- * namespace, with real nginx and PHP-FPM inside), installed as one batch, then verified as one
- * batch twice: before and after 10 files per site were added (uploads on the web server and
- * module files pushed from the master). It counts SSH connections, commands and SFTP operations
- * per run from {@link SshHost#statistics()}: the re-verify must need one connection and as many
- * exchanges with the extra files as without.
+ * The remote figure against the local one. For each N: N sites whose web server is the local
+ * nginx (the local figure, its own Aegir home), then N sites whose web server is the testkit's
+ * sshd on 127.0.0.2 (its own mount namespace, with real nginx and PHP-FPM inside), and with
+ * {@code --latency-ms} N more through a {@link LatencyProxy} that holds each chunk that long in
+ * each direction; each set installed as one batch, then verified as one batch (nothing changed).
+ * The direct remote set is verified once more after 10 files per site were added (uploads on the
+ * web server and module files pushed from the master). SSH connections, commands and SFTP
+ * operations per batch come from {@link SshHost#statistics()}: one connection per batch, and as
+ * many exchanges for 10 sites as for 1,000.
  *
- * <pre>{@code java -cp bench/target/classes:bench/target/lib/* net.aegirj.provision.bench.RemoteVerify --sites 100}</pre>
+ * <pre>{@code java -cp bench/target/classes:bench/target/lib/* net.aegirj.provision.bench.RemoteVerify --sites 10,100 --latency-ms 10}</pre>
  */
 public final class RemoteVerify {
+  private static final String HEADER = "| web server | latency (ms each way) | sites | run | time (s) | × local | connections"
+      + " | commands | file operations | exchanges per batch | exchanges per site |";
+
   private RemoteVerify() {}
 
   /**
-   * @param args {@code --sites N} (default 100) and {@code --state DIR} (default /tmp/pbench-remote)
+   * @param args {@code --sites 10,100,1000} (default 100), {@code --latency-ms MS} (default 0:
+   *     no run through the proxy), {@code --threads T} (default 4), {@code --state DIR} (default
+   *     /tmp/pbench-remote)
    * @throws Exception when a run fails
    */
   public static void main(String[] args) throws Exception {
-    int n = 100;
+    List<Integer> sizes = List.of(100);
+    int latency = 0;
+    int threads = 4;
     Path state = Path.of("/tmp/pbench-remote");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--sites" -> n = Integer.parseInt(args[++i]);
+        case "--sites" -> sizes = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
+        case "--latency-ms" -> latency = Integer.parseInt(args[++i]);
+        case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--state" -> state = Path.of(args[++i]);
-        default -> throw new IllegalArgumentException("usage: RemoteVerify [--sites N] [--state DIR]");
+        default -> throw new IllegalArgumentException(
+            "usage: RemoteVerify [--sites N,N…] [--latency-ms MS] [--threads T] [--state DIR]");
       }
     }
-    Path dir = state.resolve("n" + n + "-" + System.nanoTime());
+    System.out.println(HEADER);
+    System.out.println("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (int n : sizes) {
+      runOne(n, latency, threads, state.resolve("n" + n + "-" + System.nanoTime()));
+    }
+  }
+
+  /** What one batch cost. */
+  private record Row(double seconds, long connections, long commands, long files) {
+    long exchanges() {
+      return commands + files;
+    }
+  }
+
+  private static void runOne(int n, int latency, int threads, Path dir) throws Exception {
     Files.createDirectories(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path home = Files.createDirectories(dir.resolve("aegir"));
+    Path localHome = Files.createDirectories(dir.resolve("aegir-local"));
     Path view = Files.createDirectories(dir.resolve("view"));
     try (LocalServers servers = LocalServers.in(Files.createDirectories(dir.resolve("state")));
         SshServer sshd = SshServer.builder().listenAddress("127.0.0.2").privateMount(home, view).start();
-        RemoteWebServer web = RemoteWebServer.start(sshd, Files.createDirectories(dir.resolve("web")), home)) {
+        RemoteWebServer web = RemoteWebServer.start(sshd, Files.createDirectories(dir.resolve("web")), home);
+        LatencyProxy proxy = sshd.latencyProxy(Duration.ofMillis(latency))) {
       MariaDbServer db = servers.mariadb();
+      Row[] local = localRuns(n, threads, localHome, servers, db);
       List<SshHost> opened = new CopyOnWriteArrayList<>();
       HostProvider counting = server -> {
         Host h = new DefaultHostProvider().open(server);
@@ -68,7 +102,7 @@ public final class RemoteVerify {
         }
         return h;
       };
-      try (Provision p = Provision.builder().home(home).hosts(counting).parallelism(4).build()) {
+      try (Provision p = Provision.builder().home(home).hosts(counting).parallelism(threads).build()) {
         p.save("server_web1", web.serverContext());
         p.save("server_db", db.serverContext());
         Path root = home.resolve("platforms/fixture");
@@ -79,17 +113,9 @@ public final class RemoteVerify {
         p.server("server_web1").verify();
         p.server("server_db").verify();
         p.platform("platform_fixture").verify();
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-          String site = String.format(Locale.ROOT, "r%05d.bench.test", i);
-          names.add(site);
-          p.save(site, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
-              .set("db_server", "@server_db").set("install_method", "manual").build());
-        }
-        System.out.println("| run | sites | time (s) | connections | commands | file operations | exchanges per site |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---:|");
-        row("install (batch)", p, names, Task.INSTALL, opened);
-        row("re-verify", p, names, Task.VERIFY, opened);
+        List<String> names = saveSites(p, "r", n);
+        print("remote", 0, n, "install (batch)", run(p, names, Task.INSTALL, opened), local[0]);
+        print("remote", 0, n, "re-verify", run(p, names, Task.VERIFY, opened), local[1]);
         for (String site : names) {
           Path sitePath = root.resolve("sites").resolve(site);
           Files.createDirectories(sitePath.resolve("modules/custom"));
@@ -99,19 +125,64 @@ public final class RemoteVerify {
           }
         }
         p.verifyAll(names); // pushes the module files once
-        row("re-verify, 10 more files per site", p, names, Task.VERIFY, opened);
-        for (String site : List.of(names.get(0), names.get(n - 1))) {
-          Http.Response r = Http.getUntil(web.port(), site, "/", x -> x.status() == 200, Duration.ofSeconds(10));
-          if (!r.body().contains("host=" + site)) {
-            throw new IllegalStateException(site + " is not served by the remote nginx: " + r);
-          }
+        print("remote", 0, n, "re-verify, 10 more files per site", run(p, names, Task.VERIFY, opened), local[1]);
+        checkServed(web, List.of(names.get(0), names.get(n - 1)));
+        if (latency > 0) {
+          p.save("server_web1", web.serverContext(proxy));
+          List<String> far = saveSites(p, "q", n);
+          print("remote", latency, n, "install (batch)", run(p, far, Task.INSTALL, opened), local[0]);
+          print("remote", latency, n, "re-verify", run(p, far, Task.VERIFY, opened), local[1]);
+          checkServed(web, List.of(far.get(0), far.get(n - 1)));
         }
       }
     }
   }
 
-  private static void row(String what, Provision p, List<String> names, Task task, List<SshHost> opened)
+  /** The local figure: the same sites on the local nginx, in their own Aegir home. */
+  private static Row[] localRuns(int n, int threads, Path home, LocalServers servers, MariaDbServer db)
       throws IOException {
+    PhpFpmServer fpm = servers.phpFpm();
+    NginxServer nginx = servers.nginx(home);
+    try (Provision p = Provision.builder().home(home).parallelism(threads).build()) {
+      p.save("server_master", nginx.masterContext(fpm));
+      p.save("server_db", db.serverContext());
+      Path root = home.resolve("platforms/fixture");
+      Fixtures.phpPlatform(root);
+      p.save("platform_fixture", PropertyChanges.builder().set("context_type", "platform")
+          .set("root", root.toString()).build());
+      p.server("server_master").verify();
+      p.server("server_db").verify();
+      p.platform("platform_fixture").verify();
+      List<String> names = saveSites(p, "l", n);
+      Row install = run(p, names, Task.INSTALL, new ArrayList<>());
+      print("local", 0, n, "install (batch)", install, install);
+      Row verify = run(p, names, Task.VERIFY, new ArrayList<>());
+      print("local", 0, n, "re-verify", verify, verify);
+      return new Row[] {install, verify};
+    }
+  }
+
+  private static List<String> saveSites(Provision p, String prefix, int n) {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String site = String.format(Locale.ROOT, "%s%05d.bench.test", prefix, i);
+      names.add(site);
+      p.save(site, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+          .set("db_server", "@server_db").set("install_method", "manual").build());
+    }
+    return names;
+  }
+
+  private static void checkServed(RemoteWebServer web, List<String> sites) throws IOException {
+    for (String site : sites) {
+      Http.Response r = Http.getUntil(web.port(), site, "/", x -> x.status() == 200, Duration.ofSeconds(10));
+      if (!r.body().contains("host=" + site)) {
+        throw new IllegalStateException(site + " is not served by the remote nginx: " + r);
+      }
+    }
+  }
+
+  private static Row run(Provision p, List<String> names, Task task, List<SshHost> opened) {
     opened.clear();
     long t0 = System.nanoTime();
     List<TaskReport> reports = p.runAll(task, names);
@@ -130,7 +201,13 @@ public final class RemoteVerify {
       commands += st.commands();
       files += st.fileOperations();
     }
-    System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %d | %d | %d | %.1f |%n", what, names.size(), s, connections,
-        commands, files, (commands + files) / (double) names.size());
+    return new Row(s, connections, commands, files);
+  }
+
+  private static void print(String where, int latency, int n, String what, Row r, Row local) {
+    System.out.printf(Locale.ROOT, "| %s | %d | %d | %s | %.2f | %.1f | %d | %d | %d | %d | %.2f |%n", where, latency, n,
+        what, r.seconds(), r.seconds() / local.seconds(), r.connections(), r.commands(), r.files(), r.exchanges(),
+        r.exchanges() / (double) n);
+    System.out.flush();
   }
 }

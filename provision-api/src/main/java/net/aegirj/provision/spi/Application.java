@@ -1,5 +1,6 @@
 package net.aegirj.provision.spi;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.ServiceLoader;
 import net.aegirj.provision.api.ResolvedContext;
@@ -22,4 +23,17 @@ public interface Application {
    * @return the steps, in order
    */
   List<Step> steps(Task task, ResolvedContext target);
+
+  /**
+   * The paths on the target's web server whose state this application's steps for {@code task}
+   * check (a file, or a directory with its tree), gathered for a whole batch in one go before it
+   * runs ({@link Host#prefetch}). The default declares none.
+   *
+   * @param task the task
+   * @param target the platform or site, resolved
+   * @return absolute paths
+   */
+  default List<Path> checkedPaths(Task task, ResolvedContext target) {
+    return List.of();
+  }
 }

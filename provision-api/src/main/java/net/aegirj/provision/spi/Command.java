@@ -15,9 +15,12 @@ import java.util.Optional;
  * @param timeout how long it may run
  * @param stdin bytes fed to its standard input, if any
  * @param display how the command is shown in reports and errors (secrets left out)
+ * @param touchesFiles false for a command that neither reads nor changes the files steps manage
+ *     (a network probe, a version query): a host that gathered the state of paths for a batch
+ *     ({@link Host#prefetch}) keeps it, and need not apply held-back changes first
  */
 public record Command(List<String> argv, boolean shell, Duration timeout, Optional<byte[]> stdin,
-    String display) {
+    String display, boolean touchesFiles) {
   /** The default time a command may run. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
@@ -50,7 +53,7 @@ public record Command(List<String> argv, boolean shell, Duration timeout, Option
    * @return a command run without a shell, with the default timeout
    */
   public static Command of(List<String> argv) {
-    return new Command(argv, false, DEFAULT_TIMEOUT, Optional.empty(), String.join(" ", argv));
+    return new Command(argv, false, DEFAULT_TIMEOUT, Optional.empty(), String.join(" ", argv), true);
   }
 
   /**
@@ -59,7 +62,7 @@ public record Command(List<String> argv, boolean shell, Duration timeout, Option
    */
   public static Command shell(String operatorCommand) {
     return new Command(List.of("/bin/sh", "-c", operatorCommand), true, DEFAULT_TIMEOUT,
-        Optional.empty(), operatorCommand);
+        Optional.empty(), operatorCommand, true);
   }
 
   /**
@@ -67,7 +70,7 @@ public record Command(List<String> argv, boolean shell, Duration timeout, Option
    * @return a copy with that time limit
    */
   public Command withTimeout(Duration t) {
-    return new Command(argv, shell, t, stdin, display);
+    return new Command(argv, shell, t, stdin, display, touchesFiles);
   }
 
   /**
@@ -75,7 +78,7 @@ public record Command(List<String> argv, boolean shell, Duration timeout, Option
    * @return a copy that feeds them
    */
   public Command withStdin(byte[] input) {
-    return new Command(argv, shell, timeout, Optional.of(input.clone()), display);
+    return new Command(argv, shell, timeout, Optional.of(input.clone()), display, touchesFiles);
   }
 
   /**
@@ -83,7 +86,15 @@ public record Command(List<String> argv, boolean shell, Duration timeout, Option
    * @return a copy shown that way (use it to keep secrets out of reports)
    */
   public Command withDisplay(String text) {
-    return new Command(argv, shell, timeout, stdin, text);
+    return new Command(argv, shell, timeout, stdin, text, touchesFiles);
+  }
+
+  /**
+   * @return a copy marked as neither reading nor changing the files steps manage (see
+   *     {@code touchesFiles}); only for commands that really do not
+   */
+  public Command touchingNoFiles() {
+    return new Command(argv, shell, timeout, stdin, display, false);
   }
 
   @Override
@@ -94,12 +105,12 @@ public record Command(List<String> argv, boolean shell, Duration timeout, Option
   @Override
   public boolean equals(Object o) {
     return o instanceof Command c && c.argv.equals(argv) && c.shell == shell && c.timeout.equals(timeout)
-        && c.display.equals(display) && c.stdin.isPresent() == stdin.isPresent()
+        && c.display.equals(display) && c.touchesFiles == touchesFiles && c.stdin.isPresent() == stdin.isPresent()
         && (stdin.isEmpty() || Arrays.equals(stdin.get(), c.stdin.get()));
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(argv, shell, timeout, display);
+    return Objects.hash(argv, shell, timeout, display, touchesFiles);
   }
 }

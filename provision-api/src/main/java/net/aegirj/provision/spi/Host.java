@@ -1,6 +1,8 @@
 package net.aegirj.provision.spi;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -140,6 +142,48 @@ public interface Host extends AutoCloseable {
     }
     throw new HostException(name(), "cannot fetch " + dir
         + ": this host does not support fetching");
+  }
+
+  /**
+   * Gathers the state of everything under the given paths (each path and, for a directory, its
+   * whole tree) in one go, so that the checks the following steps make there ({@link #stat},
+   * {@link #contentEquals}, whether a write or a mode change is needed) cost no exchange with a
+   * remote machine. The host keeps what it gathered valid through its own changes and forgets it
+   * when it runs a command or is closed. The task engine calls this once per batch, before the
+   * batch's steps run, with the paths the service types declare; an optimisation only, so a host
+   * may ignore it, as this default does.
+   *
+   * @param roots absolute paths on this host; missing ones are recorded as missing
+   * @throws HostException when the state cannot be gathered (the caller may go on without it)
+   */
+  default void prefetch(Collection<Path> roots) {
+    // nothing to gather: every check goes to the file system
+  }
+
+  /**
+   * Applies the changes this host held back since {@link #prefetch} (a remote host sends a
+   * batch's small files and directories as one stream) and stops holding changes back. Every
+   * other exchange applies them first, so steps and their rollbacks always see their own
+   * changes; the task engine calls this when a batch's steps have run, so that a failure to apply
+   * them fails the batch. This default holds nothing back.
+   *
+   * @throws HostException when the held-back changes, or an earlier attempt to apply them, failed
+   */
+  default void flush() {
+    // nothing held back
+  }
+
+  /**
+   * Whether a regular file holds exactly these bytes. A host that knows the file's SHA-256 (from
+   * {@link #prefetch}) answers without reading it; this default reads it.
+   *
+   * @param path a path
+   * @param content the bytes to compare with
+   * @return true when the path is a regular file with exactly these bytes
+   */
+  default boolean contentEquals(Path path, byte[] content) {
+    return stat(path).filter(i -> i.type() == FileInfo.Type.FILE && i.size() == content.length).isPresent()
+        && read(path).map(b -> Arrays.equals(b, content)).orElse(false);
   }
 
   /**

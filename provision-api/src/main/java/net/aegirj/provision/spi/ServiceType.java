@@ -1,5 +1,6 @@
 package net.aegirj.provision.spi;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
@@ -68,6 +69,21 @@ public interface ServiceType {
    * @return the steps, in order
    */
   default List<Step> steps(Task task, ResolvedContext target, ResolvedContext server) {
+    return List.of();
+  }
+
+  /**
+   * The paths on {@code server} whose state this type's steps for {@code task} on {@code target}
+   * check (a file, or a directory with its tree): before a batch runs, the engine gathers them
+   * for all its tasks in one go ({@link Host#prefetch}), so that a remote server is not asked
+   * about each one by one. The default declares none.
+   *
+   * @param task the task
+   * @param target the site or platform, resolved
+   * @param server the server this type is selected on, resolved
+   * @return absolute paths
+   */
+  default List<Path> checkedPaths(Task task, ResolvedContext target, ResolvedContext server) {
     return List.of();
   }
 

@@ -161,10 +161,23 @@ public final class RemoteWebServer implements AutoCloseable {
    *     reached over the SSH server, and nginx with its port, PHP-FPM, test and reload commands
    */
   public PropertyChanges serverContext() {
+    return serverContext(ssh.address(), ssh.port(), ssh.knownHosts());
+  }
+
+  /**
+   * @param via a proxy in front of the SSH server ({@link SshServer#latencyProxy})
+   * @return {@link #serverContext()}, reached through the proxy: its address and port, and a
+   *     {@code known_hosts} that holds the SSH server's key for them
+   */
+  public PropertyChanges serverContext(LatencyProxy via) {
+    return serverContext(via.address(), via.port(), ssh.knownHostsFor(via.address(), via.port()));
+  }
+
+  private PropertyChanges serverContext(String address, int sshPort, Path knownHosts) {
     return PropertyChanges.builder().set("context_type", "server")
-        .set("remote_host", ssh.address()).set("ssh_port", Integer.toString(ssh.port()))
+        .set("remote_host", address).set("ssh_port", Integer.toString(sshPort))
         .set("ssh_user", ssh.user()).set("ssh_identity", ssh.identity().toString())
-        .set("ssh_known_hosts", ssh.knownHosts().toString())
+        .set("ssh_known_hosts", knownHosts.toString())
         .set("http_service_type", "nginx").set("http_port", Integer.toString(port))
         .set("http_listen_address", "127.0.0.1").set("phpfpm_address", phpFpmAddress())
         .set("http_test_cmd", testCommand()).set("http_restart_cmd", reloadCommand()).build();

@@ -419,6 +419,50 @@ public final class SshServer implements AutoCloseable {
     return new SshHost(name, address, port, user(), identity, knownHosts, Duration.ofSeconds(10));
   }
 
+  /**
+   * A {@code known_hosts} file that holds this server's host key for another endpoint, such as a
+   * {@link LatencyProxy} in front of it, so that a client connecting there still checks the key.
+   *
+   * @param address the address the client connects to
+   * @param port the port the client connects to
+   * @return the file (in the server's state directory)
+   */
+  public Path knownHostsFor(String address, int port) {
+    Objects.requireNonNull(address, "address");
+    if (port < 1 || port > 65535 || !address.matches("[0-9A-Za-z.:-]+")) {
+      throw new IllegalArgumentException("not an endpoint: " + address + ":" + port);
+    }
+    try {
+      String line = Files.readString(knownHosts, StandardCharsets.UTF_8).strip();
+      String key = line.substring(line.indexOf(' ') + 1);
+      Path file = dir.resolve("known_hosts-" + address.replace(':', '_') + "-" + port);
+      Files.writeString(file, "[" + address + "]:" + port + " " + key + "\n", StandardCharsets.UTF_8);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write a known_hosts file for " + address + ":" + port, e);
+    }
+  }
+
+  /**
+   * @param name the host's name for messages
+   * @param via a proxy in front of this server (its host key is checked as this server's)
+   * @return a host that reaches this server through the proxy (not yet connected; the caller
+   *     closes it)
+   */
+  public SshHost newHost(String name, LatencyProxy via) {
+    return new SshHost(name, via.address(), via.port(), user(), identity, knownHostsFor(via.address(), via.port()),
+        Duration.ofSeconds(10));
+  }
+
+  /**
+   * @param delay how long each chunk is held, in each direction
+   * @return a {@link LatencyProxy} on a free port of {@code 127.0.0.2} that forwards to this
+   *     server; the caller closes it
+   */
+  public LatencyProxy latencyProxy(Duration delay) {
+    return LatencyProxy.start("127.0.0.2", address, port, delay);
+  }
+
   /** @return a host named {@code @server_ssh_test (address:port)} */
   public SshHost newHost() {
     return newHost("@server_ssh_test (" + address + ":" + port + ")");

@@ -525,6 +525,158 @@ class SshHostIT {
   }
 
   @Test
+  void prefetchAnswersTheChecksOfABatchWithoutFurtherExchanges() throws IOException {
+    Path site = Files.createDirectories(temp.resolve("site"));
+    Files.createDirectories(site.resolve("files"));
+    Files.writeString(site.resolve("settings.php"), "<?php // one");
+    Files.writeString(site.resolve("odd\nname"), "x");
+    Files.write(site.resolve(new String(new byte[] {'b', (byte) 0xff}, StandardCharsets.ISO_8859_1)), new byte[] {1});
+    Path vhost = temp.resolve("vhost.conf");
+    try (SshHost h = server.newHost("@server_prefetch")) {
+      FileMode settingsMode = FileMode.of(mode(site.resolve("settings.php")));
+      h.prefetch(List.of(site, vhost));
+      SshHost.Statistics probed = h.statistics();
+      assertThat(probed.commands()).as("one command gathers both trees").isEqualTo(1);
+      assertThat(h.stat(site.resolve("settings.php"))).as("a file").get()
+          .satisfies(i -> assertThat(i.size()).isEqualTo(12)).satisfies(i -> assertThat(i.owner()).isEqualTo(server.user()));
+      assertThat(h.stat(site.resolve("odd\nname"))).as("a name with a newline").get()
+          .satisfies(i -> assertThat(i.type()).isEqualTo(FileInfo.Type.FILE));
+      assertThat(h.stat(site.resolve("missing"))).as("missing under a probed root").isEmpty();
+      assertThat(h.stat(vhost)).as("a missing root").isEmpty();
+      assertThat(h.read(vhost)).as("nothing to read").isEmpty();
+      assertThat(h.contentEquals(site.resolve("settings.php"), bytes("<?php // one"))).as("same bytes, by hash").isTrue();
+      assertThat(h.contentEquals(site.resolve("settings.php"), bytes("<?php // two"))).as("other bytes").isFalse();
+      assertThat(h.write(site.resolve("settings.php"), bytes("<?php // one"), settingsMode)).as("unchanged").isFalse();
+      assertThat(h.mkdirs(site.resolve("files"), FileMode.of(mode(site.resolve("files"))))).as("unchanged").isFalse();
+      assertThat(h.statistics()).as("every check answered by the probe").isEqualTo(probed);
+      assertThat(h.read(site.resolve("settings.php"))).as("read once").contains(bytes("<?php // one"));
+      assertThat(h.read(site.resolve("settings.php"))).as("read again").contains(bytes("<?php // one"));
+      assertThat(h.statistics().fileOperations()).as("the second read answered from the first").isEqualTo(1);
+      assertThat(h.stat(temp)).as("outside the roots: asked").isPresent();
+      assertThat(h.statistics().fileOperations()).as("one SFTP operation more").isEqualTo(2);
+    }
+  }
+
+  @Test
+  void heldBackChangesLandWithOneCommandAsTheyWereAnnounced() throws IOException {
+    Path site = Files.createDirectories(temp.resolve("held"));
+    Files.writeString(site.resolve("old.php"), "old");
+    Path deep = site.resolve("private/config/sync");
+    try (SshHost h = server.newHost("@server_held")) {
+      h.prefetch(List.of(site));
+      SshHost.Statistics probed = h.statistics();
+      assertThat(h.mkdirs(deep, FileMode.of(02770).withGroup("www-data"))).as("held back: new directories").isTrue();
+      assertThat(h.write(deep.resolve("a.yml"), bytes("a: 1"), FileMode.of(0640))).as("a new file").isTrue();
+      assertThat(h.write(site.resolve("old.php"), bytes("new"), FileMode.of(0440).withGroup("www-data")))
+          .as("a replaced file").isTrue();
+      assertThat(Files.readString(site.resolve("old.php"))).as("not yet applied").isEqualTo("old");
+      assertThat(h.read(site.resolve("old.php"))).as("the host reads what it holds back").contains(bytes("new"));
+      assertThat(Files.exists(deep)).as("not yet applied").isFalse();
+      List<Optional<FileInfo>> announced = new ArrayList<>();
+      for (Path p : List.of(site.resolve("private"), deep, deep.resolve("a.yml"), site.resolve("old.php"))) {
+        announced.add(h.stat(p));
+      }
+      assertThat(h.statistics()).as("nothing sent yet").isEqualTo(probed);
+      h.flush();
+      assertThat(h.statistics().commands()).as("one command applies them all").isEqualTo(probed.commands() + 1);
+      assertThat(Files.readString(site.resolve("old.php"))).as("replaced").isEqualTo("new");
+      assertThat(Files.readString(deep.resolve("a.yml"))).as("written").isEqualTo("a: 1");
+      assertThat(mode(deep)).as("set-group-id directory").isEqualTo(02770);
+      assertThat(mode(deep.resolve("a.yml"))).isEqualTo(0640);
+      List<Optional<FileInfo>> real = new ArrayList<>();
+      for (Path p : List.of(site.resolve("private"), deep, deep.resolve("a.yml"), site.resolve("old.php"))) {
+        real.add(h.stat(p).map(i -> new FileInfo(i.type(), i.permissions(), i.owner(), i.group(),
+            i.type() == FileInfo.Type.DIRECTORY ? 4096 : i.size(), i.linkTarget())));
+      }
+      assertThat(real).as("what the host announced while holding back is what the server has").isEqualTo(announced);
+      try (Stream<Path> s = Files.walk(site)) {
+        assertThat(s.map(p -> p.getFileName().toString())).as("no temporary file left").noneMatch(n -> n.contains(".tmp-"));
+      }
+    }
+  }
+
+  @Test
+  void droppedConnectionWhileApplyingHeldBackChangesLeavesEveryTargetAsItWas() throws Exception {
+    Path site = Files.createDirectories(temp.resolve("cut"));
+    Files.writeString(site.resolve("keep.php"), "old");
+    byte[] chunk = new byte[1 << 20];
+    RANDOM.nextBytes(chunk);
+    try (SshServer doomed = SshServer.builder().start();
+        SshHost h = doomed.newHost("@server_doomed4")) {
+      h.prefetch(List.of(site));
+      assertThat(h.write(site.resolve("keep.php"), bytes("new"), FileMode.of(0644))).isTrue();
+      for (int i = 0; i < 30; i++) {
+        assertThat(h.write(site.resolve("f" + i + ".bin"), chunk, FileMode.of(0644))).isTrue();
+      }
+      // Drop the connection as soon as the stream has begun to land (a temporary file exists).
+      Thread killer = new Thread(() -> {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        try {
+          while (System.nanoTime() < deadline) {
+            try (Stream<Path> s = Files.list(site)) {
+              if (s.anyMatch(p -> p.getFileName().toString().contains(".tmp-"))) {
+                break;
+              }
+            }
+            Thread.sleep(1);
+          }
+        } catch (IOException e) {
+          // kill anyway
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        doomed.dropConnections();
+      });
+      killer.start();
+      Throwable failure = null;
+      try {
+        h.flush();
+      } catch (HostException e) {
+        failure = e;
+      }
+      killer.join();
+      System.out.printf("SshHostIT: held-back flush interrupted by a dropped connection: %s%n", failure == null ? "completed first" : failure.getMessage());
+      if (failure != null) {
+        assertThat(failure).as("the flush fails naming the host").hasMessageContaining("@server_doomed4");
+        assertThat(Files.readString(site.resolve("keep.php"))).as("the replaced file is the old one").isEqualTo("old");
+        try (Stream<Path> s = Files.list(site)) {
+          assertThat(s.map(p -> p.getFileName().toString())).as("no new target").noneMatch(n -> n.matches("f[0-9]+\\.bin"));
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        List<String> temps;
+        do {
+          try (Stream<Path> s = Files.list(site)) {
+            temps = s.map(p -> p.getFileName().toString()).filter(n -> n.contains(".tmp-")).toList();
+          }
+        } while (!temps.isEmpty() && System.nanoTime() < deadline);
+        assertThat(temps).as("the script removes its temporary files when the stream is cut").isEmpty();
+      } else {
+        assertThat(Files.readString(site.resolve("keep.php"))).as("a flush that finished replaced it").isEqualTo("new");
+      }
+    }
+  }
+
+  @Test
+  void throughALatencyProxyTheHostKeyIsStillChecked() throws IOException {
+    try (LatencyProxy proxy = server.latencyProxy(Duration.ofMillis(20));
+        SshHost far = server.newHost("@server_far", proxy)) {
+      long t0 = System.nanoTime();
+      assertThat(far.run(Command.of("echo", "far")).stdout()).as("a command through the proxy").isEqualTo("far\n");
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("connecting takes several delayed round trips")
+          .isGreaterThan(Duration.ofMillis(80));
+      assertThat(proxy.acceptedConnections()).as("the host connected through the proxy").isEqualTo(1);
+      Path wrongKeys = temp.resolve("known_hosts");
+      Files.writeString(wrongKeys, Files.readString(server.knownHosts()).replaceFirst("^\\S+",
+          "[" + proxy.address() + "]:" + (proxy.port() == 65535 ? 1 : proxy.port() + 1)));
+      try (SshHost unknown = new SshHost("@server_unknown", proxy.address(), proxy.port(), server.user(),
+          server.identity(), wrongKeys, Duration.ofSeconds(10))) {
+        assertThatThrownBy(() -> unknown.run(Command.of("true"))).as("the key is checked for the proxy's endpoint")
+            .isInstanceOf(HostException.class).hasMessageContaining("is not in");
+      }
+    }
+  }
+
+  @Test
   void droppedConnectionFailsNamingTheHost() {
     try (SshServer doomed = SshServer.builder().start();
         SshHost h = doomed.newHost("@server_doomed")) {

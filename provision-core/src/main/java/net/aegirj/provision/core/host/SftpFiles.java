@@ -76,7 +76,7 @@ final class SftpFiles {
   }
 
   /** @return a fresh name beside the path, hidden, for writing it in full before the rename */
-  private static String tempName(Path path) {
+  static String tempName(Path path) {
     byte[] b = new byte[6];
     RANDOM.nextBytes(b);
     String base = path.getFileName().toString();

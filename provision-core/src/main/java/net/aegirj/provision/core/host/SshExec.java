@@ -5,6 +5,7 @@ import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.Session;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -44,6 +45,20 @@ final class SshExec {
    * @throws HostCommandException when it could not start, timed out, was interrupted or lost the connection
    */
   CommandResult run(Command command) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    CommandResult r = run(command, out);
+    return new CommandResult(r.host(), r.command(), r.exitCode(), out.toString(StandardCharsets.UTF_8),
+        r.stderrTail(), r.duration());
+  }
+
+  /**
+   * Runs a command as {@link #run(Command)} does, its standard output going to a stream of the
+   * caller's (bytes as they come: for output that is not text, or must be bounded).
+   *
+   * @param out receives the standard output
+   * @return the result, whose {@code stdout} is empty
+   */
+  CommandResult run(Command command, OutputStream out) {
     Objects.requireNonNull(command, "command");
     commands.incrementAndGet();
     String display = command.display();
@@ -58,7 +73,6 @@ final class SshExec {
       String why = m.startsWith(name + ": ") ? m.substring(name.length() + 2) : m;
       throw new HostCommandException(name, display, -1, "", "could not start: " + why);
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
     TailBuffer err = new TailBuffer(CommandResult.STDERR_TAIL);
     ChannelExec ch = null;
     try {
@@ -117,7 +131,7 @@ final class SshExec {
     if (signal != null && exit == -1) {
       stderr = (stderr.isEmpty() ? "" : stderr + "\n") + "killed by signal " + signal;
     }
-    return new CommandResult(name, display, exit, out.toString(StandardCharsets.UTF_8), stderr, took);
+    return new CommandResult(name, display, exit, "", stderr, took);
   }
 
   /**

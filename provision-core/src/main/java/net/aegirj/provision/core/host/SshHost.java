@@ -17,9 +17,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -27,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import net.aegirj.provision.api.HostException;
 import net.aegirj.provision.spi.Command;
@@ -65,6 +70,14 @@ public final class SshHost implements Host {
   private final SftpFiles files;
   private final Object sftpLock = new Object();
   private final AtomicLong fileOperations = new AtomicLong();
+  private final SshStateCache cache = new SshStateCache();
+  private final String user;
+  /** Changes held back during a batch; guarded by sftpLock. */
+  private SshWriteBatch held = new SshWriteBatch();
+  /** Whether writes are held back (between {@link #prefetch} and {@link #flush}); guarded by sftpLock. */
+  private boolean holding;
+  /** Why held-back changes were not applied, until {@link #flush} reports it; guarded by sftpLock. */
+  private HostException heldFailure;
 
   /**
    * Describes the connection; nothing is opened until the first operation.
@@ -81,7 +94,7 @@ public final class SshHost implements Host {
       Duration connectTimeout) {
     this.name = Objects.requireNonNull(name, "name");
     Objects.requireNonNull(address, "address");
-    Objects.requireNonNull(user, "user");
+    this.user = Objects.requireNonNull(user, "user");
     Objects.requireNonNull(identity, "identity");
     Objects.requireNonNull(knownHosts, "knownHosts");
     Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -121,8 +134,9 @@ public final class SshHost implements Host {
   }
 
   private <T> T withSftp(String op, SftpAction<T> action) {
-    fileOperations.incrementAndGet();
     synchronized (sftpLock) {
+      applyHeld();
+      fileOperations.incrementAndGet();
       ChannelSftp c = connection.sftp(op);
       try {
         return action.apply(c);
@@ -180,14 +194,248 @@ public final class SshHost implements Host {
     return new Statistics(connection.connections(), exec.commands(), fileOperations.get());
   }
 
+  /**
+   * After a lost connection: what was held back is dropped and {@link #flush} reports it, so the
+   * batch fails and its tasks are undone; nothing gathered is trusted any more.
+   */
   @Override
   public boolean reconnect() {
-    return connection.reconnect();
+    boolean lost = connection.reconnect();
+    if (lost) {
+      synchronized (sftpLock) {
+        if (!held.isEmpty() && heldFailure == null) {
+          heldFailure = new HostException(name, held.size() + " held-back change(s) were lost with the connection");
+        }
+        held = new SshWriteBatch();
+        holding = false;
+        cache.clear();
+      }
+    }
+    return lost;
   }
 
   @Override
   public void close() {
+    synchronized (sftpLock) {
+      try {
+        flush();
+      } catch (HostException e) {
+        LOG.error("{}: closing: {}", name, e.getMessage());
+      }
+      cache.clear();
+    }
     connection.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Held-back changes
+
+  /**
+   * Applies the writes and directories held back since {@link #prefetch} with one command
+   * ({@link SshWriteBatch}) and stops holding changes back.
+   *
+   * @throws HostException when they, or an earlier application of held-back changes, failed
+   */
+  @Override
+  public void flush() {
+    synchronized (sftpLock) {
+      holding = false;
+      HostException earlier = heldFailure;
+      heldFailure = null;
+      applyHeld();
+      if (earlier != null) {
+        throw new HostException(name, "changes held back for the batch were not applied: " + earlier.getMessage(),
+            earlier);
+      }
+    }
+  }
+
+  /** Applies what is held back, if anything; called under sftpLock before any other exchange. */
+  private void applyHeld() {
+    if (held.isEmpty()) {
+      return;
+    }
+    SshWriteBatch b = held;
+    held = new SshWriteBatch();
+    String what = "apply " + b.size() + " held-back change(s) (" + b.targets().get(0)
+        + (b.size() > 1 ? ", …" : "") + ")";
+    HostException failure;
+    try {
+      CommandResult r = exec.run(b.command());
+      if (r.succeeded()) {
+        LOG.debug("{}: applied {} held-back change(s) in one command", name, b.size());
+        return;
+      }
+      failure = new HostException(name, "cannot " + what + ": the command exited with status " + r.exitCode()
+          + (r.stderrTail().isBlank() ? "" : ": " + r.stderrTail().strip()));
+    } catch (HostException e) {
+      failure = new HostException(name, "cannot " + what + ": " + e.getMessage(), e);
+    }
+    heldFailure = failure;
+    holding = false;
+    cache.clear(); // what is there now is unknown
+    throw failure;
+  }
+
+  /**
+   * @return the group a new entry in {@code parent} gets: the directory's when it is
+   *     set-group-id, else the user's primary group; empty when unknown
+   */
+  private Optional<String> newEntryGroup(String parent) {
+    return cache.knownInfo(parent).flatMap(this::newEntryGroup);
+  }
+
+  private Optional<String> newEntryGroup(FileInfo dir) {
+    return (dir.permissions() & 02000) != 0 ? Optional.of(dir.group()) : cache.group();
+  }
+
+  /** @return whether a write of this size to this path is held back for the batch (under sftpLock) */
+  private boolean holdWrite(String p, Path path, byte[] bytes, FileMode mode) {
+    if (!holding || bytes.length > SshProbe.HASHED_SIZE) {
+      return false;
+    }
+    SshStateCache.Lookup l = cache.lookup(p);
+    boolean fileOrNothing = l.known() == SshStateCache.Known.ABSENT
+        || (l.known() == SshStateCache.Known.PRESENT && l.entry().info().type() == FileInfo.Type.FILE);
+    String parent = path.getParent().toString();
+    Optional<String> group = mode.group().or(() -> newEntryGroup(parent));
+    if (!fileOrNothing || !cache.knownDirectory(parent) || group.isEmpty()) {
+      return false;
+    }
+    // The group is set explicitly: the new file's directory may itself be held back, not yet set-group-id.
+    held.file(p, SftpFiles.tempName(path), bytes, mode.withGroup(group.get()));
+    String hash = sha256(bytes);
+    cache.put(p, new SshProbe.Entry(new FileInfo(FileInfo.Type.FILE, mode.permissions(), mode.owner().orElse(user),
+        group.get(), bytes.length, Optional.empty()), null, hash));
+    cache.remember(p, bytes, hash);
+    if (held.full()) {
+      applyHeld();
+    }
+    return true;
+  }
+
+  /** @return whether creating or changing this directory is held back for the batch (under sftpLock) */
+  private boolean holdDirectory(String p, Path dir, FileMode mode) {
+    if (!holding) {
+      return false;
+    }
+    SshStateCache.Lookup l = cache.lookup(p);
+    if (l.known() == SshStateCache.Known.PRESENT) {
+      FileInfo was = l.entry().info();
+      if (was.type() != FileInfo.Type.DIRECTORY) {
+        return false;
+      }
+      held.directory(p, mode, false);
+      cache.put(p, new SshProbe.Entry(new FileInfo(FileInfo.Type.DIRECTORY, mode.permissions(),
+          mode.owner().orElse(was.owner()), mode.group().orElse(was.group()), was.size(), Optional.empty()), null, null));
+      return true;
+    }
+    List<Path> missing = new ArrayList<>();
+    Path q = dir;
+    for (; q != null && cache.lookup(q.toString()).known() == SshStateCache.Known.ABSENT; q = q.getParent()) {
+      missing.add(0, q);
+    }
+    if (missing.isEmpty() || q == null || !cache.knownDirectory(q.toString())) {
+      return false;
+    }
+    FileInfo parentInfo = cache.knownInfo(q.toString()).orElseThrow();
+    List<SshProbe.Entry> made = new ArrayList<>();
+    for (Path m : missing) {
+      FileMode want = m.equals(dir) ? mode : FileMode.of(0755);
+      FileInfo above = parentInfo;
+      Optional<String> group = want.group().or(() -> newEntryGroup(above));
+      if (group.isEmpty()) {
+        return false;
+      }
+      parentInfo = new FileInfo(FileInfo.Type.DIRECTORY, want.permissions(), want.owner().orElse(user), group.get(),
+          4096, Optional.empty());
+      made.add(new SshProbe.Entry(parentInfo, null, null));
+    }
+    for (int k = 0; k < missing.size(); k++) {
+      cache.put(missing.get(k).toString(), made.get(k));
+    }
+    for (int k = 0; k < missing.size(); k++) {
+      FileMode want = missing.get(k).equals(dir) ? mode : FileMode.of(0755);
+      held.directory(missing.get(k).toString(), want.withGroup(made.get(k).info().group()), true);
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Prefetch
+
+  /**
+   * Gathers the state of the trees under the roots with one command ({@link SshProbe}): type,
+   * mode, owner, group, size and modification time of every entry, and the SHA-256 of regular
+   * files up to {@value SshProbe#HASHED_SIZE} bytes. Until this host runs a command, reconnects or
+   * closes, {@link #stat}, {@link #contentEquals}, {@link #write}, {@link #mkdirs},
+   * {@link #symlink}, {@link #remove} and {@link #sync} answer from it where it covers the path
+   * and the host has not changed the path since; a path the host changes is asked again.
+   *
+   * @throws HostException when the command fails or prints anything out of shape (nothing is
+   *     kept then)
+   */
+  @Override
+  public void prefetch(Collection<Path> roots) {
+    Set<String> asked = new TreeSet<>();
+    for (Path r : roots) {
+      if (check(r).equals("/")) {
+        throw new IllegalArgumentException("refusing to probe /");
+      }
+      asked.add(r.toString());
+    }
+    asked.removeIf(r -> asked.stream().anyMatch(o -> !o.equals(r) && SshProbe.isUnder(r, o)));
+    synchronized (sftpLock) {
+      applyHeld();
+      holding = false;
+    }
+    cache.clear();
+    if (asked.isEmpty()) {
+      return;
+    }
+    SshProbe.Bounded out = new SshProbe.Bounded();
+    CommandResult r = exec.run(SshProbe.command(asked), out);
+    String what = "gather the state of " + asked.size() + " path(s)";
+    if (!r.succeeded()) {
+      throw new HostException(name, "cannot " + what + ": the probe exited with status " + r.exitCode()
+          + (r.stderrTail().isBlank() ? "" : ": " + r.stderrTail().strip()));
+    }
+    if (out.overflowed()) {
+      throw new HostException(name, "cannot " + what + ": the probe printed more than " + SshProbe.MAX_OUTPUT
+          + " bytes");
+    }
+    try {
+      cache.load(SshProbe.parse(out.toByteArray(), asked));
+    } catch (IllegalArgumentException e) {
+      throw new HostException(name, "cannot " + what + ": refusing the probe's output: " + e.getMessage(), e);
+    }
+    synchronized (sftpLock) {
+      holding = true;
+    }
+    LOG.debug("{}: gathered the state of {} path(s) in one command", name, asked.size());
+  }
+
+  @Override
+  public boolean contentEquals(Path path, byte[] content) {
+    SshStateCache.Lookup l = cache.lookup(check(path));
+    if (l.known() == SshStateCache.Known.ABSENT) {
+      return false;
+    }
+    if (l.known() == SshStateCache.Known.PRESENT && l.entry().info().type() != FileInfo.Type.FILE) {
+      return false;
+    }
+    if (l.known() == SshStateCache.Known.PRESENT && l.entry().sha256() != null) {
+      return l.entry().info().size() == content.length && l.entry().sha256().equals(sha256(content));
+    }
+    return Host.super.contentEquals(path, content);
+  }
+
+  private static String sha256(byte[] content) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -207,6 +455,14 @@ public final class SshHost implements Host {
   @Override
   public Optional<FileInfo> stat(Path path) {
     String p = check(path);
+    SshStateCache.Lookup l = cache.lookup(p);
+    if (l.known() != SshStateCache.Known.UNKNOWN) {
+      return l.known() == SshStateCache.Known.ABSENT ? Optional.empty() : Optional.of(l.entry().info());
+    }
+    Optional<FileInfo> parent = cache.knownInfo(p); // the parent of a probed root (a platform's sites/, say)
+    if (parent.isPresent()) {
+      return parent;
+    }
     return withSftp("stat " + p, c -> {
       SftpATTRS a = lstatOrNull(c, p);
       if (a == null) {
@@ -221,7 +477,16 @@ public final class SshHost implements Host {
   @Override
   public Optional<byte[]> read(Path path) {
     String p = check(path);
-    return withSftp("read " + p, c -> readOrNull(c, p));
+    if (cache.lookup(p).known() == SshStateCache.Known.ABSENT) {
+      return Optional.empty();
+    }
+    Optional<byte[]> known = cache.content(p);
+    if (known.isPresent()) {
+      return known;
+    }
+    Optional<byte[]> got = withSftp("read " + p, c -> readOrNull(c, p));
+    got.ifPresent(b -> cache.remember(p, b, sha256(b)));
+    return got;
   }
 
   @Override
@@ -233,6 +498,18 @@ public final class SshHost implements Host {
       throw new IllegalArgumentException("not a file path: " + path);
     }
     byte[] bytes = content.clone();
+    SshStateCache.Lookup l = cache.lookup(p);
+    if (l.known() == SshStateCache.Known.PRESENT && l.entry().info().type() == FileInfo.Type.FILE
+        && l.entry().info().matches(mode) && contentEquals(path, bytes)) {
+      return false;
+    }
+    synchronized (sftpLock) {
+      if (holdWrite(p, path, bytes, mode)) {
+        LOG.debug("{}: holding back {} ({} bytes, {})", name, p, bytes.length, mode);
+        return true;
+      }
+    }
+    cache.forget(p);
     return withSftp("write " + p, c -> {
       SftpATTRS a = lstatOrNull(c, p);
       if (a != null && !a.isReg()) {
@@ -256,6 +533,18 @@ public final class SshHost implements Host {
   public boolean mkdirs(Path dir, FileMode mode) {
     String p = check(dir);
     Objects.requireNonNull(mode, "mode");
+    SshStateCache.Lookup l = cache.lookup(p);
+    if (l.known() == SshStateCache.Known.PRESENT && l.entry().info().type() == FileInfo.Type.DIRECTORY
+        && l.entry().info().matches(mode)) {
+      return false;
+    }
+    synchronized (sftpLock) {
+      if (holdDirectory(p, dir, mode)) {
+        LOG.debug("{}: holding back directory {} ({})", name, p, mode);
+        return true;
+      }
+    }
+    cache.forget(p);
     return withSftp("create directory " + p, c -> files.mkdirs(c, dir, mode));
   }
 
@@ -266,6 +555,11 @@ public final class SshHost implements Host {
     if (target.isEmpty() || target.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("not a link target: '" + target + "'");
     }
+    SshStateCache.Lookup l = cache.lookup(p);
+    if (l.known() == SshStateCache.Known.PRESENT && l.entry().info().linkTarget().filter(target::equals).isPresent()) {
+      return false;
+    }
+    cache.forget(p);
     return withSftp("link " + p, c -> {
       SftpATTRS a = lstatOrNull(c, p);
       if (a != null) {
@@ -288,6 +582,10 @@ public final class SshHost implements Host {
     if (path.getNameCount() == 0) {
       throw new IllegalArgumentException("refusing to remove /");
     }
+    if (cache.lookup(p).known() == SshStateCache.Known.ABSENT) {
+      return false;
+    }
+    cache.forgetTree(p);
     return withSftp("remove " + p, c -> {
       SftpATTRS a = lstatOrNull(c, p);
       if (a == null) {
@@ -307,6 +605,8 @@ public final class SshHost implements Host {
   public boolean rename(Path from, Path to) {
     String f = check(from);
     String t = check(to);
+    cache.forgetTree(f);
+    cache.forgetTree(t);
     return withSftp("rename " + f, c -> {
       if (lstatOrNull(c, f) == null) {
         return false;
@@ -341,6 +641,13 @@ public final class SshHost implements Host {
 
   @Override
   public CommandResult run(Command command) {
+    if (!command.touchesFiles()) {
+      return exec.run(command); // what was gathered and what is held back stay as they are
+    }
+    synchronized (sftpLock) {
+      applyHeld();
+    }
+    cache.clear(); // a command may change anything
     return exec.run(command);
   }
 
@@ -361,24 +668,39 @@ public final class SshHost implements Host {
       throw new HostException(name, "cannot sync " + p + ": cannot read the local tree: " + e.getMessage(), e);
     }
     int trips = 0;
-    CommandResult listed = run(SshSyncPlan.listCommand(dir, glob, local));
-    trips++;
-    if (!listed.succeeded()) {
-      throw new HostException(name, "cannot sync " + p + ": listing the remote tree failed with status "
-          + listed.exitCode() + (listed.stderrTail().isBlank() ? "" : ": " + listed.stderrTail().strip()));
-    }
+    Set<String> localFiles = new TreeSet<>();
+    local.forEach((rel, l) -> {
+      if (l.type() == 'f') {
+        localFiles.add(rel);
+      }
+    });
+    Optional<SshSyncPlan.Listing> known = cache.listing(p, glob.prunable(), localFiles);
     SshSyncPlan.Plan plan;
     try {
-      plan = SshSyncPlan.plan(local, SshSyncPlan.parse(listed.stdout()), glob);
+      SshSyncPlan.Listing remote;
+      if (known.isPresent()) {
+        remote = known.get();
+      } else {
+        remote = SshSyncPlan.parse(listRemote(dir, glob, local, "sync"));
+        trips++;
+      }
+      plan = SshSyncPlan.plan(local, remote, glob);
     } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
       throw new HostException(name, "cannot sync " + p + ": " + e.getMessage(), e);
+    }
+    if (!plan.removeTop.isEmpty() || plan.createRoot || plan.chmodRoot != null || !plan.mkdirs.isEmpty()
+        || !plan.uploads.isEmpty() || !plan.links.isEmpty() || !plan.chmods.isEmpty()) {
+      cache.forgetTree(p);
     }
     if (!plan.removeTop.isEmpty()) {
       StringBuilder in = new StringBuilder();
       for (String rel : plan.removeTop) {
         in.append(p).append('/').append(rel).append('\0');
       }
-      CommandResult rm = run(Command.of("xargs", "-0", "-r", "rm", "-rf", "--")
+      synchronized (sftpLock) {
+        applyHeld();
+      }
+      CommandResult rm = exec.run(Command.of("xargs", "-0", "-r", "rm", "-rf", "--")
           .withStdin(in.toString().getBytes(StandardCharsets.UTF_8)).withTimeout(INTERNAL_TIMEOUT)
           .withDisplay("rm -rf " + plan.removeTop.size() + " path(s) under " + p));
       trips++;
@@ -393,6 +715,24 @@ public final class SshHost implements Host {
     LOG.debug("{}: synced {}: {} added, {} changed, {} deleted, {} round trips", name, p, plan.added.size(),
         plan.changed.size(), plan.deleted.size(), trips);
     return new SyncResult(List.copyOf(plan.added), List.copyOf(plan.changed), List.copyOf(plan.deleted), trips);
+  }
+
+  /**
+   * Lists the remote tree for a sync or a fetch: a read-only command, which leaves what
+   * {@link #prefetch} gathered valid.
+   *
+   * @return the listing's output
+   */
+  private String listRemote(Path dir, SyncExcludes glob, SortedMap<String, SshSyncPlan.Local> local, String verb) {
+    synchronized (sftpLock) {
+      applyHeld();
+    }
+    CommandResult listed = exec.run(SshSyncPlan.listCommand(dir, glob, local));
+    if (!listed.succeeded()) {
+      throw new HostException(name, "cannot " + verb + " " + dir + ": listing the remote tree failed with status "
+          + listed.exitCode() + (listed.stderrTail().isBlank() ? "" : ": " + listed.stderrTail().strip()));
+    }
+    return listed.stdout();
   }
 
   /** @return the remote path of a tree to sync or fetch, checked (never {@code /}) */
@@ -416,15 +756,11 @@ public final class SshHost implements Host {
     } catch (IOException | UncheckedIOException e) {
       throw new HostException(name, "cannot fetch " + p + ": cannot read the local tree: " + e.getMessage(), e);
     }
-    CommandResult listed = run(SshSyncPlan.listCommand(dir, glob, local));
+    String listed = listRemote(dir, glob, local, "fetch");
     int trips = 1;
-    if (!listed.succeeded()) {
-      throw new HostException(name, "cannot fetch " + p + ": listing the remote tree failed with status "
-          + listed.exitCode() + (listed.stderrTail().isBlank() ? "" : ": " + listed.stderrTail().strip()));
-    }
     SshSyncPlan.Listing remote;
     try {
-      remote = SshSyncPlan.parse(listed.stdout());
+      remote = SshSyncPlan.parse(listed);
     } catch (IllegalArgumentException e) {
       throw new HostException(name, "cannot fetch " + p + ": " + e.getMessage(), e);
     }

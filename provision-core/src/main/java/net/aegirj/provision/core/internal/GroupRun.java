@@ -1,5 +1,6 @@
 package net.aegirj.provision.core.internal;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -7,6 +8,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -17,9 +19,11 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextNotFoundException;
 import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
+import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskFailedException;
 import net.aegirj.provision.api.TaskReport;
@@ -124,6 +128,7 @@ final class GroupRun {
 
   private List<TaskReport> runOneGroup(Task task, List<ContextName> names, ExecutorService pool,
       SharedResources batch) {
+    prefetch(task, names);
     List<Member> members = names.stream().map(Member::new).toList();
     List<Future<?>> started = new ArrayList<>();
     for (Member m : members) {
@@ -156,6 +161,7 @@ final class GroupRun {
       }
       Map<ReloadKey, List<String>> reloaded;
       try {
+        flushHeld();
         reloaded = groupReload(ok);
       } catch (RuntimeException e) {
         LOG.warn("{} of {} contexts: the shared reload failed ({}); each task runs again with its own", task,
@@ -199,6 +205,61 @@ final class GroupRun {
       throw new ProvisionException(task.id() + " failed: " + e.getCause(), e.getCause());
     } finally {
       members.forEach(Member::release);
+    }
+  }
+
+  /**
+   * Asks each web server of the group's sites, once, for the state of every path their steps
+   * will check ({@link Host#prefetch}): the paths the application and the web server's service
+   * types declare. An optimisation: when it fails, the steps check each path themselves.
+   */
+  private void prefetch(Task task, List<ContextName> names) {
+    if (!(hosts instanceof SharedHosts)) {
+      return; // the batch's hosts are not kept open for its tasks: nothing to gather for
+    }
+    Map<ContextName, List<Path>> roots = new LinkedHashMap<>();
+    Map<ContextName, ResolvedContext> servers = new LinkedHashMap<>();
+    Map<ContextName, List<ResolvedContext>> remoteWebServers = new LinkedHashMap<>(); // by platform
+    for (ContextName n : names) {
+      try {
+        if (!(contexts.load(n).context() instanceof Site site)) {
+          continue;
+        }
+        List<ResolvedContext> webs = remoteWebServers.computeIfAbsent(site.platform().orElseThrow(), p ->
+            PlatformKeys.webServers(contexts.resolve(p)).stream().map(w -> servers.computeIfAbsent(w, contexts::resolve))
+                .filter(w -> !hosts.open(w).isLocal()).toList());
+        if (webs.isEmpty()) {
+          continue; // local files: a check costs a system call, nothing to gather
+        }
+        ResolvedContext target = contexts.resolve(n);
+        for (ResolvedContext web : webs) {
+          List<Path> paths = roots.computeIfAbsent(web.name(), k -> new ArrayList<>());
+          registry.applications().forEach(app -> paths.addAll(app.checkedPaths(task, target)));
+          registry.selected((Server) web.context()).values().forEach(t -> paths.addAll(t.checkedPaths(task, target, web)));
+        }
+      } catch (ProvisionException | ClassCastException | NoSuchElementException e) {
+        LOG.debug("{}: nothing to prefetch: {}", n, e.getMessage());
+      }
+    }
+    roots.forEach((server, paths) -> {
+      if (!paths.isEmpty()) {
+        try {
+          hosts.open(servers.get(server)).prefetch(paths);
+        } catch (RuntimeException e) {
+          LOG.warn("{}: gathering the state of {} paths for the batch failed, each is checked on its own: {}",
+              server, paths.size(), TaskEngine.message(e));
+        }
+      }
+    });
+  }
+
+  /**
+   * Applies the changes the batch's hosts held back while the steps ran ({@link Host#flush});
+   * when that fails, the group's tasks are undone and run again alone, as after a failed reload.
+   */
+  private void flushHeld() {
+    if (hosts instanceof SharedHosts shared) {
+      shared.flush();
     }
   }
 

@@ -83,8 +83,16 @@ final class JournalingHost implements Host {
   }
 
   @Override
+  public boolean contentEquals(Path path, byte[] content) {
+    return delegate.contentEquals(path, content);
+  }
+
+  @Override
   public boolean write(Path path, byte[] content, FileMode mode) {
     Optional<FileInfo> before = delegate.stat(path);
+    if (before.filter(i -> i.matches(mode)).isPresent() && delegate.contentEquals(path, content)) {
+      return false; // nothing to change, and nothing read: a remote host compares hashes it gathered
+    }
     Optional<byte[]> old = before.filter(i -> i.type() == FileInfo.Type.FILE).flatMap(i -> delegate.read(path));
     if (plan) {
       boolean changed = old.isEmpty() || !Arrays.equals(old.get(), content) || !before.get().matches(mode);
@@ -335,6 +343,11 @@ final class JournalingHost implements Host {
   @Override
   public boolean reconnect() {
     return delegate.reconnect();
+  }
+
+  @Override
+  public void flush() {
+    delegate.flush();
   }
 
   @Override

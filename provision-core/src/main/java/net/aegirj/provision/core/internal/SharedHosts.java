@@ -2,6 +2,7 @@ package net.aegirj.provision.core.internal;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,29 @@ final class SharedHosts implements HostProvider, AutoCloseable {
   @Override
   public Host open(ResolvedContext server) {
     return new Borrowed(open.computeIfAbsent(server.name(), k -> delegate.open(server)));
+  }
+
+  /**
+   * Applies what the open hosts held back ({@link Host#flush}).
+   *
+   * @throws RuntimeException the first failure, after every host was asked
+   */
+  void flush() {
+    RuntimeException first = null;
+    for (Host h : open.values()) {
+      try {
+        h.flush();
+      } catch (RuntimeException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
   }
 
   @Override
@@ -116,6 +140,26 @@ final class SharedHosts implements HostProvider, AutoCloseable {
     @Override
     public boolean reconnect() {
       return host.reconnect();
+    }
+
+    @Override
+    public boolean rename(Path from, Path to) {
+      return host.rename(from, to);
+    }
+
+    @Override
+    public void prefetch(Collection<Path> roots) {
+      host.prefetch(roots);
+    }
+
+    @Override
+    public void flush() {
+      host.flush();
+    }
+
+    @Override
+    public boolean contentEquals(Path path, byte[] content) {
+      return host.contentEquals(path, content);
     }
 
     @Override

@@ -52,11 +52,13 @@ final class GrantHosts {
     } else if (webIsHere) {
       return webHost;
     }
-    return ctx.resource("mysql-grant-host:" + web.name() + ">" + dbServer.name(),
-        () -> new SeenAs(probeGrantHost(ctx, web, dbServer, dbHost))).host();
+    // Probed once for a batch (one remote command, not one a site), else once for the task.
+    String key = "mysql-grant-host:" + web.name() + ">" + dbServer.name();
+    return ctx.batch(key, () -> new SeenAs(probeGrantHost(ctx, web, dbServer, dbHost)))
+        .orElseGet(() -> ctx.resource(key, () -> new SeenAs(probeGrantHost(ctx, web, dbServer, dbHost)))).host();
   }
 
-  /** A probed grant host, kept for the rest of the task. */
+  /** A probed grant host, kept for the rest of the task or batch. */
   private record SeenAs(String host) implements AutoCloseable {
     @Override
     public void close() {}
@@ -80,7 +82,7 @@ final class GrantHosts {
     CommandResult r = ctx.host(web.name()).run(Command.of(
         "mysql", "--no-defaults", "--connect-timeout=10", "-u", "intntnllyInvalid", "-h", dbHost,
         "-P", Integer.toString(port), "-e", "SELECT VERSION()").withDisplay("probe the grant host of "
-        + web.name() + " on " + dbServer.name()));
+        + web.name() + " on " + dbServer.name()).touchingNoFiles());
     if (ctx.planOnly()) {
       return fallback;
     }

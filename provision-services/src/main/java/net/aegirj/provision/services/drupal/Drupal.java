@@ -138,6 +138,19 @@ public class Drupal implements Application {
     };
   }
 
+  /**
+   * A site's install or verify checks its directory tree and its platform's {@code sites.php} on
+   * its web server.
+   */
+  @Override
+  public List<Path> checkedPaths(Task task, ResolvedContext target) {
+    if (target.context().type() != ContextType.SITE || (task != Task.VERIFY && task != Task.INSTALL)) {
+      return List.of();
+    }
+    Path root = PlatformRoots.check(target.name(), Path.of(target.get(SiteKeys.ROOT)));
+    return List.of(sitePath(target), root.resolve("sites/sites.php"));
+  }
+
   // ------------------------------------------------------------------ helpers
 
   /**

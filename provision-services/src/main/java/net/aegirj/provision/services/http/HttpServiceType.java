@@ -344,6 +344,15 @@ public abstract class HttpServiceType implements ServiceType {
 
   // ---------------------------------------------------------------- steps
 
+  /** A site's install or verify checks its vhost. */
+  @Override
+  public List<Path> checkedPaths(Task task, ResolvedContext target, ResolvedContext server) {
+    if (target.context().type() != ContextType.SITE || (task != Task.VERIFY && task != Task.INSTALL)) {
+      return List.of();
+    }
+    return List.of(vhostPath(server, Grammar.HOST.check(target.name(), "uri", target.get(SiteKeys.URI))));
+  }
+
   @Override
   public List<Step> steps(Task task, ResolvedContext target, ResolvedContext server) {
     ContextType type = target.context().type();

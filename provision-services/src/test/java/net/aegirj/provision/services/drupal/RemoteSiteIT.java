@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.Site;
@@ -237,6 +240,73 @@ class RemoteSiteIT {
     try (Provision p = provision()) {
       p.site(SITE).run(Task.INSTALL);
       assertThat(served().body()).as("a second install after the drop works").contains("host=" + SITE);
+    }
+  }
+
+  // ------------------------------------------------------------------ batches
+
+  /** @return a Provision whose SSH hosts are collected in {@code opened}, 4 tasks at a time */
+  private Provision counting(List<SshHost> opened) {
+    HostProvider hosts = server -> {
+      Host h = new DefaultHostProvider().open(server);
+      if (h instanceof SshHost ssh) {
+        opened.add(ssh);
+      }
+      return h;
+    };
+    return Provision.builder().home(home).hosts(hosts).parallelism(4).build();
+  }
+
+  private static List<String> sites(Provision p, String prefix, int n) {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String site = String.format(Locale.ROOT, "%s%03d.batch.test", prefix, i);
+      names.add(site);
+      p.save(site, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+          .set("db_server", "@server_db").set("install_method", "manual").build());
+    }
+    return names;
+  }
+
+  /**
+   * Runs a batch.
+   *
+   * @return what it cost on the wire, less the one command per task that the MySQL type runs on
+   *     the web server (its grant-host probe, kept for the task only)
+   */
+  private static long batch(Provision p, Task task, List<String> names, List<SshHost> opened, String what) {
+    opened.clear();
+    List<TaskReport> reports = p.runAll(task, names);
+    assertThat(reports).as(what + ": every task succeeded").allMatch(TaskReport::succeeded);
+    assertThat(opened).as(what + ": one host for the batch").hasSize(1);
+    SshHost.Statistics st = opened.get(0).statistics();
+    System.out.printf(Locale.ROOT, "RemoteSiteIT: %s: %s, %d exchanges%n", what, st, st.exchanges());
+    assertThat(st.connections()).as(what + ": one connection").isEqualTo(1);
+    return st.exchanges() - names.size();
+  }
+
+  /**
+   * A batch over one remote web server costs a number of exchanges that does not grow with the
+   * number of sites: one command gathers the state of every path the steps check, what verify
+   * finds unchanged costs nothing more, and what install writes goes as one stream.
+   */
+  @Test
+  void aBatchCostsTheSameExchangesForTenAndForAHundredSites() {
+    List<SshHost> opened = new CopyOnWriteArrayList<>();
+    try (Provision p = counting(opened)) {
+      List<String> ten = sites(p, "a", 10);
+      List<String> hundred = sites(p, "b", 100);
+      long installTen = batch(p, Task.INSTALL, ten, opened, "install of 10");
+      long installHundred = batch(p, Task.INSTALL, hundred, opened, "install of 100");
+      long verifyTen = batch(p, Task.VERIFY, ten, opened, "verify of 10");
+      long verifyHundred = batch(p, Task.VERIFY, hundred, opened, "verify of 100");
+      assertThat(installHundred).as("an install of 100 sites asks as much as one of 10").isEqualTo(installTen);
+      assertThat(verifyHundred).as("a no-op verify of 100 sites asks as much as one of 10").isEqualTo(verifyTen);
+      assertThat(verifyHundred).as("a no-op verify: the probe alone").isEqualTo(1);
+      for (String site : List.of(hundred.get(0), hundred.get(99))) {
+        Http.Response r = Http.getUntil(web.port(), site, "/", x -> x.status() == 200, Duration.ofSeconds(10));
+        assertThat(r.body()).as(site + " served by the remote nginx").contains("host=" + site);
+      }
     }
   }
 }
