@@ -175,9 +175,22 @@ public final class AegirImport {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);
     }
+    // Files are read and parsed on every core; the first refused file (by name) is reported.
+    List<Object> parsed = (files.size() < 64 ? files.stream() : files.parallelStream()).map(f -> {
+      try {
+        return (Object) AliasFile.parse(f);
+      } catch (RuntimeException e) {
+        return e;
+      }
+    }).toList();
     Map<Path, List<AliasFile.Alias>> out = new LinkedHashMap<>();
-    for (Path f : files) {
-      out.put(f, AliasFile.parse(f));
+    for (int i = 0; i < files.size(); i++) {
+      if (parsed.get(i) instanceof RuntimeException e) {
+        throw e;
+      }
+      @SuppressWarnings("unchecked")
+      List<AliasFile.Alias> aliases = (List<AliasFile.Alias>) parsed.get(i);
+      out.put(files.get(i), aliases);
     }
     return out;
   }
