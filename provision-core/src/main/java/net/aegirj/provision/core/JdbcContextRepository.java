@@ -295,6 +295,7 @@ public final class JdbcContextRepository implements ContextRepository {
     long next = expectedVersion + 1;
     transactions.write("save " + name, (c, d) -> {
       write(c, d, new Save(context, expectedVersion));
+      insertHostNames(c, context);
       return null;
     });
     LOG.debug("saved {} version {}", name, next);
@@ -316,13 +317,20 @@ public final class JdbcContextRepository implements ContextRepository {
       for (Save s : saves) {
         write(c, d, s);
       }
+      // after every row: a name that one site of the batch gives up is free for another
+      for (Save s : saves) {
+        insertHostNames(c, s.context());
+      }
       return null;
     });
     LOG.debug("saved a batch of {} contexts", saves.size());
     return saves.stream().map(s -> s.expectedVersion() + 1).toList();
   }
 
-  /** One save inside a transaction: the row, its references and its host names. */
+  /**
+   * One save inside a transaction: the row and its references; its earlier host names are
+   * dropped, and the caller indexes the new ones ({@link #insertHostNames}).
+   */
   private void write(Connection c, JdbcDialect d, Save save) throws SQLException {
     Context context = save.context();
     ContextName name = context.name();
@@ -371,7 +379,6 @@ public final class JdbcContextRepository implements ContextRepository {
         ps.executeBatch();
       }
     }
-    insertHostNames(c, context);
   }
 
   /**
