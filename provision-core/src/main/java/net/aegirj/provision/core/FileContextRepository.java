@@ -26,9 +26,12 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -68,6 +71,11 @@ import org.slf4j.LoggerFactory;
  * <p>In a repository of {@value #SNAPSHOT_FROM} contexts or more, {@link #list()} also keeps
  * {@code .list-snapshot}: the files' bytes with their inode and times, so that a list only stats
  * the files that have not changed instead of reading them (see {@link ListSnapshot}).
+ *
+ * <p>Host names are kept unique through {@code contexts/.hosts}, an index of one symbolic link
+ * per host name (see {@link HostIndex}): a save of a site checks and claims its names under the
+ * write lock, in time that does not grow with the number of sites. {@link #saveAll} writes a batch
+ * under one lock with one flush to disk for the batch's files and one for the directory.
  */
 public final class FileContextRepository implements ContextRepository {
   private static final Logger LOG = LoggerFactory.getLogger(FileContextRepository.class);
@@ -89,6 +97,7 @@ public final class FileContextRepository implements ContextRepository {
   private final ReentrantLock jvmLock;
   private final int snapshotFrom;
   private final LongSupplier clock;
+  private final HostIndex hosts;
   /** How many context files the last {@link #list()} opened (the rest came from its snapshot). */
   private volatile int filesReadByLastList;
 
@@ -123,6 +132,7 @@ public final class FileContextRepository implements ContextRepository {
       LOG.debug("cannot create {}: {}", tempDir, e.getMessage());
     }
     this.jvmLock = JVM_LOCKS.computeIfAbsent(dir, d -> new ReentrantLock());
+    this.hosts = new HostIndex(dir, this::load);
     sweepStaleTemporaryFiles();
   }
 
@@ -223,15 +233,147 @@ public final class FileContextRepository implements ContextRepository {
   public long save(Context context, long expectedVersion) {
     Path target = file(context.name());
     return locked(() -> {
-      long current = read(target).map(Versioned::version).orElse(NEW);
+      Optional<Versioned> stored = read(target);
+      long current = stored.map(Versioned::version).orElse(NEW);
       if (current != expectedVersion) {
         throw ContextRepository.conflict(context.name(), expectedVersion, current);
       }
+      Set<String> names = ContextRepository.hostNames(context);
+      Set<String> before = stored.map(v -> ContextRepository.hostNames(v.context())).orElse(Set.of());
+      if (!names.isEmpty() || !before.isEmpty()) {
+        hosts.ensureComplete(this::listReadable);
+      }
+      // The stored version's names are claimed already: only new ones are checked and claimed.
+      Set<String> added = new LinkedHashSet<>(names);
+      added.removeAll(before);
+      for (String h : added) {
+        if (hosts.claim(h).filter(context.name()::equals).isPresent()) {
+          continue; // its own already
+        }
+        Optional<ContextName> owner = hosts.owner(h);
+        if (owner.isPresent() && !owner.get().equals(context.name())) {
+          throw ContextRepository.hostNameTaken(context, h, owner.get());
+        }
+      }
+      if (hosts.claimAll(context.name(), added)) {
+        hosts.sync(); // the claims reach the disk before the file that needs them
+      }
       long next = current + 1;
       writeAtomically(target, JsonCodec.write(new Versioned(context, next)));
+      hosts.release(context.name(), without(before, names));
       LOG.debug("saved {} version {}", context.name(), next);
       return next;
     });
+  }
+
+  private static List<String> without(Set<String> before, Set<String> after) {
+    return before.stream().filter(h -> !after.contains(h)).toList();
+  }
+
+  /**
+   * Checks every version and host name of the batch, then writes it, all under one lock: the
+   * claims of its host names (one flush of their directory), every file to a temporary file, one
+   * flush of the file system for all of them ({@code sync -f}, else each file on its own), the
+   * renames, one flush of the directory. A process killed meanwhile leaves some of the batch
+   * saved, each context whole, and the index right.
+   */
+  @Override
+  public List<Long> saveAll(List<Save> saves) {
+    if (saves.isEmpty()) {
+      return List.of();
+    }
+    return locked(() -> {
+      hosts.ensureComplete(this::listReadable);
+      ContextRepository.checkBatch(this, saves);
+      boolean claimed = false;
+      for (Save s : saves) {
+        claimed |= hosts.claimAll(s.context().name(), ContextRepository.hostNames(s.context()));
+      }
+      if (claimed) {
+        hosts.sync();
+      }
+      List<Set<String>> before = new ArrayList<>(saves.size());
+      for (Save s : saves) {
+        before.add(s.expectedVersion() == NEW ? Set.of()
+            : load(s.context().name()).map(v -> ContextRepository.hostNames(v.context())).orElse(Set.of()));
+      }
+      List<Path> temporaries = Collections.synchronizedList(new ArrayList<>(saves.size()));
+      List<Long> versions = saves.stream().map(s -> s.expectedVersion() + 1).toList();
+      boolean large = saves.size() >= SYNC_FS_FROM;
+      try {
+        // Encoded and written on every core (a file system spends its time per file created).
+        List<Path> written = (large ? saves.parallelStream() : saves.stream()).map(s -> {
+          Path t = writeTemporary(JsonCodec.write(new Versioned(s.context(), s.expectedVersion() + 1)), !large);
+          temporaries.add(t);
+          return t;
+        }).toList();
+        if (large) {
+          flushAll(written);
+        }
+        for (int i = 0; i < saves.size(); i++) {
+          moveIntoPlace(written.get(i), file(saves.get(i).context().name()));
+        }
+      } finally {
+        for (Path t : temporaries) {
+          deleteTemporary(t);
+        }
+      }
+      syncDirectory();
+      for (int i = 0; i < saves.size(); i++) {
+        hosts.release(saves.get(i).context().name(), without(before.get(i), ContextRepository.hostNames(saves.get(i).context())));
+      }
+      LOG.debug("saved a batch of {} contexts", saves.size());
+      return versions;
+    });
+  }
+
+  /**
+   * The host names' owners, from the index: one {@code readlink} per name, and one file read per
+   * name that a site claims (to check the claim). An index that was never built is built first.
+   */
+  @Override
+  public Map<String, ContextName> hostOwners(Collection<String> hostNames) {
+    if (hostNames.isEmpty()) {
+      return Map.of();
+    }
+    if (!hosts.complete()) {
+      if (jvmLock.isHeldByCurrentThread()) {
+        hosts.ensureComplete(this::listReadable);
+      } else {
+        locked(() -> hosts.ensureComplete(this::listReadable));
+      }
+    }
+    return hosts.owners(hostNames);
+  }
+
+  /** From this many contexts on, {@link #saveAll} flushes the file system once instead of each file. */
+  static final int SYNC_FS_FROM = 32;
+
+  /**
+   * Flushes the batch's temporary files to disk: one {@code sync -f} (the file system's
+   * {@code syncfs}), which costs about as much as one {@code fsync}, else each file.
+   */
+  private void flushAll(List<Path> temporaries) {
+    try {
+      Process p = new ProcessBuilder("sync", "-f", tempDir.toString()).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (p.waitFor() == 0) {
+        return;
+      }
+      LOG.debug("sync -f {} failed with exit code {}; flushing each file", tempDir, p.exitValue());
+    } catch (IOException e) {
+      LOG.debug("cannot run sync -f {}: {}; flushing each file", tempDir, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProvisionException("interrupted while flushing " + tempDir, e);
+    }
+    for (Path t : temporaries) {
+      try (FileChannel ch = FileChannel.open(t, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      } catch (IOException e) {
+        throw new ProvisionException("cannot flush " + t + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   @Override
@@ -242,12 +384,14 @@ public final class FileContextRepository implements ContextRepository {
       if (current == NEW || current != expectedVersion) {
         throw ContextRepository.conflict(name, expectedVersion, current);
       }
+      Set<String> names = read(target).map(v -> ContextRepository.hostNames(v.context())).orElse(Set.of());
       try {
         Files.delete(target);
         syncDirectory();
       } catch (IOException e) {
         throw new ProvisionException("cannot delete " + target + ": " + e.getMessage(), e);
       }
+      hosts.release(name, names);
       LOG.debug("deleted {}", name);
       return null;
     });
@@ -507,6 +651,17 @@ public final class FileContextRepository implements ContextRepository {
   }
 
   private void writeAtomically(Path target, byte[] bytes) {
+    Path tmp = writeTemporary(bytes, true);
+    try {
+      moveIntoPlace(tmp, target);
+      syncDirectory();
+    } finally {
+      deleteTemporary(tmp);
+    }
+  }
+
+  /** @return a new temporary file holding the bytes, flushed to disk when asked */
+  private Path writeTemporary(byte[] bytes, boolean force) {
     Path tmp = tempDir.resolve(HexFormat.of().formatHex(randomBytes()));
     try {
       if (!Files.isDirectory(tempDir)) {
@@ -519,24 +674,34 @@ public final class FileContextRepository implements ContextRepository {
         while (buf.hasRemaining()) {
           ch.write(buf);
         }
-        ch.force(true);
+        if (force) {
+          ch.force(true);
+        }
       }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new ProvisionException("the file system of " + dir + " cannot rename atomically", e);
-      }
-      syncDirectory();
+      return tmp;
     } catch (FileAlreadyExistsException e) {
       throw new ProvisionException("temporary file " + tmp + " exists already", e);
     } catch (IOException e) {
+      deleteTemporary(tmp);
+      throw new ProvisionException("cannot write " + tmp + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void moveIntoPlace(Path tmp, Path target) {
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new ProvisionException("the file system of " + dir + " cannot rename atomically", e);
+    } catch (IOException e) {
       throw new ProvisionException("cannot write " + target + ": " + e.getMessage(), e);
-    } finally {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException e) {
-        LOG.warn("cannot remove temporary file {}: {}", tmp, e.getMessage());
-      }
+    }
+  }
+
+  private static void deleteTemporary(Path tmp) {
+    try {
+      Files.deleteIfExists(tmp);
+    } catch (IOException e) {
+      LOG.warn("cannot remove temporary file {}: {}", tmp, e.getMessage());
     }
   }
 

@@ -7,11 +7,15 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -35,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * processes: every context is one row of {@code <prefix>context} (name, type, version, its JSON
  * document as written by the file repository, and the time of the last change), and the references
  * between contexts are kept in {@code <prefix>reference} in the same transaction, so
- * {@link #referrers} is one indexed query.
+ * {@link #referrers} is one indexed query; so are the sites' host names in {@code <prefix>host}, whose
+ * key keeps a host name to one site even when two processes save at once.
  *
  * <p>Writes are optimistic: a create is an {@code INSERT} (a duplicate name is a
  * {@link ConflictException}), an update or delete names the expected version in its
@@ -95,6 +100,7 @@ public final class JdbcContextRepository implements ContextRepository {
   private final String description;
   private final String contextTable;
   private final String referenceTable;
+  private final String hostTable;
   private final String prefix;
   private final JdbcTransactions transactions;
   private final SessionTaskLocks taskLocks;
@@ -109,6 +115,7 @@ public final class JdbcContextRepository implements ContextRepository {
     this.prefix = prefix;
     this.contextTable = prefix + "context";
     this.referenceTable = prefix + "reference";
+    this.hostTable = prefix + "host";
     this.taskLocks = new SessionTaskLocks(this, source, errors, transactions, description, prefix);
   }
 
@@ -286,53 +293,164 @@ public final class JdbcContextRepository implements ContextRepository {
     ContextName name = Objects.requireNonNull(context.name(), "context.name()");
     ContextRepository.checkExpectedVersion(expectedVersion);
     long next = expectedVersion + 1;
-    String body = new String(JsonCodec.write(new Versioned(context, next)), StandardCharsets.UTF_8);
-    TreeSet<String> targets = references(context);
     transactions.write("save " + name, (c, d) -> {
-      if (expectedVersion == NEW) {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + contextTable
-            + " (name, type, version, body, updated_at) VALUES (?, ?, ?, ?, " + d.now() + ")")) {
-          ps.setString(1, name.value());
-          ps.setString(2, context.type().id());
-          ps.setLong(3, next);
-          ps.setString(4, body);
-          ps.executeUpdate();
-        } catch (SQLException e) {
-          if (!JdbcErrors.isIntegrityViolation(e)) {
-            throw e;
-          }
-          c.rollback();
-          throw ContextRepository.conflict(name, expectedVersion, currentVersion(c, name));
-        }
-      } else {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + contextTable
-            + " SET type = ?, version = ?, body = ?, updated_at = " + d.now() + " WHERE name = ? AND version = ?")) {
-          ps.setString(1, context.type().id());
-          ps.setLong(2, next);
-          ps.setString(3, body);
-          ps.setString(4, name.value());
-          ps.setLong(5, expectedVersion);
-          if (ps.executeUpdate() != 1) {
-            throw ContextRepository.conflict(name, expectedVersion, currentVersion(c, name));
-          }
-        }
-        deleteReferences(c, name);
-      }
-      if (!targets.isEmpty()) {
-        try (PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO " + referenceTable + " (from_name, to_name) VALUES (?, ?)")) {
-          for (String target : targets) {
-            ps.setString(1, name.value());
-            ps.setString(2, target);
-            ps.addBatch();
-          }
-          ps.executeBatch();
-        }
-      }
+      write(c, d, new Save(context, expectedVersion));
+      insertHostNames(c, context);
       return null;
     });
     LOG.debug("saved {} version {}", name, next);
     return next;
+  }
+
+  /**
+   * Checks the batch, then writes it in one transaction, which checks it again (versions in the
+   * {@code WHERE} clauses, host names by the key of {@code <prefix>host}): the batch is saved whole
+   * or not at all.
+   */
+  @Override
+  public List<Long> saveAll(List<Save> saves) {
+    if (saves.isEmpty()) {
+      return List.of();
+    }
+    ContextRepository.checkBatch(this, saves);
+    transactions.write("save " + saves.size() + " contexts", (c, d) -> {
+      for (Save s : saves) {
+        write(c, d, s);
+      }
+      // after every row: a name that one site of the batch gives up is free for another
+      for (Save s : saves) {
+        insertHostNames(c, s.context());
+      }
+      return null;
+    });
+    LOG.debug("saved a batch of {} contexts", saves.size());
+    return saves.stream().map(s -> s.expectedVersion() + 1).toList();
+  }
+
+  /**
+   * One save inside a transaction: the row and its references; its earlier host names are
+   * dropped, and the caller indexes the new ones ({@link #insertHostNames}).
+   */
+  private void write(Connection c, JdbcDialect d, Save save) throws SQLException {
+    Context context = save.context();
+    ContextName name = context.name();
+    long expectedVersion = save.expectedVersion();
+    long next = expectedVersion + 1;
+    String body = new String(JsonCodec.write(new Versioned(context, next)), StandardCharsets.UTF_8);
+    if (expectedVersion == NEW) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + contextTable
+          + " (name, type, version, body, updated_at) VALUES (?, ?, ?, ?, " + d.now() + ")")) {
+        ps.setString(1, name.value());
+        ps.setString(2, context.type().id());
+        ps.setLong(3, next);
+        ps.setString(4, body);
+        ps.executeUpdate();
+      } catch (SQLException e) {
+        if (!JdbcErrors.isIntegrityViolation(e)) {
+          throw e;
+        }
+        c.rollback();
+        throw ContextRepository.conflict(name, expectedVersion, currentVersion(c, name));
+      }
+    } else {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE " + contextTable
+          + " SET type = ?, version = ?, body = ?, updated_at = " + d.now() + " WHERE name = ? AND version = ?")) {
+        ps.setString(1, context.type().id());
+        ps.setLong(2, next);
+        ps.setString(3, body);
+        ps.setString(4, name.value());
+        ps.setLong(5, expectedVersion);
+        if (ps.executeUpdate() != 1) {
+          throw ContextRepository.conflict(name, expectedVersion, currentVersion(c, name));
+        }
+      }
+      deleteReferences(c, name);
+      deleteHostNames(c, name);
+    }
+    TreeSet<String> targets = references(context);
+    if (!targets.isEmpty()) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO " + referenceTable + " (from_name, to_name) VALUES (?, ?)")) {
+        for (String target : targets) {
+          ps.setString(1, name.value());
+          ps.setString(2, target);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+  }
+
+  /**
+   * Indexes a site's host names; one that another site holds (committed, or committed by a
+   * concurrent transaction while this one waited on its key) fails the transaction.
+   */
+  private void insertHostNames(Connection c, Context context) throws SQLException {
+    Set<String> names = ContextRepository.hostNames(context);
+    if (names.isEmpty()) {
+      return;
+    }
+    Map<String, ContextName> taken = owners(c, names);
+    for (Map.Entry<String, ContextName> e : taken.entrySet()) {
+      if (!e.getValue().equals(context.name())) {
+        throw ContextRepository.hostNameTaken(context, e.getKey(), e.getValue());
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + hostTable + " (host_name, site_name) VALUES (?, ?)")) {
+      for (String h : names) {
+        ps.setString(1, h);
+        ps.setString(2, context.name().value());
+        ps.executeUpdate();
+      }
+    } catch (SQLException e) {
+      if (!JdbcErrors.isIntegrityViolation(e)) {
+        throw e;
+      }
+      c.rollback(); // a concurrent save claimed a name first: it is committed now
+      for (Map.Entry<String, ContextName> o : owners(c, names).entrySet()) {
+        if (!o.getValue().equals(context.name())) {
+          throw ContextRepository.hostNameTaken(context, o.getKey(), o.getValue());
+        }
+      }
+      throw e;
+    }
+  }
+
+  private void deleteHostNames(Connection c, ContextName name) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + hostTable + " WHERE site_name = ?")) {
+      ps.setString(1, name.value());
+      ps.executeUpdate();
+    }
+  }
+
+  private Map<String, ContextName> owners(Connection c, Collection<String> names) throws SQLException {
+    Map<String, ContextName> out = new TreeMap<>();
+    List<String> all = List.copyOf(names);
+    for (int from = 0; from < all.size(); from += 500) {
+      List<String> part = all.subList(from, Math.min(all.size(), from + 500));
+      try (PreparedStatement ps = c.prepareStatement("SELECT host_name, site_name FROM " + hostTable
+          + " WHERE host_name IN (" + String.join(", ", Collections.nCopies(part.size(), "?")) + ")")) {
+        for (int i = 0; i < part.size(); i++) {
+          ps.setString(i + 1, part.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), storedName(rs.getString(2)));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One indexed query on {@code <prefix>host}. */
+  @Override
+  public Map<String, ContextName> hostOwners(Collection<String> hostNames) {
+    Objects.requireNonNull(hostNames, "hostNames");
+    if (hostNames.isEmpty()) {
+      return Map.of();
+    }
+    return transactions.read("find the sites of " + hostNames.size() + " host names", c -> owners(c, hostNames));
   }
 
   @Override
@@ -349,6 +467,7 @@ public final class JdbcContextRepository implements ContextRepository {
         }
       }
       deleteReferences(c, name);
+      deleteHostNames(c, name);
       return null;
     });
     LOG.debug("deleted {}", name);

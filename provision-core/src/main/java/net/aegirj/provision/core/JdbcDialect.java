@@ -32,7 +32,10 @@ enum JdbcDialect {
               + "updated_at DATETIME(6) NOT NULL, PRIMARY KEY (name), KEY " + p + "context_type (type, name)) "
               + "ENGINE=InnoDB",
           "CREATE TABLE IF NOT EXISTS " + p + "reference (from_name" + name + ", to_name" + name + ", "
-              + "PRIMARY KEY (from_name, to_name), KEY " + p + "reference_to (to_name, from_name)) ENGINE=InnoDB"));
+              + "PRIMARY KEY (from_name, to_name), KEY " + p + "reference_to (to_name, from_name)) ENGINE=InnoDB"),
+          List.of("CREATE TABLE IF NOT EXISTS " + p + "host (host_name VARCHAR(512) CHARACTER SET ascii COLLATE ascii_bin"
+              + " NOT NULL, site_name" + name + ", PRIMARY KEY (host_name), KEY " + p + "host_site (site_name))"
+              + " ENGINE=InnoDB"));
     }
 
     @Override
@@ -68,7 +71,10 @@ enum JdbcDialect {
           "CREATE INDEX IF NOT EXISTS " + p + "context_type ON " + p + "context (type, name)",
           "CREATE TABLE IF NOT EXISTS " + p + "reference (from_name" + name + ", to_name" + name + ", "
               + "PRIMARY KEY (from_name, to_name))",
-          "CREATE INDEX IF NOT EXISTS " + p + "reference_to ON " + p + "reference (to_name, from_name)"));
+          "CREATE INDEX IF NOT EXISTS " + p + "reference_to ON " + p + "reference (to_name, from_name)"),
+          List.of("CREATE TABLE IF NOT EXISTS " + p + "host (host_name VARCHAR(512) COLLATE \"C\" NOT NULL PRIMARY KEY, "
+              + "site_name" + name + ")",
+              "CREATE INDEX IF NOT EXISTS " + p + "host_site ON " + p + "host (site_name)"));
     }
 
     @Override

@@ -7,6 +7,7 @@ import static net.aegirj.provision.core.JdbcErrors.isRetryable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import net.aegirj.provision.api.ConflictException;
+import net.aegirj.provision.api.InvalidContextException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,7 +108,7 @@ final class JdbcTransactions {
         c.setAutoCommit(true);
         reusable = true;
         return result;
-      } catch (ConflictException e) {
+      } catch (ConflictException | InvalidContextException e) {
         reusable = resetQuietly(c);
         throw e;
       } catch (SQLException e) {

@@ -183,6 +183,21 @@ public final class Provision implements AutoCloseable {
     return saved(handle(v.context().name(), v.context().type()));
   }
 
+  /**
+   * Starts a batch of saves that is written at once: see {@link SaveBatch}. An import of many
+   * contexts saves them so.
+   *
+   * @return an empty batch
+   */
+  public SaveBatch saveBatch() {
+    return new SaveBatch(this, contexts);
+  }
+
+  /** Tells the context listeners of a context a {@link SaveBatch} wrote. */
+  void savedInBatch(ContextName name, ContextType type) {
+    saved(handle(name, type));
+  }
+
   private ContextHandle saveValue(Context value) {
     contexts.save(value);
     return saved(handle(value.name(), value.type()));

@@ -327,12 +327,19 @@ class ProvisionSaveTest {
       public List<ContextName> referrers(ContextName target) {
         return files.referrers(target);
       }
+
+      @Override
+      public java.util.Map<String, ContextName> hostOwners(java.util.Collection<String> hostNames) {
+        return files.hostOwners(hostNames);
+      }
     };
     try (Provision p = Provision.builder().home(home).repository(counting).build()) {
       p.save("@platform_d10", changes("context_type", "platform", "root", "/var/aegir/platforms/d10"));
       p.save("@example.com", changes("context_type", "site", "platform", "@platform_d10", "aliases", "www.example.com"));
       p.save("@b.example.com", changes("context_type", "site", "platform", "@platform_d10"));
       int before = lists.get();
+      assertThat(before).as("new sites' names are looked up in the index of host names: no site is listed")
+          .isZero();
       p.save("example.com", changes("language", "de", "db_name", "examplecom", "installed", "true"));
       assertThat(lists.get()).as("the host names did not change: no other site is read").isEqualTo(before);
       assertThatThrownBy(() -> p.save("b.example.com", changes("aliases", "www.example.com")))

@@ -26,6 +26,7 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextProperties;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InstallMethod;
+import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
@@ -98,6 +99,31 @@ public abstract class ContextRepositoryContract {
   protected ContextRepository reopen() {
     throw new UnsupportedOperationException(getClass().getName()
         + " does not support persistence; override supportsPersistence() and reopen()");
+  }
+
+  /**
+   * Removes the index of host names from the storage of the test's repository (closed by then),
+   * as a repository written before the index existed has none: for example, deletes the index's
+   * files, or its table and the record of it. By default there is no index that can be lost, and
+   * the test that needs one is skipped.
+   *
+   * @return true when the index was removed, false when the repository has none that can be lost
+   */
+  protected boolean removeHostIndex() {
+    return false;
+  }
+
+  /**
+   * Indexes a host name for a site, as a writer killed after indexing it and before writing the
+   * site would leave it. By default the index cannot hold such a claim (it is written in one
+   * transaction with the site, or kept in memory), and the test that needs one is skipped.
+   *
+   * @param host the host name
+   * @param site the site the index is to name
+   * @return true when the claim was left, false when the index cannot hold one
+   */
+  protected boolean leaveStaleClaim(String host, ContextName site) {
+    return false;
   }
 
   /** @return the repository of the running test */
@@ -607,6 +633,200 @@ public abstract class ContextRepositoryContract {
         conflicts.get()).isEqualTo(1 + successes.get());
     assertThat(((Site) last.context()).aliases()).as("no update was lost or duplicated")
         .containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  // --- host names ------------------------------------------------------------------------------
+
+  private static Site site(String name, String... aliases) {
+    return Site.named(name).platform(D10).addAliases(aliases).build();
+  }
+
+  private void assertTaken(String why, String host, ContextName owner, ThrowingCallable call) {
+    assertThatThrownBy(call).as(why).isInstanceOf(InvalidContextException.class)
+        .hasMessageContaining("'" + host + "' is already served by " + owner)
+        .hasMessageContaining("a host name belongs to one site");
+  }
+
+  /**
+   * A host name (a site's uri or one of its aliases) belongs to one site: a save of another site
+   * with it is refused and changes nothing; a name given up, or whose site is deleted, is free.
+   */
+  @Test
+  public void aHostNameBelongsToOneSite() {
+    Site a = site("a.example.com", "www.a.example.com", "a.example.com/blog");
+    repository.save(a, NEW);
+    assertTaken("an alias of another site", "www.a.example.com", a.name(),
+        () -> repository.save(site("b.example.com", "www.a.example.com"), NEW));
+    assertTaken("another site's uri as an alias", "a.example.com", a.name(),
+        () -> repository.save(site("c.example.com", "a.example.com"), NEW));
+    assertTaken("another site's alias as a uri", "www.a.example.com", a.name(),
+        () -> repository.save(site("www.a.example.com"), NEW));
+    assertTaken("an alias with a sub-directory too", "a.example.com/blog", a.name(),
+        () -> repository.save(site("d.example.com", "a.example.com/blog"), NEW));
+    assertThat(repository.list()).as("nothing was written by the refused saves").hasSize(1);
+    assertThat(repository.hostOwners(List.of("a.example.com", "www.a.example.com", "a.example.com/blog", "x.test")))
+        .as("the index names the site for each of its names, and nothing else")
+        .isEqualTo(Map.of("a.example.com", a.name(), "www.a.example.com", a.name(), "a.example.com/blog", a.name()));
+
+    assertThat(repository.save(site("a.example.com", "a.example.com/blog"), 1))
+        .as("a site may keep its own names on every save").isEqualTo(2);
+    assertThat(repository.save(site("b.example.com", "www.a.example.com"), NEW))
+        .as("a name the site gave up is free").isEqualTo(1);
+    assertThat(repository.hostOwners(List.of("www.a.example.com"))).as("and indexed for its new site")
+        .isEqualTo(Map.of("www.a.example.com", ContextName.of("b.example.com")));
+    repository.delete(a.name(), 2);
+    assertThat(repository.hostOwners(List.of("a.example.com", "a.example.com/blog")))
+        .as("a deleted site serves nothing").isEmpty();
+    assertThat(repository.save(site("c.example.com", "a.example.com", "a.example.com/blog"), NEW))
+        .as("the deleted site's names are free").isEqualTo(1);
+    repository.save(server(WEB1), NEW);
+    assertThat(repository.hostOwners(List.of("server-web1.example.com"))).as("a server serves no host name")
+        .isEmpty();
+  }
+
+  /**
+   * {@link ContextRepository#saveAll} checks every version and host name first (against what is
+   * stored and within the batch): a refused batch writes nothing; a batch may move a name from
+   * one of its sites to another.
+   */
+  @Test
+  public void saveAllWritesTheWholeBatchOrNothing() {
+    Site a = site("a.example.com", "www.a.example.com");
+    repository.save(a, NEW);
+    List<ContextRepository.Save> taken = List.of(new ContextRepository.Save(site("n1.example.com"), NEW),
+        new ContextRepository.Save(site("n2.example.com", "www.a.example.com"), NEW));
+    assertTaken("a stored site's name", "www.a.example.com", a.name(), () -> repository.saveAll(taken));
+    List<ContextRepository.Save> twice = List.of(new ContextRepository.Save(site("n1.example.com", "dup.test"), NEW),
+        new ContextRepository.Save(site("n2.example.com", "dup.test"), NEW));
+    assertTaken("a name twice in the batch", "dup.test", ContextName.of("n1.example.com"),
+        () -> repository.saveAll(twice));
+    List<ContextRepository.Save> stale = List.of(new ContextRepository.Save(site("n1.example.com"), NEW),
+        new ContextRepository.Save(a, NEW));
+    assertConflict("a stale version in the batch", a.name(), () -> repository.saveAll(stale));
+    assertThat(repository.list()).as("refused batches wrote nothing").extracting(v -> v.context().name())
+        .containsExactly(a.name());
+
+    List<Long> versions = repository.saveAll(List.of(
+        new ContextRepository.Save(site("n1.example.com", "www.a.example.com"), NEW),
+        new ContextRepository.Save(site("a.example.com"), 1),
+        new ContextRepository.Save(server(WEB1), NEW)));
+    assertThat(versions).as("each context's new version, in order").containsExactly(1L, 2L, 1L);
+    assertThat(repository.list()).as("the whole batch was written").hasSize(3);
+    assertThat(repository.hostOwners(List.of("www.a.example.com", "a.example.com")))
+        .as("the alias moved within the batch")
+        .isEqualTo(Map.of("www.a.example.com", ContextName.of("n1.example.com"), "a.example.com", a.name()));
+    assertThatThrownBy(() -> repository.saveAll(List.of(new ContextRepository.Save(server(WEB2), NEW),
+        new ContextRepository.Save(server(WEB2), NEW)))).as("a name twice in a batch")
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(repository.saveAll(List.of())).as("an empty batch writes nothing").isEmpty();
+  }
+
+  /**
+   * Eight writers (separate instances on the storage when it persists, as processes would be)
+   * save eight different sites with one alias at once, forty times over: exactly one site gets
+   * each alias, the others are refused with the clear error.
+   */
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  public void concurrentSavesOfOneHostNameLetOneSiteHaveIt() throws Exception {
+    int writers = 8;
+    int rounds = 40;
+    List<ContextRepository> instances = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      instances.add(supportsPersistence() ? reopen() : repository);
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      for (int r = 0; r < rounds; r++) {
+        String alias = "shared" + r + ".example.org";
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Boolean>> futures = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+          ContextRepository mine = instances.get(w);
+          Site s = site("w" + w + "-r" + r + ".example.org", alias);
+          futures.add(pool.submit(() -> {
+            start.await();
+            try {
+              mine.save(s, NEW);
+              return true;
+            } catch (InvalidContextException e) {
+              assertThat(e.getMessage()).as("the refusal names the alias and why")
+                  .contains("'" + alias + "' is already served by").contains("a host name belongs to one site");
+              return false;
+            }
+          }));
+        }
+        start.countDown();
+        int saved = 0;
+        for (Future<Boolean> f : futures) {
+          saved += f.get(100, TimeUnit.SECONDS) ? 1 : 0;
+        }
+        assertThat(saved).as("round %d: exactly one of %d concurrent saves gets %s", r, writers, alias).isEqualTo(1);
+        long serving = repository.list().stream()
+            .filter(v -> ContextRepository.hostNames(v.context()).contains(alias)).count();
+        assertThat(serving).as("round %d: one stored site serves %s", r, alias).isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+      if (supportsPersistence()) {
+        instances.forEach(ContextRepository::close);
+      }
+    }
+  }
+
+  /**
+   * A repository whose index of host names is missing (written before the index, or lost)
+   * rebuilds it: a duplicate is still refused, a free name still accepted.
+   */
+  @Test
+  public void aLostHostIndexIsRebuilt() {
+    assumeTrue(supportsPersistence(), "the repository does not persist");
+    Site a = site("a.example.com", "www.a.example.com");
+    repository.save(a, NEW);
+    repository.save(site("b.example.com"), NEW);
+    repository = loseHostIndex();
+    assumeTrue(repository != null, "the repository has no index of host names that can be lost");
+    assertTaken("a stored site's alias, with the index lost", "www.a.example.com", a.name(),
+        () -> repository.save(site("c.example.com", "www.a.example.com"), NEW));
+    assertThat(repository.hostOwners(List.of("a.example.com", "b.example.com", "c.example.com")))
+        .as("the rebuilt index names every stored site's names")
+        .isEqualTo(Map.of("a.example.com", a.name(), "b.example.com", ContextName.of("b.example.com")));
+    repository = loseHostIndex();
+    assertThat(repository.save(site("c.example.com", "www.c.example.com"), NEW))
+        .as("a free name is accepted with the index lost").isEqualTo(1);
+    assertTaken("the rebuilt index has the new site too", "www.c.example.com", ContextName.of("c.example.com"),
+        () -> repository.saveAll(List.of(new ContextRepository.Save(site("d.example.com", "www.c.example.com"), NEW))));
+  }
+
+  /** @return the test's repository reopened after its index was removed, or null when it has none to lose */
+  private ContextRepository loseHostIndex() {
+    repository.close();
+    repository = null;
+    return removeHostIndex() ? reopen() : null;
+  }
+
+  /**
+   * A claim left by a writer killed between indexing a site's names and writing it (the site is
+   * not stored, or no longer serves the name) refuses no legal name, and is replaced.
+   */
+  @Test
+  public void aStaleClaimRefusesNoLegalName() {
+    Site a = site("a.example.com");
+    repository.save(a, NEW);
+    assumeTrue(leaveStaleClaim("ghost.example.com", ContextName.of("never-written.example.com")),
+        "the index cannot hold stale claims");
+    leaveStaleClaim("old.example.com", a.name());
+    assertThat(repository.hostOwners(List.of("ghost.example.com", "old.example.com")))
+        .as("stale claims name no owner").isEmpty();
+    assertThat(repository.save(site("b.example.com", "ghost.example.com"), NEW))
+        .as("a name claimed for a site that was never written is free").isEqualTo(1);
+    assertThat(repository.saveAll(List.of(new ContextRepository.Save(site("c.example.com", "old.example.com"), NEW))))
+        .as("a name claimed for a site that does not serve it is free").containsExactly(1L);
+    assertThat(repository.hostOwners(List.of("ghost.example.com", "old.example.com")))
+        .as("the stale claims were replaced").isEqualTo(Map.of("ghost.example.com", ContextName.of("b.example.com"),
+            "old.example.com", ContextName.of("c.example.com")));
+    assertTaken("and now hold", "ghost.example.com", ContextName.of("b.example.com"),
+        () -> repository.save(site("d.example.com", "ghost.example.com"), NEW));
   }
 
   // --- persistence -----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 package net.aegirj.provision.testkit;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,7 +21,8 @@ import net.aegirj.provision.spi.Versioned;
  * A {@link ContextRepository} that keeps contexts in memory, for tests and for embedding Provision
  * without a Provision home. Every instance has its own state; all methods are atomic (they hold the
  * instance's lock) and safe for use by many threads. Contexts are immutable values, so they are
- * stored as given.
+ * stored as given. Host names are kept unique through a map of host name to site, updated with
+ * every save and delete.
  *
  * <p>Versions start at 1 and grow by one with every save; a context that is deleted and created
  * again starts at 1 again. After {@link #close()} every method throws
@@ -29,6 +32,8 @@ public final class InMemoryContextRepository implements ContextRepository {
   private final Object lock = new Object();
   /** Guarded by {@link #lock}; ordered by name. */
   private final TreeMap<ContextName, Versioned> contexts = new TreeMap<>();
+  /** Guarded by {@link #lock}: every stored site's host names, to the site. */
+  private final Map<String, ContextName> hosts = new HashMap<>();
   /** Guarded by {@link #lock}. */
   private boolean closed;
 
@@ -56,9 +61,56 @@ public final class InMemoryContextRepository implements ContextRepository {
       if (actual != expectedVersion) {
         throw conflict("cannot save", name, expectedVersion, current);
       }
-      long next = expectedVersion + 1;
-      contexts.put(name, new Versioned(context, next));
-      return next;
+      checkHosts(context);
+      return put(context, expectedVersion + 1);
+    }
+  }
+
+  /** Writes under the lock, once checked: the context and its host names. */
+  private long put(Context context, long version) {
+    Versioned old = contexts.put(context.name(), new Versioned(context, version));
+    if (old != null) {
+      ContextRepository.hostNames(old.context()).forEach(h -> hosts.remove(h, context.name()));
+    }
+    ContextRepository.hostNames(context).forEach(h -> hosts.put(h, context.name()));
+    return version;
+  }
+
+  private void checkHosts(Context context) {
+    for (String h : ContextRepository.hostNames(context)) {
+      ContextName owner = hosts.get(h);
+      if (owner != null && !owner.equals(context.name())) {
+        throw ContextRepository.hostNameTaken(context, h, owner);
+      }
+    }
+  }
+
+  /** Checks every version and host name of the batch, then stores it; all under the lock. */
+  @Override
+  public List<Long> saveAll(List<Save> saves) {
+    synchronized (lock) {
+      checkOpen();
+      ContextRepository.checkBatch(this, saves);
+      List<Long> versions = new ArrayList<>(saves.size());
+      for (Save s : saves) {
+        versions.add(put(s.context(), s.expectedVersion() + 1));
+      }
+      return versions;
+    }
+  }
+
+  @Override
+  public Map<String, ContextName> hostOwners(Collection<String> hostNames) {
+    synchronized (lock) {
+      checkOpen();
+      Map<String, ContextName> out = new TreeMap<>();
+      for (String h : hostNames) {
+        ContextName owner = hosts.get(h);
+        if (owner != null) {
+          out.put(h, owner);
+        }
+      }
+      return out;
     }
   }
 
@@ -73,6 +125,7 @@ public final class InMemoryContextRepository implements ContextRepository {
         throw conflict("cannot delete", name, expectedVersion, current);
       }
       contexts.remove(name);
+      ContextRepository.hostNames(current.context()).forEach(h -> hosts.remove(h, name));
     }
   }
 
@@ -109,6 +162,7 @@ public final class InMemoryContextRepository implements ContextRepository {
     synchronized (lock) {
       closed = true;
       contexts.clear();
+      hosts.clear();
     }
   }
 

@@ -109,6 +109,18 @@ abstract class JdbcRepositoryContract extends ContextRepositoryContract {
     return open(prefix);
   }
 
+  /** Drops the table of host names and records the schema version before it, as an older release left it. */
+  @Override
+  protected boolean removeHostIndex() {
+    try {
+      execute("DROP TABLE " + prefix + "host");
+      execute("UPDATE " + prefix + "schema SET version = 1 WHERE id = 1");
+    } catch (SQLException e) {
+      throw new AssertionError(e);
+    }
+    return true;
+  }
+
   private List<String> query(String sql) throws SQLException {
     List<String> rows = new ArrayList<>();
     try (Connection c = DriverManager.getConnection(url(), user(), password());

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextProperties;
@@ -29,16 +30,20 @@ import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.core.SaveBatch;
 import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.spi.Versioned;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Imports the contexts of an Aegir installation from its alias files
  * ({@code ~aegir/.drush/*.alias.drushrc.php}).
  *
  * <p>Every file is parsed first; a file that {@link AliasFile} refuses stops the import before
- * anything is saved. The aliases are then saved through {@link Provision#save(String,
- * PropertyChanges)} in dependency order: {@code @server_master}, the other servers, the platforms,
+ * anything is saved. The aliases are then saved as one {@link SaveBatch} (each checked as
+ * {@link Provision#save(String, PropertyChanges)} checks it, all written at the end) in dependency
+ * order: {@code @server_master}, the other servers, the platforms,
  * the sites. Aegir's property names are ours; what differs:
  *
  * <ul>
@@ -63,6 +68,7 @@ import net.aegirj.provision.spi.Versioned;
  * </ul>
  */
 public final class AegirImport {
+  private static final Logger LOG = LoggerFactory.getLogger(AegirImport.class);
   /** The file name suffix of an alias file. */
   public static final String SUFFIX = ".alias.drushrc.php";
 
@@ -169,9 +175,22 @@ public final class AegirImport {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);
     }
+    // Files are read and parsed on every core; the first refused file (by name) is reported.
+    List<Object> parsed = (files.size() < 64 ? files.stream() : files.parallelStream()).map(f -> {
+      try {
+        return (Object) AliasFile.parse(f);
+      } catch (RuntimeException e) {
+        return e;
+      }
+    }).toList();
     Map<Path, List<AliasFile.Alias>> out = new LinkedHashMap<>();
-    for (Path f : files) {
-      out.put(f, AliasFile.parse(f));
+    for (int i = 0; i < files.size(); i++) {
+      if (parsed.get(i) instanceof RuntimeException e) {
+        throw e;
+      }
+      @SuppressWarnings("unchecked")
+      List<AliasFile.Alias> aliases = (List<AliasFile.Alias>) parsed.get(i);
+      out.put(files.get(i), aliases);
     }
     return out;
   }
@@ -223,7 +242,6 @@ public final class AegirImport {
         }
       }
     }
-    Set<ContextName> seen = new HashSet<>();
     pending.sort(Comparator.comparing((Pending p) -> p.type.ordinal())
         .thenComparing(p -> !p.name.isMaster()).thenComparing(p -> p.name));
     Optional<String> masterUser = Optional.empty();
@@ -237,7 +255,53 @@ public final class AegirImport {
           .map(v -> v.context() instanceof Server s ? s.scriptUser() : Optional.<String>empty())
           .flatMap(o -> o).orElse(System.getProperty("user.name")));
     }
+    // One batch, written at the end with one flush to disk; when another process changed a
+    // context meanwhile, the batch is refused whole and the import runs again, one save at a time.
+    SaveBatch batch = provision.saveBatch();
+    int before = done.size();
+    importAll(provision.registry(), pending, copies, overwrite, masterUser.get(), done, new Saver() {
+      @Override
+      public Optional<Versioned> load(ContextName name) {
+        return batch.load(name);
+      }
+
+      @Override
+      public void save(ContextName name, PropertyChanges changes) {
+        batch.save(name.toString(), changes);
+      }
+    });
+    try {
+      batch.commit();
+    } catch (ConflictException | InvalidContextException e) {
+      LOG.info("the import's batch was refused ({}); importing one context at a time", e.getMessage());
+      done.subList(before, done.size()).clear();
+      importAll(provision.registry(), pending, copies, overwrite, masterUser.get(), done, new Saver() {
+        @Override
+        public Optional<Versioned> load(ContextName name) {
+          return provision.repository().load(name);
+        }
+
+        @Override
+        public void save(ContextName name, PropertyChanges changes) {
+          provision.save(name.toString(), changes);
+        }
+      });
+    }
+    return new Report(done);
+  }
+
+  /** Where an import loads and saves: a batch, or the repository one save at a time. */
+  private interface Saver {
+    Optional<Versioned> load(ContextName name);
+
+    void save(ContextName name, PropertyChanges changes);
+  }
+
+  private static void importAll(ServiceRegistry registry, List<Pending> pending, Map<ContextName, ContextName> copies, boolean overwrite,
+      String masterUser, List<Entry> done, Saver saver) {
+    Set<ContextName> seen = new HashSet<>();
     for (Pending p : pending) {
+      p.skipped.clear();
       if (copies.containsKey(p.name)) {
         done.add(new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.SKIPPED,
             Optional.of("a copy of " + copies.get(p.name) + " (listed in its drush_aliases)"), List.of()));
@@ -248,18 +312,18 @@ public final class AegirImport {
             Optional.of("defined more than once; the first definition was imported"), List.of()));
         continue;
       }
-      done.add(importOne(provision, p, overwrite, masterUser.get()));
+      done.add(importOne(registry, saver, p, overwrite, masterUser));
     }
-    return new Report(done);
   }
 
-  private static Entry importOne(Provision provision, Pending p, boolean overwrite, String masterUser) {
-    Map<String, String> values = map(provision.registry(), p, masterUser);
+  private static Entry importOne(ServiceRegistry registry, Saver saver, Pending p, boolean overwrite,
+      String masterUser) {
+    Map<String, String> values = map(registry, p, masterUser);
     // Validate, and drop what the library refuses, before comparing with what is stored.
     Context target;
     while (true) {
       try {
-        target = build(provision.registry(), p, values);
+        target = build(registry, p, values);
         break;
       } catch (InvalidContextException e) {
         String prop = e.property().orElse(null);
@@ -271,7 +335,7 @@ public final class AegirImport {
         p.skipped.add(new SkippedProperty(prop, e.getMessage()));
       }
     }
-    Optional<Versioned> existing = provision.repository().load(p.name);
+    Optional<Versioned> existing = saver.load(p.name);
     if (existing.isPresent() && p.name.isMaster() && isImplicitMaster(existing.get().context())) {
       existing = Optional.empty();
     }
@@ -307,7 +371,7 @@ public final class AegirImport {
         }
       }
       try {
-        provision.save(p.name.toString(), b.build());
+        saver.save(p.name, b.build());
         return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.IMPORTED, Optional.empty(),
             p.skipped);
       } catch (InvalidContextException e) {

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,6 +28,7 @@ import net.aegirj.provision.api.PlatformRoots;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.PropertyKey;
 import net.aegirj.provision.api.PropertySpec;
+import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.api.Server;
@@ -343,53 +343,42 @@ public final class ContextService {
   }
 
   private static Set<String> hostNames(Site s) {
-    Set<String> names = new LinkedHashSet<>();
-    names.add(s.effectiveUri());
-    for (String a : s.aliases()) {
-      names.add(a);
-    }
-    return names;
+    return ContextRepository.hostNames(s);
   }
 
   /**
    * A host name is served by one site only, and a redirection goes to one of the site's own names
-   * (else the web server would serve a name Drupal's trusted hosts refuse).
+   * (else the web server would serve a name Drupal's trusted hosts refuse). The names are looked
+   * up in the repository's index ({@link ContextRepository#hostOwners}), not in every site; the
+   * repository checks them again, atomically, when it writes.
    */
   private void checkHostNames(Site site) {
     String n = site.name().toString();
+    Set<String> mine = hostNames(site);
     if (site.redirection().isPresent()) {
       String target = site.redirection().get();
-      Set<String> own = hostNames(site);
-      if (!own.contains(target)) {
+      if (!mine.contains(target)) {
         throw new InvalidContextException(n, "redirection", "'" + target + "' is neither the uri nor one of the"
             + " aliases; add it to aliases first");
       }
     }
-    Set<String> mine = hostNames(site);
-    ContextListing all = repository.listReadable();
-    for (ContextListing.Unreadable u : all.unreadable()) {
+    for (String h : mine) {
       // A damaged context does not block the save of another site: only one stored under a name
       // the site would serve (a site's file is named after its uri) may be serving it already.
-      if (u.name().isPresent() && !u.name().get().equals(site.name()) && mine.contains(u.name().get().value())) {
-        String h = u.name().get().value();
+      if (!ContextName.isValid(h) || ContextName.of(h).equals(site.name())) {
+        continue;
+      }
+      try {
+        repository.load(ContextName.of(h));
+      } catch (ProvisionException e) {
         throw new InvalidContextException(n, h.equals(site.effectiveUri()) ? "uri" : "aliases", "'" + h
-            + "' may be served by " + u.name().get() + ", whose context cannot be read (" + u.problem()
+            + "' may be served by " + ContextName.of(h) + ", whose context cannot be read (" + e.getMessage()
             + "); repair or remove that file first");
       }
-      LOG.warn("{}: host names not checked against {}, which cannot be read: {}", n, u.source(), u.problem());
     }
-    for (Versioned v : all.contexts()) {
-      if (v.context().type() != ContextType.SITE) {
-        continue;
-      }
-      if (v.context().name().equals(site.name()) || !(v.context() instanceof Site other)) {
-        continue;
-      }
-      for (String h : hostNames(other)) {
-        if (mine.contains(h)) {
-          throw new InvalidContextException(n, h.equals(site.effectiveUri()) ? "uri" : "aliases",
-              "'" + h + "' is already served by " + other.name() + "; a host name belongs to one site");
-        }
+    for (Map.Entry<String, ContextName> e : repository.hostOwners(mine).entrySet()) {
+      if (!e.getValue().equals(site.name())) {
+        throw ContextRepository.hostNameTaken(site, e.getKey(), e.getValue());
       }
     }
   }
