@@ -6,14 +6,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.Context;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Text;
-import net.aegirj.provision.core.ContextHandle;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.core.SaveBatch;
 import net.aegirj.provision.spi.Versioned;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -132,6 +134,64 @@ final class SaveCommand implements CliCommand {
     String source = PropertiesFile.STDIN.equals(from) ? "standard input (--from=-)" : "--from=" + Text.quote(from);
     List<ContextLines.Line> lines = ContextLines.parse(source, PropertiesFile.read(from, stdin, "--from", source,
         ContextLines.MAX_BYTES, "pipe the contexts in ('provision save --from=- < FILE')"));
+    if (lines.size() > 1 && lines.stream().noneMatch(ContextLines.Line::delete)) {
+      // Many saves: checked one by one into a batch, written together (one flush to disk, O(N));
+      // when another process changed a context meanwhile, saved again one at a time.
+      SaveBatch batch = provision.saveBatch();
+      List<String> done = new ArrayList<>();
+      Result r = saveLines(provision, lines, new Store() {
+        @Override
+        public Optional<Versioned> load(ContextName name) {
+          return batch.load(name);
+        }
+
+        @Override
+        public ContextName save(String rawName, PropertyChanges changes) {
+          return batch.save(rawName, changes).context().name();
+        }
+      }, (i, n, message) -> done.add(message));
+      try {
+        batch.commit();
+        for (int i = 0; i < done.size(); i++) {
+          progress.item(i + 1, done.size(), done.get(i));
+        }
+        return r;
+      } catch (ConflictException | InvalidContextException e) {
+        // another process changed a context or took a host name meanwhile: nothing was written
+      }
+    }
+    return saveLines(provision, lines, direct(provision), progress::item);
+  }
+
+  /** Where the lines of {@code save --from} are saved: the repository, or a batch. */
+  private interface Store {
+    Optional<Versioned> load(ContextName name);
+
+    ContextName save(String rawName, PropertyChanges changes);
+  }
+
+  /** @return the repository, one save at a time */
+  private static Store direct(Provision provision) {
+    return new Store() {
+      @Override
+      public Optional<Versioned> load(ContextName name) {
+        return provision.repository().load(name);
+      }
+
+      @Override
+      public ContextName save(String rawName, PropertyChanges changes) {
+        return provision.save(rawName, changes).name();
+      }
+    };
+  }
+
+  /** Where a line's outcome is told. */
+  @FunctionalInterface
+  private interface Told {
+    void item(int done, int of, String message);
+  }
+
+  private static Result saveLines(Provision provision, List<ContextLines.Line> lines, Store store, Told progress) {
     ObjectNode json = Values.MAPPER.createObjectNode();
     ArrayNode results = json.putArray("contexts");
     StringBuilder text = new StringBuilder();
@@ -140,7 +200,7 @@ final class SaveCommand implements CliCommand {
     String first = null;
     for (ContextLines.Line line : lines) {
       try {
-        Result one = line.delete() ? delete(provision, line.name(), line.forget()) : save(provision, line.name(),
+        Result one = line.delete() ? delete(provision, line.name(), line.forget()) : save(store, line.name(),
             line.changes());
         ObjectNode c = (ObjectNode) one.json().get("context");
         c.put("ok", true);
@@ -183,12 +243,15 @@ final class SaveCommand implements CliCommand {
 
   /** Saves one context and describes the result. */
   private static Result save(Provision provision, String rawName, PropertyChanges changes) {
+    return save(direct(provision), rawName, changes);
+  }
+
+  private static Result save(Store store, String rawName, PropertyChanges changes) {
     ContextName name = ContextName.of(rawName);
-    Optional<Versioned> before = provision.repository().load(name);
-    ContextHandle handle = provision.save(rawName, changes);
-    Versioned after = provision.repository().load(handle.name()).orElseThrow(() ->
-        new ProvisionException(handle.name() + ": was saved but has disappeared since"
-            + " (deleted concurrently?)"));
+    Optional<Versioned> before = store.load(name);
+    ContextName saved = store.save(rawName, changes);
+    Versioned after = store.load(saved).orElseThrow(() ->
+        new ProvisionException(saved + ": was saved but has disappeared since (deleted concurrently?)"));
     Context context = after.context();
     boolean created = before.isEmpty();
     boolean changed = created || before.get().version() != after.version();
