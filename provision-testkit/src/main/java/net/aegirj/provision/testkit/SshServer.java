@@ -302,6 +302,19 @@ public final class SshServer implements AutoCloseable {
       argv.add(m[1].toString());
       argv.add(m[0].toString());
     }
+    // The "remote" machine shares this one's home directory. bash reads ~/.bashrc for every
+    // command sshd runs, and a developer's (pyenv's rehash, say) can cost most of a second a
+    // command: inside the namespace it is an empty file, as on a freshly installed server.
+    Path bashrc = Path.of(System.getProperty("user.home"), ".bashrc");
+    if (Files.isRegularFile(bashrc)) {
+      try {
+        Path empty = Files.writeString(dir.resolve("empty-bashrc"), "", StandardCharsets.UTF_8);
+        argv.add(empty.toString());
+        argv.add(bashrc.toString());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write an empty .bashrc for sshd", e);
+      }
+    }
     argv.add(config.toString());
     Process process;
     try {
