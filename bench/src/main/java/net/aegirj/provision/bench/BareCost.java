@@ -42,13 +42,14 @@ final class BareCost {
    * @param n how many sites
    * @param model the uri of a site Provision installed (its files are the model)
    * @param modelDb its database name
+   * @param modelPassword its database password (the settings files copied name it)
    * @param sites the platform's {@code sites/} directory
    * @param vhosts the web server's vhost directory
    * @param db the db server
    * @param nginx the web server
    * @return the uris of the sites made
    */
-  static List<String> run(int n, String model, String modelDb, Path sites, Path vhosts, MariaDbServer db,
+  static List<String> run(int n, String model, String modelDb, String modelPassword, Path sites, Path vhosts, MariaDbServer db,
       NginxServer nginx) throws Exception {
     List<Entry> tree = model(sites.resolve(model));
     Entry vhost = entry(vhosts, vhosts.resolve(model));
@@ -59,8 +60,8 @@ final class BareCost {
         String name = uri.replace(".", "");
         uris.add(uri);
         s.execute("CREATE DATABASE `" + name + "`");
-        s.execute("CREATE USER '" + name + "'@'localhost' IDENTIFIED BY 'bare-" + i + "', '" + name
-            + "'@'127.0.0.1' IDENTIFIED BY 'bare-" + i + "'");
+        s.execute("CREATE USER '" + name + "'@'localhost' IDENTIFIED BY '" + modelPassword + "', '" + name
+            + "'@'127.0.0.1' IDENTIFIED BY '" + modelPassword + "'");
         s.execute("GRANT ALL PRIVILEGES ON `" + name + "`.* TO '" + name + "'@'localhost', '" + name + "'@'127.0.0.1'");
         Path site = sites.resolve(uri);
         for (Entry e : tree) {

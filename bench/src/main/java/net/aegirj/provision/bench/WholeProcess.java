@@ -220,12 +220,14 @@ public final class WholeProcess {
       if (o.bare) {
         String model = names.get(0);
         String modelDb;
+        String modelPassword;
         try (Provision p = Provision.builder().home(home).build()) {
           modelDb = p.site(model).context().dbName().orElseThrow();
+          modelPassword = p.site(model).context().dbPasswd().orElseThrow();
         }
         Counters.Snapshot before = counters.snapshot();
         long t0 = System.nanoTime();
-        List<String> bare = BareCost.run(n, model, modelDb, platform.resolve("sites"), vhosts, db, nginx);
+        List<String> bare = BareCost.run(n, model, modelDb, modelPassword, platform.resolve("sites"), vhosts, db, nginx);
         Duration time = Duration.ofNanos(System.nanoTime() - t0);
         Counters.Snapshot after = counters.snapshot();
         Measure m = new Measure("bare", n, "first", time, after.statements() - before.statements(),
