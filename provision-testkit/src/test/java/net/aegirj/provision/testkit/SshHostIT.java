@@ -552,7 +552,9 @@ class SshHostIT {
       assertThat(h.read(site.resolve("settings.php"))).as("read once").contains(bytes("<?php // one"));
       assertThat(h.read(site.resolve("settings.php"))).as("read again").contains(bytes("<?php // one"));
       assertThat(h.statistics().fileOperations()).as("the second read answered from the first").isEqualTo(1);
-      assertThat(h.stat(temp)).as("outside the roots: asked").isPresent();
+      assertThat(h.stat(temp)).as("the parent of a probed root (a platform's sites/, say)").isPresent();
+      assertThat(h.statistics().fileOperations()).as("answered by the probe: no SFTP operation").isEqualTo(1);
+      assertThat(h.stat(temp.getParent())).as("outside the roots: asked").isPresent();
       assertThat(h.statistics().fileOperations()).as("one SFTP operation more").isEqualTo(2);
     }
   }
