@@ -55,7 +55,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (printed). {@code -Dtorture.kills=2000 -Dtorture.seed=…} for a longer run.
  */
 class TortureIT {
-  static final int DEFAULT_KILLS = 200;
+  static final int DEFAULT_KILLS = 120;
   static final long DEFAULT_SEED = 9L;
   private static final int KILLS = Integer.getInteger("torture.kills", DEFAULT_KILLS);
   private static final long SEED = Long.getLong("torture.seed", DEFAULT_SEED);
