@@ -3,8 +3,11 @@
 #
 # A JVM spends most of a short command loading and verifying classes. An application
 # class-data-sharing archive (AppCDS) holds them ready to map: the first run starts a training run
-# in the background (java -XX:ArchiveClassesAtExit, net.aegirj.provision.cli.CdsTraining, which
-# runs the usual commands on a temporary home), and every later run maps the archive it wrote.
+# in the background (net.aegirj.provision.cli.CdsTraining, which runs the usual commands on a
+# temporary home, with -XX:DumpLoadedClassList), then dumps a static archive of every class it
+# loaded (java -Xshare:dump), and every later run maps that archive. A static archive, unlike a
+# dynamic one (-XX:ArchiveClassesAtExit), also holds picocli's classes, which are Java 5 class
+# files: their verification at every start was the largest single cost left.
 # The archive's name carries the JVM's and the class path's modification times, so a new JVM or a
 # rebuilt jar gets a new archive. A JVM that cannot use the archive ignores it silently. Set
 # PROVISION_CDS=0 to turn it off.
@@ -19,16 +22,21 @@ provision_cds() {
   java_real="$(readlink -f -- "$(command -v -- "$java" || true)" 2>/dev/null || true)"
   jvm="${java_real%/bin/java}/lib/server/libjvm.so"
   [[ -n "$java_real" && -f "$jvm" ]] || return 0
-  stamp="$(stat -c %Y -- "$jvm")"
+  local files=("$jvm") mtime hash=0
   local IFS=:
+  # Unquoted on purpose: a "lib/*" entry expands to its jars, each stamped.
   for entry in $classpath; do
-    stamp+="-$(stat -c %Y -- "${entry%/\*}" 2>/dev/null || echo 0)"
+    files+=("${entry%/\*}")
   done
   unset IFS
-  stamp="$(printf '%s' "$stamp" | cksum | cut -d' ' -f1)"
-  jsa="$dir/provision-$stamp.jsa"
+  # One stat for all of them: a process per file cost a loaded machine tenths of a second a run.
+  for mtime in $(stat -c %Y -- "${files[@]}" 2>/dev/null); do
+    hash=$(( (hash * 31 + mtime) % 4294967296 ))
+  done
+  stamp="$hash-${#files[@]}"
+  jsa="$dir/provision-static-$stamp.jsa"
   if [[ -r "$jsa" ]]; then
-    cds_opts=(-XX:SharedArchiveFile="$jsa" -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off)
+    cds_opts=(-XX:SharedArchiveFile="$jsa" -Xshare:auto -Xlog:cds=off)
     return 0
   fi
   mkdir -p -- "$dir" 2>/dev/null || return 0
@@ -39,11 +47,16 @@ provision_cds() {
   mkdir -- "$lock" 2>/dev/null || return 0
   (
     tmp="$jsa.tmp.$BASHPID"
-    if "$java" -XX:ArchiveClassesAtExit="$tmp" -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$classpath" \
-        net.aegirj.provision.cli.CdsTraining && [[ -s "$tmp" ]]; then
+    list="$jsa.classes.$BASHPID"
+    if "$java" -XX:DumpLoadedClassList="$list" -cp "$classpath" net.aegirj.provision.cli.CdsTraining \
+        && [[ -s "$list" ]] \
+        && "$java" -Xshare:dump -XX:SharedClassListFile="$list" -XX:SharedArchiveFile="$tmp" -Xlog:cds=off \
+          -cp "$classpath" && [[ -s "$tmp" ]]; then
       mv -f -- "$tmp" "$jsa"
+      # Archives of an older JVM or class path are never mapped again.
+      find "$dir" -maxdepth 1 -name 'provision-*.jsa' ! -path "$jsa" -delete
     fi
-    rm -f -- "$tmp"
+    rm -f -- "$tmp" "$list"
     rmdir -- "$lock"
   ) </dev/null >/dev/null 2>&1 &
   disown || true
@@ -51,7 +64,8 @@ provision_cds() {
 
 # provision_quick_opts ARGS...
 #   Sets the array quick_opts to -XX:TieredStopAtLevel=1 (the quick compiler alone, which starts
-#   sooner) when the command line runs a command that reads or saves contexts and ends at once
+#   sooner), -XX:+UseSerialGC (the collector that starts soonest, enough for a small heap) and
+#   -XX:-UsePerfData (no hsperfdata file to create and remove) when the command line runs a command that reads or saves contexts and ends at once
 #   (show, list, save without --from, help, --version); empty for tasks and batches, which run
 #   long enough for the optimising compiler to pay. PROVISION_JAVA_OPTS comes later and wins.
 provision_quick_opts() {
@@ -69,6 +83,6 @@ provision_quick_opts() {
   done
   case "$command" in
     show|list|save|provision-save|help|--version)
-      [[ "$from" == 1 ]] || quick_opts=(-XX:TieredStopAtLevel=1) ;;
+      [[ "$from" == 1 ]] || quick_opts=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData) ;;
   esac
 }

@@ -157,7 +157,7 @@ final class CliRun {
   private int version() {
     String version = Version.get();
     String jvm = Runtime.version() + ", " + System.getProperty("java.vendor", "?");
-    ObjectNode fields = Values.MAPPER.createObjectNode();
+    ObjectNode fields = Values.object();
     fields.put("version", version);
     fields.put("java", jvm);
     return output.ok("version", fields, "provision " + version + " (Java " + jvm + ")" + System.lineSeparator());
@@ -165,7 +165,7 @@ final class CliRun {
 
   private int help(CommandLine cl) {
     String usage = cl.getUsageMessage(Ansi.OFF);
-    ObjectNode fields = Values.MAPPER.createObjectNode();
+    ObjectNode fields = Values.object();
     fields.put("usage", usage);
     return output.ok("help", fields, usage);
   }

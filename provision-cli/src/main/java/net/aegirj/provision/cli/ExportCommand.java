@@ -69,7 +69,7 @@ final class ExportCommand implements CliCommand {
         ? AegirExport.exportAll(provision, path, showSecrets)
         : List.of(AegirExport.export(provision, name, path, showSecrets));
 
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     json.put("directory", path.toString());
     ArrayNode files = json.putArray("files");
     StringBuilder text = new StringBuilder();

@@ -55,7 +55,7 @@ final class ImportCommand implements CliCommand {
     }
     AegirImport.Report report = AegirImport.run(provision, path, overwrite);
 
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     json.put("directory", path.toString());
     json.put("imported", report.with(AegirImport.Outcome.IMPORTED).size());
     json.put("unchanged", report.with(AegirImport.Outcome.UNCHANGED).size());

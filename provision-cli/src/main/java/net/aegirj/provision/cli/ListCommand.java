@@ -39,7 +39,7 @@ final class ListCommand implements CliCommand {
     ContextType wanted = type == null ? null : parseType(type);
     ContextListing listing = provision.listReadable(wanted);
 
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     if (wanted == null) {
       json.putNull("type");
     } else {

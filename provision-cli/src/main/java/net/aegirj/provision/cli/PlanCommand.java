@@ -55,7 +55,7 @@ final class PlanCommand implements CliCommand {
     ContextHandle handle = provision.context(name);
     progress.start();
     TaskReport report = handle.plan(task);
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     json.set("report", Reports.json(report));
     return new Result(json, Reports.text(report));
   }

@@ -100,7 +100,7 @@ final class Reports {
    * @return a new object
    */
   static ObjectNode json(TaskReport report) {
-    ObjectNode r = Values.MAPPER.createObjectNode();
+    ObjectNode r = Values.object();
     r.put("task", report.task().id());
     r.put("context", report.context().toString());
     r.put("status", status(report.status()));

@@ -1,10 +1,8 @@
 package net.aegirj.provision.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import net.aegirj.provision.api.ConflictException;
 import net.aegirj.provision.api.ContextInUseException;
 import net.aegirj.provision.api.ContextName;
@@ -53,7 +51,7 @@ final class RunOutput {
    */
   int ok(String name, ObjectNode fields, String text) {
     if (json) {
-      ObjectNode node = Values.MAPPER.createObjectNode();
+      ObjectNode node = Values.object();
       node.put("ok", true);
       node.put("command", name);
       node.setAll(fields);
@@ -93,7 +91,7 @@ final class RunOutput {
    */
   int failProvision(ProvisionException e) {
     int code = e.isBadInput() ? Main.BAD_INPUT : Main.FAILED;
-    ObjectNode details = Values.MAPPER.createObjectNode();
+    ObjectNode details = Values.object();
     String type;
     if (e instanceof InvalidContextException ice) {
       type = "invalid_context";
@@ -149,7 +147,7 @@ final class RunOutput {
 
   /** Prints the JSON of a failure: the command's fields, if any, and the error. */
   private void printError(ObjectNode fields, String type, String line, ObjectNode details, int code) {
-    ObjectNode node = Values.MAPPER.createObjectNode();
+    ObjectNode node = Values.object();
     node.put("ok", false);
     node.put("command", command);
     if (fields != null) {
@@ -166,10 +164,6 @@ final class RunOutput {
   }
 
   private void printJson(ObjectNode node) {
-    try {
-      out.println(Values.MAPPER.writeValueAsString(node));
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
-    }
+    out.println(Values.write(node));
   }
 }

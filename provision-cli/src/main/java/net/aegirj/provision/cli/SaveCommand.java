@@ -192,7 +192,7 @@ final class SaveCommand implements CliCommand {
   }
 
   private static Result saveLines(Provision provision, List<ContextLines.Line> lines, Store store, Told progress) {
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     ArrayNode results = json.putArray("contexts");
     StringBuilder text = new StringBuilder();
     int refused = 0;
@@ -256,7 +256,7 @@ final class SaveCommand implements CliCommand {
     boolean created = before.isEmpty();
     boolean changed = created || before.get().version() != after.version();
 
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     ObjectNode c = json.putObject("context");
     c.put("name", context.name().toString());
     c.put("context_type", context.type().id());
@@ -298,7 +298,7 @@ final class SaveCommand implements CliCommand {
     } else {
       provision.delete(rawName);
     }
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     ObjectNode c = json.putObject("context");
     c.put("name", name.toString());
     if (before.isPresent()) {

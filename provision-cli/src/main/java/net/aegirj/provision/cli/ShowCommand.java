@@ -48,7 +48,7 @@ final class ShowCommand implements CliCommand {
     for (String n : names) {
       parsed.add(ContextName.of(n));
     }
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     ArrayNode contexts = json.putArray("contexts");
     StringBuilder text = new StringBuilder();
     for (ContextName n : parsed) {
@@ -72,7 +72,7 @@ final class ShowCommand implements CliCommand {
     ResolvedContext resolved = provision.resolve(name);
     Context context = resolved.context();
 
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     ObjectNode c = json.putObject("context");
     c.put("name", context.name().toString());
     c.put("context_type", context.type().id());

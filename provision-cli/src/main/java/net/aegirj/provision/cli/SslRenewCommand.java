@@ -54,7 +54,7 @@ final class SslRenewCommand implements CliCommand {
         sites.add(c.name().toString());
       }
     }
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     json.put("server", web.toString());
     ArrayNode array = json.putArray("reports");
     if (sites.isEmpty()) {

@@ -179,7 +179,7 @@ final class TaskCommand implements CliCommand {
     }
     TaskReport special = special(provision, progress);
     if (special != null) {
-      ObjectNode json = Values.MAPPER.createObjectNode();
+      ObjectNode json = Values.object();
       json.set("report", Reports.json(special));
       return new Result(json, Reports.text(special));
     }
@@ -189,7 +189,7 @@ final class TaskCommand implements CliCommand {
       progress.start();
       // The option's name comes from TaskOptions, where the steps read it too.
       TaskReport report = handle.run(task, Map.of(TaskOptions.archiveOption(task), names.get(1)));
-      ObjectNode json = Values.MAPPER.createObjectNode();
+      ObjectNode json = Values.object();
       json.set("report", Reports.json(report));
       return new Result(json, Reports.text(report));
     }
@@ -201,7 +201,7 @@ final class TaskCommand implements CliCommand {
       progress.start();
       TaskReport report = overrideSlaveAuthority
           ? handle.run(task, Map.of("override_slave_authority", "true")) : handle.run(task);
-      ObjectNode json = Values.MAPPER.createObjectNode();
+      ObjectNode json = Values.object();
       json.set("report", Reports.json(report));
       return new Result(json, Reports.text(report));
     }
@@ -329,7 +329,7 @@ final class TaskCommand implements CliCommand {
     progress.expectTasks(canonical.size());
     List<TaskReport> reports = provision.runAll(task, canonical);
 
-    ObjectNode json = Values.MAPPER.createObjectNode();
+    ObjectNode json = Values.object();
     ArrayNode array = json.putArray("reports");
     StringBuilder text = new StringBuilder();
     List<String> failed = new ArrayList<>();

@@ -3,6 +3,7 @@ package net.aegirj.provision.core.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,10 @@ import org.slf4j.LoggerFactory;
  */
 final class IntentJournal {
   private static final Logger LOG = LoggerFactory.getLogger(IntentJournal.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Made on first use: a command that reads no record (show, list, save) need not pay for it. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   /** A {@code .new-} file older than this was left by a process killed before it renamed it. */
   static final Duration ABANDONED = LockedRecords.ABANDONED;
@@ -159,7 +163,7 @@ final class IntentJournal {
   }
 
   private static byte[] line(String type, Intent i) {
-    ObjectNode n = JSON.createObjectNode();
+    ObjectNode n = JsonNodeFactory.instance.objectNode();
     n.put("service", i.service());
     n.put("type", type);
     n.put("server", i.server().toString());
@@ -180,7 +184,7 @@ final class IntentJournal {
    * @return the record, locked by this process until it is cleared or closed
    */
   Record open(ContextName context, Task task, String type, Intent first) {
-    ObjectNode header = JSON.createObjectNode();
+    ObjectNode header = JsonNodeFactory.instance.objectNode();
     header.put("context", context.toString());
     header.put("task", task.id());
     header.put("pid", ProcessHandle.current().pid());
@@ -272,7 +276,7 @@ final class IntentJournal {
       }
       JsonNode n;
       try {
-        n = JSON.readTree(line);
+        n = Json.MAPPER.readTree(line);
       } catch (IOException e) {
         LOG.debug("{}: skipping a line cut short: {}", f, e.getMessage());
         continue;

@@ -66,4 +66,24 @@ class JsonCodecTest {
         .as("a file is validated like a save").isInstanceOf(InvalidContextException.class)
         .hasMessageContaining("aliases");
   }
+
+  @Test
+  void writesTheIndentedLayoutThatFilesOnDiskHave() throws IOException {
+    // The layout Jackson's ObjectMapper with INDENT_OUTPUT gave before the codec went streaming:
+    // repositories written by older versions must not all change on their next save.
+    String expected = """
+        {
+          "format" : 1,
+          "name" : "a.example.com",
+          "context_type" : "site",
+          "version" : 3,
+          "properties" : {
+        """;
+    String written = new String(JsonCodec.write(read(GOOD)), StandardCharsets.UTF_8);
+    assertThat(written).as("the same header, key order and indentation as before").startsWith(expected)
+        .as("lists on one line").contains("\"aliases\" : [ \"www.a.example.com\" ]")
+        .as("maps indented").contains("\"ip_addresses\" : {\n      \"server_master\" : \"10.0.0.1\"\n    }")
+        .as("a boolean and a number").contains("\"site_enabled\" : false").contains("\"ssl_enabled\" : 1")
+        .as("one newline at the end").endsWith("}\n").doesNotEndWith("\n\n");
+  }
 }
