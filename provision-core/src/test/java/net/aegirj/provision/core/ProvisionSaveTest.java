@@ -242,6 +242,21 @@ class ProvisionSaveTest {
   }
 
   @Test
+  void aServerNamedOnlyInAPlatformsWebServersCannotBeDeleted() {
+    provision.save(Server.named("server_web1").remoteHost("web1.example.com"));
+    provision.save(Server.named("server_web2").remoteHost("web2.example.com"));
+    provision.save(Platform.named("platform_c").root("/var/aegir/platforms/c").webServer("server_web1"));
+    provision.save("platform_c", PropertyChanges.builder().set("web_servers", "@server_web2").build());
+    assertThatThrownBy(() -> provision.delete("server_web2"))
+        .as("a cluster member publishes the platform: deleting it would leave the platform naming a ghost")
+        .isInstanceOf(ContextInUseException.class).hasMessageContaining("@platform_c");
+    provision.save("platform_c", PropertyChanges.builder().set("web_servers", "null").build());
+    provision.delete("server_web2");
+    assertThat(provision.list(ContextType.SERVER)).as("once the platform lets go, the server can go")
+        .extracting(c -> c.name().toString()).doesNotContain("@server_web2");
+  }
+
+  @Test
   void contextFilesArePrivate() throws Exception {
     platformAndSite();
     Path file = home.resolve("contexts/example.com.json");

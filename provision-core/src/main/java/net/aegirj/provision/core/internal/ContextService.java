@@ -3,6 +3,7 @@ package net.aegirj.provision.core.internal;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextNotFoundException;
 import net.aegirj.provision.api.ContextProperties;
 import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.Grammar;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.Platform;
 import net.aegirj.provision.api.PlatformRoots;
@@ -473,7 +475,8 @@ public final class ContextService {
    *     default (every other context, for the master)
    */
   public List<ContextName> referrers(ContextName name) {
-    if (!name.isMaster() && repository.load(name).map(v -> v.context().type() == ContextType.SITE).orElse(false)) {
+    ContextType type = repository.load(name).map(v -> v.context().type()).orElse(null);
+    if (!name.isMaster() && type == ContextType.SITE) {
       return List.of(); // no property references a site: no other context needs reading
     }
     TreeSet<ContextName> out = new TreeSet<>(repository.referrers(name));
@@ -484,7 +487,56 @@ public final class ContextService {
         }
       }
     }
+    if (type == ContextType.SERVER || name.isMaster()) {
+      out.addAll(listReferrers(name));
+    }
     return new ArrayList<>(out);
+  }
+
+  /**
+   * The platforms and servers that name a server in a list of context names: a platform's
+   * {@code web_servers}, a pack front's {@code pack_web_servers} (any list property whose entries
+   * have the grammar of context names, declared by the type or by a selected service type). The
+   * repositories index single references only; platforms and servers are few, so they are read.
+   */
+  private List<ContextName> listReferrers(ContextName server) {
+    List<ContextName> out = new ArrayList<>();
+    for (ContextType t : List.of(ContextType.PLATFORM, ContextType.SERVER)) {
+      for (Versioned v : repository.list(t)) {
+        Context c = v.context();
+        if (c.name().equals(server)) {
+          continue;
+        }
+        Map<String, Object> values = new HashMap<>(ContextProperties.toMap(c));
+        List<PropertySpec> specs = new ArrayList<>(Schema.properties(t));
+        if (c instanceof Server s) {
+          values.putAll(s.extras());
+          specs.addAll(registry.extraProperties(t, service -> registry.selectedId(s, service)));
+        }
+        for (PropertySpec spec : specs) {
+          if (spec.kind() == PropertySpec.Kind.LIST && spec.grammar().orElse(null) == Grammar.CONTEXT_NAME
+              && namesIn(values.get(spec.name())).contains(server)) {
+            out.add(c.name());
+            break;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The context names in a stored list value (a list, or the comma-separated text of an extra). */
+  private static Set<ContextName> namesIn(Object value) {
+    List<?> raw = value instanceof List<?> l ? l
+        : value instanceof String text ? List.of(text.split(",", -1)) : List.of();
+    Set<ContextName> out = new HashSet<>();
+    for (Object o : raw) {
+      String n = String.valueOf(o).strip();
+      if (ContextName.isValid(n)) {
+        out.add(ContextName.of(n));
+      }
+    }
+    return out;
   }
 
   /**

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import net.aegirj.provision.api.ContextInUseException;
+import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PlatformKeys;
 import net.aegirj.provision.api.PropertyChanges;
@@ -110,6 +112,20 @@ class ClusterInputTest {
             .hasMessageContaining(bad[1]);
       }
       assertThat(conf).as("no configuration was written for pack_web_servers=%s", bad[0]).doesNotExist();
+    }
+  }
+
+  @Test
+  void aServerThatAFrontBalancesToCannotBeDeleted() {
+    try (Provision p = provision()) {
+      p.save("server_front", PropertyChanges.builder().set("context_type", "server").set("remote_host", "localhost")
+          .set("http_service_type", "pack").set("pack_web_servers", "@server_a,@server_b").build());
+      assertThatThrownBy(() -> p.delete("server_b"))
+          .as("the front's upstream names it: deleting it would leave the front balancing to a ghost")
+          .isInstanceOf(ContextInUseException.class).hasMessageContaining("@server_front");
+      p.save("server_front", PropertyChanges.builder().set("pack_web_servers", "@server_a").build());
+      p.delete("server_b");
+      assertThat(p.repository().load(ContextName.of("server_b"))).as("once the front lets go, it can go").isEmpty();
     }
   }
 }
