@@ -25,6 +25,8 @@ public final class CertificateStore {
   static final int PUBLIC = 0644;
   /** The store's directory of ACME state; a dot name, so never a certificate name. */
   static final String ACME_DIR = ".acme";
+  /** The name of the web servers' default certificate (of the vhost that answers unknown names). */
+  public static final String DEFAULT_NAME = "default";
 
   private final Host host;
   private final Path root;
