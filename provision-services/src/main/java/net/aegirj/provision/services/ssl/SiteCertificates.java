@@ -134,7 +134,8 @@ public final class SiteCertificates {
   /**
    * Obtains a certificate for the names by ACME HTTP-01 and writes it into the store. The
    * answers go to the web server's {@link #challengeDir challenge directory} and are removed
-   * afterwards, whatever happened.
+   * afterwards, whatever happened. A rate limit the ACME server answered, in this process or in
+   * another one, is respected: no request is sent before its time ({@link RateLimits}).
    *
    * @param ctx the step's context
    * @param site the site
@@ -153,6 +154,15 @@ public final class SiteCertificates {
         .orElseThrow(() -> new InvalidContextException(server.name().toString(), "acme_directory_ca", p
             + " does not exist on " + central.name())));
     AcmeClient client = new AcmeClient(SslKeys.directoryUrl(server), ca);
+    // The rate limits an ACME server answers with are kept in .acme outside the task's journal, so
+    // that the rollback of the task that met one does not forget it. The directories are made
+    // outside it too: a rollback removes a directory the task made only while it is empty.
+    Host unjournaled = ctx.unjournaledHost(ContextName.MASTER);
+    if (unjournaled.stat(store.root()).isEmpty()) {
+      unjournaled.mkdirs(store.root(), FileMode.of(CertificateStore.DIR));
+    }
+    unjournaled.mkdirs(store.acmeDir(), FileMode.of(CertificateStore.DIR));
+    RateLimits limits = ctx.shared("acme:rate-limits", RateLimits::new).on(unjournaled, store.acmeDir(), ctx::warn);
     Host web = ctx.host(server.name());
     Path dir = challengeDir(server);
     CertificateBundle bundle;
@@ -173,7 +183,7 @@ public final class SiteCertificates {
         public void remove(String token) {
           web.remove(dir.resolve(token));
         }
-      }, ctx.shared("acme:rate-limits", RateLimits::new));
+      }, limits);
     } catch (ProvisionException e) {
       throw new ProvisionException(site.name() + ": no certificate for " + String.join(", ", names) + " from "
           + SslKeys.directoryUrl(server) + ": " + e.getMessage() + "; the site keeps the certificate it had", e);
