@@ -9,13 +9,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.core.host.LocalHost;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.StepContext;
 import net.aegirj.provision.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -222,6 +231,113 @@ class CertificateRemovalTest {
       assertThat(store("d.example.com").resolve(CertificateBundle.KEY)).as("and in the store").exists();
       p.site("e.example.com").delete();
       assertThat(webCopy("d.example.com")).as("then goes with e").doesNotExist();
+    }
+  }
+
+  @Test
+  void aSiteLeavingAWebServerKeepsItsStoreEntryUntilItIsDeleted() {
+    try (Provision p = provision("self_signed")) {
+      site(p, "m.example.com");
+      p.site("m.example.com").verify();
+      ResolvedContext site = p.resolve("m.example.com");
+      ResolvedContext server = p.resolve("server_master");
+      Path vhosts = home().resolve("config/server_master/nginx/vhost.d");
+      // What a migrate's deploy does on the web server the site leaves (its delete steps there).
+      SiteCertificates.remove(new Step(Task.DEPLOY, p), site, server, "m.example.com", vhosts, "m.example.com");
+      assertThat(webCopy("m.example.com")).as("the web server the site leaves loses its copy").doesNotExist();
+      assertThat(store("m.example.com").resolve("openssl.key"))
+          .as("the store keeps the entry: the site still serves it, on its new web server").exists();
+
+      SiteCertificates.remove(new Step(Task.DELETE, p), site, server, "m.example.com", vhosts, "m.example.com");
+      assertThat(store("m.example.com")).as("its delete removes the entry").doesNotExist();
+    }
+  }
+
+  /** The context of a step run by hand on the local host, not journaled; the repository is the instance's. */
+  private static final class Step implements StepContext {
+    private final Task task;
+    private final Provision provision;
+    private final Host local = new LocalHost("local");
+
+    Step(Task task, Provision provision) {
+      this.task = task;
+      this.provision = provision;
+    }
+
+    @Override
+    public Task task() {
+      return task;
+    }
+
+    @Override
+    public ResolvedContext target() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public ResolvedContext resolve(ContextName name) {
+      return provision.resolve(name.toString());
+    }
+
+    @Override
+    public Host host(ContextName server) {
+      return local;
+    }
+
+    @Override
+    public Host localHost() {
+      return local;
+    }
+
+    @Override
+    public Optional<List<ResolvedContext>> contexts(ContextType type) {
+      return Optional.of(provision.list(type).stream().map(c -> provision.resolve(c.name().toString())).toList());
+    }
+
+    @Override
+    public void onRollback(String what, Runnable undo) {}
+
+    @Override
+    public void reload(ContextName server, String service) {}
+
+    @Override
+    public void warn(String message) {}
+
+    @Override
+    public void skip(String reason) {}
+
+    @Override
+    public void onSuccess(String what, Runnable action) {}
+
+    @Override
+    public void changed(String what) {}
+
+    @Override
+    public void save(ContextName name, PropertyChanges changes) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public <T extends AutoCloseable> T resource(String key, Supplier<T> create) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public <T extends AutoCloseable> T shared(String key, Supplier<T> create) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Optional<String> option(String name) {
+      return Optional.empty();
+    }
+
+    @Override
+    public void result(String key, String value) {}
+
+    @Override
+    public boolean planOnly() {
+      return false;
     }
   }
 }
