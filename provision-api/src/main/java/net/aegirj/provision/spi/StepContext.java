@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.PropertyChanges;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Task;
@@ -30,6 +31,43 @@ public interface StepContext {
    * @return its host
    */
   Host host(ContextName server);
+
+  /**
+   * The host of a server outside the task's journal: what a step writes through it stays when the
+   * task fails and rolls back, and is not listed in the step's report. It is for the few records
+   * that must outlive a failed task (an ACME server's rate-limit answer, which a rollback must not
+   * forget), never for what the task changes for a context. Write only in a directory that exists
+   * or that is made through this host too: a directory the task made through
+   * {@link #host(ContextName)} is removed by the rollback only while empty. In a plan it is
+   * {@link #host(ContextName)}, which records and changes nothing.
+   *
+   * <p>Added after the first release: the default is {@link #host(ContextName)} (journaled), for
+   * implementations outside Provision (a test double).
+   *
+   * @param server a server
+   * @return its host, not journaled
+   */
+  default Host unjournaledHost(ContextName server) {
+    return host(server);
+  }
+
+  /**
+   * The stored contexts of a type, resolved, as the repository holds them now: for a step that
+   * must know whether another context still uses something before it removes it (a certificate
+   * several sites name through {@code ssl_key}). It reads the whole repository, so call it only
+   * when there is something to remove. Other tasks (of a batch, or of other processes) may change
+   * the repository meanwhile.
+   *
+   * <p>Added after the first release: the default answers empty (not known), for implementations
+   * outside Provision; a caller then keeps what it would have removed.
+   *
+   * @param type a context type
+   * @return every stored context of that type, resolved; empty when that cannot be told whole (a
+   *     stored context that cannot be read or resolved might be one of them)
+   */
+  default Optional<List<ResolvedContext>> contexts(ContextType type) {
+    return Optional.empty();
+  }
 
   /** @return the local host (journaled like {@link #host(ContextName)}) */
   Host localHost();

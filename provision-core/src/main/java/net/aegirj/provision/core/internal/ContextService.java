@@ -572,6 +572,14 @@ public final class ContextService {
   }
 
   /**
+   * @param stored a stored context, as listed
+   * @return it, resolved
+   */
+  public ResolvedContext resolve(Versioned stored) {
+    return resolver.resolve(stored);
+  }
+
+  /**
    * @param server a server
    * @return its effective {@code aegir_root}: the master's own (default: the home), for others the
    *     master's

@@ -13,17 +13,20 @@ import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.ServiceRegistry;
 import net.aegirj.provision.core.host.LocalHost;
+import net.aegirj.provision.spi.ContextListing;
 import net.aegirj.provision.spi.Host;
 import net.aegirj.provision.spi.HostProvider;
 import net.aegirj.provision.spi.Intent;
 import net.aegirj.provision.spi.ServiceType;
 import net.aegirj.provision.spi.StepContext;
+import net.aegirj.provision.spi.Versioned;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -203,6 +206,32 @@ final class TaskRun implements StepContext, AutoCloseable {
 
   Host rawHost(ContextName server) {
     return ((JournalingHost) host(server)).delegate();
+  }
+
+  /** Outside the journal: the opened host's own connection (in a plan, the recording host). */
+  @Override
+  public Host unjournaledHost(ContextName server) {
+    return planOnly ? host(server) : rawHost(server);
+  }
+
+  @Override
+  public Optional<List<ResolvedContext>> contexts(ContextType type) {
+    ContextListing listing = contexts.listReadable(type);
+    if (!listing.unreadable().isEmpty()) {
+      LOG.warn("{} cannot be read: the {}s are not known whole", listing.unreadable().get(0).source(), type.id());
+      return Optional.empty();
+    }
+    List<ResolvedContext> out = new ArrayList<>();
+    for (Versioned v : listing.contexts()) {
+      try {
+        out.add(contexts.resolve(v));
+      } catch (ProvisionException e) {
+        LOG.warn("{} cannot be resolved: the {}s are not known whole: {}", v.context().name(), type.id(),
+            e.getMessage());
+        return Optional.empty();
+      }
+    }
+    return Optional.of(List.copyOf(out));
   }
 
   @Override

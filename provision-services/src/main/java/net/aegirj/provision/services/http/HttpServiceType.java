@@ -23,6 +23,7 @@ import net.aegirj.provision.api.ServerKeys;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.services.db.MySql;
+import net.aegirj.provision.services.ssl.CertificateStore;
 import net.aegirj.provision.services.ssl.SelfSignedCertificate;
 import net.aegirj.provision.services.ssl.SiteCertificates;
 import net.aegirj.provision.services.ssl.SiteSsl;
@@ -49,7 +50,7 @@ public abstract class HttpServiceType implements ServiceType {
   static final int INCLUDE_DIRS = 0700;
   static final int CONFIG_FILE = 0644;
   static final int KEY_FILE = 0600;
-  static final String DEFAULT_KEY = "default";
+  static final String DEFAULT_KEY = CertificateStore.DEFAULT_NAME;
   /**
    * The extension point inside each of a site's {@code server} (nginx) or {@code VirtualHost}
    * (Apache) blocks that serve it, before its locations: {@link ServiceType#templateLines}.

@@ -14,7 +14,7 @@ import net.aegirj.provision.spi.Host;
  * The central SSL store on the master, {@code <aegir_root>/config/ssl.d}: one directory (0700) per
  * certificate name ({@code ssl_key}, by default the site's uri) holding {@link CertificateBundle}'s
  * three files, the key 0600; and {@code .acme/account.key} (0600, in a 0700 directory), the ACME
- * account key, made once and reused. Every file is written through {@link Host#write} (a
+ * account key, made once and reused, beside the ACME servers' rate limits ({@link RateLimits}). Every file is written through {@link Host#write} (a
  * temporary file renamed over the old one), the key last, and a bundle is only ever written
  * whole and checked; a bundle read back is checked again, so a store left inconsistent by a
  * killed process reads as broken, never as a certificate that does not fit its key.
@@ -25,6 +25,8 @@ public final class CertificateStore {
   static final int PUBLIC = 0644;
   /** The store's directory of ACME state; a dot name, so never a certificate name. */
   static final String ACME_DIR = ".acme";
+  /** The name of the web servers' default certificate (of the vhost that answers unknown names). */
+  public static final String DEFAULT_NAME = "default";
 
   private final Host host;
   private final Path root;
@@ -41,6 +43,11 @@ public final class CertificateStore {
   /** @return the store's directory */
   public Path root() {
     return root;
+  }
+
+  /** @return the store's directory of ACME state, {@code .acme} (the account key, the rate limits) */
+  public Path acmeDir() {
+    return root.resolve(ACME_DIR);
   }
 
   /**
@@ -171,7 +178,7 @@ public final class CertificateStore {
    * @throws ProvisionException when the file exists but is not a usable key
    */
   public KeyPair accountKey() {
-    Path dir = root.resolve(ACME_DIR);
+    Path dir = acmeDir();
     Path file = dir.resolve("account.key");
     Optional<byte[]> existing = host.read(file);
     if (existing.isPresent()) {

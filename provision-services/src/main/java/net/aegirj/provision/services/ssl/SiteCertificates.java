@@ -10,10 +10,12 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ServerKeys;
+import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.api.Task;
 import net.aegirj.provision.spi.FileInfo;
 import net.aegirj.provision.spi.FileMode;
@@ -132,7 +134,8 @@ public final class SiteCertificates {
   /**
    * Obtains a certificate for the names by ACME HTTP-01 and writes it into the store. The
    * answers go to the web server's {@link #challengeDir challenge directory} and are removed
-   * afterwards, whatever happened.
+   * afterwards, whatever happened. A rate limit the ACME server answered, in this process or in
+   * another one, is respected: no request is sent before its time ({@link RateLimits}).
    *
    * @param ctx the step's context
    * @param site the site
@@ -151,6 +154,15 @@ public final class SiteCertificates {
         .orElseThrow(() -> new InvalidContextException(server.name().toString(), "acme_directory_ca", p
             + " does not exist on " + central.name())));
     AcmeClient client = new AcmeClient(SslKeys.directoryUrl(server), ca);
+    // The rate limits an ACME server answers with are kept in .acme outside the task's journal, so
+    // that the rollback of the task that met one does not forget it. The directories are made
+    // outside it too: a rollback removes a directory the task made only while it is empty.
+    Host unjournaled = ctx.unjournaledHost(ContextName.MASTER);
+    if (unjournaled.stat(store.root()).isEmpty()) {
+      unjournaled.mkdirs(store.root(), FileMode.of(CertificateStore.DIR));
+    }
+    unjournaled.mkdirs(store.acmeDir(), FileMode.of(CertificateStore.DIR));
+    RateLimits limits = ctx.shared("acme:rate-limits", RateLimits::new).on(unjournaled, store.acmeDir(), ctx::warn);
     Host web = ctx.host(server.name());
     Path dir = challengeDir(server);
     CertificateBundle bundle;
@@ -171,7 +183,7 @@ public final class SiteCertificates {
         public void remove(String token) {
           web.remove(dir.resolve(token));
         }
-      }, ctx.shared("acme:rate-limits", RateLimits::new));
+      }, limits);
     } catch (ProvisionException e) {
       throw new ProvisionException(site.name() + ": no certificate for " + String.join(", ", names) + " from "
           + SslKeys.directoryUrl(server) + ": " + e.getMessage() + "; the site keeps the certificate it had", e);
@@ -269,42 +281,88 @@ public final class SiteCertificates {
   }
 
   /**
-   * Removes a site's certificate when no other site uses it: the web server's copy goes unless
-   * another vhost on that server names it, and the store's goes with it when the certificate is
-   * the site's own (named after its uri).
+   * Removes what a site leaves of its certificate when it is deleted, turns SSL off, or leaves the
+   * web server: the web server's copy, unless another vhost on that web server names it; and the
+   * central store's entry, unless a site still uses it.
    *
-   * <p>Whether another site uses the certificate is read from the web server itself: every vhost
-   * file in {@code vhosts} but the site's own is searched for the copy's directory
-   * ({@code <config_path>/ssl.d/<name>/}). So a certificate shared through {@code ssl_key} stays on
-   * a web server while a site there serves it (deleting it would break that site's vhost and the
-   * reload). The store's entry of a shared {@code ssl_key} (a name that is not the site's uri)
-   * always stays: sites on other web servers may use it, and a step sees no list of sites; the
-   * operator removes it from {@code <aegir_root>/config/ssl.d} when no site names it.
+   * <p>Whether another vhost serves the copy is read from the web server itself: every vhost file
+   * in {@code vhosts} but the site's own is searched for the copy's directory
+   * ({@code <config_path>/ssl.d/<name>/}), so a delete never breaks another site's vhost and the
+   * reload. Whether a site uses the store's entry is read from the repository
+   * ({@link #release}). Both removals are journaled: a task that fails puts them back.
    *
    * @param ctx the step's context
+   * @param site the site, as it is now
    * @param server the web server
    * @param name the certificate name
-   * @param own whether the name is the site's own
    * @param vhosts the web server's directory of vhost files
    * @param siteVhost the site's own vhost file name in it (not searched)
    * @return true when anything was removed from the web server
    */
-  public static boolean remove(StepContext ctx, ResolvedContext server, String name, boolean own, Path vhosts,
+  public static boolean remove(StepContext ctx, ResolvedContext site, ResolvedContext server, String name, Path vhosts,
       String siteVhost) {
     Host web = ctx.host(server.name());
     Path copy = webDir(server).resolve(name);
-    Optional<String> user = userOf(web, copy, vhosts, siteVhost);
-    if (user.isPresent()) {
-      if (ctx.task() == Task.DELETE && web.stat(copy).isPresent()) {
-        ctx.warn("certificate " + name + " stays on " + server.name() + ": the vhost " + user.get() + " serves it");
+    boolean changed = false;
+    if (web.stat(copy).isPresent()) {
+      Optional<String> user = userOf(web, copy, vhosts, siteVhost);
+      if (user.isPresent()) {
+        if (ctx.task() == Task.DELETE) {
+          ctx.warn("certificate " + name + " stays on " + server.name() + ": the vhost " + user.get() + " serves it");
+        }
+      } else {
+        changed = web.remove(copy);
       }
-      return false;
     }
-    boolean changed = web.remove(copy);
-    if (own && store(ctx).remove(name)) {
-      ctx.changed("certificate " + name + " removed from the central store");
-    }
+    release(ctx, site, name);
     return changed;
+  }
+
+  /**
+   * Removes a certificate's entry from the central store when no site uses it any more: no site
+   * with SSL on names it (through {@code ssl_key}, or its uri when it has none), the site itself
+   * counting unless the task deletes it or its SSL is off. So a shared {@code ssl_key} goes with
+   * the last site that names it, whichever web server each is on, and a site moving to another
+   * web server keeps its certificate. The server's {@value CertificateStore#DEFAULT_NAME}
+   * certificate always stays. When the sites cannot all be read (a damaged context file), the
+   * entry stays, with a warning. The removal is journaled (a failed task puts the entry back).
+   *
+   * @param ctx the step's context
+   * @param site the site releasing it, as it is now
+   * @param name the certificate name
+   */
+  static void release(StepContext ctx, ResolvedContext site, String name) {
+    CertificateStore store = store(ctx);
+    if (name.equals(CertificateStore.DEFAULT_NAME) || ctx.host(ContextName.MASTER).stat(store.dir(name)).isEmpty()) {
+      return;
+    }
+    Optional<ContextName> user = Optional.empty();
+    if (ctx.task() != Task.DELETE && uses(site, name)) {
+      user = Optional.of(site.name());
+    } else {
+      Optional<List<ResolvedContext>> sites = ctx.contexts(ContextType.SITE);
+      if (sites.isEmpty()) {
+        ctx.warn("certificate " + name + " stays in the central store: not every site can be read, so whether one "
+            + "still uses it cannot be told; remove " + store.dir(name) + " when none does");
+        return;
+      }
+      user = sites.get().stream().filter(s -> !s.name().equals(site.name()) && uses(s, name))
+          .map(ResolvedContext::name).findFirst();
+    }
+    if (user.isPresent()) {
+      if (ctx.task() == Task.DELETE) {
+        ctx.warn("certificate " + name + " stays in the central store: " + user.get() + " uses it");
+      }
+      return;
+    }
+    if (store.remove(name)) {
+      ctx.changed("certificate " + name + " removed from the central store: no site uses it");
+    }
+  }
+
+  /** @return whether the site, with SSL on, has the certificate of that name */
+  private static boolean uses(ResolvedContext site, String name) {
+    return site.get(SiteKeys.SSL_ENABLED) >= 1 && site.find(SiteKeys.SSL_KEY).orElse(site.get(SiteKeys.URI)).equals(name);
   }
 
   /** The largest vhost file searched for a certificate's use; ours are a few kilobytes. */

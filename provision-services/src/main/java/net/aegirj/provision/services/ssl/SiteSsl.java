@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.Grammar;
+import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.SiteKeys;
 import net.aegirj.provision.spi.StepContext;
@@ -16,7 +17,7 @@ import net.aegirj.provision.spi.StepContext;
  * The certificate side of a site's vhost on an SSL http type, dispatched on the web server's
  * {@code ssl_provider}: which certificate a site has ({@link #name}, {@link #names}), the checks
  * before anything runs ({@link #check}), what a site's verify does before its vhost is written
- * ({@link #beforeVhost}: ACME issue or renewal, or removal when SSL is off), the file the vhost
+ * ({@link #beforeVhost}: removal when SSL is off, ACME issue or renewal), the file the vhost
  * names ({@link #certificate}), and removal on delete ({@link #remove}). The http types call it
  * and keep only the web server's side ({@link WebServer}).
  */
@@ -76,21 +77,32 @@ public final class SiteSsl {
 
   /**
    * Refuses, when the steps are planned, what no ACME CA would certify
-   * ({@link SiteCertificates#checkNames}) for a {@code letsencrypt} server's site with SSL on.
+   * ({@link SiteCertificates#checkNames}) for a {@code letsencrypt} server's site with SSL on, and
+   * an {@code ssl_key} other than the site's uri there: an ACME certificate is issued for one
+   * site's names, so a certificate shared by several sites would be issued again for one site's
+   * names, then for the other's, at every verify, and never settle.
    *
    * @param site the site
    * @param server its web server
+   * @throws InvalidContextException naming the site, the property and the fix
    */
   public static void check(ResolvedContext site, ResolvedContext server) {
     if (site.get(SiteKeys.SSL_ENABLED) >= 1 && SslKeys.provider(server) == SslKeys.Provider.LETSENCRYPT) {
+      if (!own(site)) {
+        throw new InvalidContextException(site.name().toString(), "ssl_key", "ssl_key=" + site.get(SiteKeys.SSL_KEY)
+            + " names a certificate other than the site's own, but ssl_provider=letsencrypt on " + server.name()
+            + " issues each site a certificate for its own names (one shared by sites would be issued again for "
+            + "each site's names in turn, at every verify); remove it with --ssl_key=null, or serve a shared "
+            + "certificate with ssl_provider=manual");
+      }
       SiteCertificates.checkNames(site, server, names(site));
     }
   }
 
   /**
-   * What a site's verify does before its vhost is written, on a {@code letsencrypt} server: with
-   * SSL on, obtains or renews the certificate when it is due ({@link #acme}); with SSL off, removes
-   * it ({@link #remove}). Nothing for the other providers.
+   * What a site's verify does before its vhost is written: with SSL off, removes what it left of
+   * its certificate ({@link #remove}), whatever the server's {@code ssl_provider}; with SSL on, on
+   * a {@code letsencrypt} server, obtains or renews the certificate when it is due ({@link #acme}).
    *
    * @param ctx the step's context
    * @param site the site, as it is now
@@ -98,13 +110,12 @@ public final class SiteSsl {
    * @param web the web server's side
    */
   public static void beforeVhost(StepContext ctx, ResolvedContext site, ResolvedContext server, WebServer web) {
-    if (SslKeys.provider(server) != SslKeys.Provider.LETSENCRYPT) {
-      return;
-    }
-    if (site.get(SiteKeys.SSL_ENABLED) >= 1) {
+    if (site.get(SiteKeys.SSL_ENABLED) < 1) {
+      if (remove(ctx, site, server, web)) {
+        ctx.reload(server.name(), "http");
+      }
+    } else if (SslKeys.provider(server) == SslKeys.Provider.LETSENCRYPT) {
       acme(ctx, site, server, web);
-    } else if (remove(ctx, site, server, web)) {
-      ctx.reload(server.name(), "http");
     }
   }
 
@@ -172,8 +183,8 @@ public final class SiteSsl {
   }
 
   /**
-   * Removes the site's certificate from the web server, and from the store when it is the
-   * site's own, unless another vhost there serves it ({@link SiteCertificates#remove}).
+   * Removes the site's certificate from the web server unless another vhost there serves it, and
+   * from the store unless a site still uses it ({@link SiteCertificates#remove}).
    *
    * @param ctx the step's context
    * @param site the site
@@ -182,6 +193,6 @@ public final class SiteSsl {
    * @return true when anything was removed from the web server
    */
   public static boolean remove(StepContext ctx, ResolvedContext site, ResolvedContext server, WebServer web) {
-    return SiteCertificates.remove(ctx, server, name(site), own(site), web.vhosts(), site.get(SiteKeys.URI));
+    return SiteCertificates.remove(ctx, site, server, name(site), web.vhosts(), site.get(SiteKeys.URI));
   }
 }

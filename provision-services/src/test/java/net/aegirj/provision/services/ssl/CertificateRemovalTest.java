@@ -1,22 +1,39 @@
 package net.aegirj.provision.services.ssl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextType;
+import net.aegirj.provision.api.InvalidContextException;
 import net.aegirj.provision.api.PropertyChanges;
+import net.aegirj.provision.api.ProvisionException;
+import net.aegirj.provision.api.ResolvedContext;
+import net.aegirj.provision.api.Task;
 import net.aegirj.provision.api.TaskReport;
 import net.aegirj.provision.core.Provision;
+import net.aegirj.provision.core.host.LocalHost;
+import net.aegirj.provision.spi.Host;
+import net.aegirj.provision.spi.StepContext;
 import net.aegirj.provision.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A site's certificate leaves the web server and the store with the site, through real tasks on
- * the local host (test and reload commands {@code true}); one shared through {@code ssl_key}
- * stays while another site's vhost serves it. The store is seeded with certificates of a
+ * A site's certificate leaves the web server and the store with the site, or when its SSL is
+ * turned off, through real tasks on the local host (test and reload commands {@code true}); one
+ * shared through {@code ssl_key} stays on a web server while another site's vhost there serves
+ * it, and in the store while a stored site with SSL on names it; a failed delete puts it back. The store is seeded with certificates of a
  * {@link TestCa} that are not due, so no ACME server is asked (the directory does not resolve:
  * any request would fail the task).
  */
@@ -103,11 +120,100 @@ class CertificateRemovalTest {
           .anySatisfy(w -> assertThat(w).contains("certificate shared stays", "c.example.com"));
       assertThat(p.site("c.example.com").verify().changedPaths()).as("c still verifies, unchanged").isEmpty();
 
-      p.site("c.example.com").delete();
+      TaskReport deleteC = p.site("c.example.com").delete();
       assertThat(webCopy("shared")).as("deleting the last site serving it removes the web server's copy")
           .doesNotExist();
-      assertThat(store("shared").resolve(CertificateBundle.KEY))
-          .as("the store keeps a shared ssl_key's entry (sites on other web servers may name it)").exists();
+      assertThat(store("shared")).as("and the store's entry: no site names it any more").doesNotExist();
+      assertThat(deleteC.steps()).as("the delete says so")
+          .anySatisfy(st -> assertThat(st.changes()).anySatisfy(c -> assertThat(c)
+              .contains("certificate shared removed from the central store")));
+    }
+  }
+
+  @Test
+  void aSharedStoreEntryStaysWhileASiteOnAnyWebServerNamesIt() {
+    try (Provision p = provision("self_signed")) {
+      site(p, "f.example.com", "ssl_key", "team");
+      p.site("f.example.com").verify();
+      // g names the key too but has no vhost on this web server (as if it were on another one).
+      site(p, "g.example.com", "ssl_key", "team");
+      TaskReport deleteF = p.site("f.example.com").delete();
+      assertThat(webCopy("team")).as("no vhost on this web server serves the copy any more: it goes").doesNotExist();
+      assertThat(store("team").resolve(CertificateBundle.KEY))
+          .as("the store keeps the entry: g, stored with SSL on, names it").exists();
+      assertThat(deleteF.warnings()).as("the delete says who keeps it")
+          .anySatisfy(w -> assertThat(w).contains("certificate team stays in the central store", "g.example.com"));
+
+      p.save("g.example.com", PropertyChanges.builder().set("ssl_enabled", "0").build());
+      p.site("g.example.com").verify();
+      assertThat(store("team")).as("g's SSL off: no site uses the entry, it goes").doesNotExist();
+    }
+  }
+
+  @Test
+  void turningSslOffRemovesTheSelfSignedCertificateAndTurningItOnMakesOneAgain() {
+    try (Provision p = provision("self_signed")) {
+      site(p, "h.example.com");
+      p.site("h.example.com").verify();
+      assertThat(store("h.example.com").resolve("openssl.key")).as("verify made a self-signed certificate").exists();
+      assertThat(webCopy("h.example.com").resolve("openssl.key")).as("and copied it to the web server").exists();
+
+      p.save("h.example.com", PropertyChanges.builder().set("ssl_enabled", "0").build());
+      TaskReport off = p.site("h.example.com").verify();
+      assertThat(webCopy("h.example.com")).as("SSL off removes the web server's copy").doesNotExist();
+      assertThat(store("h.example.com")).as("and the store's entry").doesNotExist();
+      assertThat(off.reloads()).as("the web server reloads without it").isNotEmpty();
+      assertThat(p.site("h.example.com").verify().changedPaths()).as("a second verify changes nothing").isEmpty();
+
+      p.save("h.example.com", PropertyChanges.builder().set("ssl_enabled", "1").build());
+      p.site("h.example.com").verify();
+      assertThat(store("h.example.com").resolve("openssl.key")).as("SSL on again: a new certificate").exists();
+    }
+  }
+
+  @Test
+  void aFailedDeletePutsTheStoreEntryBack() throws IOException {
+    AtomicBoolean httpRan = new AtomicBoolean();
+    try (Provision setup = provision("manual")) {
+      seed("i.example.com", "i.example.com");
+      site(setup, "i.example.com");
+      setup.site("i.example.com").verify();
+    }
+    byte[] key = Files.readAllBytes(store("i.example.com").resolve(CertificateBundle.KEY));
+    try (Provision p = Provision.builder().home(home()).failureInjector((task, context, index, name) -> {
+      if (task == Task.DELETE && name.startsWith("http:")) {
+        httpRan.set(true);
+      } else if (task == Task.DELETE && httpRan.get()) {
+        throw new IllegalStateException("injected after the http step");
+      }
+    }).build()) {
+      assertThatThrownBy(() -> p.site("i.example.com").delete()).as("a step after the http one fails the delete")
+          .isInstanceOf(ProvisionException.class);
+      assertThat(httpRan).as("the http step (which removes the certificate) ran").isTrue();
+      assertThat(store("i.example.com").resolve(CertificateBundle.KEY)).as("the rollback put the store's key back")
+          .exists().hasBinaryContent(key);
+      assertThat(Files.getPosixFilePermissions(store("i.example.com").resolve(CertificateBundle.KEY)))
+          .as("still 0600").isEqualTo(PosixFilePermissions.fromString("rw-------"));
+      assertThat(webCopy("i.example.com").resolve(CertificateBundle.KEY)).as("and the web server's copy").exists();
+      assertThat(p.site("i.example.com").verify().changedPaths()).as("the site verifies unchanged").isEmpty();
+    }
+  }
+
+  @Test
+  void aLetsEncryptSiteNamingAnotherCertificateIsRefusedBeforeAnythingRuns() {
+    try (Provision p = provision("letsencrypt")) {
+      site(p, "j.example.com", "ssl_key", "shared");
+      assertThatThrownBy(() -> p.site("j.example.com").verify())
+          .as("letsencrypt issues per site: a shared ssl_key would never settle")
+          .isInstanceOf(InvalidContextException.class)
+          .hasMessageContaining("j.example.com").hasMessageContaining("ssl_key=shared")
+          .hasMessageContaining("--ssl_key=null");
+      assertThat(home().resolve("config/server_master/nginx/vhost.d/j.example.com"))
+          .as("refused before anything was written").doesNotExist();
+      site(p, "k.example.com", "ssl_key", "k.example.com");
+      seed("k.example.com", "k.example.com");
+      assertThatCode(() -> p.site("k.example.com").verify()).as("ssl_key equal to the uri is the site's own")
+          .doesNotThrowAnyException();
     }
   }
 
@@ -125,6 +231,113 @@ class CertificateRemovalTest {
       assertThat(store("d.example.com").resolve(CertificateBundle.KEY)).as("and in the store").exists();
       p.site("e.example.com").delete();
       assertThat(webCopy("d.example.com")).as("then goes with e").doesNotExist();
+    }
+  }
+
+  @Test
+  void aSiteLeavingAWebServerKeepsItsStoreEntryUntilItIsDeleted() {
+    try (Provision p = provision("self_signed")) {
+      site(p, "m.example.com");
+      p.site("m.example.com").verify();
+      ResolvedContext site = p.resolve("m.example.com");
+      ResolvedContext server = p.resolve("server_master");
+      Path vhosts = home().resolve("config/server_master/nginx/vhost.d");
+      // What a migrate's deploy does on the web server the site leaves (its delete steps there).
+      SiteCertificates.remove(new Step(Task.DEPLOY, p), site, server, "m.example.com", vhosts, "m.example.com");
+      assertThat(webCopy("m.example.com")).as("the web server the site leaves loses its copy").doesNotExist();
+      assertThat(store("m.example.com").resolve("openssl.key"))
+          .as("the store keeps the entry: the site still serves it, on its new web server").exists();
+
+      SiteCertificates.remove(new Step(Task.DELETE, p), site, server, "m.example.com", vhosts, "m.example.com");
+      assertThat(store("m.example.com")).as("its delete removes the entry").doesNotExist();
+    }
+  }
+
+  /** The context of a step run by hand on the local host, not journaled; the repository is the instance's. */
+  private static final class Step implements StepContext {
+    private final Task task;
+    private final Provision provision;
+    private final Host local = new LocalHost("local");
+
+    Step(Task task, Provision provision) {
+      this.task = task;
+      this.provision = provision;
+    }
+
+    @Override
+    public Task task() {
+      return task;
+    }
+
+    @Override
+    public ResolvedContext target() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public ResolvedContext resolve(ContextName name) {
+      return provision.resolve(name.toString());
+    }
+
+    @Override
+    public Host host(ContextName server) {
+      return local;
+    }
+
+    @Override
+    public Host localHost() {
+      return local;
+    }
+
+    @Override
+    public Optional<List<ResolvedContext>> contexts(ContextType type) {
+      return Optional.of(provision.list(type).stream().map(c -> provision.resolve(c.name().toString())).toList());
+    }
+
+    @Override
+    public void onRollback(String what, Runnable undo) {}
+
+    @Override
+    public void reload(ContextName server, String service) {}
+
+    @Override
+    public void warn(String message) {}
+
+    @Override
+    public void skip(String reason) {}
+
+    @Override
+    public void onSuccess(String what, Runnable action) {}
+
+    @Override
+    public void changed(String what) {}
+
+    @Override
+    public void save(ContextName name, PropertyChanges changes) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public <T extends AutoCloseable> T resource(String key, Supplier<T> create) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public <T extends AutoCloseable> T shared(String key, Supplier<T> create) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Optional<String> option(String name) {
+      return Optional.empty();
+    }
+
+    @Override
+    public void result(String key, String value) {}
+
+    @Override
+    public boolean planOnly() {
+      return false;
     }
   }
 }
