@@ -174,10 +174,13 @@ public final class CertificateStore {
    * The ACME account key: read from {@code .acme/account.key}, or made (RSA 2048, from
    * {@link java.security.SecureRandom}) and written there, 0600, the first time.
    *
+   * @param unjournaled the master's host outside the task's journal: the key is written through
+   *     it, so that a task that fails after registering the account (a challenge that fails, a
+   *     rate limit) does not roll the key back and make the next attempt register another account
    * @return the key pair
    * @throws ProvisionException when the file exists but is not a usable key
    */
-  public KeyPair accountKey() {
+  public KeyPair accountKey(Host unjournaled) {
     Path dir = acmeDir();
     Path file = dir.resolve("account.key");
     Optional<byte[]> existing = host.read(file);
@@ -192,9 +195,10 @@ public final class CertificateStore {
       }
     }
     KeyPair pair = Pem.newRsaKeyPair();
-    host.mkdirs(root, FileMode.of(DIR));
-    host.mkdirs(dir, FileMode.of(DIR));
-    host.write(file, Pem.privateKey(pair.getPrivate()).getBytes(StandardCharsets.US_ASCII), FileMode.of(SECRET));
+    unjournaled.mkdirs(root, FileMode.of(DIR));
+    unjournaled.mkdirs(dir, FileMode.of(DIR));
+    unjournaled.write(file, Pem.privateKey(pair.getPrivate()).getBytes(StandardCharsets.US_ASCII),
+        FileMode.of(SECRET));
     return pair;
   }
 

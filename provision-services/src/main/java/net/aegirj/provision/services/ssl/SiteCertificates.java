@@ -167,7 +167,7 @@ public final class SiteCertificates {
     Path dir = challengeDir(server);
     CertificateBundle bundle;
     try {
-      bundle = client.issue(store.accountKey(), server.find(SslKeys.ACME_CONTACT), names, new AcmeClient.Challenges() {
+      bundle = client.issue(store.accountKey(unjournaled), server.find(SslKeys.ACME_CONTACT), names, new AcmeClient.Challenges() {
         @Override
         public void put(String token, String content) {
           web.mkdirs(dir, FileMode.of(0755));

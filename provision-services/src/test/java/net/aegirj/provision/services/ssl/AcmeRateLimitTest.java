@@ -216,6 +216,11 @@ class AcmeRateLimitTest {
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(Files.getPosixFilePermissions(acme)).as("in a 0700 directory")
         .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    Path accountKey = acme.resolve("account.key");
+    assertThat(accountKey).as("the account key made for the registered account outlives the rollback, so the next"
+        + " attempt reuses the account instead of registering another").exists();
+    assertThat(Files.getPosixFilePermissions(accountKey)).as("the account key is 0600")
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
 
     int sent = requests.size();
     try (Provision second = Provision.builder().home(home).build()) {
