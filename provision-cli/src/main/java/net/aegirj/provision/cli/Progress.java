@@ -118,6 +118,16 @@ final class Progress implements TaskListener {
     }
   }
 
+  /**
+   * Prints a line that is told whether or not progress lines were asked for: something the run
+   * did differently from what the user would expect.
+   *
+   * @param line the line, printed sanitised
+   */
+  void note(String line) {
+    print(Values.sanitize(line));
+  }
+
   private void print(String line) {
     synchronized (err) {
       err.println(line);

@@ -129,6 +129,12 @@ final class SaveCommand implements CliCommand {
     return save(provision, args.name(), changes);
   }
 
+  /**
+   * Runs just before the batch of {@code save --from} is written; tests put a concurrent change
+   * there to see the fallback to one save at a time. Nothing in the product sets it.
+   */
+  static volatile Runnable BEFORE_BATCH_COMMIT = () -> { };
+
   /** {@code save --from}: every line of the input, each on its own, with a result per line. */
   private Result saveMany(Provision provision, Progress progress) {
     String source = PropertiesFile.STDIN.equals(from) ? "standard input (--from=-)" : "--from=" + Text.quote(from);
@@ -138,7 +144,8 @@ final class SaveCommand implements CliCommand {
       // Many saves: checked one by one into a batch, written together (one flush to disk, O(N));
       // when another process changed a context meanwhile, saved again one at a time.
       SaveBatch batch = provision.saveBatch();
-      List<String> done = new ArrayList<>();
+      // Told once the batch is on disk, with the numbers the loop gave them.
+      List<Runnable> told = new ArrayList<>();
       Result r = saveLines(provision, lines, new Store() {
         @Override
         public Optional<Versioned> load(ContextName name) {
@@ -149,15 +156,17 @@ final class SaveCommand implements CliCommand {
         public ContextName save(String rawName, PropertyChanges changes) {
           return batch.save(rawName, changes).context().name();
         }
-      }, (i, n, message) -> done.add(message));
+      }, (i, n, message) -> told.add(() -> progress.item(i, n, message)));
       try {
+        BEFORE_BATCH_COMMIT.run();
         batch.commit();
-        for (int i = 0; i < done.size(); i++) {
-          progress.item(i + 1, done.size(), done.get(i));
-        }
+        told.forEach(Runnable::run);
         return r;
       } catch (ConflictException | InvalidContextException e) {
         // another process changed a context or took a host name meanwhile: nothing was written
+        progress.note("provision: the " + lines.size() + " contexts were not written as one batch ("
+            + Values.sanitize(String.valueOf(e.getMessage())) + "); nothing of it was written; saving them one at"
+            + " a time, each checked again");
       }
     }
     return saveLines(provision, lines, direct(provision), progress::item);

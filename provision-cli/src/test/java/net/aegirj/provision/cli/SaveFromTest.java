@@ -148,4 +148,35 @@ class SaveFromTest {
       cli.run("save", "@h.example.com", "--delete");
     }
   }
+
+  @Test
+  void aBatchThatAnotherProcessRacedIsSavedOneAtATimeAndSaysSo() {
+    String input = String.join("\n",
+        "{\"name\": \"@example.com\", \"properties\": {\"language\": \"de\"}}",
+        "{\"name\": \"@server_web\", \"properties\": {\"ssh_port\": 2222}}", "");
+    SaveCommand.BEFORE_BATCH_COMMIT = () -> {
+      // another process saves @example.com between the batch's checks and its write
+      try (net.aegirj.provision.core.Provision other =
+          net.aegirj.provision.core.Provision.builder().home(cli.home()).build()) {
+        other.save("example.com", net.aegirj.provision.api.PropertyChanges.builder().set("client_name", "raced")
+            .build());
+      }
+    };
+    Cli.Outcome o;
+    try {
+      o = cli.runWithInput(input, "save", "--from=-", "--json");
+    } finally {
+      SaveCommand.BEFORE_BATCH_COMMIT = () -> { };
+    }
+    assertThat(o.exit()).as("both lines saved in the end (stderr: %s)", o.err()).isZero();
+    assertThat(o.err()).as("the fallback is told, not silent").contains("not written as one batch")
+        .contains("one at a time");
+    assertThat(props("@example.com").path("language").path("value").asText()).as("the line's change is there")
+        .isEqualTo("de");
+    assertThat(props("@example.com").path("client_name").path("value").asText())
+        .as("and so is the other process's: the fallback merged onto it instead of overwriting it")
+        .isEqualTo("raced");
+    assertThat(props("@server_web").path("ssh_port").path("value").asInt()).as("the other line too")
+        .isEqualTo(2222);
+  }
 }
