@@ -280,7 +280,8 @@ class RemoteSiteIT {
     assertThat(reports).as(what + ": every task succeeded").allMatch(TaskReport::succeeded);
     assertThat(opened).as(what + ": one host for the batch").hasSize(1);
     SshHost.Statistics st = opened.get(0).statistics();
-    System.out.printf(Locale.ROOT, "RemoteSiteIT: %s: %s, %d exchanges%n", what, st, st.exchanges());
+    System.out.printf(Locale.ROOT, "RemoteSiteIT: %s: %s, %d exchanges %s%n", what, st, st.exchanges(),
+        opened.get(0).exchangesByKind());
     assertThat(st.connections()).as(what + ": one connection").isEqualTo(1);
     return st.exchanges() - names.size();
   }
