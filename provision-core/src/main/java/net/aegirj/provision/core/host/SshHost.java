@@ -713,8 +713,9 @@ public final class SshHost implements Host {
     } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
       throw new HostException(name, "cannot sync " + p + ": " + e.getMessage(), e);
     }
-    if (!plan.removeTop.isEmpty() || plan.createRoot || plan.chmodRoot != null || !plan.mkdirs.isEmpty()
-        || !plan.uploads.isEmpty() || !plan.links.isEmpty() || !plan.chmods.isEmpty()) {
+    boolean sftpWork = plan.createRoot || plan.chmodRoot != null || !plan.mkdirs.isEmpty() || !plan.uploads.isEmpty()
+        || !plan.links.isEmpty() || !plan.chmods.isEmpty();
+    if (!plan.removeTop.isEmpty() || sftpWork) {
       cache.forgetTree(p);
     }
     if (!plan.removeTop.isEmpty()) {
@@ -734,9 +735,14 @@ public final class SshHost implements Host {
             + " path(s) failed: " + rm.stderrTail().strip());
       }
     }
-    int sent = withSftp("sync " + p, c -> apply(c, dir, local, plan));
-    countFileOperations("sync", Math.max(0, sent - 1)); // one per created directory, upload, link, chmod
-    trips += sent;
+    if (sftpWork) {
+      // Only when there is something to send: taking the SFTP channel applies what is held back
+      // first, and a sync that finds everything in place (what the batch holds back included)
+      // must not cost the batch an exchange per site.
+      int sent = withSftp("sync " + p, c -> apply(c, dir, local, plan));
+      countFileOperations("sync", Math.max(0, sent - 1)); // one per created directory, upload, link, chmod
+      trips += sent;
+    }
     LOG.debug("{}: synced {}: {} added, {} changed, {} deleted, {} round trips", name, p, plan.added.size(),
         plan.changed.size(), plan.deleted.size(), trips);
     return new SyncResult(List.copyOf(plan.added), List.copyOf(plan.changed), List.copyOf(plan.deleted), trips);
