@@ -597,6 +597,35 @@ class SshHostIT {
     }
   }
 
+  /**
+   * A site's install writes its directories and files on the web server (held back for the
+   * batch), then pushes the site directory: the push finds all of it held back and must neither
+   * send anything nor apply the held-back changes early (that cost an install batch one exchange
+   * a site).
+   */
+  @Test
+  void aSyncThatFindsEverythingHeldBackSendsNothingAndLeavesItToTheFlush() throws IOException {
+    Path site = fresh("held-sync");
+    Files.createDirectories(site.resolve("files"));
+    Files.writeString(site.resolve("index.php"), "<?php // held");
+    try (SshHost h = server.newHost("@server_held_sync")) {
+      h.prefetch(List.of(site));
+      SshHost.Statistics probed = h.statistics();
+      assertThat(h.mkdirs(site, FileMode.of(mode(site)))).as("the site directory, held back").isTrue();
+      assertThat(h.mkdirs(site.resolve("files"), FileMode.of(mode(site.resolve("files"))))).as("held back").isTrue();
+      assertThat(h.write(site.resolve("index.php"), bytes("<?php // held"), FileMode.of(mode(site.resolve("index.php")))))
+          .as("held back").isTrue();
+      SyncResult pushed = h.sync(site, Set.of());
+      assertThat(pushed.changedAnything()).as("the sync finds what is held back in place").isFalse();
+      assertThat(h.statistics()).as("the sync sent nothing, and applied nothing early").isEqualTo(probed);
+      assertThat(remote(site)).as("nothing applied yet").doesNotExist();
+      h.flush();
+      assertThat(h.statistics().commands()).as("one command applies it all").isEqualTo(probed.commands() + 1);
+      assertThat(h.statistics().exchanges()).as("the probe and that command").isEqualTo(probed.exchanges() + 1);
+      assertMirrored(site, Set.of());
+    }
+  }
+
   @Test
   void droppedConnectionWhileApplyingHeldBackChangesLeavesEveryTargetAsItWas() throws Exception {
     Path site = Files.createDirectories(temp.resolve("cut"));

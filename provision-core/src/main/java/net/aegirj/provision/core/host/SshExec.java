@@ -9,8 +9,14 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Pattern;
 import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.HostException;
 import net.aegirj.provision.spi.Command;
@@ -27,6 +33,7 @@ final class SshExec {
   private final String name;
   private final SshConnection connection;
   private final AtomicLong commands = new AtomicLong();
+  private final Map<String, LongAdder> kinds = new ConcurrentHashMap<>();
 
   SshExec(String name, SshConnection connection) {
     this.name = name;
@@ -36,6 +43,28 @@ final class SshExec {
   /** @return commands run so far, internal ones included */
   long commands() {
     return commands.get();
+  }
+
+  /** @return commands run so far by kind ({@link SshHost#exchangesByKind}), sorted */
+  SortedMap<String, Long> kinds() {
+    SortedMap<String, Long> out = new TreeMap<>();
+    kinds.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+
+  private static final Pattern PLAIN_WORD = Pattern.compile("[-a-z0-9:]+");
+
+  /**
+   * @return a kind to count a command or file operation by: the first word of its display or
+   *     description (a path as its file name), then the second when it is a plain word or option
+   *     ({@code probe N}, {@code apply N}, {@code getent passwd}, {@code nginx -t}, {@code create
+   *     directory}; never a path or a site's name), digit runs as {@code N}
+   */
+  static String kindOf(String display) {
+    String[] w = display.strip().split("\\s+", 3);
+    String first = w[0].substring(w[0].lastIndexOf('/') + 1);
+    String kind = w.length > 1 && PLAIN_WORD.matcher(w[1]).matches() ? first + " " + w[1] : first;
+    return kind.replaceAll("[0-9]+", "N");
   }
 
   /**
@@ -62,6 +91,7 @@ final class SshExec {
     Objects.requireNonNull(command, "command");
     commands.incrementAndGet();
     String display = command.display();
+    kinds.computeIfAbsent("command " + kindOf(display), k -> new LongAdder()).increment();
     long start = System.nanoTime();
     Session s;
     try {

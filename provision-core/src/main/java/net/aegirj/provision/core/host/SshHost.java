@@ -32,7 +32,9 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import net.aegirj.provision.api.HostException;
 import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.CommandResult;
@@ -70,6 +72,8 @@ public final class SshHost implements Host {
   private final SftpFiles files;
   private final Object sftpLock = new Object();
   private final AtomicLong fileOperations = new AtomicLong();
+  /** File operations by kind ("sftp stat", "sftp sync" …), for {@link #exchangesByKind}. */
+  private final Map<String, LongAdder> fileOperationKinds = new ConcurrentHashMap<>();
   private final SshStateCache cache = new SshStateCache();
   private final String user;
   /** Changes held back during a batch; guarded by sftpLock. */
@@ -136,7 +140,7 @@ public final class SshHost implements Host {
   private <T> T withSftp(String op, SftpAction<T> action) {
     synchronized (sftpLock) {
       applyHeld();
-      fileOperations.incrementAndGet();
+      countFileOperations(op, 1);
       ChannelSftp c = connection.sftp(op);
       try {
         return action.apply(c);
@@ -192,6 +196,27 @@ public final class SshHost implements Host {
   /** @return the counts so far */
   public Statistics statistics() {
     return new Statistics(connection.connections(), exec.commands(), fileOperations.get());
+  }
+
+  private void countFileOperations(String op, long n) {
+    if (n > 0) {
+      fileOperations.addAndGet(n);
+      fileOperationKinds.computeIfAbsent("sftp " + SshExec.kindOf(op), k -> new LongAdder()).add(n);
+    }
+  }
+
+  /**
+   * The exchanges so far by kind, for finding what a batch still asks per site: {@code command
+   * <first word>} for commands (a digit run in the first two words reads {@code N}, so {@code
+   * command probe N} and {@code command apply N} are the batch's probe and its held-back changes)
+   * and {@code sftp <operation>} for file operations ({@code sftp stat}, {@code sftp sync} …).
+   *
+   * @return kind to count, sorted by kind; the counts add up to {@link Statistics#exchanges()}
+   */
+  public SortedMap<String, Long> exchangesByKind() {
+    SortedMap<String, Long> out = new TreeMap<>(exec.kinds());
+    fileOperationKinds.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
   }
 
   /**
@@ -688,8 +713,9 @@ public final class SshHost implements Host {
     } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
       throw new HostException(name, "cannot sync " + p + ": " + e.getMessage(), e);
     }
-    if (!plan.removeTop.isEmpty() || plan.createRoot || plan.chmodRoot != null || !plan.mkdirs.isEmpty()
-        || !plan.uploads.isEmpty() || !plan.links.isEmpty() || !plan.chmods.isEmpty()) {
+    boolean sftpWork = plan.createRoot || plan.chmodRoot != null || !plan.mkdirs.isEmpty() || !plan.uploads.isEmpty()
+        || !plan.links.isEmpty() || !plan.chmods.isEmpty();
+    if (!plan.removeTop.isEmpty() || sftpWork) {
       cache.forgetTree(p);
     }
     if (!plan.removeTop.isEmpty()) {
@@ -709,9 +735,14 @@ public final class SshHost implements Host {
             + " path(s) failed: " + rm.stderrTail().strip());
       }
     }
-    int sent = withSftp("sync " + p, c -> apply(c, dir, local, plan));
-    fileOperations.addAndGet(Math.max(0, sent - 1)); // one per created directory, upload, link, chmod
-    trips += sent;
+    if (sftpWork) {
+      // Only when there is something to send: taking the SFTP channel applies what is held back
+      // first, and a sync that finds everything in place (what the batch holds back included)
+      // must not cost the batch an exchange per site.
+      int sent = withSftp("sync " + p, c -> apply(c, dir, local, plan));
+      countFileOperations("sync", Math.max(0, sent - 1)); // one per created directory, upload, link, chmod
+      trips += sent;
+    }
     LOG.debug("{}: synced {}: {} added, {} changed, {} deleted, {} round trips", name, p, plan.added.size(),
         plan.changed.size(), plan.deleted.size(), trips);
     return new SyncResult(List.copyOf(plan.added), List.copyOf(plan.changed), List.copyOf(plan.deleted), trips);
@@ -771,7 +802,7 @@ public final class SshHost implements Host {
     try {
       fetch.removeStale();
       int got = withSftp("fetch " + p, fetch::download);
-      fileOperations.addAndGet(Math.max(0, got - 1)); // one per downloaded file
+      countFileOperations("fetch", Math.max(0, got - 1)); // one per downloaded file
       trips += got;
     } catch (IOException | UncheckedIOException e) {
       throw new HostException(name, "cannot fetch " + p + ": " + e.getMessage(), e);
