@@ -83,6 +83,8 @@ provision_quick_opts() {
   done
   case "$command" in
     show|list|save|provision-save|help|--version)
-      [[ "$from" == 1 ]] || quick_opts=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData) ;;
+      [[ "$from" == 1 ]] || quick_opts=(-XX:TieredStopAtLevel=1 -XX:-UsePerfData)
+      # A collector chosen in PROVISION_JAVA_OPTS wins (a JVM refuses to start with two).
+      [[ "$from" == 1 || "${PROVISION_JAVA_OPTS:-}" == *GC* ]] || quick_opts+=(-XX:+UseSerialGC) ;;
   esac
 }

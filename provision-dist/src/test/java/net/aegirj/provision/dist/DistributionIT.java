@@ -132,6 +132,19 @@ class DistributionIT {
     off.put("PROVISION_JAVA_OPTS", "-Xshare:auto");
     Result without = run(tmp, List.of(launcher, "--home", home.toString(), "list", "--json"), off);
     assertThat(without.exit).as("PROVISION_CDS=0 runs without it: %s", without.err).isZero();
+
+    for (String command : List.of("list", "import")) {
+      Map<String, String> collector = new java.util.HashMap<>(env);
+      collector.put("PROVISION_JAVA_OPTS", "-XX:+UseParallelGC");
+      List<String> args = new java.util.ArrayList<>(List.of(launcher, "--home", home.toString(), command, "--json"));
+      if (command.equals("import")) {
+        args.add(Files.createDirectories(tmp.resolve("no-aliases")).toString());
+      }
+      Result chosen = run(tmp, args, collector);
+      assertThat(chosen.err).as("a collector in PROVISION_JAVA_OPTS replaces the launcher's for %s (a JVM refuses"
+          + " two)", command).doesNotContain("Multiple garbage collectors");
+      assertThat(chosen.out).as("%s ran with the user's collector", command).contains("\"ok\":");
+    }
   }
 
   /** Waits until no training run is under way (their lock directories are gone). */
