@@ -16,13 +16,19 @@
 #   Sets the array cds_opts to the JVM options that map the archive kept in DIRECTORY for this JVM
 #   and class path (made when it is not there yet: then cds_opts stays empty).
 provision_cds() {
-  local java="$1" classpath="$2" dir="$3" java_real jvm stamp entry jsa lock
+  local java="$1" classpath="$2" dir="$3" java_path="" stamp entry jsa lock
   cds_opts=()
   [[ "${PROVISION_CDS:-1}" != 0 ]] || return 0
-  java_real="$(readlink -f -- "$(command -v -- "$java" || true)" 2>/dev/null || true)"
-  jvm="${java_real%/bin/java}/lib/server/libjvm.so"
-  [[ -n "$java_real" && -f "$jvm" ]] || return 0
-  local files=("$jvm") mtime hash=0
+  # No subshell and no readlink: every process this script starts costs a short command several
+  # milliseconds. bash's command hash gives the path; stat -L follows the links to the JVM's own
+  # launcher, which a new JVM replaces.
+  if [[ "$java" == */* ]]; then
+    java_path="$java"
+  elif hash -- "$java" 2>/dev/null; then
+    java_path="${BASH_CMDS[$java]:-}"
+  fi
+  [[ -n "$java_path" && -x "$java_path" ]] || return 0
+  local files=("$java_path") mtime hash=0
   local IFS=:
   # Unquoted on purpose: a "lib/*" entry expands to its jars, each stamped.
   for entry in $classpath; do
@@ -30,7 +36,7 @@ provision_cds() {
   done
   unset IFS
   # One stat for all of them: a process per file cost a loaded machine tenths of a second a run.
-  for mtime in $(stat -c %Y -- "${files[@]}" 2>/dev/null); do
+  for mtime in $(stat -L -c %Y -- "${files[@]}" 2>/dev/null); do
     hash=$(( (hash * 31 + mtime) % 4294967296 ))
   done
   stamp="$hash-${#files[@]}"
