@@ -2,12 +2,23 @@ package net.aegirj.provision.cli;
 
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.core.Provision;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * A subcommand of {@code provision}. Implementations are picocli {@code @Command} classes whose
- * fields picocli fills; {@link Main} then calls {@link #execute(Provision, Progress)} once.
+ * fields picocli fills, or commands whose model is built in code ({@link Specs}), which take their
+ * values in {@link #bind(CommandSpec)}; {@link Main} then calls {@link #execute(Provision, Progress)}
+ * once.
  */
 interface CliCommand {
+  /**
+   * Takes the parsed values of a command whose model is built in code; an annotated command's
+   * fields are filled by picocli, and it does nothing here.
+   *
+   * @param spec the command's model, after parsing
+   */
+  default void bind(CommandSpec spec) {}
+
   /**
    * Runs the command.
    *

@@ -105,6 +105,7 @@ final class CliRun {
     String command = sub.commandSpec().name();
     output.command(command);
     CliCommand cmd = (CliCommand) sub.commandSpec().userObject();
+    cmd.bind(sub.commandSpec());
     Result result;
     try (JdbcContextRepository shared = JdbcContextRepository.fromEnvironment(System.getenv()).orElse(null);
         Provision provision = open(shared)) {

@@ -32,17 +32,17 @@ final class CommandTree {
    * @return the top-level command line with its subcommands
    */
   static CommandLine commandLine(StandardInput in, String only) {
-    CommandLine cl = new CommandLine(new ProvisionCommand());
+    CommandLine cl = new CommandLine(ProvisionCommand.spec());
     boolean all = only == null || !isCommandName(only);
     String wanted = only != null && only.startsWith("provision-") ? only.substring("provision-".length()) : only;
     if (all || wanted.equals("save")) {
-      cl.addSubcommand(new SaveCommand(in));
+      cl.addSubcommand("save", new CommandLine(new SaveCommand(in).spec()), "provision-save");
     }
     if (all || wanted.equals("show")) {
-      cl.addSubcommand(new ShowCommand());
+      cl.addSubcommand("show", new CommandLine(new ShowCommand().spec()));
     }
     if (all || wanted.equals("list")) {
-      cl.addSubcommand(new ListCommand());
+      cl.addSubcommand("list", new CommandLine(new ListCommand().spec()));
     }
     if (all || wanted.equals("plan")) {
       cl.addSubcommand(new PlanCommand());

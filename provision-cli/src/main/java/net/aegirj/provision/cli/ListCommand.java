@@ -14,8 +14,7 @@ import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.Provision;
 import net.aegirj.provision.spi.ContextListing;
 import net.aegirj.provision.spi.Versioned;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code provision list [--type=TYPE]}: one line per context, its name and type. A context file
@@ -23,16 +22,24 @@ import picocli.CommandLine.Option;
  * {@code --json}: {@code "context_type":null} with {@code "file"} and {@code "error"}), and the
  * others are listed all the same.
  */
-@Command(name = "list", sortOptions = false,
-    description = {"Lists the contexts, ordered by name: one line per context with its name and type.",
-        "A context file that cannot be read is listed as 'NAME  error: WHAT IS WRONG'; the others are listed"
-            + " all the same."})
 final class ListCommand implements CliCommand {
-  @Option(names = "--type", paramLabel = "TYPE", description = "Only contexts of this type: server, platform or site.")
   String type;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
-  boolean help;
+  /** @return the model of {@code provision list} over this command */
+  CommandSpec spec() {
+    CommandSpec spec = Specs.command(this, "list",
+        "Lists the contexts, ordered by name: one line per context with its name and type.",
+        "A context file that cannot be read is listed as 'NAME  error: WHAT IS WRONG'; the others are listed"
+            + " all the same.");
+    spec.addOption(Specs.value("--type", "TYPE", "Only contexts of this type: server, platform or site."));
+    spec.addOption(Specs.help());
+    return spec;
+  }
+
+  @Override
+  public void bind(CommandSpec spec) {
+    type = Specs.value(spec, "--type");
+  }
 
   @Override
   public Result execute(Provision provision, Progress progress) {

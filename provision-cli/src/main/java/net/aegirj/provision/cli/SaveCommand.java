@@ -17,9 +17,7 @@ import net.aegirj.provision.api.Text;
 import net.aegirj.provision.core.Provision;
 import net.aegirj.provision.core.SaveBatch;
 import net.aegirj.provision.spi.Versioned;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code provision save @name --prop=value ...} (also {@code provision-save}): creates or merges a
@@ -27,18 +25,34 @@ import picocli.CommandLine.Parameters;
  * input ({@code --properties-from}, read by {@link PropertiesFile}), so that secrets stay out of
  * the process list.
  */
-@Command(name = "save", aliases = "provision-save", sortOptions = false, usageHelpWidth = 100,
-    customSynopsis = {"provision save @name [--property=value...] [--properties-from=FILE|-]",
-        "       provision save @name --delete [--forget]",
-        "       provision save --from=FILE|-"},
-    description = {
+final class SaveCommand implements CliCommand {
+  boolean delete;
+  boolean forget;
+  String propertiesFrom;
+  String from;
+
+  private final StandardInput stdin;
+
+  /** @param stdin standard input, for {@code --properties-from=-} */
+  SaveCommand(StandardInput stdin) {
+    this.stdin = stdin;
+  }
+
+  List<String> arguments = new ArrayList<>();
+
+  /** @return the model of {@code provision save} over this command */
+  CommandSpec spec() {
+    CommandSpec spec = Specs.command(this, "save",
         "Creates a context, or merges properties into an existing one (only the properties given"
             + " change). Properties are given as --property=value; the value 'null' resets a"
             + " property to its default; list properties take comma-separated values.",
         "--context_type=server|platform|site is required for a new context.",
         "Secrets on the command line are visible to other local users in the process list while"
-            + " save runs: give them with --properties-from instead."},
-    footer = {"", "Examples:",
+            + " save runs: give them with --properties-from instead.");
+    spec.usageMessage().width(100).customSynopsis("provision save @name [--property=value...] [--properties-from=FILE|-]",
+        "       provision save @name --delete [--forget]",
+        "       provision save --from=FILE|-")
+        .footer("", "Examples:",
         "  provision save @server_web --context_type=server --remote_host=web1.example.com",
         "  provision save @platform_d10 --context_type=platform --root=/var/aegir/platforms/d10",
         "  provision save @example.com --context_type=site --platform=@platform_d10",
@@ -48,18 +62,13 @@ import picocli.CommandLine.Parameters;
         "  provision save @example.com --properties-from=/root/example.com.properties",
         "  provision save @platform_old --delete",
         "  provision save @example.com --delete --forget   (an installed site: forget it, leave it running)",
-        "  provision save --from=sites.jsonl --json"})
-final class SaveCommand implements CliCommand {
-  @Option(names = "--delete", description = {"Delete the context (refused while others reference it).",
+        "  provision save --from=sites.jsonl --json");
+    spec.addOption(Specs.flag(new String[] {"--delete"}, "Delete the context (refused while others reference it).",
       "An installed site is refused: 'provision delete @name' removes its database, files and web"
-          + " server configuration, then the context."})
-  boolean delete;
-
-  @Option(names = "--forget", description = "With --delete: also forget an installed site, leaving its"
-      + " database, files and web server configuration in place, serving, and no longer managed.")
-  boolean forget;
-
-  @Option(names = "--properties-from", paramLabel = "FILE|-", description = {
+          + " server configuration, then the context."));
+    spec.addOption(Specs.flag(new String[] {"--forget"}, "With --delete: also forget an installed site, leaving its"
+      + " database, files and web server configuration in place, serving, and no longer managed."));
+    spec.addOption(Specs.value("--properties-from", "FILE|-",
       "Also read properties from FILE, or from standard input when FILE is '-': one name=value a"
           + " line, UTF-8, as --name=value would give it (the value is everything after the first"
           + " '=', spaces included; name=null resets; lists comma-separated). Empty lines, lines of"
@@ -69,10 +78,8 @@ final class SaveCommand implements CliCommand {
           + " LF line ends), NUL, text that is not UTF-8, a file over 1 MiB.",
       "Standard input that is a terminal is refused rather than waited on; to type the properties,"
           + " give --properties-from=/dev/stdin and end with Ctrl-D.",
-      "The file is read as it is: keeping it private (mode 0600) is up to its owner."})
-  String propertiesFrom;
-
-  @Option(names = "--from", paramLabel = "FILE|-", description = {
+      "The file is read as it is: keeping it private (mode 0600) is up to its owner."));
+    spec.addOption(Specs.value("--from", "FILE|-",
       "Save many contexts in one process: JSON lines from FILE, or from standard input when FILE is"
           + " '-', one context a line: {\"name\": \"@a.example.com\", \"properties\": {\"context_type\":"
           + " \"site\", \"aliases\": [\"www.a.example.com\"], \"redirection\": null}}, or"
@@ -81,22 +88,21 @@ final class SaveCommand implements CliCommand {
           + " malformed line refuses it all (exit 2, the line number named, no value shown). Then each"
           + " context is saved as 'save @name' would save it; one that is refused does not stop the"
           + " others. Exit status: 0 all saved; 2 only refusals; 1 any other failure. With --json,"
-          + " 'contexts' holds a result per line. At most 100,000 contexts and 64 MiB."})
-  String from;
-
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
-  boolean help;
-
-  private final StandardInput stdin;
-
-  /** @param stdin standard input, for {@code --properties-from=-} */
-  SaveCommand(StandardInput stdin) {
-    this.stdin = stdin;
+          + " 'contexts' holds a result per line. At most 100,000 contexts and 64 MiB."));
+    spec.addOption(Specs.help());
+    spec.addPositional(Specs.positionals("@name [--property=value...]", "0..*",
+        "The context name, then its properties."));
+    return spec;
   }
 
-  @Parameters(paramLabel = "@name [--property=value...]", arity = "0..*",
-      description = "The context name, then its properties.")
-  List<String> arguments = new ArrayList<>();
+  @Override
+  public void bind(CommandSpec spec) {
+    delete = Specs.flag(spec, "--delete");
+    forget = Specs.flag(spec, "--forget");
+    propertiesFrom = Specs.value(spec, "--properties-from");
+    from = Specs.value(spec, "--from");
+    arguments = Specs.positionals(spec);
+  }
 
   @Override
   public Result execute(Provision provision, Progress progress) {

@@ -11,32 +11,39 @@ import net.aegirj.provision.api.ResolvedContext;
 import net.aegirj.provision.api.ResolvedContext.Property;
 import net.aegirj.provision.api.ResolvedContext.Source;
 import net.aegirj.provision.core.Provision;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code provision show @name...}: every property of a context, set, default and derived, with
  * secrets redacted unless {@code --show-secrets} is given; several contexts in one run for tools.
  */
-@Command(name = "show", sortOptions = false,
-    description = {
-        "Shows every property of a context: those that were set, the defaults of the others"
-            + " (marked '(default)') and the derived paths (marked '(derived)'). Properties"
-            + " without a value are left out of the text output. Secrets are shown as ****."})
 final class ShowCommand implements CliCommand {
-  @Parameters(paramLabel = "@name", arity = "1..*", description = {"The context.",
-      "With several names, the command succeeds whether or not each exists: --json gives"
-          + " 'contexts', one entry a name in order, each with 'found' (false for a context that"
-          + " does not exist) and, when found, what 'context' holds for one name. For tools that"
-          + " read many contexts in one run."})
-  List<String> names = new ArrayList<>();
+  private static final String[] DESCRIPTION = {
+      "Shows every property of a context: those that were set, the defaults of the others"
+          + " (marked '(default)') and the derived paths (marked '(derived)'). Properties"
+          + " without a value are left out of the text output. Secrets are shown as ****."};
 
-  @Option(names = "--show-secrets", description = "Show secret values instead of ****.")
+  List<String> names = new ArrayList<>();
   boolean showSecrets;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
-  boolean help;
+  /** @return the model of {@code provision show} over this command */
+  CommandSpec spec() {
+    CommandSpec spec = Specs.command(this, "show", DESCRIPTION);
+    spec.addPositional(Specs.positionals("@name", "1..*", "The context.",
+        "With several names, the command succeeds whether or not each exists: --json gives"
+            + " 'contexts', one entry a name in order, each with 'found' (false for a context that"
+            + " does not exist) and, when found, what 'context' holds for one name. For tools that"
+            + " read many contexts in one run."));
+    spec.addOption(Specs.flag(new String[] {"--show-secrets"}, "Show secret values instead of ****."));
+    spec.addOption(Specs.help());
+    return spec;
+  }
+
+  @Override
+  public void bind(CommandSpec spec) {
+    names = Specs.positionals(spec);
+    showSecrets = Specs.flag(spec, "--show-secrets");
+  }
 
   @Override
   public Result execute(Provision provision, Progress progress) {
