@@ -1,13 +1,14 @@
 package net.aegirj.provision.core.internal;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,8 +29,8 @@ public final class JsonCodec {
   /** The file format written by this version. */
   public static final int FORMAT = 1;
 
-  private static final ObjectMapper MAPPER =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectWriter WRITER =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writer();
   private static final JsonFactory READER =
       JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
@@ -40,20 +41,53 @@ public final class JsonCodec {
    * @return its JSON document, UTF-8, ending with a newline
    */
   public static byte[] write(Versioned v) {
-    ObjectNode root = MAPPER.createObjectNode();
-    root.put("format", FORMAT);
-    root.put("name", v.context().name().value());
-    root.put("context_type", v.context().type().id());
-    root.put("version", v.version());
-    root.set("properties", MAPPER.valueToTree(ContextProperties.toMap(v.context())));
-    try {
-      byte[] body = MAPPER.writeValueAsBytes(root);
-      byte[] out = new byte[body.length + 1];
-      System.arraycopy(body, 0, out, 0, body.length);
-      out[body.length] = '\n';
-      return out;
-    } catch (JsonProcessingException e) {
+    // Written token by token with the pretty printer of INDENT_OUTPUT: the bytes the tree of the
+    // same document gives (JsonCodecTest compares them), without building the tree and looking
+    // up a serializer for each of its values.
+    ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
+    try (JsonGenerator g = WRITER.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeNumberField("format", FORMAT);
+      g.writeStringField("name", v.context().name().value());
+      g.writeStringField("context_type", v.context().type().id());
+      g.writeNumberField("version", v.version());
+      g.writeObjectFieldStart("properties");
+      for (Map.Entry<String, Object> e : ContextProperties.toMap(v.context()).entrySet()) {
+        g.writeFieldName(e.getKey());
+        writeValue(g, e.getValue());
+      }
+      g.writeEndObject();
+      g.writeEndObject();
+    } catch (IOException e) {
       throw new IllegalStateException("cannot render " + v.context().name(), e);
+    }
+    out.write('\n');
+    return out.toByteArray();
+  }
+
+  /** Writes a canonical value: a string, an integer, a boolean, a list of strings, a map of strings. */
+  private static void writeValue(JsonGenerator g, Object value) throws IOException {
+    if (value instanceof String s) {
+      g.writeString(s);
+    } else if (value instanceof Integer i) {
+      g.writeNumber(i);
+    } else if (value instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (value instanceof List<?> l) {
+      g.writeStartArray();
+      for (Object o : l) {
+        writeValue(g, o);
+      }
+      g.writeEndArray();
+    } else if (value instanceof Map<?, ?> m) {
+      g.writeStartObject();
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        g.writeFieldName((String) e.getKey());
+        writeValue(g, e.getValue());
+      }
+      g.writeEndObject();
+    } else {
+      throw new IllegalStateException("not a canonical value: " + (value == null ? "null" : value.getClass()));
     }
   }
 
