@@ -157,6 +157,9 @@ public final class AegirImport {
     }
   }
 
+  /** Stands for a listed name that is not a regular file. */
+  private static final Object NOT_A_FILE = new Object();
+
   /**
    * Lists and parses every alias file of a directory, without saving anything.
    *
@@ -170,13 +173,17 @@ public final class AegirImport {
     }
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.getFileName().toString().endsWith(SUFFIX) && Files.isRegularFile(p))
-          .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+      // Sorted by name as strings, each made once (not twice per comparison).
+      files = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(SUFFIX)).sorted()
+          .map(dir::resolve).toList();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);
     }
-    // Files are read and parsed on every core; the first refused file (by name) is reported.
+    // Files are checked, read and parsed on every core; the first refused file (by name) is reported.
     List<Object> parsed = (files.size() < 64 ? files.stream() : files.parallelStream()).map(f -> {
+      if (!Files.isRegularFile(f)) {
+        return NOT_A_FILE;
+      }
       try {
         return (Object) AliasFile.parse(f);
       } catch (RuntimeException e) {
@@ -185,6 +192,9 @@ public final class AegirImport {
     }).toList();
     Map<Path, List<AliasFile.Alias>> out = new LinkedHashMap<>();
     for (int i = 0; i < files.size(); i++) {
+      if (parsed.get(i) == NOT_A_FILE) {
+        continue; // a directory, a socket: not an alias file
+      }
       if (parsed.get(i) instanceof RuntimeException e) {
         throw e;
       }
