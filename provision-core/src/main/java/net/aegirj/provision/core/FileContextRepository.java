@@ -79,7 +79,10 @@ import org.slf4j.LoggerFactory;
  * <p>Host names are kept unique through {@code contexts/.hosts}, an index of one symbolic link
  * per host name (see {@link HostIndex}): a save of a site checks and claims its names under the
  * write lock, in time that does not grow with the number of sites. {@link #saveAll} writes a batch
- * under one lock with one flush to disk for the batch's files and one for the directory.
+ * under one lock with one flush to disk for the batch's files and one for the directory; a large
+ * batch is checked against one listing of the directory and of the index, taken under the lock,
+ * and its host names are claimed while its files are written, both flushed before the first
+ * rename (see {@link #listedView()}).
  */
 public final class FileContextRepository implements ContextRepository, ListableRepository {
   private static final Logger LOG = LoggerFactory.getLogger(FileContextRepository.class);
