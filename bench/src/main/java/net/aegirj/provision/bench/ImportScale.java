@@ -18,10 +18,19 @@ import net.aegirj.provision.core.aegir.AegirImport;
  * alias) imported into an empty file repository, timed in this process ({@link AegirImport#run}
  * with a fresh {@link Provision}, opened and closed inside the timing), and, with {@code --cli},
  * as a whole process of the command line ({@code provision --home H import DIR}, wall clock).
- * Every run starts from an empty home; the alias files are generated once per N.
+ * Every run starts from an empty home of its own; the alias files are generated once per N (and
+ * kept for later runs).
+ *
+ * <p>No file is deleted while the runs are timed: the homes are removed at the end, and the
+ * homes an earlier run left are removed first, then the run waits {@code --settle} seconds. ext4
+ * does not reuse an inode freed in the last 30 seconds: it scans past each such inode, in the
+ * inode table, for every file it creates, and an import creates 40,000 entries (a file and two
+ * host-name links a site). Removed just before, 30,000 files made the same import take up to
+ * three times as long, two thirds of it in the kernel's {@code recently_deleted}
+ * ({@code perf record -a -g}).
  *
  * <pre>{@code java -cp 'bench/target/classes:bench/target/lib/*' net.aegirj.provision.bench.ImportScale \
- *     [--sites 1000,10000] [--rounds 1] [--dir /tmp/pbench-import] [--cli bin/provision]}</pre>
+ *     [--sites 1000,10000] [--rounds 1] [--dir /tmp/pbench-import] [--cli bin/provision] [--settle 35]}</pre>
  */
 public final class ImportScale {
   private ImportScale() {}
@@ -35,6 +44,7 @@ public final class ImportScale {
     int rounds = 1;
     Path dir = Path.of("/tmp/pbench-import");
     String cli = null;
+    int settle = 35;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--sites" -> sizes = Stream.of(args[++i].split(",")).map(s -> Integer.parseInt(s.replace("_", "")))
@@ -42,19 +52,32 @@ public final class ImportScale {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--dir" -> dir = Path.of(args[++i]);
         case "--cli" -> cli = args[++i];
+        case "--settle" -> settle = Integer.parseInt(args[++i]);
         default -> {
-          System.err.println("usage: ImportScale [--sites 1000,10000] [--rounds 1] [--dir DIR] [--cli bin/provision]");
+          System.err.println("usage: ImportScale [--sites 1000,10000] [--rounds 1] [--dir DIR] [--cli bin/provision]"
+              + " [--settle SECONDS]");
           System.exit(2);
         }
       }
     }
     List<String> rows = new ArrayList<>();
+    boolean removed = false;
+    for (int n : sizes) {
+      removed |= generate(dir.resolve("aliases-" + n), n);
+    }
+    Path homes = dir.resolve("homes");
+    removed |= Files.exists(homes);
+    fresh(homes);
+    if (removed && settle > 0) {
+      System.out.printf("files were removed: waiting %d s before the runs (ext4 scans past inodes freed in the"
+          + " last 30 s whenever it creates a file)%n", settle);
+      Thread.sleep(settle * 1000L);
+    }
     for (int n : sizes) {
       Path aliases = dir.resolve("aliases-" + n);
-      generate(aliases, n);
       int contexts = n + 2;
       for (int r = 1; r <= rounds; r++) {
-        Path home = fresh(dir.resolve("home"));
+        Path home = Files.createDirectories(homes.resolve(n + "-" + r + "-in-process"));
         long start = System.nanoTime();
         AegirImport.Report report;
         try (Provision p = Provision.builder().home(home).build()) {
@@ -68,7 +91,7 @@ public final class ImportScale {
         }
         rows.add(row(n, "in-process, round " + r, nanos, contexts));
         if (cli != null) {
-          Path cliHome = fresh(dir.resolve("home-cli"));
+          Path cliHome = Files.createDirectories(homes.resolve(n + "-" + r + "-cli"));
           long t = System.nanoTime();
           Process p = new ProcessBuilder(cli, "--home", cliHome.toString(), "import", aliases.toString())
               .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -85,6 +108,7 @@ public final class ImportScale {
     System.out.println("| sites | contexts | run | time (s) | ms per context | contexts/s |");
     System.out.println("|---:|---:|---|---:|---:|---:|");
     rows.forEach(System.out::println);
+    fresh(homes); // after the timings
   }
 
   private static String row(int n, String run, long nanos, int contexts) {
@@ -106,8 +130,18 @@ public final class ImportScale {
     return Files.createDirectories(home);
   }
 
-  /** Writes {@code @server_master} (nginx, MySQL), {@code @platform_bench} and n sites with one alias each. */
-  static void generate(Path dir, int n) throws IOException {
+  /**
+   * Writes {@code @server_master} (nginx, MySQL), {@code @platform_bench} and n sites with one alias
+   * each, unless an earlier run did ({@code .generated} says so).
+   *
+   * @return whether files were removed (an incomplete directory written anew)
+   */
+  static boolean generate(Path dir, int n) throws IOException {
+    Path marker = dir.resolve(".generated");
+    if (Files.isRegularFile(marker)) {
+      return false;
+    }
+    boolean removed = Files.exists(dir);
     fresh(dir);
     Files.writeString(dir.resolve("server_master" + AegirImport.SUFFIX), """
         <?php
@@ -141,5 +175,7 @@ public final class ImportScale {
           );
           """.formatted(site), StandardCharsets.UTF_8);
     }
+    Files.writeString(marker, n + "\n", StandardCharsets.UTF_8);
+    return removed;
   }
 }

@@ -1,6 +1,10 @@
 package net.aegirj.provision.api;
 
-import java.lang.reflect.InvocationTargetException;
+import java.lang.invoke.CallSite;
+import java.lang.invoke.LambdaMetafactory;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
@@ -15,7 +19,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Binds the stored properties that a context type declares ({@link ServerKeys}, {@link PlatformKeys},
@@ -28,8 +34,16 @@ import java.util.function.Function;
  * <p>An accessor returns {@code Optional<J>}, {@code List<String>} or {@code Map<String, String>};
  * {@code J} is the canonical type itself ({@link String}, {@link Integer}, {@link Boolean}) or one
  * of the Java types in {@link #CODECS}, which say how it maps to its canonical form.
+ *
+ * <p>The methods are found by reflection once, and called through functions made for them by
+ * {@link LambdaMetafactory} (plain calls, as if written by hand), not through
+ * {@link Method#invoke}, which checks access and boxes its arguments on every call: every context
+ * built, read, validated or stored goes through here.
  */
 final class ValueBinding {
+  /** Finds the methods' handles (declared before the bindings, which use it when they are made). */
+  private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+
   /** How a Java type of an accessor maps to the canonical form of its property, and back. */
   private record Codec(Class<?> javaType, Function<Object, Object> canonical, Function<Object, Object> value) {
     static <J, C> Codec of(Class<J> javaType, Class<C> canonicalType, Function<J, C> canonical,
@@ -53,9 +67,10 @@ final class ValueBinding {
   private enum Shape { OPTIONAL, LIST, MAP }
 
   /** One stored property: its key, its accessor, its builder method and its codec. */
-  private record Property(PropertyKey<?> key, Method accessor, Method setter, Shape shape, Codec codec) {
+  private record Property(PropertyKey<?> key, Function<Object, Object> accessor,
+      BiFunction<Object, Object, Object> setter, Shape shape, Codec codec) {
     void read(Context context, Map<String, Object> out) {
-      Object v = invoke(accessor, context);
+      Object v = accessor.apply(context);
       switch (shape) {
         case OPTIONAL -> ((Optional<?>) v).ifPresent(x -> out.put(key.name(), codec.canonical().apply(x)));
         case LIST -> {
@@ -73,7 +88,7 @@ final class ValueBinding {
     }
 
     void write(Object builder, Object canonical) {
-      invoke(setter, builder, shape == Shape.OPTIONAL ? codec.value().apply(canonical) : canonical);
+      setter.apply(builder, shape == Shape.OPTIONAL ? codec.value().apply(canonical) : canonical);
     }
   }
 
@@ -85,19 +100,20 @@ final class ValueBinding {
     BINDINGS.put(ContextType.SITE, new ValueBinding(Site.class, Schema.keys(ContextType.SITE)));
   }
 
-  private final Method builder;
-  private final Method name;
-  private final Method extras;
-  private final Method build;
+  private final Supplier<Object> builder;
+  private final BiFunction<Object, Object, Object> name;
+  private final BiFunction<Object, Object, Object> extras;
+  private final Function<Object, Object> build;
   private final List<Property> properties = new ArrayList<>();
 
   private ValueBinding(Class<? extends Context> value, List<PropertyKey<?>> keys) {
     try {
-      builder = value.getMethod("builder");
-      Class<?> b = builder.getReturnType();
-      name = b.getMethod("name", ContextName.class);
-      extras = b.getMethod("putAllExtras", Map.class);
-      build = b.getMethod("build");
+      Method builderMethod = value.getMethod("builder");
+      builder = supplier(builderMethod);
+      Class<?> b = builderMethod.getReturnType();
+      name = biFunction(b.getMethod("name", ContextName.class));
+      extras = biFunction(b.getMethod("putAllExtras", Map.class));
+      build = function(b.getMethod("build"));
       Set<String> accessors = new TreeSet<>();
       for (Method m : value.getMethods()) {
         if (Modifier.isAbstract(m.getModifiers()) && m.getParameterCount() == 0
@@ -133,13 +149,16 @@ final class ValueBinding {
     if (raw == Optional.class && t instanceof ParameterizedType p && p.getActualTypeArguments()[0] instanceof Class<?> j) {
       Codec codec = CODECS.stream().filter(c -> c.javaType() == j).findFirst()
           .orElseThrow(() -> new IllegalStateException(accessor + ": no codec for " + j.getSimpleName()));
-      return new Property(key, accessor, setter(builder, accessor.getName(), j), Shape.OPTIONAL, codec);
+      return new Property(key, function(accessor), biFunction(setter(builder, accessor.getName(), j)),
+          Shape.OPTIONAL, codec);
     }
     if (raw == List.class) {
-      return new Property(key, accessor, builder.getMethod(accessor.getName(), Iterable.class), Shape.LIST, null);
+      return new Property(key, function(accessor), biFunction(builder.getMethod(accessor.getName(), Iterable.class)),
+          Shape.LIST, null);
     }
     if (raw == Map.class) {
-      return new Property(key, accessor, builder.getMethod(accessor.getName(), Map.class), Shape.MAP, null);
+      return new Property(key, function(accessor), biFunction(builder.getMethod(accessor.getName(), Map.class)),
+          Shape.MAP, null);
     }
     throw new IllegalStateException(accessor + " returns " + t + "; a property is an Optional, a List or a Map");
   }
@@ -197,28 +216,51 @@ final class ValueBinding {
    * @return the built (and so validated) context
    */
   Context build(ContextName name, Map<String, Object> canonical, Map<String, String> extraProperties) {
-    Object b = invoke(builder, null);
-    invoke(this.name, b, name);
+    Object b = builder.get();
+    this.name.apply(b, name);
     for (Property p : properties) {
       Object v = canonical.get(p.key().name());
       if (v != null) {
         p.write(b, v);
       }
     }
-    invoke(extras, b, extraProperties);
-    return (Context) invoke(build, b);
+    extras.apply(b, extraProperties);
+    return (Context) build.apply(b);
   }
 
-  private static Object invoke(Method m, Object target, Object... args) {
+  /** @return a static method without parameters as a function */
+  @SuppressWarnings("unchecked")
+  private static Supplier<Object> supplier(Method m) {
+    return (Supplier<Object>) lambda(m, Supplier.class, "get", MethodType.methodType(Object.class));
+  }
+
+  /** @return an instance method without parameters as a function of the instance */
+  @SuppressWarnings("unchecked")
+  private static Function<Object, Object> function(Method m) {
+    return (Function<Object, Object>) lambda(m, Function.class, "apply",
+        MethodType.methodType(Object.class, Object.class));
+  }
+
+  /** @return an instance method of one parameter as a function of the instance and the argument */
+  @SuppressWarnings("unchecked")
+  private static BiFunction<Object, Object, Object> biFunction(Method m) {
+    return (BiFunction<Object, Object, Object>) lambda(m, BiFunction.class, "apply",
+        MethodType.methodType(Object.class, Object.class, Object.class));
+  }
+
+  /**
+   * @return an object of the functional interface whose method calls {@code m} (a primitive
+   *     parameter takes its wrapper, unboxed)
+   */
+  private static Object lambda(Method m, Class<?> iface, String method, MethodType erased) {
     try {
-      return m.invoke(target, args);
-    } catch (InvocationTargetException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException(m + " failed", e.getCause());
-    } catch (IllegalAccessException e) {
-      throw new IllegalStateException(m + " is not accessible", e);
+      MethodHandle target = LOOKUP.unreflect(m);
+      MethodType instantiated = target.type().wrap();
+      CallSite site = LambdaMetafactory.metafactory(LOOKUP, method, MethodType.methodType(iface), erased, target,
+          instantiated);
+      return site.getTarget().invoke();
+    } catch (Throwable e) {
+      throw new IllegalStateException("cannot bind " + m + ": " + e, e);
     }
   }
 }

@@ -30,6 +30,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -39,6 +40,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import net.aegirj.provision.api.ConflictException;
@@ -50,6 +53,7 @@ import net.aegirj.provision.api.PropertySpec;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Schema;
 import net.aegirj.provision.core.internal.JsonCodec;
+import net.aegirj.provision.core.internal.ListableRepository;
 import net.aegirj.provision.core.internal.PrivateState;
 import net.aegirj.provision.spi.ContextListing;
 import net.aegirj.provision.spi.ContextRepository;
@@ -75,9 +79,12 @@ import org.slf4j.LoggerFactory;
  * <p>Host names are kept unique through {@code contexts/.hosts}, an index of one symbolic link
  * per host name (see {@link HostIndex}): a save of a site checks and claims its names under the
  * write lock, in time that does not grow with the number of sites. {@link #saveAll} writes a batch
- * under one lock with one flush to disk for the batch's files and one for the directory.
+ * under one lock with one flush to disk for the batch's files and one for the directory; a large
+ * batch is checked against one listing of the directory and of the index, taken under the lock,
+ * and its host names are claimed while its files are written, both flushed before the first
+ * rename (see {@link #listedView()}).
  */
-public final class FileContextRepository implements ContextRepository {
+public final class FileContextRepository implements ContextRepository, ListableRepository {
   private static final Logger LOG = LoggerFactory.getLogger(FileContextRepository.class);
   private static final String SUFFIX = ".json";
   private static final int MAX_PLAIN = 200;
@@ -283,48 +290,126 @@ public final class FileContextRepository implements ContextRepository {
       return List.of();
     }
     return locked(() -> {
+      long begun = System.nanoTime();
       hosts.ensureComplete(this::listReadable);
-      ContextRepository.checkBatch(this, saves);
-      boolean claimed = false;
-      for (Save s : saves) {
-        claimed |= hosts.claimAll(s.context().name(), ContextRepository.hostNames(s.context()));
-      }
-      if (claimed) {
-        hosts.sync();
-      }
+      // Under the lock no other writer stores a name: a listing answers for the names it does not hold.
+      ContextRepository.checkBatch(saves.size() >= LISTED_FROM ? listedView() : this, saves);
       List<Set<String>> before = new ArrayList<>(saves.size());
       for (Save s : saves) {
         before.add(s.expectedVersion() == NEW ? Set.of()
             : load(s.context().name()).map(v -> ContextRepository.hostNames(v.context())).orElse(Set.of()));
       }
-      List<Path> temporaries = Collections.synchronizedList(new ArrayList<>(saves.size()));
-      List<Long> versions = saves.stream().map(s -> s.expectedVersion() + 1).toList();
+      long checked = System.nanoTime();
       boolean large = saves.size() >= SYNC_FS_FROM;
+      // A large batch's host names are claimed on a thread of their own while the files are
+      // written (the claims in .hosts, the files in .tmp: a file system spends its time per entry
+      // created, on any core); both reach the disk before the first file is renamed into place.
+      FutureTask<Boolean> claims = new FutureTask<>(() -> {
+        boolean claimed = false;
+        for (Save s : saves) {
+          claimed |= hosts.claimAll(s.context().name(), ContextRepository.hostNames(s.context()));
+        }
+        return claimed;
+      });
+      Thread claimer = null;
+      if (large) {
+        claimer = new Thread(claims, "provision-host-claims");
+        claimer.setDaemon(true);
+        claimer.start();
+      } else {
+        claims.run();
+      }
+      List<Path> temporaries = Collections.synchronizedList(new ArrayList<>(saves.size()));
+      int renamed = 0;
+      List<Long> versions = saves.stream().map(s -> s.expectedVersion() + 1).toList();
+      long[] times = new long[3];
       try {
-        // Encoded and written on every core (a file system spends its time per file created).
+        ensureTempDir();
+        // Encoded and written on every core.
         List<Path> written = (large ? saves.parallelStream() : saves.stream()).map(s -> {
           Path t = writeTemporary(JsonCodec.write(new Versioned(s.context(), s.expectedVersion() + 1)), !large);
           temporaries.add(t);
           return t;
         }).toList();
-        if (large) {
-          flushAll(written);
+        times[0] = System.nanoTime();
+        boolean claimed = result(claims);
+        times[1] = System.nanoTime();
+        // One flush of the file system holds the claims too; else the directory of claims is flushed.
+        boolean flushedAll = large && flushAll(written);
+        if (claimed && !flushedAll) {
+          hosts.sync();
         }
+        times[2] = System.nanoTime();
         for (int i = 0; i < saves.size(); i++) {
           moveIntoPlace(written.get(i), file(saves.get(i).context().name()));
+          renamed = i + 1;
         }
       } finally {
-        for (Path t : temporaries) {
-          deleteTemporary(t);
+        if (claimer != null) {
+          joinUninterruptibly(claimer); // no claim is made once the lock is given up
+        }
+        if (renamed < saves.size()) {
+          for (Path t : temporaries) {
+            deleteTemporary(t);
+          }
         }
       }
       syncDirectory();
       for (int i = 0; i < saves.size(); i++) {
         hosts.release(saves.get(i).context().name(), without(before.get(i), ContextRepository.hostNames(saves.get(i).context())));
       }
-      LOG.debug("saved a batch of {} contexts", saves.size());
+      LOG.debug("saved a batch of {} contexts in {} ms: checked in {} ms, files written in {} ms, host names"
+          + " claimed {} ms after them, flushed in {} ms, renamed and the directory flushed in {} ms", saves.size(),
+          ms(System.nanoTime() - begun), ms(checked - begun), ms(times[0] - checked), ms(times[1] - times[0]),
+          ms(times[2] - times[1]), ms(System.nanoTime() - times[2]));
       return versions;
     });
+  }
+
+  /** @return the task's result; its failure thrown as it was (a {@link ProvisionException}) */
+  private static <T> T result(FutureTask<T> task) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return task.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof RuntimeException r) {
+            throw r;
+          }
+          if (e.getCause() instanceof Error err) {
+            throw err;
+          }
+          throw new ProvisionException("cannot claim host names: " + e.getCause(), e.getCause());
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static void joinUninterruptibly(Thread t) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+
+  private static long ms(long nanos) {
+    return nanos / 1_000_000;
   }
 
   /**
@@ -346,19 +431,113 @@ public final class FileContextRepository implements ContextRepository {
     return hosts.owners(hostNames);
   }
 
+  /**
+   * From this many contexts on, {@link #saveAll} checks its batch against one listing of the
+   * context files and of the host-name index, instead of looking each name up.
+   */
+  static final int LISTED_FROM = 64;
+
+  /**
+   * Lists the context files and the index of host names once (two directory reads). Names the
+   * listing did not hold are answered without reading the disk (not stored; no claim, so no
+   * owner); the others as {@link #load} and {@link #hostOwners} answer them. An index that was
+   * never built is not listed: host names are then asked of the repository.
+   */
+  @Override
+  public ContextRepository listedView() {
+    Set<String> files = new HashSet<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path f : ds) {
+        String n = f.getFileName().toString();
+        if (!n.startsWith(".") && n.endsWith(SUFFIX)) {
+          files.add(n);
+        }
+      }
+    } catch (IOException e) {
+      throw new ProvisionException("cannot list " + dir + ": " + e.getMessage(), e);
+    }
+    Set<String> claims = hosts.complete() ? hosts.entries() : null;
+    return new ListedView(files, claims);
+  }
+
+  /** See {@link #listedView()}. */
+  private final class ListedView implements ContextRepository {
+    private final Set<String> files;
+    private final Set<String> claims;
+
+    ListedView(Set<String> files, Set<String> claims) {
+      this.files = files;
+      this.claims = claims;
+    }
+
+    @Override
+    public Optional<Versioned> load(ContextName name) {
+      return files.contains(fileName(name)) ? FileContextRepository.this.load(name) : Optional.empty();
+    }
+
+    @Override
+    public Map<String, ContextName> hostOwners(Collection<String> hostNames) {
+      if (claims == null) {
+        return FileContextRepository.this.hostOwners(hostNames);
+      }
+      List<String> claimed = new ArrayList<>();
+      for (String h : hostNames) {
+        if (claims.contains(HostIndex.entryName(h))) {
+          claimed.add(h);
+        }
+      }
+      return claimed.isEmpty() ? Map.of() : hosts.owners(claimed);
+    }
+
+    /** @throws UnsupportedOperationException always: a view only reads */
+    @Override
+    public long save(Context context, long expectedVersion) {
+      throw new UnsupportedOperationException("a listed view does not write");
+    }
+
+    /** @throws UnsupportedOperationException always: a view only reads */
+    @Override
+    public void delete(ContextName name, long expectedVersion) {
+      throw new UnsupportedOperationException("a listed view does not write");
+    }
+
+    @Override
+    public List<Versioned> list() {
+      return FileContextRepository.this.list();
+    }
+
+    @Override
+    public ContextListing listReadable() {
+      return FileContextRepository.this.listReadable();
+    }
+
+    @Override
+    public List<ContextName> referrers(ContextName target) {
+      return FileContextRepository.this.referrers(target);
+    }
+
+    @Override
+    public String toString() {
+      return "listed view of " + FileContextRepository.this;
+    }
+  }
+
   /** From this many contexts on, {@link #saveAll} flushes the file system once instead of each file. */
   static final int SYNC_FS_FROM = 32;
 
   /**
    * Flushes the batch's temporary files to disk: one {@code sync -f} (the file system's
-   * {@code syncfs}), which costs about as much as one {@code fsync}, else each file.
+   * {@code syncfs}, which also flushes every directory of the file system), which costs about as
+   * much as one {@code fsync}, else each file.
+   *
+   * @return whether the whole file system was flushed (else only the files were)
    */
-  private void flushAll(List<Path> temporaries) {
+  private boolean flushAll(List<Path> temporaries) {
     try {
       Process p = new ProcessBuilder("sync", "-f", tempDir.toString()).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       if (p.waitFor() == 0) {
-        return;
+        return true;
       }
       LOG.debug("sync -f {} failed with exit code {}; flushing each file", tempDir, p.exitValue());
     } catch (IOException e) {
@@ -374,6 +553,7 @@ public final class FileContextRepository implements ContextRepository {
         throw new ProvisionException("cannot flush " + t + ": " + e.getMessage(), e);
       }
     }
+    return false;
   }
 
   @Override
@@ -651,6 +831,7 @@ public final class FileContextRepository implements ContextRepository {
   }
 
   private void writeAtomically(Path target, byte[] bytes) {
+    ensureTempDir();
     Path tmp = writeTemporary(bytes, true);
     try {
       moveIntoPlace(tmp, target);
@@ -660,14 +841,22 @@ public final class FileContextRepository implements ContextRepository {
     }
   }
 
-  /** @return a new temporary file holding the bytes, flushed to disk when asked */
-  private Path writeTemporary(byte[] bytes, boolean force) {
-    Path tmp = tempDir.resolve(HexFormat.of().formatHex(randomBytes()));
+  /** Creates {@code contexts/.tmp} when it is missing (removed by hand, or a read-only start). */
+  private void ensureTempDir() {
     try {
       if (!Files.isDirectory(tempDir)) {
         Files.createDirectories(tempDir);
         Files.setPosixFilePermissions(tempDir, DIR_MODE);
       }
+    } catch (IOException e) {
+      throw new ProvisionException("cannot create " + tempDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** @return a new temporary file in {@code contexts/.tmp} holding the bytes, flushed to disk when asked */
+  private Path writeTemporary(byte[] bytes, boolean force) {
+    Path tmp = tempDir.resolve(HexFormat.of().formatHex(randomBytes()));
+    try {
       try (FileChannel ch = FileChannel.open(tmp,
           Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), fileMode())) {
         ByteBuffer buf = ByteBuffer.wrap(bytes);

@@ -16,6 +16,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -123,6 +124,11 @@ final class HostIndex {
 
   /** @return the entry of a host name in the directory of claims */
   Path entry(String host) {
+    return dir.resolve(entryName(host));
+  }
+
+  /** @return the file name of a host name's entry in the directory of claims */
+  static String entryName(String host) {
     String n = host.replace('/', '+');
     if (n.length() > MAX_PLAIN) {
       try {
@@ -132,7 +138,30 @@ final class HostIndex {
         throw new IllegalStateException(e);
       }
     }
-    return dir.resolve(n);
+    return n;
+  }
+
+  /**
+   * Lists the claims (one read of the directory), for a batch that asks about many host names:
+   * a name without an entry has no claim, so no owner.
+   *
+   * @return the file names of the entries ({@link #entryName}), without {@code .complete}
+   */
+  Set<String> entries() {
+    Set<String> out = new HashSet<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path p : ds) {
+        String n = p.getFileName().toString();
+        if (!n.startsWith(".")) {
+          out.add(n);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return out;
+    } catch (IOException e) {
+      throw new ProvisionException("cannot list the index of host names " + dir + ": " + e.getMessage(), e);
+    }
+    return out;
   }
 
   /** @return the site a claim names, when there is a claim (believed or not) */

@@ -157,6 +157,9 @@ public final class AegirImport {
     }
   }
 
+  /** Stands for a listed name that is not a regular file. */
+  private static final Object NOT_A_FILE = new Object();
+
   /**
    * Lists and parses every alias file of a directory, without saving anything.
    *
@@ -170,13 +173,17 @@ public final class AegirImport {
     }
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.getFileName().toString().endsWith(SUFFIX) && Files.isRegularFile(p))
-          .sorted(Comparator.comparing(p -> p.getFileName().toString())).toList();
+      // Sorted by name as strings, each made once (not twice per comparison).
+      files = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(SUFFIX)).sorted()
+          .map(dir::resolve).toList();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);
     }
-    // Files are read and parsed on every core; the first refused file (by name) is reported.
+    // Files are checked, read and parsed on every core; the first refused file (by name) is reported.
     List<Object> parsed = (files.size() < 64 ? files.stream() : files.parallelStream()).map(f -> {
+      if (!Files.isRegularFile(f)) {
+        return NOT_A_FILE;
+      }
       try {
         return (Object) AliasFile.parse(f);
       } catch (RuntimeException e) {
@@ -185,6 +192,9 @@ public final class AegirImport {
     }).toList();
     Map<Path, List<AliasFile.Alias>> out = new LinkedHashMap<>();
     for (int i = 0; i < files.size(); i++) {
+      if (parsed.get(i) == NOT_A_FILE) {
+        continue; // a directory, a socket: not an alias file
+      }
       if (parsed.get(i) instanceof RuntimeException e) {
         throw e;
       }
@@ -206,7 +216,9 @@ public final class AegirImport {
    *     saved then
    */
   public static Report run(Provision provision, Path dir, boolean overwrite) {
+    long begun = System.nanoTime();
     Map<Path, List<AliasFile.Alias>> parsed = parseDirectory(dir);
+    long afterParse = System.nanoTime();
     List<Entry> done = new ArrayList<>();
     List<Pending> pending = new ArrayList<>();
     for (Map.Entry<Path, List<AliasFile.Alias>> f : parsed.entrySet()) {
@@ -270,8 +282,12 @@ public final class AegirImport {
         batch.save(name.toString(), changes);
       }
     });
+    long afterCheck = System.nanoTime();
     try {
       batch.commit();
+      LOG.debug("imported {} aliases from {}: parsed in {} ms, merged and checked in {} ms, written in {} ms",
+          pending.size(), dir, (afterParse - begun) / 1_000_000, (afterCheck - afterParse) / 1_000_000,
+          (System.nanoTime() - afterCheck) / 1_000_000);
     } catch (ConflictException | InvalidContextException e) {
       LOG.info("the import's batch was refused ({}); importing one context at a time", e.getMessage());
       done.subList(before, done.size()).clear();
@@ -319,28 +335,30 @@ public final class AegirImport {
   private static Entry importOne(ServiceRegistry registry, Saver saver, Pending p, boolean overwrite,
       String masterUser) {
     Map<String, String> values = map(registry, p, masterUser);
-    // Validate, and drop what the library refuses, before comparing with what is stored.
-    Context target;
-    while (true) {
-      try {
-        target = build(registry, p, values);
-        break;
-      } catch (InvalidContextException e) {
-        String prop = e.property().orElse(null);
-        if (prop == null || !values.containsKey(prop) || isEssential(p.type, prop)) {
-          return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.SKIPPED, Optional.of(e.getMessage()),
-              p.skipped);
-        }
-        values.remove(prop);
-        p.skipped.add(new SkippedProperty(prop, e.getMessage()));
-      }
-    }
     Optional<Versioned> existing = saver.load(p.name);
     if (existing.isPresent() && p.name.isMaster() && isImplicitMaster(existing.get().context())) {
       existing = Optional.empty();
     }
-    Map<String, Object> wanted = ContextProperties.toMap(target);
+    // A context that exists is compared with the one the values describe: they are validated,
+    // and what the library refuses dropped, first. A new one is validated by its save, which
+    // refuses the same values with the same messages (and they are dropped below).
     if (existing.isPresent()) {
+      Context target;
+      while (true) {
+        try {
+          target = build(registry, p, values);
+          break;
+        } catch (InvalidContextException e) {
+          String prop = e.property().orElse(null);
+          if (prop == null || !values.containsKey(prop) || isEssential(p.type, prop)) {
+            return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.SKIPPED,
+                Optional.of(e.getMessage()), p.skipped);
+          }
+          values.remove(prop);
+          p.skipped.add(new SkippedProperty(prop, e.getMessage()));
+        }
+      }
+      Map<String, Object> wanted = ContextProperties.toMap(target);
       Context have = existing.get().context();
       if (have.type() == p.type && ContextProperties.toMap(have).equals(wanted)) {
         return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.UNCHANGED, Optional.empty(),
@@ -422,9 +440,8 @@ public final class AegirImport {
         canonical.put(e.getKey(), text(parsed));
       }
     }
-    Context c = ContextProperties.fromMap(p.type, p.name, canonical);
-    ContextProperties.validate(c);
-    return c;
+    // Built, so validated: every context checks each of its properties when it is built.
+    return ContextProperties.fromMap(p.type, p.name, canonical);
   }
 
   private static Map<String, PropertySpec> declared(ServiceRegistry registry, ContextType type,

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 import net.aegirj.provision.api.Text;
 
 /**
@@ -34,6 +35,8 @@ import net.aegirj.provision.api.Text;
 public final class AliasFile {
   /** The deepest nesting of arrays read (Aegir's files nest two deep). */
   static final int MAX_DEPTH = 16;
+  /** A string key that PHP turns into an integer key (compiled once, not once per key). */
+  private static final Pattern INTEGER_KEY = Pattern.compile("0|-?[1-9][0-9]{0,17}");
 
   private AliasFile() {}
 
@@ -338,7 +341,7 @@ public final class AliasFile {
             }
             nextIndex = Math.max(nextIndex, k + 1);
           } else if (key instanceof String ks) {
-            if (ks.matches("0|-?[1-9][0-9]{0,17}")) {
+            if (INTEGER_KEY.matcher(ks).matches()) {
               // PHP turns decimal integer strings into integer keys.
               long k = Long.parseLong(ks);
               if (k != nextIndex) {

@@ -28,6 +28,12 @@ import net.aegirj.provision.spi.Versioned;
  *
  * <p>For one thread; it deletes nothing. The other repository checks the whole batch again when it
  * is committed, so a change made meanwhile by another process fails the commit, not the data.
+ *
+ * <p>What the other repository answers is kept for the batch (a save asks about the same names
+ * several times: its own, its host names), and once the batch has asked about {@value #LISTED_FROM}
+ * names, a {@link ListableRepository} is listed once and names it does not hold are answered
+ * without reading it. The batch so sees what was stored when it first asked; the commit checks
+ * again, under the other repository's lock.
  */
 public final class BufferedRepository implements ContextRepository {
   private final ContextRepository base;
@@ -35,6 +41,17 @@ public final class BufferedRepository implements ContextRepository {
   private final LinkedHashMap<ContextName, Save> pending = new LinkedHashMap<>();
   /** The host names of the batch's sites. */
   private final Map<String, ContextName> hosts = new HashMap<>();
+  /** What the other repository answered to {@link #load}, by name. */
+  private final Map<ContextName, Optional<Versioned>> stored = new HashMap<>();
+  /** What the other repository answered about host names: the owner, or null for none. */
+  private final Map<String, ContextName> storedOwners = new HashMap<>();
+  /** How many names were asked of the other repository. */
+  private int asked;
+  /** The other repository as listed once, when it can be and the batch asks about many names. */
+  private ContextRepository listed;
+
+  /** From this many names asked of the other repository on, a listable one is listed once. */
+  static final int LISTED_FROM = 64;
 
   /** @param base where the batch goes at {@link #commit()} */
   public BufferedRepository(ContextRepository base) {
@@ -56,6 +73,7 @@ public final class BufferedRepository implements ContextRepository {
     List<Long> versions = base.saveAll(saves);
     pending.clear();
     hosts.clear();
+    forgetStored();
     List<Versioned> out = new ArrayList<>(saves.size());
     for (int i = 0; i < saves.size(); i++) {
       out.add(new Versioned(saves.get(i).context(), versions.get(i)));
@@ -66,7 +84,32 @@ public final class BufferedRepository implements ContextRepository {
   @Override
   public Optional<Versioned> load(ContextName name) {
     Save s = pending.get(name);
-    return s != null ? Optional.of(new Versioned(s.context(), s.expectedVersion() + 1)) : base.load(name);
+    if (s != null) {
+      return Optional.of(new Versioned(s.context(), s.expectedVersion() + 1));
+    }
+    Optional<Versioned> v = stored.get(name);
+    if (v == null) {
+      v = reader(1).load(name);
+      stored.put(name, v);
+    }
+    return v;
+  }
+
+  /** Drops what the other repository answered: after a commit, or when the batch is given up. */
+  private void forgetStored() {
+    stored.clear();
+    storedOwners.clear();
+    asked = 0;
+    listed = null;
+  }
+
+  /** @return where to ask about {@code n} more names: the listed view once there is one (or should be) */
+  private ContextRepository reader(int n) {
+    asked += n;
+    if (listed == null && asked >= LISTED_FROM && base instanceof ListableRepository l) {
+      listed = l.listedView();
+    }
+    return listed != null ? listed : base;
   }
 
   @Override
@@ -109,7 +152,29 @@ public final class BufferedRepository implements ContextRepository {
         unknown.add(h);
       }
     }
-    base.hostOwners(unknown).forEach((h, owner) -> {
+    Map<String, ContextName> owners = new HashMap<>();
+    List<String> notAsked = new ArrayList<>();
+    for (String h : unknown) {
+      if (storedOwners.containsKey(h)) {
+        ContextName owner = storedOwners.get(h);
+        if (owner != null) {
+          owners.put(h, owner);
+        }
+      } else {
+        notAsked.add(h);
+      }
+    }
+    if (!notAsked.isEmpty()) {
+      Map<String, ContextName> answered = reader(notAsked.size()).hostOwners(notAsked);
+      for (String h : notAsked) {
+        ContextName owner = answered.get(h);
+        storedOwners.put(h, owner);
+        if (owner != null) {
+          owners.put(h, owner);
+        }
+      }
+    }
+    owners.forEach((h, owner) -> {
       Save changed = pending.get(owner);
       if (changed == null || ContextRepository.hostNames(changed.context()).contains(h)) {
         out.put(h, owner); // else the batch gives the name up

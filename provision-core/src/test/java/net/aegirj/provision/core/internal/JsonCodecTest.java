@@ -3,10 +3,22 @@ package net.aegirj.provision.core.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import net.aegirj.provision.api.Context;
+import net.aegirj.provision.api.ContextName;
+import net.aegirj.provision.api.ContextProperties;
+import net.aegirj.provision.api.ContextType;
 import net.aegirj.provision.api.InvalidContextException;
+import net.aegirj.provision.api.Platform;
+import net.aegirj.provision.api.Server;
 import net.aegirj.provision.api.Site;
 import net.aegirj.provision.spi.Versioned;
 import org.junit.jupiter.api.Test;
@@ -30,6 +42,38 @@ class JsonCodecTest {
     assertThat(s.siteEnabled()).as("a boolean").contains(false);
     assertThat(s.ipAddresses()).as("a map of strings").containsEntry("server_master", "10.0.0.1");
     assertThat(JsonCodec.read(JsonCodec.write(v))).as("what is written reads back the same").isEqualTo(v);
+  }
+
+  /** The document as the tree of it printed it (how {@link JsonCodec#write} made it before it streamed). */
+  private static String asTree(Versioned v) throws IOException {
+    ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode root = m.createObjectNode();
+    root.put("format", JsonCodec.FORMAT);
+    root.put("name", v.context().name().value());
+    root.put("context_type", v.context().type().id());
+    root.put("version", v.version());
+    root.set("properties", m.valueToTree(ContextProperties.toMap(v.context())));
+    return new String(m.writeValueAsBytes(root), StandardCharsets.UTF_8) + "\n";
+  }
+
+  @Test
+  void writesTheBytesOfTheTreeOfTheDocument() throws IOException {
+    Server server = Server.builder().name(ContextName.MASTER).remoteHost("localhost")
+        .putExtras("nginx_has_etag", "1").putExtras("http_port", "8080").build();
+    Platform bare = Platform.builder().name(ContextName.of("platform_x")).root(Path.of("/var/aegir/platforms/x")).build();
+    Map<String, Object> props = new LinkedHashMap<>();
+    props.put("platform", "@platform_x");
+    props.put("aliases", List.of("www.a.example.com", "b.example.com"));
+    props.put("site_enabled", false);
+    props.put("ssl_enabled", 1);
+    props.put("ip_addresses", Map.of("server_master", "10.0.0.1"));
+    Context site = ContextProperties.fromMap(ContextType.SITE, ContextName.of("a.example.com"), props);
+    for (Versioned v : List.of(read(GOOD), new Versioned(server, 1), new Versioned(bare, 12_345_678_901L),
+        new Versioned(site, 7))) {
+      assertThat(new String(JsonCodec.write(v), StandardCharsets.UTF_8))
+          .as("%s is written byte for byte as before (files and their list snapshot compare bytes)", v.context().name())
+          .isEqualTo(asTree(v));
+    }
   }
 
   @Test
