@@ -332,6 +332,23 @@ public final class AegirImport {
     }
   }
 
+  /**
+   * A refused value: the property is dropped (and reported skipped) so that the rest of the context
+   * can be imported, unless the context cannot be without it.
+   *
+   * @return the skipped context's entry, or null when the property was dropped and the caller tries again
+   */
+  private static Entry dropOrSkip(Pending p, Map<String, String> values, InvalidContextException e) {
+    String prop = e.property().orElse(null);
+    if (prop == null || !values.containsKey(prop) || isEssential(p.type, prop)) {
+      return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.SKIPPED, Optional.of(e.getMessage()),
+          p.skipped);
+    }
+    values.remove(prop);
+    p.skipped.add(new SkippedProperty(prop, e.getMessage()));
+    return null;
+  }
+
   private static Entry importOne(ServiceRegistry registry, Saver saver, Pending p, boolean overwrite,
       String masterUser) {
     Map<String, String> values = map(registry, p, masterUser);
@@ -349,13 +366,10 @@ public final class AegirImport {
           target = build(registry, p, values);
           break;
         } catch (InvalidContextException e) {
-          String prop = e.property().orElse(null);
-          if (prop == null || !values.containsKey(prop) || isEssential(p.type, prop)) {
-            return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.SKIPPED,
-                Optional.of(e.getMessage()), p.skipped);
+          Entry skipped = dropOrSkip(p, values, e);
+          if (skipped != null) {
+            return skipped;
           }
-          values.remove(prop);
-          p.skipped.add(new SkippedProperty(prop, e.getMessage()));
         }
       }
       Map<String, Object> wanted = ContextProperties.toMap(target);
@@ -393,13 +407,10 @@ public final class AegirImport {
         return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.IMPORTED, Optional.empty(),
             p.skipped);
       } catch (InvalidContextException e) {
-        String prop = e.property().orElse(null);
-        if (prop == null || !values.containsKey(prop) || isEssential(p.type, prop)) {
-          return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.SKIPPED,
-              Optional.of(e.getMessage()), p.skipped);
+        Entry skipped = dropOrSkip(p, values, e);
+        if (skipped != null) {
+          return skipped;
         }
-        values.remove(prop);
-        p.skipped.add(new SkippedProperty(prop, e.getMessage()));
       } catch (ProvisionException e) {
         return new Entry(p.file, p.name.toString(), Optional.of(p.type), Outcome.SKIPPED, Optional.of(e.getMessage()),
             p.skipped);
