@@ -405,10 +405,10 @@ public final class Provision implements AutoCloseable {
   /**
    * Runs one task on many contexts as a batch: each server is opened once for the whole batch
    * (one SSH connection), the tasks run up to {@link Builder#parallelism(int)} at a time, and the
-   * web and DNS servers they change are tested and reloaded once per group of tasks rather than
-   * once per task. Each task still succeeds or fails (and is rolled back) on its own; if a shared
-   * configuration test fails, the tasks are run again one by one so that only the one that broke
-   * it fails.
+   * web and DNS servers they change are tested and reloaded once for the batch (once per group of
+   * up to 2,000 tasks) rather than once per task. Each task still succeeds or fails (and is rolled
+   * back) on its own; if a shared configuration test fails, the tasks are undone and run again in
+   * halves, each half a group, down to one task alone, so that only the one that broke it fails.
    *
    * @param task the task (one that takes no options, such as verify or install)
    * @param names the contexts, in the order the reports are returned

@@ -37,15 +37,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One task on many contexts ({@link TaskEngine#runGroup}): the engine prepares each task, the
- * group tests and reloads each changed service once, and the engine finishes each task; when the
- * shared test or reload fails, the tasks are undone and run again alone.
+ * group tests and reloads each changed service once, and the engine finishes each task. A batch is
+ * one group when it fits ({@link #groupSize()}). When the shared test or reload fails, the tasks are
+ * undone and the group is split in halves, each run as a group again, down to tasks run alone: one
+ * task that breaks the configuration costs about two shared tests per halving, not one per task.
  */
 final class GroupRun {
   /** The engine's logger: the command line quiets it by that name ({@code CliLogging}). */
   private static final Logger LOG = LoggerFactory.getLogger(TaskEngine.class);
 
-  /** How many tasks of a group share one configuration test and reload. */
-  static final int GROUP_SIZE = 250;
+  /**
+   * The most tasks a group holds at once (each holds its context's lock, its intent journal and
+   * what its steps prepared until the shared reload); a larger batch is run as several groups.
+   */
+  static final int MAX_GROUP = 2_000;
+  /** The fewest tasks a group may hold, however few file descriptors are left. */
+  static final int MIN_GROUP = 16;
+  /**
+   * File descriptors a held task may keep open: its lock file and its journal, with room for a
+   * step's own while it runs.
+   */
+  static final int DESCRIPTORS_PER_TASK = 4;
+  /** File descriptors left to everything else (connections, the web server's processes, logs). */
+  static final int DESCRIPTORS_SPARE = 256;
 
   private final TaskEngine engine;
   private final ContextService contexts;
@@ -92,13 +106,35 @@ final class GroupRun {
         });
     // Reads the service types make once for the batch (StepContext.batch), closed when it ends.
     try (SharedResources batch = new SharedResources()) {
-      for (int from = 0; from < names.size(); from += GROUP_SIZE) {
-        out.addAll(runOneGroup(task, names.subList(from, Math.min(names.size(), from + GROUP_SIZE)), pool, batch));
+      int size = groupSize();
+      for (int from = 0; from < names.size(); from += size) {
+        out.addAll(runOneGroup(task, names.subList(from, Math.min(names.size(), from + size)), pool, batch));
       }
     } finally {
       pool.shutdownNow();
     }
     return out;
+  }
+
+  /**
+   * How many tasks one group holds: {@value #MAX_GROUP}, or fewer when the process may not open
+   * {@value #DESCRIPTORS_PER_TASK} file descriptors a task (beyond {@value #DESCRIPTORS_SPARE} for
+   * everything else), but never fewer than {@value #MIN_GROUP}.
+   */
+  static int groupSize() {
+    return groupSize(OpenFiles.free());
+  }
+
+  /**
+   * @param freeDescriptors how many more file descriptors the process may open, if known
+   * @return how many tasks one group holds
+   */
+  static int groupSize(java.util.OptionalLong freeDescriptors) {
+    if (freeDescriptors.isEmpty()) {
+      return MAX_GROUP;
+    }
+    long fit = (freeDescriptors.getAsLong() - DESCRIPTORS_SPARE) / DESCRIPTORS_PER_TASK;
+    return (int) Math.max(MIN_GROUP, Math.min(MAX_GROUP, fit));
   }
 
   /** A task of a group: its lock, and what it became. */
@@ -164,21 +200,32 @@ final class GroupRun {
         flushHeld();
         reloaded = groupReload(ok);
       } catch (RuntimeException e) {
-        LOG.warn("{} of {} contexts: the shared reload failed ({}); each task runs again with its own", task,
-            ok.size(), TaskEngine.message(e));
+        LOG.warn("{} of {} contexts: the shared reload failed ({}); {}", task, ok.size(), TaskEngine.message(e),
+            ok.size() == 1 ? "it runs again alone" : "each half runs again as a group");
         for (int i = ok.size() - 1; i >= 0; i--) {
           discard(ok.get(i));
         }
         if (e instanceof GroupReloadFailedException g) {
           reloadRestored(g.reloaded);
         }
-        for (Member m : ok) {
+        if (ok.size() == 1) {
+          Member m = ok.get(0);
           try {
             m.report = engine.run(task, m.name, false);
           } catch (TaskFailedException tf) {
             m.report = tf.report();
           } catch (ProvisionException pe) {
             m.report = notRun(task, m.name, pe);
+          }
+        } else {
+          // Halves, each a group again: the halves without the task that broke the shared test
+          // succeed with one test and reload each, the other is split again.
+          int half = ok.size() / 2;
+          for (List<Member> part : List.of(ok.subList(0, half), ok.subList(half, ok.size()))) {
+            List<TaskReport> reports = runOneGroup(task, part.stream().map(m -> m.name).toList(), pool, batch);
+            for (int i = 0; i < part.size(); i++) {
+              part.get(i).report = reports.get(i);
+            }
           }
         }
         return members.stream().map(x -> x.report).toList();

@@ -157,10 +157,12 @@ public final class TaskEngine {
   /**
    * Runs one task on many contexts, sharing configuration tests and reloads. The tasks' steps run
    * (up to {@code threads} at a time, each under its context's lock); then each changed service
-   * is tested once and reloaded once for the whole group (at most {@value GroupRun#GROUP_SIZE} tasks),
-   * and the tasks end. A task whose steps fail is rolled back on its own. When a shared
-   * configuration test or reload fails, every task of the group is rolled back and run again
-   * alone, with its own test, so that only the task that broke the configuration fails.
+   * is tested once and reloaded once for the whole group (the whole batch, up to
+   * {@value GroupRun#MAX_GROUP} tasks or fewer when file descriptors are short), and the tasks end.
+   * A task whose steps fail is rolled back on its own. When a shared configuration test or reload
+   * fails, every task of the group is rolled back and the group is halved, each half run as a group
+   * again, down to tasks run alone with their own test, so that only the task that broke the
+   * configuration fails.
    *
    * @param task the task
    * @param names the contexts, in the order of the reports

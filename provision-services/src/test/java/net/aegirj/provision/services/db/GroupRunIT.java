@@ -160,4 +160,43 @@ class GroupRunIT {
           .allMatch(r -> r.changedPaths().isEmpty());
     }
   }
+
+  /**
+   * A batch of sixteen with one site that breaks the configuration: the group is undone and halved
+   * until the broken site runs alone, so the fifteen good ones cost a few shared reloads, not one
+   * each; only the broken site fails, and its files and database are gone.
+   */
+  @Test
+  void aBrokenSiteInALargeBatchIsFoundByHalvingNotOneByOne() throws IOException {
+    List<String> batch = new java.util.ArrayList<>();
+    try (Provision p = Provision.builder().home(home).build()) {
+      for (int i = 1; i <= 16; i++) {
+        String site = i == 11 ? "broken.example.com" : "s" + i + ".example.com";
+        batch.add(site);
+        if (i != 11) {
+          p.save(site, PropertyChanges.builder().set("context_type", "site").set("platform", "@platform_fixture")
+              .set("db_server", "@server_db").set("install_method", "manual").build());
+        }
+      }
+      long before = reloads();
+      List<TaskReport> reports = p.runAll(Task.INSTALL, batch);
+      long reloads = reloads() - before;
+      assertThat(reports).as("one report per site, in order").hasSize(16);
+      assertThat(reports.get(10).succeeded()).as("the broken site fails").isFalse();
+      assertThat(reports.get(10).failure()).as("as a configuration test failure").get().asString()
+          .contains("configuration test");
+      List<TaskReport> others = new java.util.ArrayList<>(reports);
+      others.remove(10);
+      assertThat(others).as("the fifteen others are installed").allMatch(TaskReport::succeeded);
+      assertThat(others).as("each report names a reload").allMatch(r -> !r.reloads().isEmpty());
+      assertThat(reloads).as("halving: a reload per good half (4 for 16 sites), not one per good site (15)")
+          .isBetween(1L, 8L);
+      Http.Response r = Http.getUntil(nginx.port(), "s16.example.com", "/", x -> x.status() == 200,
+          Duration.ofSeconds(10));
+      assertThat(r.status()).as("the last good site answers").isEqualTo(200);
+      assertThat(Files.exists(home.resolve("config/server_master/nginx/vhost.d/broken.example.com")))
+          .as("the broken vhost was rolled back").isFalse();
+      assertThat(db.sql("SHOW DATABASES")).as("and its database").doesNotContain("brokenexamplecom");
+    }
+  }
 }
