@@ -107,6 +107,20 @@ public final class FileContextRepository implements ContextRepository, ListableR
   private final HostIndex hosts;
   /** How many context files the last {@link #list()} opened (the rest came from its snapshot). */
   private volatile int filesReadByLastList;
+  /**
+   * Contexts decoded by {@link #load}, with the stat of their file when it was read: a task loads
+   * its site, platform, servers and {@code @server_master} several times, and a batch of 1,000 did
+   * so thousands of times (a fifth of a no-op verify through the command line was reading and
+   * decoding the same files again). An entry is used only while a stat of the file still matches,
+   * and only when the file had not changed for {@link ListSnapshot#RACY_NANOS} before it was read,
+   * as for the list snapshot; any write, in place or by rename, changes the file's change time.
+   */
+  private final Map<Path, Decoded> decoded = new ConcurrentHashMap<>();
+  /** At most this many decoded contexts are kept; the cache is emptied when it is full. */
+  static final int DECODED_LIMIT = 20_000;
+
+  /** A decoded context, the stat of its file and when that stat was taken. */
+  private record Decoded(ListSnapshot.Stat stat, long statNanos, Versioned value) {}
 
   /**
    * Opens (and creates when missing) the repository of a Provision home.
@@ -200,7 +214,33 @@ public final class FileContextRepository implements ContextRepository, ListableR
 
   @Override
   public Optional<Versioned> load(ContextName name) {
-    return read(file(name));
+    Path f = file(name);
+    long now = clock.getAsLong();
+    ListSnapshot.Stat stat;
+    try {
+      stat = ListSnapshot.Stat.of(f);
+    } catch (NoSuchFileException e) {
+      decoded.remove(f);
+      return Optional.empty();
+    } catch (IOException | UnsupportedOperationException | ClassCastException e) {
+      return read(f); // read says what is wrong with the file, if anything
+    }
+    Decoded d = decoded.get(f);
+    if (d != null && d.stat().equals(stat) && stat.changedNanos() < d.statNanos() - ListSnapshot.RACY_NANOS) {
+      return Optional.of(d.value());
+    }
+    // Read after the stat: what is read is at least as new as the stat it is kept with, so a
+    // change in between makes the next stat differ and the file be read again.
+    Optional<Versioned> v = read(f);
+    if (v.isPresent() && stat.changedNanos() < now - ListSnapshot.RACY_NANOS) {
+      if (decoded.size() >= DECODED_LIMIT) {
+        decoded.clear();
+      }
+      decoded.put(f, new Decoded(stat, now, v.get()));
+    } else {
+      decoded.remove(f);
+    }
+    return v;
   }
 
   private Optional<Versioned> read(Path f) {

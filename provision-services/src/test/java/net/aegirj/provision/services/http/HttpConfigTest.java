@@ -182,6 +182,11 @@ class HttpConfigTest {
       Files.writeString(templates.resolve("nginx/vhost.conf"), "{{#oops}}\n");
       assertThatThrownBy(() -> p.site("a.example.com").verify()).as("a broken template is a clear error")
           .hasMessageContaining("http_template_dir").hasMessageContaining("never closed");
+      Files.writeString(templates.resolve("nginx/vhost.conf"), "# second {{uri}}\n");
+      p.site("a.example.com").verify();
+      assertThat(read("config/server_master/nginx/vhost.d/a.example.com"))
+          .as("an operator's template edited while the JVM runs is read again, not taken from a cache")
+          .isEqualTo("# second a.example.com\n");
     }
   }
 
