@@ -214,8 +214,15 @@ public final class WholeProcess {
         }
       }
 
+      boolean more = o.cli != null || o.bare || ansible != null;
+      if (more && n > 1) {
+        // Each tool starts from the same servers in the same state: the sites one measured are
+        // deleted (not timed) before the next begins; the first stays as the bare loop's model.
+        clear(home, names.subList(1, n), "in-process");
+      }
       if (o.cli != null) {
         out.addAll(commandLine(n, o.cli, home, dir, nginx, counters));
+        clear(home, CommandLine.uris('c', n), "command line");
       }
       if (o.bare) {
         String model = names.get(0);
@@ -242,6 +249,19 @@ public final class WholeProcess {
           throw new IllegalStateException(last + " (bare) does not answer with its database: " + r);
         }
         BareCost.drop(bare, db);
+        for (String uri : bare) {
+          deleteTree(platform.resolve("sites").resolve(uri));
+          Files.deleteIfExists(vhosts.resolve(uri));
+        }
+        Process reload = new ProcessBuilder("bash", "-c", nginx.reloadCommand()).inheritIO().start();
+        if (reload.waitFor() != 0) {
+          throw new IllegalStateException("nginx reload after removing the bare loop's sites failed");
+        }
+        System.err.printf(Locale.ROOT, "N=%d: removed the bare loop's %d sites (not timed)%n", n, bare.size());
+        settle();
+      }
+      if (ansible != null && more) {
+        clear(home, names.subList(0, 1), "in-process model");
       }
       if (ansible != null) {
         for (String spec : o.strategies) {
@@ -336,6 +356,30 @@ public final class WholeProcess {
         throw new IllegalStateException(s + " does not answer with its database: " + r);
       }
     }
+  }
+
+  /**
+   * Deletes sites a tool made (a batch delete: files, vhosts, databases, accounts; not timed), then
+   * waits for the file system to settle (ext4 scans inodes freed in the last 30 s at every
+   * creation, which slowed the next tool's first files).
+   */
+  private static void clear(Path home, List<String> sites, String whose) throws InterruptedException {
+    long t0 = System.nanoTime();
+    try (Provision p = Provision.builder().home(home).build()) {
+      List<TaskReport> reports = p.runAll(Task.DELETE, sites);
+      for (TaskReport r : reports) {
+        if (!r.succeeded()) {
+          throw new IllegalStateException("deleting the " + whose + " sites failed: " + r.summary());
+        }
+      }
+    }
+    System.err.printf(Locale.ROOT, "deleted the %d %s sites in %d ms (not timed)%n", sites.size(), whose,
+        (System.nanoTime() - t0) / 1_000_000);
+    settle();
+  }
+
+  private static void settle() throws InterruptedException {
+    Thread.sleep(35_000);
   }
 
   /** The same first run and no-op verify for N other sites, through the command line. */

@@ -408,7 +408,8 @@ public final class Provision implements AutoCloseable {
    * web and DNS servers they change are tested and reloaded once for the batch (once per group of
    * up to 2,000 tasks) rather than once per task. Each task still succeeds or fails (and is rolled
    * back) on its own; if a shared configuration test fails, the tasks are undone and run again in
-   * halves, each half a group, down to one task alone, so that only the one that broke it fails.
+   * halves, each half a group, down to one task alone, so that only the one that broke it fails
+   * (each runs alone at once when the configuration fails its test without them too).
    *
    * @param task the task (one that takes no options, such as verify or install)
    * @param names the contexts, in the order the reports are returned

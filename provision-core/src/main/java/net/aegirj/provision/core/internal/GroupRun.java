@@ -39,8 +39,11 @@ import org.slf4j.LoggerFactory;
  * One task on many contexts ({@link TaskEngine#runGroup}): the engine prepares each task, the
  * group tests and reloads each changed service once, and the engine finishes each task. A batch is
  * one group when it fits ({@link #groupSize()}). When the shared test or reload fails, the tasks are
- * undone and the group is split in halves, each run as a group again, down to tasks run alone: one
- * task that breaks the configuration costs about two shared tests per halving, not one per task.
+ * undone. When it was the configuration test and the configuration passes it again without the
+ * group's changes, the group is split in halves, each run as a group again, down to tasks run
+ * alone: one task that breaks the configuration costs about two shared tests per halving, not one
+ * per task. Otherwise (a failed reload, a configuration broken without the group) each task runs
+ * alone, as a single task would.
  */
 final class GroupRun {
   /** The engine's logger: the command line quiets it by that name ({@code CliLogging}). */
@@ -200,22 +203,28 @@ final class GroupRun {
         flushHeld();
         reloaded = groupReload(ok);
       } catch (RuntimeException e) {
-        LOG.warn("{} of {} contexts: the shared reload failed ({}); {}", task, ok.size(), TaskEngine.message(e),
-            ok.size() == 1 ? "it runs again alone" : "each half runs again as a group");
+        LOG.warn("{} of {} contexts: the shared reload failed ({}); the tasks are undone", task, ok.size(),
+            TaskEngine.message(e));
         for (int i = ok.size() - 1; i >= 0; i--) {
           discard(ok.get(i));
         }
         if (e instanceof GroupReloadFailedException g) {
           reloadRestored(g.reloaded);
         }
-        if (ok.size() == 1) {
-          Member m = ok.get(0);
-          try {
-            m.report = engine.run(task, m.name, false);
-          } catch (TaskFailedException tf) {
-            m.report = tf.report();
-          } catch (ProvisionException pe) {
-            m.report = notRun(task, m.name, pe);
+        // Halving finds the task whose files break the configuration test. A failed reload, a
+        // failed transfer, or a configuration that fails its test without the group's changes
+        // too, is no task's doing: halving would prepare and undo every task once per halving,
+        // so each task runs alone instead, as a single task would.
+        boolean halve = ok.size() > 1 && e instanceof SharedTestFailedException t && restoredPasses(t.tested);
+        if (!halve) {
+          for (Member m : ok) {
+            try {
+              m.report = engine.run(task, m.name, false);
+            } catch (TaskFailedException tf) {
+              m.report = tf.report();
+            } catch (ProvisionException pe) {
+              m.report = notRun(task, m.name, pe);
+            }
           }
         } else {
           // Halves, each a group again: the halves without the task that broke the shared test
@@ -366,16 +375,20 @@ final class GroupRun {
     for (Pending p : pending) {
       p.run().current = new StepRecorder(Integer.MAX_VALUE);
     }
-    PerServer.run(pending, Pending::server, p -> {
-      Optional<Command> test = p.type().configTestCommand(p.rs());
-      if (test.isPresent()) {
-        var result = p.run().host(p.server()).run(test.get());
-        if (!result.succeeded()) {
-          throw new HostCommandException(result.host(), result.command(),
-              result.exitCode(), result.stderrTail(), "(the shared " + p.service() + " configuration test) failed");
+    try {
+      PerServer.run(pending, Pending::server, p -> {
+        Optional<Command> test = p.type().configTestCommand(p.rs());
+        if (test.isPresent()) {
+          var result = p.run().host(p.server()).run(test.get());
+          if (!result.succeeded()) {
+            throw new HostCommandException(result.host(), result.command(),
+                result.exitCode(), result.stderrTail(), "(the shared " + p.service() + " configuration test) failed");
+          }
         }
-      }
-    });
+      });
+    } catch (RuntimeException e) {
+      throw new SharedTestFailedException(e, pending.stream().map(p -> new Reloaded(p.server(), p.type(), p.rs())).toList());
+    }
     List<Pending> reloadedNow = Collections.synchronizedList(new ArrayList<>());
     Map<ReloadKey, List<String>> reloadedBy = Collections.synchronizedMap(done);
     try {
@@ -405,8 +418,46 @@ final class GroupRun {
     return done;
   }
 
-  /** A service a group reloaded. */
+  /** A service a group tested or reloaded. */
   private record Reloaded(ContextName server, ServiceType type, ResolvedContext rs) {}
+
+  /** A shared configuration test failed (nothing was reloaded). */
+  private static final class SharedTestFailedException extends ProvisionException {
+    private static final long serialVersionUID = 1L;
+    private final transient List<Reloaded> tested;
+
+    SharedTestFailedException(RuntimeException cause, List<Reloaded> tested) {
+      super(TaskEngine.message(cause), cause);
+      this.tested = tested;
+    }
+  }
+
+  /**
+   * After a group whose shared configuration test failed was undone: tests each of those
+   * configurations again, now without the group's changes.
+   *
+   * @return whether every one passes, so that the failure was the group's doing
+   */
+  private boolean restoredPasses(List<Reloaded> tested) {
+    for (Reloaded r : tested) {
+      Optional<Command> test = r.type().configTestCommand(r.rs());
+      if (test.isEmpty()) {
+        continue;
+      }
+      try (Host host = hosts.open(r.rs())) {
+        if (!host.run(test.get()).succeeded()) {
+          LOG.warn("{}: the {} configuration fails its test without the group's changes too: each task runs alone",
+              r.server(), r.type().service());
+          return false;
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("{}: testing the {} configuration without the group's changes failed: {}", r.server(),
+            r.type().service(), TaskEngine.message(e));
+        return false;
+      }
+    }
+    return true;
+  }
 
   /** A shared reload failed, or a service did not serve the group's configuration after it. */
   private static final class GroupReloadFailedException extends ProvisionException {

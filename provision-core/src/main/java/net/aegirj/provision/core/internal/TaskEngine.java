@@ -160,9 +160,10 @@ public final class TaskEngine {
    * is tested once and reloaded once for the whole group (the whole batch, up to
    * {@value GroupRun#MAX_GROUP} tasks or fewer when file descriptors are short), and the tasks end.
    * A task whose steps fail is rolled back on its own. When a shared configuration test or reload
-   * fails, every task of the group is rolled back and the group is halved, each half run as a group
-   * again, down to tasks run alone with their own test, so that only the task that broke the
-   * configuration fails.
+   * fails, every task of the group is rolled back; a configuration that passes its test again
+   * without the group's changes has the group halved, each half run as a group again, down to
+   * tasks run alone with their own test, so that only the task that broke the configuration fails;
+   * any other failure has each task run alone.
    *
    * @param task the task
    * @param names the contexts, in the order of the reports

@@ -199,4 +199,35 @@ class GroupRunIT {
       assertThat(db.sql("SHOW DATABASES")).as("and its database").doesNotContain("brokenexamplecom");
     }
   }
+
+  /**
+   * A configuration broken without any site's doing (here: the test command fails while a marker
+   * file exists): halving would prepare and undo every site once per halving, so each site runs
+   * alone at once, as before, and every one fails with nothing left behind.
+   */
+  @Test
+  void aConfigurationBrokenByNoSiteIsNotHalved() throws IOException {
+    Path marker = tmp.resolve("nginx-broken");
+    Path tests = tmp.resolve("tests");
+    List<String> good = SITES.stream().filter(s -> !s.startsWith("broken")).toList();
+    try (Provision p = Provision.builder().home(home).build()) {
+      p.save("server_master", PropertyChanges.builder()
+          .set("http_test_cmd", "echo test >> " + tests + " && test ! -e " + marker + " && " + nginx.testCommand())
+          .build());
+      Files.writeString(marker, "");
+      List<TaskReport> reports = p.runAll(Task.INSTALL, good);
+      assertThat(reports).as("every site fails: the configuration fails its test whatever they write")
+          .noneMatch(TaskReport::succeeded);
+      long runs = Files.readAllLines(tests).size();
+      assertThat(runs).as("the shared test, its test without the group, then one test a site alone (not a halving"
+          + " that prepares every site again and again)").isLessThanOrEqualTo(2L + good.size());
+      for (String site : good) {
+        assertThat(Files.exists(home.resolve("config/server_master/nginx/vhost.d/" + site)))
+            .as("%s's vhost was rolled back", site).isFalse();
+      }
+      Files.delete(marker);
+      assertThat(p.runAll(Task.INSTALL, good)).as("once the configuration is repaired the batch installs")
+          .allMatch(TaskReport::succeeded);
+    }
+  }
 }
