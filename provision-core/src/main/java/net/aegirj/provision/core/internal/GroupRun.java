@@ -208,14 +208,14 @@ final class GroupRun {
         for (int i = ok.size() - 1; i >= 0; i--) {
           discard(ok.get(i));
         }
-        if (e instanceof GroupReloadFailedException g) {
-          reloadRestored(g.reloaded);
+        if (e instanceof GroupReloadFailedException g && !g.test) {
+          reloadRestored(g.services);
         }
         // Halving finds the task whose files break the configuration test. A failed reload, a
         // failed transfer, or a configuration that fails its test without the group's changes
         // too, is no task's doing: halving would prepare and undo every task once per halving,
         // so each task runs alone instead, as a single task would.
-        boolean halve = ok.size() > 1 && e instanceof SharedTestFailedException t && restoredPasses(t.tested);
+        boolean halve = ok.size() > 1 && e instanceof GroupReloadFailedException g && g.test && restoredPasses(g.services);
         if (!halve) {
           for (Member m : ok) {
             try {
@@ -387,7 +387,8 @@ final class GroupRun {
         }
       });
     } catch (RuntimeException e) {
-      throw new SharedTestFailedException(e, pending.stream().map(p -> new Reloaded(p.server(), p.type(), p.rs())).toList());
+      throw new GroupReloadFailedException(e, true, pending.stream().map(p -> new Reloaded(p.server(), p.type(), p.rs()))
+          .toList());
     }
     List<Pending> reloadedNow = Collections.synchronizedList(new ArrayList<>());
     Map<ReloadKey, List<String>> reloadedBy = Collections.synchronizedMap(done);
@@ -409,7 +410,7 @@ final class GroupRun {
       }
     } catch (RuntimeException e) {
       // The services saw the group's files: once the tasks are undone they must see the restored ones.
-      throw new GroupReloadFailedException(e, List.copyOf(reloadedNow).stream()
+      throw new GroupReloadFailedException(e, false, List.copyOf(reloadedNow).stream()
           .map(p -> new Reloaded(p.server(), p.type(), p.rs())).toList());
     }
     for (Member m : ok) {
@@ -420,17 +421,6 @@ final class GroupRun {
 
   /** A service a group tested or reloaded. */
   private record Reloaded(ContextName server, ServiceType type, ResolvedContext rs) {}
-
-  /** A shared configuration test failed (nothing was reloaded). */
-  private static final class SharedTestFailedException extends ProvisionException {
-    private static final long serialVersionUID = 1L;
-    private final transient List<Reloaded> tested;
-
-    SharedTestFailedException(RuntimeException cause, List<Reloaded> tested) {
-      super(TaskEngine.message(cause), cause);
-      this.tested = tested;
-    }
-  }
 
   /**
    * After a group whose shared configuration test failed was undone: tests each of those
@@ -459,14 +449,20 @@ final class GroupRun {
     return true;
   }
 
-  /** A shared reload failed, or a service did not serve the group's configuration after it. */
+  /**
+   * A group's shared configuration test failed (nothing was reloaded), or its shared reload did,
+   * or a service did not serve the group's configuration after it.
+   */
   private static final class GroupReloadFailedException extends ProvisionException {
     private static final long serialVersionUID = 1L;
-    private final transient List<Reloaded> reloaded;
+    /** Whether it was the configuration test; {@link #services} were then tested, else reloaded. */
+    private final boolean test;
+    private final transient List<Reloaded> services;
 
-    GroupReloadFailedException(RuntimeException cause, List<Reloaded> reloaded) {
+    GroupReloadFailedException(RuntimeException cause, boolean test, List<Reloaded> services) {
       super(TaskEngine.message(cause), cause);
-      this.reloaded = reloaded;
+      this.test = test;
+      this.services = services;
     }
   }
 
