@@ -409,7 +409,14 @@ public final class SshHost implements Host {
       }
       asked.add(r.toString());
     }
-    asked.removeIf(r -> asked.stream().anyMatch(o -> !o.equals(r) && SshProbe.isUnder(r, o)));
+    asked.removeIf(r -> {
+      for (String up = SshProbe.parentOf(r); !up.equals("/"); up = SshProbe.parentOf(up)) {
+        if (asked.contains(up)) {
+          return true; // inside another root: listed with it
+        }
+      }
+      return false;
+    });
     synchronized (sftpLock) {
       applyHeld();
       holding = false;

@@ -27,7 +27,7 @@ import net.aegirj.provision.spi.FileInfo;
  * by NUL, and come back in every record, so no path is ever part of the command line. It prints
  * the user's primary group, whether each root's parent is a directory, one record per entry of
  * the roots' trees (type, mode, owner, group, size, modification time, path; a link's target as
- * the next field), and the SHA-256 of each regular file up to {@link #HASHED_SIZE} bytes. Every
+ * the next field), the names of the owners and groups found, and the SHA-256 of each regular file up to {@link #HASHED_SIZE} bytes. Every
  * field ends in NUL, so names with newlines or any other byte cannot shift a record. The output
  * is bounded; anything out of shape is refused.
  */
@@ -38,13 +38,34 @@ final class SshProbe {
   static final int MAX_OUTPUT = 64 << 20;
 
   /**
+   * One run of {@code find} over roots that exist (given as arguments, with {@code $t} a private
+   * temporary directory), in one traversal: {@code R} and a record per entry, owners and groups as
+   * numbers; {@code I} and the name of each number found ({@code u1000}, {@code aegir}); {@code H}
+   * and the hash of each regular file up to {@link #HASHED_SIZE} bytes. Names are looked up once a
+   * number, not once a file ({@code find}'s {@code %u} asks the name service for every entry: 1.4 s
+   * of a probe of 24,000 entries). No single quote in it: {@link #SCRIPT} quotes it with them.
+   */
+  static final String LIST = String.join("\n",
+      "printf \"R\\0\"",
+      "find \"$@\" -fprintf \"$t/ids\" \"u%U\\0g%G\\0\" \\( -type f -size -" + (HASHED_SIZE + 1) + "c -fprint0 \"$t/hash\" \\) ,"
+          + " \\( -type l -printf \"l %m %U %G %s %T@ %p\\0%l\\0\" \\) -o -printf \"%y %m %U %G %s %T@ %p\\0\" || exit 255",
+      "printf \"I\\0\"",
+      "sort -zu \"$t/ids\" | tr \"\\0\" \"\\n\" | while read -r i; do",
+      "  case $i in u*) n=$(getent passwd \"${i#u}\") ;; *) n=$(getent group \"${i#g}\") ;; esac",
+      "  [ -z \"$n\" ] || printf \"%s\\0%s\\0\" \"$i\" \"${n%%:*}\"",
+      "done",
+      "printf \"H\\0\"",
+      "xargs -0 -r sha256sum -z -- < \"$t/hash\" 2>/dev/null",
+      "exit 0");
+
+  /**
    * The script, run by {@code xargs -0} (which may split a long list of roots into several runs,
    * one after another). For each root whose parent is a directory (once for siblings, which come
-   * together since the roots are sorted) it prints {@code P} and the parent's record; then {@code R}, one {@code find} over the roots that exist,
-   * {@code H} and the hashes.
+   * together since the roots are sorted) it prints {@code P} and the parent's record; then runs
+   * {@link #LIST} over the roots that exist (again through {@code xargs}: collecting them in
+   * {@code "$@"} is quadratic in {@code dash}, 1.7 s for 2,000 roots).
    */
   static final String SCRIPT = String.join("\n",
-      "n=$#",
       "last=",
       "for r; do",
       "  p=${r%/*}; [ -n \"$p\" ] || p=/",
@@ -52,14 +73,13 @@ final class SshProbe {
       "    printf 'P\\0'; find \"$p\" -maxdepth 0 -printf '%y %m %u %g %s %T@ %p\\0' || exit 5",
       "  fi",
       "  last=$p",
-      "  if [ -e \"$r\" ] || [ -L \"$r\" ]; then set -- \"$@\" \"$r\"; fi",
       "done",
-      "shift $n",
-      "printf 'R\\0'",
-      "[ $# -gt 0 ] || exit 0",
-      "find \"$@\" \\( -type l -printf 'l %m %u %g %s %T@ %p\\0%l\\0' \\) -o -printf '%y %m %u %g %s %T@ %p\\0' || exit 5",
-      "printf 'H\\0'",
-      "find \"$@\" -type f -size -" + (HASHED_SIZE + 1) + "c -print0 2>/dev/null | xargs -0 -r sha256sum -z -- 2>/dev/null",
+      "t=$(mktemp -d) || exit 7",
+      "trap 'rm -rf \"$t\"' EXIT",
+      "trap 'exit 9' HUP INT TERM",
+      "export t",
+      "for r; do if [ -e \"$r\" ] || [ -L \"$r\" ]; then printf '%s\\0' \"$r\"; fi; done"
+          + " | xargs -0 -r /bin/sh -c '" + LIST + "' sh || exit 5",
       "exit 0");
 
   /** Prints the remote user's primary group, then runs {@link #SCRIPT} over the roots on stdin. */
@@ -67,6 +87,7 @@ final class SshProbe {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}\\$?");
   private static final Pattern MTIME = Pattern.compile("[0-9]{1,19}(\\.[0-9]{1,10})?");
+  private static final Pattern ID = Pattern.compile("[ug][0-9]{1,10}");
   private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
 
   private SshProbe() {}
@@ -140,6 +161,7 @@ final class SshProbe {
     Map<String, String> hashes = new HashMap<>();
     Set<String> opaque = new LinkedHashSet<>();
     Map<String, FileInfo> parents = new HashMap<>();
+    Map<String, String> names = new HashMap<>();
     Set<String> parentsAsked = new HashSet<>();
     for (String r : asked) {
       parentsAsked.add(parentOf(r));
@@ -152,7 +174,7 @@ final class SshProbe {
     char mode = 'P';
     for (int i = 2; i < fields.size(); i++) {
       byte[] f = fields.get(i);
-      if (f.length == 1 && (f[0] == 'P' || f[0] == 'R' || f[0] == 'H')) {
+      if (f.length == 1 && (f[0] == 'P' || f[0] == 'R' || f[0] == 'I' || f[0] == 'H')) {
         mode = (char) f[0];
         if (mode == 'P') {
           if (i + 1 >= fields.size()) {
@@ -169,6 +191,11 @@ final class SshProbe {
         }
       } else if (mode == 'H') {
         hash(f, hashes);
+      } else if (mode == 'I') {
+        if (i + 1 >= fields.size()) {
+          throw new IllegalArgumentException("a number without its name");
+        }
+        name(f, fields.get(++i), names);
       } else if (mode == 'R') {
         i = entry(fields, i, asked, entries, opaque);
       } else {
@@ -176,8 +203,13 @@ final class SshProbe {
       }
     }
     Map<String, Entry> withHashes = new HashMap<>(entries.size() * 2);
-    entries.forEach((p, e) -> withHashes.put(p, e.info().type() == FileInfo.Type.FILE && hashes.containsKey(p)
-        ? new Entry(e.info(), e.mtime(), hashes.get(p)) : e));
+    entries.forEach((p, e) -> {
+      FileInfo i = e.info();
+      // Numbers without a name stay numbers, as find's %u prints them.
+      FileInfo named = new FileInfo(i.type(), i.permissions(), names.getOrDefault("u" + i.owner(), i.owner()),
+          names.getOrDefault("g" + i.group(), i.group()), i.size(), i.linkTarget());
+      withHashes.put(p, new Entry(named, e.mtime(), i.type() == FileInfo.Type.FILE ? hashes.get(p) : null));
+    });
     return new Snapshot(Set.copyOf(asked), withHashes, Set.copyOf(opaque), Map.copyOf(parents), group);
   }
 
@@ -292,6 +324,19 @@ final class SshProbe {
       throw new IllegalArgumentException("an entry listed twice");
     }
     return i;
+  }
+
+  /** Reads one number and its name: {@code u1000} {@code aegir}, or {@code g33} {@code www-data}. */
+  private static void name(byte[] number, byte[] name, Map<String, String> names) {
+    String id = new String(number, StandardCharsets.US_ASCII);
+    String n = utf8(name).orElse("");
+    if (!ID.matcher(id).matches() || !NAME.matcher(n).matches()) {
+      throw new IllegalArgumentException("a user or group name out of shape");
+    }
+    String before = names.putIfAbsent(id, n);
+    if (before != null && !before.equals(n)) {
+      throw new IllegalArgumentException("two names for " + id);
+    }
   }
 
   /** Reads one {@code sha256sum -z} record: 64 hex digits, two characters, the path. */

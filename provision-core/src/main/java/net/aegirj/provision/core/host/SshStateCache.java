@@ -3,11 +3,15 @@ package net.aegirj.provision.core.host;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import net.aegirj.provision.spi.FileInfo;
 
 /**
@@ -26,7 +30,8 @@ final class SshStateCache {
   }
 
   private Set<String> roots = Set.of();
-  private Map<String, SshProbe.Entry> entries = new HashMap<>();
+  /** Sorted, so that a tree's entries are one range (see {@link #below}). */
+  private NavigableMap<String, SshProbe.Entry> entries = new TreeMap<>();
   private Set<String> opaque = Set.of();
   private Map<String, FileInfo> parents = Map.of();
   private String group;
@@ -36,13 +41,13 @@ final class SshStateCache {
   private long contentSize;
   /** The most content bytes kept. */
   static final long MAX_CONTENT = 16 << 20;
-  private final Set<String> forgotten = new HashSet<>();
+  private final NavigableSet<String> forgotten = new TreeSet<>();
   private final Set<String> forgottenTrees = new HashSet<>();
 
   /** Replaces what is known with a new probe's findings. */
   synchronized void load(SshProbe.Snapshot s) {
     roots = s.roots();
-    entries = new HashMap<>(s.entries());
+    entries = new TreeMap<>(s.entries());
     opaque = s.opaque();
     parents = s.parents();
     group = s.group();
@@ -54,7 +59,7 @@ final class SshStateCache {
   /** Forgets everything. */
   synchronized void clear() {
     roots = Set.of();
-    entries = new HashMap<>();
+    entries = new TreeMap<>();
     opaque = Set.of();
     parents = Map.of();
     group = null;
@@ -217,10 +222,8 @@ final class SshStateCache {
         return Optional.empty();
       }
     }
-    for (String f : forgotten) {
-      if (SshProbe.isUnder(f, dir) && !SshProbe.isUnder(dir, f)) {
-        return Optional.empty(); // something in the tree changed since the probe
-      }
+    if (!below(forgotten, dir).isEmpty()) {
+      return Optional.empty(); // something in the tree changed since the probe
     }
     if (top.known() == Known.ABSENT) {
       return Optional.of(new SshSyncPlan.Listing(false, new TreeMap<>(), Map.of()));
@@ -231,11 +234,13 @@ final class SshStateCache {
     SortedMap<String, SshSyncPlan.Remote> out = new TreeMap<>();
     Map<String, String> hashes = new HashMap<>();
     String prefix = dir + "/";
-    for (Map.Entry<String, SshProbe.Entry> e : entries.entrySet()) {
+    Map<String, SshProbe.Entry> tree = new LinkedHashMap<>();
+    tree.put(dir, top.entry());
+    for (String p : below(entries.navigableKeySet(), dir)) {
+      tree.put(p, entries.get(p));
+    }
+    for (Map.Entry<String, SshProbe.Entry> e : tree.entrySet()) {
       String p = e.getKey();
-      if (!SshProbe.isUnder(p, dir)) {
-        continue;
-      }
       String rel = p.equals(dir) ? "" : p.substring(prefix.length());
       String prunedAt = prunedAt(rel, prunable);
       if (prunedAt != null && !prunedAt.equals(rel)) {
@@ -259,6 +264,16 @@ final class SshStateCache {
       }
     }
     return Optional.of(new SshSyncPlan.Listing(true, out, hashes));
+  }
+
+  /**
+   * @return the paths strictly inside {@code dir}: those starting with {@code dir/}, one range of
+   *     the sorted set, since {@code '0'} follows {@code '/'}
+   */
+  private static NavigableSet<String> below(NavigableSet<String> paths, String dir) {
+    String prefix = dir.endsWith("/") ? dir : dir + "/";
+    String end = prefix.substring(0, prefix.length() - 1) + '0';
+    return paths.subSet(prefix, true, end, false);
   }
 
   /** @return the prunable prefix that {@code rel} is or is inside, or null */

@@ -4,10 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.TreeSet;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
+import net.aegirj.provision.spi.Command;
 import net.aegirj.provision.spi.FileInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@link SshProbe}: what the remote command prints is read strictly. */
 class SshProbeTest {
@@ -81,5 +91,94 @@ class SshProbeTest {
     assertThat(b.overflowed()).as("up to the bound").isFalse();
     b.write('x');
     assertThat(b.overflowed()).as("one byte more").isTrue();
+  }
+
+  @Test
+  void namesOwnersAndGroupsFoundAsNumbers() {
+    SshProbe.Snapshot s = SshProbe.parse(out("G", "aegir", "R", "d 2770 1000 33 4096 1 /s", "f 644 0 4242 1 1 /s/x",
+        "I", "u1000", "aegir", "g33", "www-data", "u0", "root"), Set.of("/s"));
+    assertThat(s.entries().get("/s").info().owner()).as("a number's name").isEqualTo("aegir");
+    assertThat(s.entries().get("/s").info().group()).as("a group number's name").isEqualTo("www-data");
+    assertThat(s.entries().get("/s/x").info().group()).as("a number without a name stays a number")
+        .isEqualTo("4242");
+    assertThatThrownBy(() -> SshProbe.parse(out("G", "g", "R", "d 755 0 0 1 1 /s", "I", "u0", "root;rm"), Set.of("/s")))
+        .as("a name out of shape").hasMessageContaining("name");
+    assertThatThrownBy(() -> SshProbe.parse(out("G", "g", "R", "d 755 0 0 1 1 /s", "I", "x0", "root"), Set.of("/s")))
+        .as("a number out of shape").hasMessageContaining("name");
+    assertThatThrownBy(() -> SshProbe.parse(out("G", "g", "R", "d 755 0 0 1 1 /s", "I", "u0", "root", "u0", "toor"),
+        Set.of("/s"))).as("two names for one number").hasMessageContaining("two names");
+    assertThatThrownBy(() -> SshProbe.parse(out("G", "g", "I", "u0"), Set.of("/s"))).as("a number cut short")
+        .hasMessageContaining("without");
+  }
+
+  /** The script itself, run here by /bin/sh as sshd would run it, over a tree, a link and a missing root. */
+  @Test
+  void theScriptListsNamesAndHashesATree(@TempDir Path dir) throws Exception {
+    Path site = Files.createDirectories(dir.resolve("sites/a/files"));
+    Files.writeString(site.resolveSibling("settings.php"), "<?php\n");
+    Files.createSymbolicLink(site.resolveSibling("link"), Path.of("../x"));
+    Files.writeString(dir.resolve("vhost"), "server {}\n");
+    Set<String> roots = new TreeSet<>(Set.of(dir.resolve("sites/a").toString(), dir.resolve("sites/b").toString(),
+        dir.resolve("vhost").toString()));
+    Command c = SshProbe.command(roots);
+    byte[] printed = run(c);
+    assertThat(SshProbe.LIST).as("the inner script is quoted with single quotes, so has none").doesNotContain("'");
+    SshProbe.Snapshot s = SshProbe.parse(printed, roots);
+    String me = Files.getOwner(dir).getName();
+    FileInfo settings = s.entries().get(dir.resolve("sites/a/settings.php").toString()).info();
+    assertThat(settings.owner()).as("owners come back as names, as before").isEqualTo(me);
+    assertThat(settings.group()).as("groups come back as names")
+        .isEqualTo(Files.readAttributes(dir, PosixFileAttributes.class).group().getName());
+    assertThat(s.entries()).as("every entry of the trees, nothing of the missing root").containsOnlyKeys(
+        dir.resolve("sites/a").toString(), dir.resolve("sites/a/files").toString(),
+        dir.resolve("sites/a/settings.php").toString(), dir.resolve("sites/a/link").toString(),
+        dir.resolve("vhost").toString());
+    assertThat(s.entries().get(dir.resolve("sites/a/settings.php").toString()).sha256()).as("a small file hashed")
+        .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+            .digest("<?php\n".getBytes(StandardCharsets.UTF_8))));
+    assertThat(s.parents()).as("the roots' parents").containsOnlyKeys(dir.resolve("sites").toString(), dir.toString());
+  }
+
+  /**
+   * Roots beyond one command line: xargs runs the script, and the script its listing, several
+   * times; every run's entries, names and hashes come back.
+   */
+  @Test
+  void manyRootsAreListedInSeveralRuns(@TempDir Path dir) throws Exception {
+    Set<String> roots = new TreeSet<>();
+    String pad = "x".repeat(150);
+    for (int i = 0; i < 2000; i++) {
+      Path site = Files.createDirectories(dir.resolve("sites").resolve(String.format("%04d-%s", i, pad)));
+      Files.writeString(site.resolve("settings.php"), "<?php // " + i + "\n");
+      roots.add(site.toString());
+    }
+    Command c = SshProbe.command(roots);
+    byte[] printed = run(c);
+    assertThat(new String(printed, StandardCharsets.ISO_8859_1).split("\0R\0", -1).length - 1)
+        .as("more than one listing run (the roots do not fit one command line)").isGreaterThan(1);
+    SshProbe.Snapshot s = SshProbe.parse(printed, roots);
+    assertThat(s.entries()).as("each root and its file").hasSize(4000);
+    assertThat(s.entries().values()).as("every file hashed, every owner named")
+        .allSatisfy(e -> {
+          assertThat(e.info().type() != FileInfo.Type.FILE || e.sha256() != null).as("hashed").isTrue();
+          assertThat(e.info().owner()).as("named").isEqualTo(Files.getOwner(dir).getName());
+        });
+  }
+
+  /** Runs the command here as sshd would, feeding its input while reading its output; @return what it printed */
+  private static byte[] run(Command c) throws Exception {
+    Process p = new ProcessBuilder(c.argv()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Thread feed = new Thread(() -> {
+      try (var in = p.getOutputStream()) {
+        in.write(c.stdin().orElseThrow());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
+    feed.start();
+    byte[] printed = p.getInputStream().readAllBytes();
+    feed.join();
+    assertThat(p.waitFor()).as("the script's exit status").isZero();
+    return printed;
   }
 }
