@@ -258,6 +258,22 @@ class TortureIT {
     }
     Child again = ok("verify", "@" + site);
     assertThat(again.out()).as("and the verify after that reloads nothing: %s", again.out()).doesNotContain("reloaded @server_master");
+
+    // The same repaired by a batch: one of its tasks takes the debt over (the others do not look
+    // again), and the batch's one reload pays it.
+    ok("save", "@" + site, "--aliases=www." + site + ",new." + site + ",newer." + site);
+    ok("save", "@server_master", "--http_test_cmd=kill -9 $PPID");
+    Child killedAgain = run(List.of("verify", "@" + site), -1);
+    assertThat(killedAgain.status()).as("killed again before the reload: %s %s", killedAgain.out(), killedAgain.err())
+        .isEqualTo(128 + 9);
+    ok("save", "@server_master", "--http_test_cmd=" + nginx.testCommand());
+    Child batch = ok("verify", "@" + SITES.get(1), "@" + site, "@" + SITES.get(2));
+    assertThat(batch.out()).as("the repairing batch reloads nginx: %s", batch.out()).contains("reloaded @server_master: http");
+    Http.Response newer = Http.getUntil(nginx.port(), "newer." + site, "/", x -> x.status() == 200, Duration.ofSeconds(20));
+    assertThat(newer.body()).as("the alias saved before the kill is served after the batch").contains("db=" + dbName);
+    try (Stream<Path> debts = Files.list(home.resolve("locks/reload-owed"))) {
+      assertThat(debts.toList()).as("no reload is owed after the batch").isEmpty();
+    }
   }
 
   /**

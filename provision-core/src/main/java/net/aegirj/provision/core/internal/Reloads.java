@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.HostCommandException;
 import net.aegirj.provision.api.ProvisionException;
@@ -43,6 +45,12 @@ final class Reloads {
   void takeOverOrphans(TaskRun run, TaskEngine.Planned p) {
     ReloadKey key = reloadKey(p);
     if (key == null || !run.checkedOrphans.add(key)) {
+      return;
+    }
+    if (!run.batch(CheckedOrphans.KEY, CheckedOrphans::new).map(c -> c.keys.add(key)).orElse(true)) {
+      // Another task of the batch has looked: the batch's one reload pays for what it found, and
+      // a debt left since is the next run's. Looking again at every task lists every debt the
+      // batch holds, once a task: quadratic in the batch's size.
       return;
     }
     List<ReloadDebts.Debt> orphans = debts.orphans(p.server(), p.service());
@@ -178,5 +186,16 @@ final class Reloads {
       }
     }
     return failures;
+  }
+
+  /** The services of a batch whose orphaned debts a task of the batch has looked for. */
+  private static final class CheckedOrphans implements AutoCloseable {
+    static final String KEY = "core.reload-orphans-checked";
+    final Set<ReloadKey> keys = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public void close() {
+      // nothing held
+    }
   }
 }
