@@ -15,7 +15,7 @@ import net.aegirj.provision.spi.FileMode;
  * one tar stream on standard input; the script extracts them into place, sets owners and groups
  * ({@code chown -h}), then modes ({@code chmod}, after chown, which clears set-id bits), flushes
  * the new files to disk ({@code sync FILE…}), and only then renames each temporary name over its
- * target ({@code mv -T}, an atomic {@code rename(2)}). When the stream is cut short (the
+ * target (an atomic {@code rename(2)}: one {@code perl} for all of them, else {@code mv -T} each). When the stream is cut short (the
  * connection dropped), tar fails and the script stops before any rename: no target is touched
  * and the temporary files are removed. Lists of paths go inside the stream (NUL-separated files
  * in a private {@code mktemp -d} directory), never on the command line.
@@ -23,6 +23,14 @@ import net.aegirj.provision.spi.FileMode;
 final class SshWriteBatch {
   /** How many bytes of file content a batch holds before it is applied. */
   static final int MAX_BYTES = 32 << 20;
+
+  /**
+   * Renames each temporary name (NUL-terminated) over the target that follows it, with
+   * {@code rename(2)} as {@code mv -T} does; stops at the first failure. No single quote in it.
+   */
+  static final String RENAME = "local $/ = \"\\0\"; while (defined(my $f = <STDIN>)) { my $t = <STDIN>;"
+      + " defined $t or die \"a rename without its target\\n\"; chomp $f; chomp $t;"
+      + " rename($f, $t) or die \"cannot rename $f to $t: $!\\n\"; }";
 
   /**
    * {@code $1} how many owner specs follow; then the owner specs ({@code user:group},
@@ -43,7 +51,13 @@ final class SshWriteBatch {
       "i=0",
       "for mode; do xargs -0 -r chmod -- \"$mode\" < \"$m/mode.$i\"; i=$((i+1)); done",
       "xargs -0 -r sync -- < \"$m/temps\" 2>/dev/null || sync",
-      "xargs -0 -r -n 2 mv -T -- < \"$m/renames\"",
+      // One process for every rename where perl is (Debian's perl-base is essential): mv -T is a
+      // process a file, most of a remote install of 1,000 sites (13,000 files) without it.
+      "if command -v perl >/dev/null 2>&1; then",
+      "  perl -e '" + RENAME + "' < \"$m/renames\"",
+      "else",
+      "  xargs -0 -r -n 2 mv -T -- < \"$m/renames\"",
+      "fi",
       "done=1");
 
   private final ByteArrayOutputStream tar = new ByteArrayOutputStream();
