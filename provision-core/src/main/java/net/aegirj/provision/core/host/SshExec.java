@@ -4,6 +4,7 @@ import com.jcraft.jsch.ChannelExec;
 import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.Session;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -108,10 +109,23 @@ final class SshExec {
     try {
       ch = (ChannelExec) s.openChannel("exec");
       ch.setCommand(SshShell.commandLine(command.argv()).getBytes(StandardCharsets.UTF_8));
-      ch.setInputStream(new ByteArrayInputStream(command.stdin().orElse(new byte[0])), false);
+      byte[] stdin = command.stdin().orElse(new byte[0]);
+      if (stdin.length > 0) {
+        ch.setInputStream(new ByteArrayInputStream(stdin), false);
+      }
       ch.setOutputStream(out, true);
       ch.setErrStream(err, true);
       ch.connect(connection.connectMillis());
+      if (stdin.length == 0) {
+        // No input: end it here. Given an input stream, JSch starts a thread to copy it after the
+        // exec request, and a command that ends before that thread exists (getent, say) races
+        // JSch's own clean-up (a NullPointerException in Thread.setDaemon, seen on a loaded machine).
+        try {
+          ch.getOutputStream().close();
+        } catch (IOException e) {
+          LOG.debug("{}: cannot end the input of {}: {}", name, display, e.getMessage());
+        }
+      }
     } catch (JSchException e) {
       if (ch != null) {
         ch.disconnect();
