@@ -27,9 +27,9 @@ import net.aegirj.provision.spi.FileInfo;
  * by NUL, and come back in every record, so no path is ever part of the command line. It prints
  * the user's primary group, whether each root's parent is a directory, one record per entry of
  * the roots' trees (type, mode, owner, group, size, modification time, path; a link's target as
- * the next field), the names of the owners and groups found, and the SHA-256 of each regular file up to {@link #HASHED_SIZE} bytes. Every
- * field ends in NUL, so names with newlines or any other byte cannot shift a record. The output
- * is bounded; anything out of shape is refused.
+ * the next field), the names of the owners and groups found, and the SHA-256 of each regular
+ * file up to {@link #HASHED_SIZE} bytes. Every field ends in NUL, so names with newlines or any
+ * other byte cannot shift a record. The output is bounded; anything out of shape is refused.
  */
 final class SshProbe {
   /** Files up to this size are hashed: configuration and settings files, not uploads. */

@@ -3,7 +3,6 @@ package net.aegirj.provision.core.host;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.NavigableSet;
@@ -30,7 +29,7 @@ final class SshStateCache {
   }
 
   private Set<String> roots = Set.of();
-  /** Sorted, so that a tree's entries are one range (see {@link #below}). */
+  /** Sorted, so that a tree's entries are one range (see {@link #rangeEnd}). */
   private NavigableMap<String, SshProbe.Entry> entries = new TreeMap<>();
   private Set<String> opaque = Set.of();
   private Map<String, FileInfo> parents = Map.of();
@@ -234,13 +233,11 @@ final class SshStateCache {
     SortedMap<String, SshSyncPlan.Remote> out = new TreeMap<>();
     Map<String, String> hashes = new HashMap<>();
     String prefix = dir + "/";
-    Map<String, SshProbe.Entry> tree = new LinkedHashMap<>();
-    tree.put(dir, top.entry());
-    for (String p : below(entries.navigableKeySet(), dir)) {
-      tree.put(p, entries.get(p));
-    }
-    for (Map.Entry<String, SshProbe.Entry> e : tree.entrySet()) {
+    for (Map.Entry<String, SshProbe.Entry> e : entries.subMap(dir, true, rangeEnd(dir), false).entrySet()) {
       String p = e.getKey();
+      if (!SshProbe.isUnder(p, dir)) {
+        continue; // a sibling whose name goes on from dir's ("dir-old")
+      }
       String rel = p.equals(dir) ? "" : p.substring(prefix.length());
       String prunedAt = prunedAt(rel, prunable);
       if (prunedAt != null && !prunedAt.equals(rel)) {
@@ -266,14 +263,17 @@ final class SshStateCache {
     return Optional.of(new SshSyncPlan.Listing(true, out, hashes));
   }
 
-  /**
-   * @return the paths strictly inside {@code dir}: those starting with {@code dir/}, one range of
-   *     the sorted set, since {@code '0'} follows {@code '/'}
-   */
+  /** @return the paths strictly inside {@code dir}: those starting with {@code dir/}, one range of the sorted set */
   private static NavigableSet<String> below(NavigableSet<String> paths, String dir) {
-    String prefix = dir.endsWith("/") ? dir : dir + "/";
-    String end = prefix.substring(0, prefix.length() - 1) + '0';
-    return paths.subSet(prefix, true, end, false);
+    return paths.subSet(dir.equals("/") ? dir : dir + "/", !dir.equals("/"), rangeEnd(dir), false);
+  }
+
+  /**
+   * @return the first string after every path inside {@code dir}: {@code dir0}, since {@code '0'}
+   *     follows {@code '/'}
+   */
+  private static String rangeEnd(String dir) {
+    return dir.equals("/") ? "0" : dir + '0';
   }
 
   /** @return the prunable prefix that {@code rel} is or is inside, or null */
