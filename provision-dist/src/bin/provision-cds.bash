@@ -73,7 +73,9 @@ provision_cds() {
 #   sooner), -XX:+UseSerialGC (the collector that starts soonest, enough for a small heap) and
 #   -XX:-UsePerfData (no hsperfdata file to create and remove) when the command line runs a
 #   command that reads or saves contexts and ends at once (show, list, save without --from, help,
-#   --version); to -XX:+UseParallelGC for import, whose batch checks every context in one thread
+#   --version); to -XX:TieredStopAtLevel=1 alone for save --from (issue 18: 1,000 JSON lines
+#   0.99-1.05 s against 1.26-1.31 s with both compilers, 10,000 2.3-2.6 s against 3.0-3.4 s; the
+#   serial collector was no better); to -XX:+UseParallelGC for import, whose batch checks every context in one thread
 #   and allocates much while the code is still young: with G1 that part took twice as long
 #   (issue 18: 10,000 alias files, merge and checks 1.7-2.1 s with G1, 0.9-1.0 s with the
 #   parallel collector); to -XX:TieredStopAtLevel=1 for tasks and everything else: a batch of
@@ -97,9 +99,13 @@ provision_quick_opts() {
   done
   case "$command" in
     show|list|save|provision-save|help|--version)
-      [[ "$from" == 1 ]] || quick_opts=(-XX:TieredStopAtLevel=1 -XX:-UsePerfData)
-      # A collector chosen in PROVISION_JAVA_OPTS wins (a JVM refuses to start with two).
-      [[ "$from" == 1 || "${PROVISION_JAVA_OPTS:-}" == *GC* ]] || quick_opts+=(-XX:+UseSerialGC) ;;
+      if [[ "$from" == 1 ]]; then
+        quick_opts=(-XX:TieredStopAtLevel=1)
+      else
+        quick_opts=(-XX:TieredStopAtLevel=1 -XX:-UsePerfData)
+        # A collector chosen in PROVISION_JAVA_OPTS wins (a JVM refuses to start with two).
+        [[ "${PROVISION_JAVA_OPTS:-}" == *GC* ]] || quick_opts+=(-XX:+UseSerialGC)
+      fi ;;
     import)
       # A collector chosen in PROVISION_JAVA_OPTS wins (a JVM refuses two).
       [[ "${PROVISION_JAVA_OPTS:-}" == *GC* ]] || quick_opts=(-XX:+UseParallelGC) ;;

@@ -52,6 +52,12 @@ class LauncherOptionsIT {
         .containsExactly("-XX:+UseParallelGC");
     assertThat(options("-XX:+UseSerialGC", "import", "/var/aegir/.drush")).as("unless the user names one")
         .isEmpty();
+    assertThat(options(null, "save", "--from=/tmp/sites.jsonl"))
+        .as("save --from checks and writes a batch: the quick compiler alone, the default collector")
+        .containsExactly("-XX:TieredStopAtLevel=1");
+    assertThat(options("-XX:+UseSerialGC", "save", "--from", "/tmp/sites.jsonl"))
+        .as("save --from with a collector of the user's: still the quick compiler")
+        .containsExactly("-XX:TieredStopAtLevel=1");
     assertThat(options(null, "--home", "install", "list")).as("--home takes a value: the command is list")
         .contains("-XX:+UseSerialGC");
   }
