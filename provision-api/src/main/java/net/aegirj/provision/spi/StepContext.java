@@ -207,6 +207,22 @@ public interface StepContext {
   default void intent(Intent intent) {}
 
   /**
+   * Records several intents at once, as {@link #intent(Intent)} records one: durably, before this
+   * returns, with one flush of the record for all of them (a step that creates a database and its
+   * user records both, then acts). Recording something that is then not created is harmless: the
+   * next task on the context finds nothing to settle.
+   *
+   * <p>Added after the first release: the default records each in turn.
+   *
+   * @param intents what will be created, in order; never a secret
+   */
+  default void intents(List<Intent> intents) {
+    for (Intent i : intents) {
+      intent(i);
+    }
+  }
+
+  /**
    * Collects the lines that the types selected on a server add at a named extension point of a
    * file generated for a site ({@link ServiceType#templateLines}), in the order of their services.
    *

@@ -59,6 +59,8 @@ class IntentJournalTest {
     volatile Mode mode = Mode.NORMAL;
     final List<String> seenBeforeCreate = new ArrayList<>();
     String lastPassword;
+    /** Records the database and its user with one {@code intents} call. */
+    boolean withUser;
 
     @Override
     public String service() {
@@ -90,7 +92,12 @@ class IntentJournalTest {
         name = base + "_" + i;
       }
       String chosen = name;
-      ctx.intent(Intent.of("db", server.name(), "database", chosen));
+      if (withUser) {
+        ctx.intents(List.of(Intent.of("db", server.name(), "database", chosen),
+            Intent.of("db", server.name(), "user", "u_" + chosen)));
+      } else {
+        ctx.intent(Intent.of("db", server.name(), "database", chosen));
+      }
       seenBeforeCreate.add(records().stream().map(IntentJournalTest::read).reduce("", String::concat));
       if (ctx.planOnly()) {
         return;
@@ -202,6 +209,27 @@ class IntentJournalTest {
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("state"))))
         .as("the state directory is private").isEqualTo("rwx------");
     assertThat(db.databases).as("the database exists").containsExactly("aexamplecom");
+  }
+
+  @Test
+  void intentsRecordedTogetherAreAllOnDiskBeforeTheCreateAndAllSettledAfterAKill() {
+    db.withUser = true;
+    db.mode = Mode.KILLED_AFTER_CREATE;
+    try (Provision p = provision()) {
+      assertThatThrownBy(() -> p.site("a.example.com").run(Task.INSTALL)).isInstanceOf(TaskFailedException.class);
+    }
+    assertThat(db.seenBeforeCreate).as("before the create, one record holds the header and both intents")
+        .singleElement().asString()
+        .contains("\"kind\":\"database\",\"name\":\"aexamplecom\"", "\"kind\":\"user\",\"name\":\"u_aexamplecom\"");
+    assertThat(db.seenBeforeCreate.get(0).lines().count()).as("the running record: a header and two intent lines")
+        .isEqualTo(3);
+    db.mode = Mode.NORMAL;
+    db.withUser = false;
+    try (Provision p = provision()) {
+      p.site("a.example.com").run(Task.VERIFY);
+    }
+    assertThat(db.databases).as("the next task dropped the database the kill left").isEmpty();
+    assertThat(records()).as("and settled both intents of the record").isEmpty();
   }
 
   @Test

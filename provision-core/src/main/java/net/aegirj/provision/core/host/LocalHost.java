@@ -57,10 +57,31 @@ public final class LocalHost implements Host {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final String name;
+  private final boolean deferDirectoryFlush;
+  /** Directories whose renamed-in files are not yet flushed to disk ({@link #flush()}). */
+  private final Set<Path> unflushed = ConcurrentHashMap.newKeySet();
 
-  /** @param name the host's name for messages, e.g. {@code @server_master (localhost)} */
+  /**
+   * A host that flushes each file's directory as soon as the file is renamed into place.
+   *
+   * @param name the host's name for messages, e.g. {@code @server_master (localhost)}
+   */
   public LocalHost(String name) {
+    this(name, false);
+  }
+
+  /**
+   * @param name the host's name for messages, e.g. {@code @server_master (localhost)}
+   * @param deferDirectoryFlush true to flush the directories of the files {@link #write} renamed
+   *     into place at {@link #flush()} or {@link #close()}, each once, instead of after each file
+   *     (a batch writes several files to one directory: the vhost directory, a site's directory).
+   *     Each file's bytes still reach the disk before it is renamed, so a crash leaves the old
+   *     file or the new one, whole; what the deferral risks is that a crash before the flush
+   *     brings back an old file, which the next verify writes again.
+   */
+  public LocalHost(String name, boolean deferDirectoryFlush) {
     this.name = name;
+    this.deferDirectoryFlush = deferDirectoryFlush;
   }
 
   @Override
@@ -83,6 +104,10 @@ public final class LocalHost implements Host {
   private HostException failure(String what, Path path, Exception e) {
     return new HostException(name, "cannot " + what + " " + path + ": " + e, e);
   }
+
+  /** Users and groups by name, looked up once per host (each lookup reads the account files). */
+  private final Map<String, UserPrincipal> users = new ConcurrentHashMap<>();
+  private final Map<String, GroupPrincipal> groups = new ConcurrentHashMap<>();
 
   /** User and group names by id, looked up once per host (each lookup reads the account files). */
   private final Map<Integer, String> userNames = new ConcurrentHashMap<>();
@@ -174,10 +199,10 @@ public final class LocalHost implements Host {
       }
       applyMode(tmp, mode, stat(tmp).orElseThrow());
       Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      try (FileChannel d = FileChannel.open(path.getParent(), StandardOpenOption.READ)) {
-        d.force(true); // the rename itself reaches the disk
-      } catch (IOException e) {
-        LOG.debug("{}: cannot flush directory {}: {}", name, path.getParent(), e.getMessage());
+      if (deferDirectoryFlush) {
+        unflushed.add(path.getParent());
+      } else {
+        flushDirectory(path.getParent()); // the rename itself reaches the disk
       }
       LOG.debug("{}: wrote {} ({} bytes, {})", name, path, content.length, mode);
       return true;
@@ -188,6 +213,28 @@ public final class LocalHost implements Host {
         Files.deleteIfExists(tmp);
       } catch (IOException e) {
         LOG.warn("{}: cannot remove {}: {}", name, tmp, e.getMessage());
+      }
+    }
+  }
+
+  private void flushDirectory(Path dir) {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      // Some file systems cannot flush a directory; the rename itself is still atomic.
+      LOG.debug("{}: cannot flush directory {}: {}", name, dir, e.getMessage());
+    }
+  }
+
+  /**
+   * Flushes the directories of the files renamed into place since the last flush (only a host
+   * made to defer them holds any), each once.
+   */
+  @Override
+  public void flush() {
+    for (Path dir : List.copyOf(unflushed)) {
+      if (unflushed.remove(dir)) {
+        flushDirectory(dir);
       }
     }
   }
@@ -206,12 +253,20 @@ public final class LocalHost implements Host {
           LinkOption.NOFOLLOW_LINKS);
       UserPrincipalLookupService lookup = path.getFileSystem().getUserPrincipalLookupService();
       if (mode.owner().isPresent() && !mode.owner().get().equals(info.owner())) {
-        UserPrincipal u = lookup.lookupPrincipalByName(mode.owner().get());
+        UserPrincipal u = users.get(mode.owner().get());
+        if (u == null) {
+          u = lookup.lookupPrincipalByName(mode.owner().get());
+          users.put(mode.owner().get(), u);
+        }
         view.setOwner(u);
         changed = true;
       }
       if (mode.group().isPresent() && !mode.group().get().equals(info.group())) {
-        GroupPrincipal g = lookup.lookupPrincipalByGroupName(mode.group().get());
+        GroupPrincipal g = groups.get(mode.group().get());
+        if (g == null) {
+          g = lookup.lookupPrincipalByGroupName(mode.group().get());
+          groups.put(mode.group().get(), g);
+        }
         view.setGroup(g);
         changed = true;
       }
@@ -449,7 +504,7 @@ public final class LocalHost implements Host {
 
   @Override
   public void close() {
-    // nothing held
+    flush();
   }
 
   @Override

@@ -26,7 +26,9 @@ public final class DefaultHostProvider implements HostProvider {
     String remoteHost = server.get(ServerKeys.REMOTE_HOST);
     String name = server.name() + " (" + remoteHost + ")";
     if (Hosts.isLocal(remoteHost)) {
-      return new LocalHost(name);
+      // Directories are flushed once each when the batch's hosts are flushed or closed (a
+      // task's, when it ends), not after every file.
+      return new LocalHost(name, true);
     }
     int port = server.get(ServerKeys.SSH_PORT);
     String user = server.get(ServerKeys.SSH_USER);

@@ -71,18 +71,17 @@ final class IntentJournal {
     }
 
     /**
-     * Appends an intent and syncs the file.
+     * Appends intents and syncs the file once for all of them.
      *
-     * @param type the id of the service type that settles it
-     * @param intent the intent
+     * @param more the intents, each with the id of the service type that settles it
      */
-    synchronized void add(String type, Intent intent) {
+    synchronized void add(List<Stored> more) {
       try {
-        LockedRecords.write(held.channel(), line(type, intent));
+        LockedRecords.write(held.channel(), lines(more));
         held.channel().force(true);
-        intents.add(new Stored(type, intent));
+        intents.addAll(more);
       } catch (IOException e) {
-        throw new ProvisionException("cannot record the intent to create " + intent + " in " + held.file() + ": "
+        throw new ProvisionException("cannot record the intent to create " + names(more) + " in " + held.file() + ": "
             + e.getMessage() + "; nothing was created", e);
       }
     }
@@ -162,6 +161,19 @@ final class IntentJournal {
     return LockedRecords.key(context.value());
   }
 
+  private static byte[] lines(List<Stored> stored) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (Stored st : stored) {
+      out.writeBytes(line(st.type(), st.intent()));
+    }
+    return out.toByteArray();
+  }
+
+  private static String names(List<Stored> stored) {
+    return stored.size() == 1 ? String.valueOf(stored.get(0).intent())
+        : stored.stream().map(st -> String.valueOf(st.intent())).collect(java.util.stream.Collectors.joining(", "));
+  }
+
   private static byte[] line(String type, Intent i) {
     ObjectNode n = JsonNodeFactory.instance.objectNode();
     n.put("service", i.service());
@@ -175,15 +187,17 @@ final class IntentJournal {
   }
 
   /**
-   * Makes a task's record with its first intent, synced (file and directory) before it returns.
+   * Makes a task's record with its first intents, synced (file and directory) before it returns.
    *
    * @param context the task's context
    * @param task the task
-   * @param type the id of the service type that settles the intent
-   * @param first the first intent
+   * @param first the first intents (at least one), each with the id of the service type that settles it
    * @return the record, locked by this process until it is cleared or closed
    */
-  Record open(ContextName context, Task task, String type, Intent first) {
+  Record open(ContextName context, Task task, List<Stored> first) {
+    if (first.isEmpty()) {
+      throw new IllegalArgumentException("a record starts with at least one intent");
+    }
     ObjectNode header = JsonNodeFactory.instance.objectNode();
     header.put("context", context.toString());
     header.put("task", task.id());
@@ -192,13 +206,13 @@ final class IntentJournal {
     try {
       Record r = new Record(records.create(key(context), ch -> {
         LockedRecords.write(ch, (header.toString() + "\n").getBytes(StandardCharsets.UTF_8));
-        LockedRecords.write(ch, line(type, first));
+        LockedRecords.write(ch, lines(first));
       }, true));
-      r.intents.add(new Stored(type, first));
+      r.intents.addAll(first);
       LIVE.put(r.held.file(), r);
       return r;
     } catch (IOException e) {
-      throw new ProvisionException(context + ": cannot record the intent to create " + first + " in "
+      throw new ProvisionException(context + ": cannot record the intent to create " + names(first) + " in "
           + records.directory() + ": " + e.getMessage() + "; nothing was created; check that the home is writable", e);
     }
   }

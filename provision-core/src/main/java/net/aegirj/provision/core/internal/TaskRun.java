@@ -284,26 +284,38 @@ final class TaskRun implements StepContext, AutoCloseable {
 
   @Override
   public void intent(Intent intent) {
-    Objects.requireNonNull(intent, "intent");
-    if (planOnly) {
+    intents(List.of(Objects.requireNonNull(intent, "intent")));
+  }
+
+  @Override
+  public void intents(List<Intent> list) {
+    List<IntentJournal.Stored> stored = new ArrayList<>();
+    for (Intent intent : Objects.requireNonNull(list, "intents")) {
+      Objects.requireNonNull(intent, "intent");
+      if (planOnly) {
+        continue;
+      }
+      ResolvedContext rs = resolve(intent.server());
+      if (rs.context().type() != ContextType.SERVER) {
+        throw new InvalidContextException(intent.server().toString(), null, "is a " + rs.context().type().id()
+            + ", not a server; an intent names the server it creates " + intent.name() + " on");
+      }
+      ServiceType type = intent.service().equals(TaskEngine.CORE) ? null
+          : registry.selected((Server) rs.context()).get(intent.service());
+      stored.add(new IntentJournal.Stored(type == null || type.id() == null ? "" : type.id(), intent));
+    }
+    if (stored.isEmpty()) {
       return;
     }
-    ResolvedContext rs = resolve(intent.server());
-    if (rs.context().type() != ContextType.SERVER) {
-      throw new InvalidContextException(intent.server().toString(), null, "is a " + rs.context().type().id()
-          + ", not a server; an intent names the server it creates " + intent.name() + " on");
-    }
-    ServiceType type = intent.service().equals(TaskEngine.CORE) ? null
-        : registry.selected((Server) rs.context()).get(intent.service());
-    String id = type == null || type.id() == null ? "" : type.id();
     synchronized (this) {
       if (intentRecord == null) {
-        intentRecord = intents.open(target.name(), task, id, intent);
+        intentRecord = intents.open(target.name(), task, stored);
       } else {
-        intentRecord.add(id, intent);
+        intentRecord.add(stored);
       }
     }
   }
+
 
   /**
    * Clears this task's intents when nothing is left to settle (it succeeded, or its rollback

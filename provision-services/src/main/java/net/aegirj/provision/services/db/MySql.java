@@ -314,8 +314,8 @@ public class MySql implements ServiceType {
     Set<String> hosts = GrantHosts.of(ctx, site, server);
     // Recorded (synced to disk) before anything is created: a task killed from here until it ends
     // leaves a record, and the next task on the site drops what the saved site does not own.
-    ctx.intent(Intent.of("db", server.name(), DATABASE, name));
-    ctx.intent(new Intent("db", server.name(), USER, user, List.copyOf(hosts)));
+    ctx.intents(List.of(Intent.of("db", server.name(), DATABASE, name),
+        new Intent("db", server.name(), USER, user, List.copyOf(hosts))));
     String made = name;
     snap.ifPresent(sn -> sn.touch(made, user));
     ddl(ctx, c, server, "CREATE DATABASE " + db + " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
