@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import net.aegirj.provision.api.ContextName;
 import net.aegirj.provision.api.ProvisionException;
 import net.aegirj.provision.api.Task;
@@ -162,7 +164,7 @@ final class IntentJournal {
   }
 
   private static byte[] lines(List<Stored> stored) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (Stored st : stored) {
       out.writeBytes(line(st.type(), st.intent()));
     }
@@ -171,7 +173,7 @@ final class IntentJournal {
 
   private static String names(List<Stored> stored) {
     return stored.size() == 1 ? String.valueOf(stored.get(0).intent())
-        : stored.stream().map(st -> String.valueOf(st.intent())).collect(java.util.stream.Collectors.joining(", "));
+        : stored.stream().map(st -> String.valueOf(st.intent())).collect(Collectors.joining(", "));
   }
 
   private static byte[] line(String type, Intent i) {
