@@ -9,6 +9,7 @@ import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -556,6 +557,38 @@ class SshHostIT {
       assertThat(h.statistics().fileOperations()).as("answered by the probe: no SFTP operation").isEqualTo(1);
       assertThat(h.stat(temp.getParent())).as("outside the roots: asked").isPresent();
       assertThat(h.statistics().fileOperations()).as("one SFTP operation more").isEqualTo(2);
+    }
+  }
+
+  /**
+   * The probe names every owner and group it finds with one look-up each for owners and groups:
+   * several of each in one probe, and a number with no name, which stays a number (as
+   * {@code stat} shows it).
+   */
+  @Test
+  void prefetchNamesSeveralOwnersAndGroupsAndKeepsANumberWithoutAName() throws IOException {
+    Path site = Files.createDirectories(temp.resolve("owners"));
+    Path mine = Files.writeString(site.resolve("mine.php"), "a");
+    Path web = Files.writeString(site.resolve("web.php"), "b");
+    Path nobody = Files.writeString(site.resolve("nobody.php"), "c");
+    Files.getFileAttributeView(web, PosixFileAttributeView.class).setOwner(
+        web.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("www-data"));
+    Files.getFileAttributeView(web, PosixFileAttributeView.class).setGroup(
+        web.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName("www-data"));
+    Files.setAttribute(nobody, "unix:uid", 54321);
+    Files.setAttribute(nobody, "unix:gid", 54322);
+    try (SshHost h = server.newHost("@server_owners")) {
+      h.prefetch(List.of(site));
+      SshHost.Statistics probed = h.statistics();
+      assertThat(h.stat(mine)).as("the server's user").get()
+          .satisfies(i -> assertThat(i.owner()).isEqualTo(server.user()));
+      assertThat(h.stat(web)).as("another owner and group, named in the same probe").get()
+          .satisfies(i -> assertThat(i.owner()).isEqualTo("www-data"))
+          .satisfies(i -> assertThat(i.group()).isEqualTo("www-data"));
+      assertThat(h.stat(nobody)).as("numbers with no name stay numbers").get()
+          .satisfies(i -> assertThat(i.owner()).isEqualTo("54321"))
+          .satisfies(i -> assertThat(i.group()).isEqualTo("54322"));
+      assertThat(h.statistics()).as("all answered by the one probe").isEqualTo(probed);
     }
   }
 

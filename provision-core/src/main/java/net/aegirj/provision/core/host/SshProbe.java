@@ -41,21 +41,34 @@ final class SshProbe {
    * One run of {@code find} over roots that exist (given as arguments, with {@code $t} a private
    * temporary directory), in one traversal: {@code R} and a record per entry, owners and groups as
    * numbers; {@code I} and the name of each number found ({@code u1000}, {@code aegir}); {@code H}
-   * and the hash of each regular file up to {@link #HASHED_SIZE} bytes. Names are looked up once a
-   * number, not once a file ({@code find}'s {@code %u} asks the name service for every entry: 1.4 s
-   * of a probe of 24,000 entries). No single quote in it: {@link #SCRIPT} quotes it with them.
+   * and the hash of each regular file up to {@link #HASHED_SIZE} bytes. The files to hash go from
+   * {@code find} straight to {@code sha256sum} through a pipe, so hashing runs while the traversal
+   * goes on (the records and hashes are kept in {@code $t} and printed after; {@code find}'s status
+   * comes back through a file, {@code sh} having no {@code pipefail}): 0.82 s → 0.64–0.74 s for a
+   * probe of 24,000 entries. Names are looked up once a number, not once a file ({@code find}'s
+   * {@code %u} asks the name service for every entry: 1.4 s of a probe of 24,000 entries), and all
+   * numbers with one {@code getent} for owners and one for groups (each process costs a few
+   * milliseconds, so a probe of a few sites is mostly its processes: 0.10–0.12 s for 21 roots
+   * before, 0.09 s after). The numbers are digits only ({@code %U}, {@code %G}), so they are
+   * split on white space safely. No single quote in it: {@link #SCRIPT} quotes it with them.
    */
   static final String LIST = String.join("\n",
+      "{ find \"$@\" -fprintf \"$t/ids\" \"u%U\\ng%G\\n\" \\( -type f -size -" + (HASHED_SIZE + 1) + "c -print0 \\) ,"
+          + " \\( -type l -fprintf \"$t/rec\" \"l %m %U %G %s %T@ %p\\0%l\\0\" \\)"
+          + " -o -fprintf \"$t/rec\" \"%y %m %U %G %s %T@ %p\\0\"; echo $? > \"$t/st\"; }"
+          + " | xargs -0 -r sha256sum -z -- > \"$t/h\" 2>/dev/null",
+      "read -r s < \"$t/st\" && [ \"$s\" = 0 ] || exit 255",
       "printf \"R\\0\"",
-      "find \"$@\" -fprintf \"$t/ids\" \"u%U\\0g%G\\0\" \\( -type f -size -" + (HASHED_SIZE + 1) + "c -fprint0 \"$t/hash\" \\) ,"
-          + " \\( -type l -printf \"l %m %U %G %s %T@ %p\\0%l\\0\" \\) -o -printf \"%y %m %U %G %s %T@ %p\\0\" || exit 255",
+      "cat \"$t/rec\" || exit 255",
       "printf \"I\\0\"",
-      "sort -zu \"$t/ids\" | tr \"\\0\" \"\\n\" | while read -r i; do",
-      "  case $i in u*) n=$(getent passwd \"${i#u}\") ;; *) n=$(getent group \"${i#g}\") ;; esac",
-      "  [ -z \"$n\" ] || printf \"%s\\0%s\\0\" \"$i\" \"${n%%:*}\"",
-      "done",
+      "u=; g=",
+      "for i in $(sort -u \"$t/ids\"); do case $i in u*) u=\"$u ${i#u}\" ;; *) g=\"$g ${i#g}\" ;; esac; done",
+      "{ [ -z \"$u\" ] || getent passwd $u; echo =; [ -z \"$g\" ] || getent group $g; } | {",
+      "  k=u; while IFS=: read -r n x i r; do",
+      "    if [ \"$n\" = = ]; then k=g; else printf \"%s%s\\0%s\\0\" \"$k\" \"$i\" \"$n\"; fi",
+      "  done; }",
       "printf \"H\\0\"",
-      "xargs -0 -r sha256sum -z -- < \"$t/hash\" 2>/dev/null",
+      "cat \"$t/h\"",
       "exit 0");
 
   /**
