@@ -213,12 +213,21 @@ public final class RemoteVerify {
 
   /**
    * A no-op re-verify {@link #REPEATS} times: the median run's counters, its time, and every run's
-   * time. Each run must be as much a no-op as the first (the counters come from the median run).
+   * time. Every run must cost the same connections, commands and file operations as the first
+   * (else the runs were not alike, and the median would hide it).
+   *
+   * @throws IllegalStateException when they do not
    */
   private static Row verifyRepeated(Provision p, List<String> names, List<SshHost> opened) {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < REPEATS; i++) {
-      rows.add(run(p, names, Task.VERIFY, opened));
+      Row r = run(p, names, Task.VERIFY, opened);
+      Row first = rows.isEmpty() ? r : rows.get(0);
+      if (r.connections() != first.connections() || r.commands() != first.commands() || r.files() != first.files()) {
+        throw new IllegalStateException("re-verify " + (i + 1) + " of " + names.size() + " sites cost " + r
+            + ", the first " + first + ": the runs are not alike");
+      }
+      rows.add(r);
     }
     List<Double> times = rows.stream().map(Row::seconds).toList();
     Row median = rows.stream().sorted(Comparator.comparingDouble(Row::seconds)).toList().get(REPEATS / 2);
